@@ -1,0 +1,85 @@
+"""The OER portal: a Flask application for open educational resources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints and CLI; nothing else."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("OER_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from oer_portal.config import load_config
+
+    load_config(app, config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_babel import gettext
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from oer_portal.accounts.service import load_session_user
+    from oer_portal.core import errors, i18n, logs, security, uow
+    from oer_portal.core.db import configure_engine
+    from oer_portal.core.types import render_migration_item
+    from oer_portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
+                                x_proto=1)  # type: ignore[method-assign]
+    logs.init_app(app)
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True, render_item=render_migration_item)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_session_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    i18n.init_app(app)
+    login_manager.login_message = i18n.LOGIN_MESSAGE
+    login_manager.localize_callback = gettext
+    uow.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from oer_portal.core import audit  # noqa: F401  (model registration)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from oer_portal.accounts import admin_views, views
+    from oer_portal.pages.views import bp as pages_bp
+    from oer_portal.search.views import bp as search_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(search_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from oer_portal.accounts.cli import users_cli
+    from oer_portal.demo import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

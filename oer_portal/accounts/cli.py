@@ -1,0 +1,34 @@
+"""``flask --app oer_portal users …``: account administration from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from oer_portal.accounts import service
+from oer_portal.accounts.models import ROLE_VALUES, Role
+from oer_portal.core.errors import ValidationError
+from oer_portal.core.uow import transactional
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="Login e-mail address (kept private).")
+@click.option("--name", required=True, help="Public display name.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_VALUES),
+              default=("student",), show_default=True, help="Repeat for several roles.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of prompting.")
+@transactional
+def create_user(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
+    """Create an account with the given roles."""
+    if password_stdin:
+        password = click.get_text_stream("stdin").read().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = service.create_user(email, name, password, [Role(r) for r in roles])
+    except ValidationError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created user {user.id} <{user.email}> with roles {', '.join(sorted(roles))}.")

@@ -1,0 +1,111 @@
+"""Users, their roles and their requests for the teacher role."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from oer_portal.core.types import UTCDateTime, utcnow
+from oer_portal.extensions import db
+
+
+class Role(StrEnum):
+    """What a user may do; a user can hold several."""
+
+    STUDENT = "student"
+    TEACHER = "teacher"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+ROLE_VALUES = tuple(role.value for role in Role)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Private; stored lower-case so that uniqueness ignores case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: Public; shown on profiles and in credits.
+    display_name: Mapped[str] = mapped_column(String(80))
+    #: argon2id hash (the PHC string carries its own parameters).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: Part of the login cookie; replacing it logs out every copy of every session.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    #: Interface language chosen by the user; ``None`` follows the session or the default.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(row.role) for row in self.role_rows)
+
+    def has_role(self, role: Role) -> bool:
+        return any(row.role == role for row in self.role_rows)
+
+    def get_id(self) -> str:
+        """Flask-Login's cookie id: the user id *and* the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def get_user_id(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(f"role IN {ROLE_VALUES!r}", name="known_role"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class TeacherRequest(db.Model):
+    """A student asks to become a teacher; an admin decides."""
+
+    __tablename__ = "teacher_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Where the applicant teaches, and why they want the role (shown only to admins).
+    school: Mapped[str] = mapped_column(String(200))
+    motivation: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.PENDING, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The admin's reason, shown to the applicant.
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,0 +1,49 @@
+"""Who may do what with accounts.  Services and templates ask these, nothing else decides."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from oer_portal.accounts.models import Role, User
+from oer_portal.core.errors import Forbidden
+
+
+class Actor(Protocol):
+    """The current user as Flask-Login gives it: a ``User`` or the anonymous user."""
+
+    is_authenticated: bool
+
+
+def _has(actor: Actor | None, role: Role) -> bool:
+    return bool(actor and actor.is_authenticated and isinstance(actor, User)
+                and actor.has_role(role))
+
+
+def is_admin(actor: Actor | None) -> bool:
+    return _has(actor, Role.ADMIN)
+
+
+def is_teacher(actor: Actor | None) -> bool:
+    return _has(actor, Role.TEACHER)
+
+
+def is_moderator(actor: Actor | None) -> bool:
+    return _has(actor, Role.MODERATOR)
+
+
+def can_manage_roles(actor: Actor | None) -> bool:
+    return is_admin(actor)
+
+
+def can_decide_teacher_requests(actor: Actor | None) -> bool:
+    return is_admin(actor)
+
+
+def can_request_teacher_role(actor: Actor | None) -> bool:
+    return bool(actor and actor.is_authenticated) and not is_teacher(actor)
+
+
+def require(allowed: bool) -> None:
+    """Raise :class:`Forbidden` unless ``allowed``."""
+    if not allowed:
+        raise Forbidden()

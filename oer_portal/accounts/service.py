@@ -1,0 +1,265 @@
+"""Account rules: registration, login, passwords, profiles, roles and teacher requests.
+
+Every function takes the acting user and plain values, changes the session of the current
+unit of work and never commits.  Checks come before changes, so a refused call leaves
+nothing behind even if the caller forgets to roll back.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Sequence
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from oer_portal.accounts import passwords, policy
+from oer_portal.accounts.models import (
+    RequestStatus,
+    Role,
+    TeacherRequest,
+    User,
+    UserRole,
+    new_session_token,
+)
+from oer_portal.accounts.policy import Actor
+from oer_portal.core import audit
+from oer_portal.core.errors import NotFound, ValidationError
+from oer_portal.core.types import utcnow
+from oer_portal.extensions import db
+
+MAX_PASSWORD_LENGTH = 4096
+MAX_DISPLAY_NAME_LENGTH = 80
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def load_session_user(cookie_id: str) -> User | None:
+    """Flask-Login's loader: the user only if the cookie's session token is still current."""
+    user_id, _sep, token = cookie_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not _tokens_equal(user.session_token, token):
+        return None
+    return user
+
+
+def _tokens_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _check_email(email: str) -> str:
+    try:
+        return normalise_email(validate_email(email, check_deliverability=False).normalized)
+    except EmailNotValidError as error:
+        raise ValidationError(_("This is not a valid e-mail address.")) from error
+
+
+def _check_display_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
+        raise ValidationError(
+            _("A display name has 1 to %(max)d characters.", max=MAX_DISPLAY_NAME_LENGTH)
+        )
+    return name
+
+
+def _check_password(password: str) -> None:
+    minimum = current_app.config["MIN_PASSWORD_LENGTH"]
+    if not minimum <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            _("A password has at least %(min)d characters.", min=minimum)
+        )
+
+
+def create_user(email: str, display_name: str, password: str, roles: Iterable[Role]) -> User:
+    """Create an account with ``roles`` (used by registration, the CLI and the demo data)."""
+    email = _check_email(email)
+    display_name = _check_display_name(display_name)
+    _check_password(password)
+    if find_by_email(email) is not None:
+        raise ValidationError(_("An account with this e-mail address already exists."))
+    user = User(email=email, display_name=display_name,
+                password_hash=passwords.hash_password(password))
+    user.role_rows = [UserRole(role=role.value) for role in sorted(set(roles))]
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account.created", actor_id=user.id, target=("user", user.id),
+                 details={"roles": sorted(r.value for r in roles)})
+    return user
+
+
+def register(email: str, display_name: str, password: str) -> User:
+    """Self-service registration: every new account is a student."""
+    return create_user(email, display_name, password, [Role.STUDENT])
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose e-mail and password match, or ``None``; both outcomes are audited."""
+    user = find_by_email(email)
+    if user is None:
+        passwords.burn_verification_time(password)
+        audit.record("login.failed", details={"reason": "unknown account"})
+        return None
+    if not passwords.verify_password(user.password_hash, password):
+        audit.record("login.failed", target=("user", user.id),
+                     details={"reason": "wrong password"})
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("login.succeeded", actor_id=user.id, target=("user", user.id))
+    return user
+
+
+def log_out_everywhere(user: User) -> None:
+    """Invalidate every copy of every session cookie of ``user``."""
+    user.session_token = new_session_token()
+    audit.record("logout", actor_id=user.id, target=("user", user.id))
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Replace the password; every other session of the user ends."""
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise ValidationError(_("Your current password is not correct."))
+    _check_password(new_password)
+    user.password_hash = passwords.hash_password(new_password)
+    user.session_token = new_session_token()
+    audit.record("password.changed", actor_id=user.id, target=("user", user.id))
+
+
+def update_profile(user: User, display_name: str, locale: str | None) -> None:
+    user.display_name = _check_display_name(display_name)
+    set_locale(user, locale)
+
+
+def set_locale(user: User | None, locale: str | None) -> None:
+    """Remember the interface language on the account (``None`` means the default)."""
+    if locale is not None and locale not in current_app.config["LANGUAGES"]:
+        raise ValidationError(_("This language is not available."))
+    if user is not None:
+        user.locale = locale
+
+
+# --- roles -------------------------------------------------------------------------------
+
+
+def list_users(actor: Actor, query: str = "", page: int = 1, per_page: int = 50) -> Sequence[User]:
+    """Users for the role admin page, optionally filtered by name or e-mail."""
+    policy.require(policy.can_manage_roles(actor))
+    statement = select(User).order_by(User.display_name, User.id)
+    if query:
+        pattern = f"%{query.strip().lower()}%"
+        statement = statement.where(
+            or_(func.lower(User.display_name).like(pattern), User.email.like(pattern))
+        )
+    statement = statement.limit(per_page + 1).offset((max(page, 1) - 1) * per_page)
+    return db.session.scalars(statement).all()
+
+
+def user_for_role_admin(actor: Actor, user_id: int) -> User:
+    policy.require(policy.can_manage_roles(actor))
+    return get_user(user_id)
+
+
+def grant_role(actor: Actor, user_id: int, role: Role) -> None:
+    policy.require(policy.can_manage_roles(actor))
+    user = get_user(user_id)
+    if user.has_role(role):
+        return
+    user.role_rows.append(UserRole(role=role.value))
+    audit.record("role.granted", actor_id=_id(actor), target=("user", user.id),
+                 details={"role": role.value})
+
+
+def revoke_role(actor: Actor, user_id: int, role: Role) -> None:
+    policy.require(policy.can_manage_roles(actor))
+    user = get_user(user_id)
+    if role is Role.ADMIN and user.id == _id(actor):
+        raise ValidationError(_("You cannot take away your own admin role."))
+    user.role_rows = [row for row in user.role_rows if row.role != role.value]
+    audit.record("role.revoked", actor_id=_id(actor), target=("user", user.id),
+                 details={"role": role.value})
+
+
+def _id(actor: Actor) -> int | None:
+    return actor.id if isinstance(actor, User) else None
+
+
+# --- teacher requests --------------------------------------------------------------------
+
+
+def pending_teacher_request(user: User) -> TeacherRequest | None:
+    return db.session.scalar(
+        select(TeacherRequest).where(TeacherRequest.user_id == user.id,
+                                     TeacherRequest.status == RequestStatus.PENDING)
+    )
+
+
+def latest_teacher_request(user: User) -> TeacherRequest | None:
+    return db.session.scalar(
+        select(TeacherRequest).where(TeacherRequest.user_id == user.id)
+        .order_by(TeacherRequest.id.desc()).limit(1)
+    )
+
+
+def request_teacher_role(user: User, school: str, motivation: str) -> TeacherRequest:
+    policy.require(policy.can_request_teacher_role(user))
+    if pending_teacher_request(user) is not None:
+        raise ValidationError(_("You already have a request waiting for a decision."))
+    school, motivation = " ".join(school.split()), motivation.strip()
+    if not school or not motivation:
+        raise ValidationError(_("Say where you teach and why you want the teacher role."))
+    request = TeacherRequest(user_id=user.id, school=school[:200], motivation=motivation[:4000])
+    db.session.add(request)
+    db.session.flush()
+    audit.record("teacher_request.created", actor_id=user.id,
+                 target=("teacher_request", request.id))
+    return request
+
+
+def pending_teacher_requests(actor: Actor) -> Sequence[TeacherRequest]:
+    policy.require(policy.can_decide_teacher_requests(actor))
+    return db.session.scalars(
+        select(TeacherRequest).where(TeacherRequest.status == RequestStatus.PENDING)
+        .order_by(TeacherRequest.created_at)
+    ).all()
+
+
+def get_teacher_request(actor: Actor, request_id: int) -> TeacherRequest:
+    policy.require(policy.can_decide_teacher_requests(actor))
+    request = db.session.get(TeacherRequest, request_id)
+    if request is None:
+        raise NotFound()
+    return request
+
+
+def decide_teacher_request(actor: Actor, request_id: int, approve: bool, note: str = "") -> None:
+    """Approve (grants the teacher role) or reject a pending request; the note is kept."""
+    request = get_teacher_request(actor, request_id)
+    if request.status != RequestStatus.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+    request.decided_at = utcnow()
+    request.decided_by_id = _id(actor)
+    request.decision_note = note.strip() or None
+    if approve and not request.user.has_role(Role.TEACHER):
+        request.user.role_rows.append(UserRole(role=Role.TEACHER.value))
+    audit.record("teacher_request." + request.status, actor_id=_id(actor),
+                 target=("teacher_request", request.id), details={"user": request.user_id})

@@ -1,0 +1,116 @@
+"""Configuration: embedded defaults, then ``instance/config.py``, then ``OER_*`` variables.
+
+The defaults need nothing installed: SQLite, the Whoosh index and the file store all live in
+the instance folder.  Everything that names a path is derived from the instance path *after*
+the overrides are read, so setting ``OER_INSTANCE_PATH`` alone moves all runtime data.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: Secret keys that are known, short or copied from examples are not secret.
+_PLACEHOLDER_KEYS = {"", "dev", "change-me", "changeme", "secret", "test"}
+MIN_SECRET_KEY_LENGTH = 32
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class Defaults:
+    """Built-in settings; safe for production except for the secret key, which has none."""
+
+    ENV = "production"
+    SECRET_KEY: str | None = None
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # derived: instance/portal.db
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
+    INDEX_DIR: str | None = None  # derived: instance/index
+    STORAGE_DIR: str | None = None  # derived: instance/files
+    SHARED_DIR: str | None = None  # derived: ../shared beside the checkout, when present
+
+    LANGUAGES = ("nl", "en")
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+    MAX_CONTENT_LENGTH = 55 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    SESSION_COOKIE_NAME = "oer_session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Failed logins allowed per account; the next one is refused with 429.
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    #: All login attempts allowed per client address.
+    LOGIN_LIMIT_PER_ADDRESS = "60 per 15 minutes"
+    REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
+
+    #: argon2-cffi ``PasswordHasher`` parameters; empty means the library's argon2id defaults.
+    PASSWORD_HASHER: dict[str, int] = {}
+    MIN_PASSWORD_LENGTH = 10
+
+    HSTS_SECONDS = 365 * 24 * 3600
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("OER")
+    if overrides:
+        app.config.from_mapping(overrides)
+    if app.config.get("TESTING"):
+        app.config["ENV"] = "testing"
+    _derive_paths(app)
+    _check(app)
+
+
+def _derive_paths(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    config = app.config
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.db'}"
+    config["INDEX_DIR"] = config["INDEX_DIR"] or str(instance / "index")
+    config["STORAGE_DIR"] = config["STORAGE_DIR"] or str(instance / "files")
+    if not config["SHARED_DIR"]:
+        beside = Path(app.root_path).parent.parent / "shared"
+        config["SHARED_DIR"] = str(beside) if beside.is_dir() else None
+
+
+def _check(app: Flask) -> None:
+    config = app.config
+    env = config["ENV"]
+    if env not in ENVIRONMENTS:
+        raise RuntimeError(f"OER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+    if env != "production":
+        # Plain http on 127.0.0.1 must keep working for `make run` and the browser tests.
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = False
+        if not config["SECRET_KEY"]:
+            config["SECRET_KEY"] = os.urandom(32).hex()
+        return
+    key = config["SECRET_KEY"] or ""
+    if key.strip().lower() in _PLACEHOLDER_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            "No real secret key is configured, so the portal refuses to start in production.\n"
+            "Set one with at least 32 random characters, for example:\n"
+            "  export OER_SECRET_KEY=\"$(python3 -c "
+            "'import secrets; print(secrets.token_hex(32))')\"\n"
+            f"or put SECRET_KEY = \"...\" in {Path(app.instance_path) / 'config.py'}.\n"
+            "For local development set OER_ENV=development instead (`make run` does)."
+        )

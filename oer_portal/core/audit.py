@@ -1,0 +1,63 @@
+"""The append-only audit log: logins, denials, every admin and moderation decision.
+
+It lives in ``core`` (not ``moderation``) because every feature writes to it, the way every
+feature writes to the search outbox; ``moderation`` will read it.  Entries are only ever
+added in the caller's unit of work, never changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oer_portal.core.types import UTCDateTime, utcnow
+from oer_portal.extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: When it happened (UTC).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: Who did it; ``None`` for anonymous visitors and the system.
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: Dotted verb, e.g. ``login.failed``, ``role.granted``, ``access.denied``.
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    #: What it was done to, e.g. ``("user", 7)``.
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column()
+    #: Small JSON object with the particulars (never a password, never a token).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def record(
+    action: str,
+    *,
+    actor_id: int | None = None,
+    target: tuple[str, int] | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an entry to the current transaction."""
+    entry = AuditEntry(
+        action=action,
+        actor_id=actor_id,
+        target_type=target[0] if target else None,
+        target_id=target[1] if target else None,
+        details=details or {},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def entries(action: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    """Newest entries first, optionally of one action."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(db.session.scalars(query))

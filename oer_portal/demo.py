@@ -1,0 +1,50 @@
+"""``flask --app oer_portal demo load``: demo accounts for a first look at the portal.
+
+Runs on every ``make run`` but creates the accounts only once (when the portal has no users),
+prints their passwords and keeps a copy in ``instance/demo-accounts.txt`` (readable by the
+owner only), so the passwords can be found again.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from oer_portal.accounts import service
+from oer_portal.accounts.models import Role, User
+from oer_portal.core.uow import transactional
+from oer_portal.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo content for a first look.")
+
+DEMO_ACCOUNTS = (
+    ("admin@example.org", "Anne Admin", (Role.ADMIN, Role.MODERATOR)),
+    ("teacher@example.org", "Tom Teacher", (Role.TEACHER,)),
+    ("student@example.org", "Sara Student", (Role.STUDENT,)),
+)
+
+
+@demo_cli.command("load")
+@transactional
+def load() -> None:
+    """Create the demo accounts unless the portal already has users."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("The portal already has accounts; no demo accounts created.")
+        return
+    lines = []
+    for email, name, roles in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        service.create_user(email, name, password, roles)
+        lines.append(f"{', '.join(r.value for r in roles):<16} {email:<22} {password}")
+    text = "Demo accounts (role, e-mail, password):\n" + "\n".join(lines) + "\n"
+    target = Path(current_app.instance_path) / "demo-accounts.txt"
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(text + f"(also written to {target})")

@@ -1,0 +1,30 @@
+"""Home page and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from oer_portal.accounts import service as accounts
+from oer_portal.core.errors import ValidationError
+from oer_portal.core.urls import safe_next
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+def home() -> str:
+    return render_template("pages/home.html")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Response:
+    """Switch the interface language for this session and, when logged in, for the account."""
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        raise ValidationError()
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user, locale)
+    return redirect(safe_next(request.form.get("next"), url_for("pages.home")))

@@ -1,0 +1,1 @@
+"""Search: the Whoosh index as a projection of the published versions."""
