@@ -134,10 +134,17 @@ def app(test_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 class Client:
-    """A test client that fills in the CSRF token, as the browser does with the form's."""
+    """A test client that fills in the CSRF token, as the browser does with the form's.
 
-    def __init__(self, client: FlaskClient) -> None:
+    Its session starts in English so that assertions read like the message ids; the Dutch
+    default is what ``tests/integration/test_i18n.py`` proves (with ``locale=None``).
+    """
+
+    def __init__(self, client: FlaskClient, locale: str | None = "en") -> None:
         self.raw = client
+        if locale:
+            with client.session_transaction() as session:
+                session["locale"] = locale
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
         return self.raw.get(path, **kwargs)
@@ -166,7 +173,7 @@ def client(app: Flask) -> Client:
 @pytest.fixture()
 def new_client(app: Flask) -> Any:
     """Make further, independent clients (other browsers, other devices)."""
-    return lambda: Client(app.test_client())
+    return lambda locale="en": Client(app.test_client(), locale)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -125,7 +126,7 @@ def change_password() -> str | Response:
 @bp.route("/account/profile", methods=["GET", "POST"])
 @login_required
 def profile() -> str | Response:
-    form = ProfileForm(obj=current_user, locale=current_user.locale or g.get("locale", "nl"))
+    form = ProfileForm(obj=current_user, locale=str(get_locale()))
     if form.validate_on_submit():
         try:
             service.update_profile(current_user, form.display_name.data, form.locale.data)

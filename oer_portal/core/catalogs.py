@@ -62,6 +62,8 @@ def update() -> None:
         catalog = load(locale) if path.exists() else Catalog(locale=locale)
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        catalog.fuzzy = False
+        catalog.project, catalog.version = "oer-portal", "0.1"
         if locale == SOURCE_LOCALE:
             for message in catalog:
                 if message.id and not _translated(message.string):

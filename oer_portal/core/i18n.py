@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, session
-from flask_babel import format_date, format_datetime
+from flask import Flask, current_app, session
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -31,9 +31,7 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated:
         choice = current_user.locale
     choice = choice or session.get("locale")
-    locale = choice if choice in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
-    g.locale = locale
-    return locale
+    return choice if choice in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +40,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _i18n_context() -> dict[str, object]:
         return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "ROLE_LABELS": ROLE_LABELS,
+                "current_locale": str(get_locale()),
                 "format_date": format_date, "format_datetime": format_datetime}
 
 

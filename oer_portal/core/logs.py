@@ -8,7 +8,7 @@ from flask import Flask
 
 _CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x00, 0x20), 0x7F)}
 _CONTROL.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
-# Bidi overrides would make a line read differently from what it holds.
+# Line separators and bidi controls would make a line read differently from what it holds.
 _CONTROL.update({c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F),
                                              *range(0x2066, 0x206A))})
 
@@ -18,14 +18,21 @@ def escape(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-class EscapingFormatter(logging.Formatter):
-    """Escapes the message; the traceback, added after, keeps its own lines."""
+class EscapingFilter(logging.Filter):
+    """Escapes the formatted message of each record before any handler sees it.
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return escape(super().formatMessage(record))
+    A filter rather than a formatter, because the handlers belong to whoever runs the app
+    (gunicorn, pytest, the dev server); the traceback, kept apart in ``exc_info``, keeps its
+    own lines.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = escape(record.getMessage()), None
+        return True
 
 
 def init_app(app: Flask) -> None:
-    formatter = EscapingFormatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
-    for handler in app.logger.handlers:
-        handler.setFormatter(formatter)
+    """Escape what the app logs (request paths in error reports, for instance)."""
+    for logger in (app.logger, logging.getLogger("werkzeug")):
+        if not any(isinstance(f, EscapingFilter) for f in logger.filters):
+            logger.addFilter(EscapingFilter())
