@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from oer_portal.accounts import service
@@ -35,16 +36,16 @@ DEMO_ACCOUNTS = (
 def load() -> None:
     """Create the demo accounts unless the portal already has users."""
     if db.session.scalar(select(func.count()).select_from(User)):
-        click.echo("The portal already has accounts; no demo accounts created.")
+        click.echo(_("The portal already has accounts; no demo accounts created."))
         return
     lines = []
     for email, name, roles in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(12)
         service.create_user(email, name, password, roles)
         lines.append(f"{', '.join(r.value for r in roles):<16} {email:<22} {password}")
-    text = "Demo accounts (role, e-mail, password):\n" + "\n".join(lines) + "\n"
+    text = _("Demo accounts (role, e-mail, password):") + "\n" + "\n".join(lines) + "\n"
     target = Path(current_app.instance_path) / "demo-accounts.txt"
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
-    click.echo(text + f"(also written to {target})")
+    click.echo(text + _("(also written to %(path)s)", path=target))

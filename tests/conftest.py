@@ -206,5 +206,10 @@ def make_user(app: Flask) -> Any:
 
 
 @pytest.fixture()
-def runner(app: Flask) -> Any:
+def runner(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A CLI runner in an English shell (commands follow LANG, like the pages follow the
+    language switch)."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
     return app.test_cli_runner()

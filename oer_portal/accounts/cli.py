@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from oer_portal.accounts import service
 from oer_portal.accounts.models import ROLE_VALUES, Role
@@ -24,11 +27,12 @@ users_cli = AppGroup("users", help="Manage accounts.")
 def create_user(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
     """Create an account with the given roles."""
     if password_stdin:
-        password = click.get_text_stream("stdin").read().rstrip("\r\n")
+        password = sys.stdin.read().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
         user = service.create_user(email, name, password, [Role(r) for r in roles])
     except ValidationError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"Created user {user.id} <{user.email}> with roles {', '.join(sorted(roles))}.")
+    click.echo(_("Created user %(id)s <%(email)s> with roles %(roles)s.",
+                 id=user.id, email=user.email, roles=", ".join(sorted(roles))))

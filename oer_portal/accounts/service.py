@@ -106,8 +106,10 @@ def create_user(email: str, display_name: str, password: str, roles: Iterable[Ro
 
 
 def register(email: str, display_name: str, password: str) -> User:
-    """Self-service registration: every new account is a student."""
-    return create_user(email, display_name, password, [Role.STUDENT])
+    """Self-service registration: every new account is a student, logged in at once."""
+    user = create_user(email, display_name, password, [Role.STUDENT])
+    user.last_login_at = utcnow()
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, session
+import os
+
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,11 +29,22 @@ def select_locale() -> str:
     and the switch in the header is one click away.
     """
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return _command_line_locale(languages)
     choice = None
-    if current_user and current_user.is_authenticated:
+    if current_user.is_authenticated:
         choice = current_user.locale
     choice = choice or session.get("locale")
     return choice if choice in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _command_line_locale(languages: tuple[str, ...]) -> str:
+    """CLI commands follow the shell's language (LC_ALL, LC_MESSAGES, LANG), else Dutch."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        code = os.environ.get(name, "")[:2].lower()
+        if code in languages:
+            return code
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app: Flask) -> None:

@@ -33,6 +33,6 @@ class EscapingFilter(logging.Filter):
 
 def init_app(app: Flask) -> None:
     """Escape what the app logs (request paths in error reports, for instance)."""
-    for logger in (app.logger, logging.getLogger("werkzeug")):
-        if not any(isinstance(f, EscapingFilter) for f in logger.filters):
-            logger.addFilter(EscapingFilter())
+    # Werkzeug's own request lines log the raw, still percent-encoded request line.
+    if not any(isinstance(f, EscapingFilter) for f in app.logger.filters):
+        app.logger.addFilter(EscapingFilter())

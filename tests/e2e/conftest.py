@@ -1,0 +1,99 @@
+"""Browser tests: the real app served on a random localhost port, driven by Debian's Chromium
+through pytest-playwright, with axe-core checking every page it visits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from oer_portal import create_app
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    make_config,
+    migrate_to_head,
+    postgres_uri_from_env,
+)
+
+CHROMIUM = os.environ.get("OER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = os.environ.get("OER_SCREENSHOT_DIR")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic",
+                 "--no-first-run"],
+    }
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The portal on 127.0.0.1:<random>, with a database of its own."""
+    tmp = tmp_path_factory.mktemp("live")
+    server_uri = postgres_uri_from_env()
+    uri = create_postgres_database(server_uri) if server_uri else f"sqlite:///{tmp / 'live.db'}"
+    migrate_to_head(tmp, uri)
+    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
+    app = create_app(make_config(tmp, uri))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        from oer_portal.extensions import db
+
+        db.engine.dispose()
+    if server_uri:
+        drop_postgres_database(server_uri, uri)
+
+
+@pytest.fixture(scope="session")
+def axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture()
+def check_page(axe: Any, request: pytest.FixtureRequest) -> Any:
+    """Run axe on the page; fail on serious or critical violations; optionally screenshot."""
+
+    def check(page: Any, name: str) -> None:
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:3])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, f"axe on {name} ({page.url}):\n" + "\n".join(bad)
+        if SCREENSHOTS:
+            folder = Path(SCREENSHOTS)
+            folder.mkdir(parents=True, exist_ok=True)
+            size = page.viewport_size
+            for label, width in (("desktop", 1280), ("phone", 390)):
+                page.set_viewport_size({"width": width, "height": 900})
+                page.screenshot(path=folder / f"{name}-{label}.png", full_page=True)
+            page.set_viewport_size(size)
+
+    return check
