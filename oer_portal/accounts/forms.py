@@ -38,12 +38,16 @@ class _MinPasswordLength:
 _password_checks = [DataRequired(), _min_password_length, Length(max=MAX_PASSWORD_LENGTH)]
 
 
-class RegisterForm(FlaskForm):
-    display_name = StringField(
+def _display_name_field() -> StringField:
+    return StringField(
         _l("Display name"),
         validators=[DataRequired(), Length(max=MAX_DISPLAY_NAME_LENGTH)],
         description=_l("Shown on your profile and in the credits of what you publish."),
     )
+
+
+class RegisterForm(FlaskForm):
+    display_name = _display_name_field()
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
@@ -87,11 +91,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(
-        _l("Display name"),
-        validators=[DataRequired(), Length(max=MAX_DISPLAY_NAME_LENGTH)],
-        description=_l("Shown on your profile and in the credits of what you publish."),
-    )
+    display_name = _display_name_field()
     locale = RadioField(
         _l("Interface language"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],

@@ -242,3 +242,22 @@ def test_session_cookie_flags_in_production(app, tmp_path, monkeypatch):
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_remember_me_cookie_replayed_after_logout_is_rejected(client, new_client, make_user):
+    user = make_user("student")
+    client.post("/account/login", {"email": user.email, "password": PASSWORD, "remember": "y"})
+    remembered = client.raw.get_cookie("remember_token").value
+    client.logout()
+
+    replay = new_client()
+    replay.raw.set_cookie("remember_token", remembered)
+    assert replay.get("/account/profile").status_code == 302
+
+
+def test_a_remember_me_cookie_logs_in_a_new_browser_session(client, new_client, make_user):
+    user = make_user("student")
+    client.post("/account/login", {"email": user.email, "password": PASSWORD, "remember": "y"})
+    later = new_client()
+    later.raw.set_cookie("remember_token", client.raw.get_cookie("remember_token").value)
+    assert later.get("/account/profile").status_code == 200
