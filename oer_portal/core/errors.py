@@ -45,6 +45,24 @@ class Conflict(DomainError):
     default_message = _l("Someone else changed this in the meantime.")
 
 
+class EditConflict(Conflict):
+    """A save started from a version that is no longer the head (compare-and-swap failed)."""
+
+
+class InvalidUpload(ValidationError):
+    """An uploaded file was refused; ``message`` says why, in words a teacher understands."""
+
+    default_message = _l("This file cannot be uploaded.")
+
+
+class StorageFull(DomainError):
+    """The file store could not write (disk full, quota); nothing was kept."""
+
+    status_code = 507
+    default_message = _l("The portal could not store your file right now. Nothing was saved; "
+                         "please try again later.")
+
+
 _TITLES = {
     400: _l("Bad request"),
     403: _l("No access"),
@@ -52,6 +70,7 @@ _TITLES = {
     405: _l("Not allowed"),
     409: _l("Conflict"),
     413: _l("Too large"),
+    507: _l("Storage unavailable"),
     422: _l("Invalid information"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
