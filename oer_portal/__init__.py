@@ -63,23 +63,32 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
 
-    from oer_portal.core import audit  # noqa: F401  (model registration)
+    # Model registration (Alembic and relationships need every table known).
+    from oer_portal.core import audit, outbox  # noqa: F401
+    from oer_portal.materials import models as material_models  # noqa: F401
+    from oer_portal.moderation import models as moderation_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from oer_portal.accounts import admin_views, views
+    from oer_portal.materials.views import bp as materials_bp
+    from oer_portal.moderation.views import bp as moderation_bp
     from oer_portal.pages.views import bp as pages_bp
     from oer_portal.search.views import bp as search_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(materials_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(search_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from oer_portal.accounts.cli import users_cli
     from oer_portal.demo import demo_cli
+    from oer_portal.materials.cli import materials_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(materials_cli)

@@ -38,7 +38,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
-    MAX_CONTENT_LENGTH = 55 * 1024 * 1024
+    #: One attached file; a request may carry several (MAX_CONTENT_LENGTH caps the request).
+    MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 210 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
 
     SESSION_COOKIE_NAME = "oer_session"

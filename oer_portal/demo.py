@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 
 from oer_portal.accounts import service
 from oer_portal.accounts.models import Role, User
-from oer_portal.core.uow import transactional
+from oer_portal.core.uow import current_uow, transactional
 from oer_portal.extensions import db
+from oer_portal.materials import interchange
+from oer_portal.materials.models import Material
 
 demo_cli = AppGroup("demo", help="Demo content for a first look.")
 
@@ -31,10 +33,19 @@ DEMO_ACCOUNTS = (
 )
 
 
+DEMO_CONTENT = Path(__file__).parent / "demo_content"
+
+
 @demo_cli.command("load")
-@transactional
 def load() -> None:
-    """Create the demo accounts unless the portal already has users."""
+    """Demo accounts (into a portal without users) and demo lessons (into one without
+    materials): written by the demo teacher, published by the demo admin."""
+    _load_accounts()
+    _load_lessons()
+
+
+@transactional
+def _load_accounts() -> None:
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo(_("The portal already has accounts; no demo accounts created."))
         return
@@ -49,3 +60,18 @@ def load() -> None:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
     click.echo(text + _("(also written to %(path)s)", path=target))
+
+
+def _load_lessons() -> None:
+    if db.session.scalar(select(func.count()).select_from(Material)):
+        return
+    teacher = service.find_by_email(DEMO_ACCOUNTS[1][0])
+    admin = service.find_by_email(DEMO_ACCOUNTS[0][0])
+    if teacher is None or admin is None:
+        return
+    uow = current_uow()
+    summary = interchange.import_path(DEMO_CONTENT, teacher, commit=uow.commit,
+                                      rollback=uow.rollback, publisher=admin)
+    click.echo(_("%(n)d demo lessons published.", n=summary.created))
+    for name, reason in summary.failed:
+        click.echo(f"  {name}: {reason}", err=True)

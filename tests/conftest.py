@@ -213,3 +213,32 @@ def runner(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     return app.test_cli_runner()
+
+
+@pytest.fixture()
+def make_material(app: Flask) -> Any:
+    """Create a lesson through the services: ``make_material(owner, publish_by=moderator)``."""
+    from oer_portal.accounts.models import User
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials import lifecycle, service
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+
+    def make(owner: UserRecord, title: str = "Breuken", body: str = "Regel een\n",
+             publish_by: UserRecord | None = None, attachments: Any = (),
+             **fields: Any) -> int:
+        with app.app_context():
+            user = db.session.get(User, owner.id)
+            material = service.create_material(
+                user, MaterialKind.LESSON, VersionFields(title=title, body=body, **fields),
+                attachments)
+            if publish_by is not None:
+                db.session.flush()
+                lifecycle.publish(material,
+                                  db.session.get(MaterialVersion, material.latest_version_id),
+                                  db.session.get(User, publish_by.id))
+            current_uow().commit()
+            assert isinstance(material, Material)
+            return material.id
+
+    return make

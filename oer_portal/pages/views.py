@@ -9,13 +9,14 @@ from werkzeug.wrappers import Response
 from oer_portal.accounts import service as accounts
 from oer_portal.core.errors import ValidationError
 from oer_portal.core.urls import safe_next
+from oer_portal.materials import queries
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.route("/")
 def home() -> str:
-    return render_template("pages/home.html")
+    return render_template("pages/home.html", newest=queries.newest_published(12))
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,0 +1,384 @@
+"""Teachers' Markdown, rendered for pages, search and tables of contents.
+
+Python-Markdown passes raw HTML and ``javascript:``/``data:`` links straight through, so its
+output is never trusted: every rendering goes through nh3 with the allow-lists below, and
+only the sanitised string is wrapped in :class:`~markupsafe.Markup`.
+
+A ``Markdown`` object keeps per-document state (footnotes, heading ids) and is not
+thread-safe (one shared by 8 threads raised ``KeyError`` here), so every rendering builds its
+own: that costs 0.1 ms next to ~15 ms for converting a 3,000-word lesson, and leaves no state
+behind to leak from one document, thread or greenlet into another.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension, slugify_unicode
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+from markupsafe import Markup
+
+__all__ = ["TocEntry", "render_markdown", "render_plain_text", "table_of_contents"]
+
+logger = logging.getLogger(__name__)
+
+#: Heading ids start with this, footnotes with ``fn-``/``fnref-``: lesson content can never
+#: take an id (``login-form``, ``main``) that the page around it relies on.
+HEADING_ID_PREFIX = "h-"
+
+#: Authors' ``#`` becomes ``<h2>``: the material's title is the page's only ``<h1>``.
+HEADING_BASE_LEVEL = 2
+
+ALLOWED_TAGS = frozenset({
+    # Blocks
+    "p", "div", "blockquote", "pre", "hr", "br",
+    "h2", "h3", "h4", "h5", "h6",
+    "ul", "ol", "li", "dl", "dt", "dd",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "figure", "figcaption", "details", "summary",
+    # Inline
+    "a", "img", "em", "i", "strong", "b", "u", "s", "del", "ins", "mark", "small", "sub",
+    "sup", "code", "kbd", "samp", "var", "abbr", "q", "cite", "span",
+})
+
+#: Removed together with their content; every other unknown tag is dropped but its text kept,
+#: so a pasted ``<font>`` or ``<center>`` reads as plain text, never as visible tag soup.
+REMOVED_WITH_CONTENT = frozenset({
+    "script", "style", "template", "noscript", "iframe", "noembed", "noframes", "object",
+    "svg", "math", "textarea", "select", "title", "xmp",
+})
+
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href", "class"},
+    "img": {"src", "alt", "width", "height"},
+    **{f"h{level}": {"id"} for level in range(2, 7)},
+    "li": {"id"},
+    "sup": {"id"},
+    "ol": {"start"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "code": {"class"},
+    "div": {"class"},
+    "details": {"open"},
+}
+
+#: Attributes restricted to a few values (nh3 wants these kept out of ``ALLOWED_ATTRIBUTES``).
+ALLOWED_ATTRIBUTE_VALUES: dict[str, dict[str, set[str]]] = {
+    "th": {"align": {"left", "center", "right"},
+           "scope": {"row", "col", "rowgroup", "colgroup"}},
+    "td": {"align": {"left", "center", "right"}},
+}
+
+#: The only classes kept: the ones Python-Markdown itself writes (plus ``language-…`` on code).
+ALLOWED_CLASSES: dict[str, frozenset[str]] = {
+    "a": frozenset({"footnote-ref", "footnote-backref"}),
+    "div": frozenset({"footnote", "toc"}),
+}
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow noopener noreferrer"
+
+_ID_PREFIXES = {
+    **{f"h{level}": HEADING_ID_PREFIX for level in range(2, 7)},
+    "li": "fn-",
+    "sup": "fnref",  # fnref-1, and fnref2-1 for a second reference to the same footnote
+}
+_LANGUAGE_CLASS = re.compile(r"language-[\w#.+-]{1,40}")
+_NUMBER = re.compile(r"[0-9]{1,4}")
+_DIRECTIONS = frozenset({"ltr", "rtl", "auto"})
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Value checks nh3's allow-lists cannot express (they only know names, or exact values).
+
+    nh3 calls this after its own URL-scheme check, also for the attributes it sets itself.
+    """
+    if attribute == "id":
+        prefix = _ID_PREFIXES.get(tag)
+        return value if prefix and value.startswith(prefix) else None
+    if attribute == "class":
+        if tag == "code":
+            kept = [name for name in value.split() if _LANGUAGE_CLASS.fullmatch(name)]
+        else:
+            allowed = ALLOWED_CLASSES.get(tag, frozenset())
+            kept = [name for name in value.split() if name in allowed]
+        return " ".join(kept) or None
+    if attribute in {"width", "height", "start", "colspan", "rowspan"}:
+        return value if _NUMBER.fullmatch(value.strip()) else None
+    if attribute == "dir":
+        return value if value in _DIRECTIONS else None
+    return value
+
+
+def _sanitise(rendered: str) -> str:
+    return nh3.clean(
+        rendered,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(REMOVED_WITH_CONTENT),
+        attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
+        set_tag_attribute_values={"img": {"loading": "lazy"}},
+        attribute_filter=_filter_attribute,
+        url_schemes=set(URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+# --- Python-Markdown, hardened against slow inputs -------------------------------------------
+
+#: Characters Python-Markdown's link parsers may scan past for every ``[`` or ``](`` (see
+#: :func:`_bracket_scan_cost`). 1,000,000 takes about 0.2 s; real lessons use a few thousand.
+BRACKET_SCAN_BUDGET = 1_000_000
+
+#: Stands in for ``[`` in paragraphs over the budget. A Unicode noncharacter ("for internal
+#: use"): no parser reacts to it, unlike ``\[`` whose escapes are slow in bulk themselves.
+_BRACKET_STAND_IN = "\ufdd0"
+
+_BRACKETS = re.compile(r"[\[\]()]")
+_BLANK_LINES = re.compile(r"(\n[ \t]*\n)")
+
+
+def _bracket_scan_cost(block: str) -> int:
+    """How many characters the link, image, reference and footnote parsers will scan.
+
+    Each of them reads from an opening ``[`` (and from the ``(`` after ``]``) to the matching
+    closer, or to the end of the paragraph when there is none: unmatched openers make the
+    work quadratic (``"[" * 20_000`` took 36 s here, Python-Markdown issue #798).
+    """
+    cost = 0
+    brackets: list[int] = []
+    parens: list[tuple[int, bool]] = []
+    for match in _BRACKETS.finditer(block):
+        char, position = match.group(), match.start()
+        if char == "[":
+            brackets.append(position)
+        elif char == "]":
+            if brackets:
+                cost += position - brackets.pop()
+        elif char == "(":
+            parens.append((position, position > 0 and block[position - 1] == "]"))
+        elif parens:
+            start, after_bracket = parens.pop()
+            if after_bracket:
+                cost += position - start
+    end = len(block)
+    cost += sum(end - position for position in brackets)
+    cost += sum(end - position for position, after_bracket in parens if after_bracket)
+    return cost
+
+
+class _BracketBudget(Preprocessor):
+    """Hides every ``[`` of the paragraphs that would overrun :data:`BRACKET_SCAN_BUDGET`.
+
+    Those paragraphs lose their links and read as plain text. Runs after fenced code and raw
+    HTML blocks are stashed away, so neither is touched; real lessons never come near the
+    budget, so their rendering does not change at all.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        parts = _BLANK_LINES.split("\n".join(lines))
+        spent = 0
+        for index in range(0, len(parts), 2):  # odd indexes are the blank lines between
+            cost = _bracket_scan_cost(parts[index])
+            if spent + cost > BRACKET_SCAN_BUDGET:
+                parts[index] = parts[index].replace("[", _BRACKET_STAND_IN)
+            else:
+                spent += cost
+        return "".join(parts).split("\n")
+
+
+class _BracketRestorer(Postprocessor):
+    def run(self, text: str) -> str:
+        return text.replace(_BRACKET_STAND_IN, "[")
+
+
+class _BracketBudgetExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # Below fenced_code (25) and html_block (20): code and raw HTML are placeholders here.
+        md.preprocessors.register(_BracketBudget(md), "bracket_budget", 10)
+        md.postprocessors.register(_BracketRestorer(md), "bracket_restorer", 0)
+
+
+class _FootnoteExtension(FootnoteExtension):
+    """Numbers repeated references with a counter instead of probing ``fnref2``, ``fnref3``, …
+
+    Python-Markdown's probe is quadratic in the number of references to one footnote
+    (3,000 took 10 s here); the ids it produces are the same.
+    """
+
+    def reset(self) -> None:
+        super().reset()
+        self._references: dict[str, int] = {}
+
+    def unique_ref(self, reference: str, found: bool = False) -> str:
+        if not found:
+            return reference
+        count = self._references.get(reference, 0) + 1
+        self._references[reference] = count
+        self.found_refs[reference] = count  # how many back-links the footnote gets
+        if count == 1:
+            return reference
+        separator = self.get_separator()
+        name, rest = reference.split(separator, 1)
+        return f"{name}{count}{separator}{rest}"
+
+
+def _heading_id(value: str, separator: str) -> str:
+    # Unicode-preserving: ASCII-only slugs would leave Greek or Cyrillic headings without ids.
+    return HEADING_ID_PREFIX + slugify_unicode(value, separator)
+
+
+def _new_markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            TableExtension(use_align_attribute=True),  # align="…", since style is not allowed
+            FencedCodeExtension(),  # lang_prefix "language-"
+            # ids fn-1/fnref-1 (no ":" to escape in CSS); U+FE0E keeps the ↩ a glyph, not an emoji
+            _FootnoteExtension(SEPARATOR="-", BACKLINK_TEXT="&#8617;&#xFE0E;"),
+            TocExtension(slugify=_heading_id, baselevel=HEADING_BASE_LEVEL, permalink=False),
+            SaneListExtension(),
+            _BracketBudgetExtension(),
+        ],
+        output_format="html",
+    )
+
+
+# --- Public API --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TocEntry:
+    """A heading of a rendered lesson; ``title`` is plain text, escape it like any text."""
+
+    level: int
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    html: str
+    toc: tuple[TocEntry, ...]
+
+
+def _flatten(tokens: Iterable[dict[str, Any]]) -> Iterable[TocEntry]:
+    for token in tokens:
+        title = html.unescape(token["name"]).replace(_BRACKET_STAND_IN, "[")
+        yield TocEntry(level=token["level"], id=token["id"], title=title)
+        yield from _flatten(token["children"])
+
+
+@functools.lru_cache(maxsize=64)
+def _render(source: str) -> _Rendered:
+    """Cached, because one page view asks for the HTML and the table of contents of the same
+    lesson, and popular lessons are viewed far more often than edited."""
+    md = _new_markdown()
+    rendered = md.convert(source)
+    return _Rendered(html=_sanitise(rendered), toc=tuple(_flatten(md.toc_tokens)))
+
+
+def _encodable(source: str) -> str:
+    """Lone surrogates (JSON can carry them) cannot cross into nh3's Rust: they become "?".
+    An author's own U+FDD0 must not come out as a bracket: it becomes U+FFFD."""
+    return (source.encode("utf-8", "replace").decode("utf-8")
+            .replace(_BRACKET_STAND_IN, "\ufffd"))
+
+
+def render_markdown(source: str) -> Markup:
+    """The lesson as HTML that is safe to put on a page as it is."""
+    return Markup(_render(_encodable(source)).html)  # noqa: S704 (sanitised by nh3 in _render)
+
+
+def table_of_contents(source: str) -> list[TocEntry]:
+    """The lesson's headings in document order, with the ids :func:`render_markdown` gives them."""
+    return list(_render(_encodable(source)).toc)
+
+
+#: Elements whose end is a word break in plain text; inline ones (``<em>``) are not.
+_BLOCK_TAGS = frozenset({
+    "p", "div", "blockquote", "pre", "hr", "br", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+    "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "figure", "figcaption", "details", "summary",
+})
+#: Rendered for the page, noise in an index or a description: footnote numbers and arrows,
+#: and a ``[TOC]`` block that repeats the headings.
+_SKIPPED_CLASSES = frozenset({"footnote-ref", "footnote-backref", "toc"})
+_VOID_TAGS = frozenset({"br", "hr", "img"})
+
+
+class _TextCollector(HTMLParser):
+    """Text of sanitised HTML, with word breaks between blocks and the alt texts of images."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skipping: list[str] = []  # open tags since a skipped element started
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.chunks.append(" ")
+        if tag in _VOID_TAGS:
+            if tag == "img" and not self._skipping:
+                self.chunks.append(dict(attrs).get("alt") or "")
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if self._skipping or classes & _SKIPPED_CLASSES:
+            self._skipping.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping and tag not in _VOID_TAGS:
+            self._skipping.pop()
+        if tag in _BLOCK_TAGS:
+            self.chunks.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.chunks.append(data)
+
+
+def _text_of(sanitised_html: str) -> str:
+    collector = _TextCollector()
+    collector.feed(sanitised_html)
+    collector.close()
+    return "".join(collector.chunks)
+
+
+def render_plain_text(source: str, max_chars: int | None = None) -> str:
+    """The lesson's words without markup, for the search index and short descriptions.
+
+    Never raises: a description is not worth a failed page or a lost index entry. With
+    ``max_chars`` the text is cut at a word boundary and ends with "…".
+    """
+    source = _encodable(source)
+    try:
+        text = _text_of(_render(source).html)
+    except Exception:
+        # Python-Markdown has crashed on odd input before (CVE-2025-69534); the words still count.
+        logger.warning("Markdown could not be rendered as plain text", exc_info=True)
+        text = html.unescape(nh3.clean(source, tags=set()))
+    text = " ".join(text.split())
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    if max_chars < 2:
+        return "…" if max_chars == 1 else ""
+    cut = text[:max_chars - 1]
+    if not text[max_chars - 1].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"

@@ -1,0 +1,1 @@
+"""Licences: the registry of Creative Commons licences (pure Python, no Flask)."""

@@ -1,0 +1,102 @@
+"""The licences the portal knows, by SPDX id, with names in Dutch and English.
+
+Pure data and functions, no Flask: the compatibility engine and the templates both read it.
+Older Creative Commons versions found in imported metadata (``CC-BY-SA-3.0``) are known too,
+as members of the same family, but are not offered for new work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Element(StrEnum):
+    BY = "BY"
+    SA = "SA"
+    NC = "NC"
+    ND = "ND"
+
+
+@dataclass(frozen=True)
+class Licence:
+    spdx: str
+    names: dict[str, str]
+    url: str
+    elements: frozenset[Element]
+    #: Offered when a teacher chooses a licence; legacy versions are only recognised.
+    offered: bool = True
+
+    def name(self, locale: str) -> str:
+        return self.names.get(locale) or self.names["en"]
+
+    @property
+    def family(self) -> str:
+        """The licence without its version: ``CC-BY-SA`` for 3.0 and 4.0 alike."""
+        if self.spdx in ("CC0-1.0", "PDM-1.0"):
+            return self.spdx.rsplit("-", 1)[0]
+        return "CC-" + "-".join(e.value for e in _ORDER if e in self.elements)
+
+    @property
+    def badge(self) -> str:
+        """Short label for badges: ``CC BY-SA``, ``CC0``, ``PD``."""
+        if self.spdx == "CC0-1.0":
+            return "CC0"
+        if self.spdx == "PDM-1.0":
+            return "PD"
+        return "CC " + "-".join(e.value for e in _ORDER if e in self.elements)
+
+
+_ORDER = (Element.BY, Element.NC, Element.SA, Element.ND)
+
+
+def _cc(elements: str, version: str, nl: str, en: str, offered: bool = True) -> Licence:
+    code = elements.lower()
+    return Licence(
+        spdx=f"CC-{elements}-{version}",
+        names={"nl": f"{nl} {version}", "en": f"{en} {version}"},
+        url=f"https://creativecommons.org/licenses/{code}/{version}/",
+        elements=frozenset(Element(e) for e in elements.split("-")),
+        offered=offered,
+    )
+
+
+_NAMES = {
+    "BY": ("Naamsvermelding", "Attribution"),
+    "BY-SA": ("Naamsvermelding-GelijkDelen", "Attribution-ShareAlike"),
+    "BY-NC": ("Naamsvermelding-NietCommercieel", "Attribution-NonCommercial"),
+    "BY-NC-SA": ("Naamsvermelding-NietCommercieel-GelijkDelen",
+                 "Attribution-NonCommercial-ShareAlike"),
+    "BY-ND": ("Naamsvermelding-GeenAfgeleideWerken", "Attribution-NoDerivatives"),
+    "BY-NC-ND": ("Naamsvermelding-NietCommercieel-GeenAfgeleideWerken",
+                 "Attribution-NonCommercial-NoDerivatives"),
+}
+
+LICENCES: dict[str, Licence] = {}
+for _elements, (_nl, _en) in _NAMES.items():
+    for _version, _offered in (("4.0", True), ("3.0", False), ("2.5", False), ("2.0", False)):
+        _licence = _cc(_elements, _version, f"CC {_nl}", f"CC {_en}", _offered)
+        LICENCES[_licence.spdx] = _licence
+LICENCES["CC0-1.0"] = Licence(
+    "CC0-1.0", {"nl": "CC0 1.0 Publiek domein", "en": "CC0 1.0 Universal (public domain)"},
+    "https://creativecommons.org/publicdomain/zero/1.0/", frozenset())
+LICENCES["PDM-1.0"] = Licence(
+    "PDM-1.0", {"nl": "Publiek Domein Merk 1.0", "en": "Public Domain Mark 1.0"},
+    "https://creativecommons.org/publicdomain/mark/1.0/", frozenset())
+
+#: What a teacher can choose from, most open first.
+OFFERED = tuple(
+    LICENCES[spdx] for spdx in ("CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0",
+                                "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0", "CC-BY-NC-ND-4.0", "PDM-1.0")
+)
+DEFAULT = "CC-BY-4.0"
+
+
+def get(spdx: str) -> Licence | None:
+    """The licence for an SPDX id (case-insensitive), or ``None`` when unknown."""
+    return LICENCES.get(spdx) or next(
+        (lic for key, lic in LICENCES.items() if key.lower() == spdx.strip().lower()), None)
+
+
+def is_known(spdx: str) -> bool:
+    return get(spdx) is not None

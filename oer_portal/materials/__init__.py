@@ -1,0 +1,1 @@
+"""Materials: versions, attachments, history, diff, import/export."""

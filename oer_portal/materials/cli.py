@@ -1,0 +1,63 @@
+"""``flask --app oer_portal materials …``: import and export in the interchange format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from oer_portal.accounts import service as accounts
+from oer_portal.core.uow import current_uow, transactional
+from oer_portal.materials import interchange
+from oer_portal.materials.service import get_material, version_by_number
+
+materials_cli = AppGroup("materials", help="Import and export materials.")
+
+
+@materials_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--as", "email", required=True, help="E-mail address of the importing user.")
+def import_materials(path: Path, email: str) -> None:
+    """Import a material folder, a folder of material folders, or a .zip of either.
+
+    Idempotent: unchanged materials are skipped, changed ones get a new version.  Each
+    material is committed on its own, so an interrupted import can simply be run again.
+    """
+    importer = accounts.find_by_email(email)
+    if importer is None:
+        raise click.ClickException(_("No account with the e-mail address %(email)s.",
+                                     email=email))
+    sources = list(interchange.discover(path))
+    uow = current_uow()
+    with click.progressbar(length=len(sources), label=_("Importing"),
+                           show_pos=True, show_eta=True) as bar:
+        summary = interchange.import_path(
+            path, importer, commit=uow.commit, rollback=uow.rollback,
+            publisher=importer if importer.has_role("admin") else None,
+            progress=lambda _name: bar.update(1))
+    click.echo(_("%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                 "%(failed)d failed.", created=summary.created, updated=summary.updated,
+                 unchanged=summary.unchanged, failed=len(summary.failed)))
+    for name, reason in summary.failed:
+        click.echo(f"  {name}: {reason}", err=True)
+    if summary.failed:
+        raise SystemExit(1)
+
+
+@materials_cli.command("export")
+@click.argument("material_id", type=int)
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--version", "number", type=int, default=None,
+              help="Version number (default: the published version, else the latest).")
+@transactional
+def export_material(material_id: int, path: Path, number: int | None) -> None:
+    """Write one material as a folder in the interchange format under PATH."""
+    material = get_material(material_id)
+    version = (version_by_number(material.id, number) if number
+               else material.published_version or material.latest_version)
+    folder = interchange.export_material(material, version, path)
+    click.echo(_("Exported version %(n)d to %(folder)s", n=version.number, folder=folder))
+
+

@@ -1,0 +1,87 @@
+"""Draft → submitted for review → published; withdrawn leaves a tombstone.
+
+Publishing moves ``published_version_id``, notes the publication and tells the search outbox;
+the public keeps seeing the previous published version until a moderator approves the new one.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from oer_portal.accounts.models import User
+from oer_portal.accounts.policy import Actor
+from oer_portal.accounts.policy import require as require_permission
+from oer_portal.core import audit, outbox
+from oer_portal.core.errors import ValidationError
+from oer_portal.core.types import utcnow
+from oer_portal.extensions import db
+from oer_portal.materials import policy
+from oer_portal.materials.models import (
+    Material,
+    MaterialPublication,
+    MaterialStatus,
+    MaterialVersion,
+)
+from oer_portal.moderation.models import ReviewRequest, ReviewStatus
+
+
+def pending_review(material_id: int) -> ReviewRequest | None:
+    return db.session.scalar(select(ReviewRequest).where(
+        ReviewRequest.material_id == material_id, ReviewRequest.status == ReviewStatus.PENDING))
+
+
+def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
+    """Ask a moderator to publish the head version."""
+    require_permission(policy.can_edit(actor, material))
+    if material.latest_version_id == material.published_version_id:
+        raise ValidationError(_("This version is already published."))
+    if pending_review(material.id) is not None:
+        raise ValidationError(_("This version is already waiting for review."))
+    request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
+                            submitted_by_id=actor.id, submitted_at=utcnow())
+    db.session.add(request)
+    db.session.flush()
+    audit.record("review.submitted", actor_id=actor.id, target=("material", material.id),
+                 details={"version_id": material.latest_version_id, "review": request.id})
+    return request
+
+
+def cancel_pending_reviews(material_id: int, reason: str) -> None:
+    for request in db.session.scalars(select(ReviewRequest).where(
+            ReviewRequest.material_id == material_id,
+            ReviewRequest.status == ReviewStatus.PENDING)):
+        request.status = ReviewStatus.CANCELLED
+        request.decided_at = utcnow()
+        request.reason = reason
+
+
+def publish(material: Material, version: MaterialVersion, by: User | None) -> None:
+    """Make ``version`` what the public sees (callers have checked the permission)."""
+    now = utcnow()
+    material.published_version_id = version.id
+    material.status = MaterialStatus.PUBLISHED
+    material.published_at = now
+    material.updated_at = now
+    db.session.add(MaterialPublication(material_id=material.id, version_id=version.id,
+                                       published_at=now, published_by_id=by.id if by else None))
+    outbox.record_change("material", material.id)
+    audit.record("material.published", actor_id=by.id if by else None,
+                 target=("material", material.id), details={"version": version.number})
+
+
+def withdraw(actor: Actor, material: Material, reason: str) -> None:
+    """Take the material down; its page becomes a tombstone that says when and why."""
+    require_permission(policy.can_withdraw(actor, material))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the material is withdrawn; the reason is shown on "
+                                "its page."))
+    material.status = MaterialStatus.WITHDRAWN
+    material.withdrawn_at = utcnow()
+    material.withdrawn_by_id = actor.id
+    material.withdrawn_reason = reason[:2000]
+    cancel_pending_reviews(material.id, reason="withdrawn")
+    outbox.record_change("material", material.id)
+    audit.record("material.withdrawn", actor_id=actor.id, target=("material", material.id),
+                 details={"reason": reason[:200]})

@@ -1,0 +1,178 @@
+"""The editable fields of a version, their validation and the controlled vocabularies.
+
+Services take a ``VersionFields`` (named fields, never a form or a request), so mass
+assignment is impossible and every write path (form, import, revert, merge) is checked the
+same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from oer_portal.core.errors import ValidationError
+from oer_portal.extensions import db
+from oer_portal.licences import registry
+from oer_portal.materials.models import MaterialKind, MaterialVersion, VocabularyTerm
+
+MAX_TITLE = 300
+MAX_DESCRIPTION = 2_000
+MAX_BODY = 500_000
+MAX_LIST_ITEMS = 30
+MAX_ITEM_LENGTH = 300
+
+
+class InvalidFields(ValidationError):
+    """Several fields are wrong; ``errors`` maps each field name to its message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(" ".join(self.errors.values()))
+
+
+@dataclass(frozen=True)
+class VersionFields:
+    """Everything a teacher writes in one version (attachments are handled apart)."""
+
+    title: str
+    description: str = ""
+    body: str = ""
+    language: str = "nl"
+    licence: str = registry.DEFAULT
+    link_url: str | None = None
+    subjects: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = ()
+    resource_type: str | None = None
+    duration_minutes: int | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    #: Names of the original authors of imported work (portal users are credited by account).
+    authors: tuple[str, ...] = ()
+    source_url: str | None = None
+    attribution: str | None = None
+    #: Everything else an import brought along (kept, shown nowhere, exported again).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    META_FIELDS = ("subjects", "levels", "keywords", "objectives", "resource_type",
+                   "duration_minutes", "age_min", "age_max", "authors", "source_url",
+                   "attribution", "extra")
+
+    def meta(self) -> dict[str, Any]:
+        """The JSON stored in ``MaterialVersion.meta`` (lists as lists, empty values left out)."""
+        data = asdict(self)
+        out: dict[str, Any] = {}
+        for name in self.META_FIELDS:
+            value = data[name]
+            if value in (None, (), [], {}, ""):
+                continue
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def comparable(self) -> dict[str, Any]:
+        """Field name → value, for the field-by-field diff of two versions."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+
+    @classmethod
+    def of(cls, version: MaterialVersion) -> VersionFields:
+        meta = dict(version.meta or {})
+        kwargs: dict[str, Any] = {}
+        for name in cls.META_FIELDS:
+            if name in meta:
+                value = meta[name]
+                kwargs[name] = tuple(value) if isinstance(value, list) else value
+        return cls(title=version.title, description=version.description, body=version.body,
+                   language=version.language, licence=version.licence,
+                   link_url=version.link_url, **kwargs)
+
+    def with_body(self, body: str) -> VersionFields:
+        return replace(self, body=body)
+
+
+def _clean_list(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = " ".join(str(value).split())[:MAX_ITEM_LENGTH]
+        if value and value.lower() not in (v.lower() for v in seen):
+            seen[value] = None
+    return tuple(seen)[:MAX_LIST_ITEMS]
+
+
+def is_web_url(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def validate(fields_: VersionFields, kind: str) -> VersionFields:
+    """Normalise and check ``fields_``; raises :class:`InvalidFields` naming each bad field."""
+    f = replace(
+        fields_,
+        title=" ".join(fields_.title.split()),
+        description=fields_.description.strip(),
+        body=fields_.body.replace("\r\n", "\n").replace("\r", "\n"),
+        keywords=_clean_list(fields_.keywords),
+        objectives=_clean_list(fields_.objectives),
+        authors=_clean_list(fields_.authors),
+        subjects=_clean_list(fields_.subjects),
+        levels=_clean_list(fields_.levels),
+        link_url=(fields_.link_url or "").strip() or None,
+        source_url=(fields_.source_url or "").strip() or None,
+        attribution=(fields_.attribution or "").strip() or None,
+        resource_type=fields_.resource_type or None,
+    )
+    errors: dict[str, str] = {}
+    if not f.title:
+        errors["title"] = _("Give the material a title.")
+    elif len(f.title) > MAX_TITLE:
+        errors["title"] = _("A title has at most %(max)d characters.", max=MAX_TITLE)
+    if len(f.description) > MAX_DESCRIPTION:
+        errors["description"] = _("A description has at most %(max)d characters.",
+                                  max=MAX_DESCRIPTION)
+    if len(f.body) > MAX_BODY:
+        errors["body"] = _("The text is too long (at most %(max)d characters).", max=MAX_BODY)
+    if kind == MaterialKind.LINK and not (f.link_url and is_web_url(f.link_url)):
+        errors["link_url"] = _("Give a web address that starts with http:// or https://.")
+    if f.source_url and not is_web_url(f.source_url):
+        errors["source_url"] = _("Give a web address that starts with http:// or https://.")
+    licence = registry.get(f.licence)
+    if licence is None:
+        errors["licence"] = _("Choose one of the licences offered.")
+    else:
+        f = replace(f, licence=licence.spdx)
+    known = vocabularies()
+    if f.language not in known["language"]:
+        errors["language"] = _("Choose a language from the list.")
+    for name, vocabulary in (("subjects", "subject"), ("levels", "level")):
+        unknown = [code for code in getattr(f, name) if code not in known[vocabulary]]
+        if unknown:
+            errors[name] = _("Unknown choice: %(codes)s.", codes=", ".join(unknown))
+    if f.resource_type and f.resource_type not in known["resource_type"]:
+        errors["resource_type"] = _("Choose a resource type from the list.")
+    if f.duration_minutes is not None and not 1 <= f.duration_minutes <= 10_000:
+        errors["duration_minutes"] = _("Give the duration in minutes (1 to 10000).")
+    for name in ("age_min", "age_max"):
+        value = getattr(f, name)
+        if value is not None and not 0 <= value <= 120:
+            errors[name] = _("Give an age between 0 and 120.")
+    if f.age_min is not None and f.age_max is not None and f.age_min > f.age_max:
+        errors["age_max"] = _("The highest age cannot be below the lowest.")
+    if errors:
+        raise InvalidFields(errors)
+    return f
+
+
+def vocabularies() -> dict[str, dict[str, VocabularyTerm]]:
+    """All controlled vocabularies, by name and code, in their display order."""
+    result: dict[str, dict[str, VocabularyTerm]] = {
+        "subject": {}, "level": {}, "resource_type": {}, "language": {}}
+    terms = db.session.scalars(
+        select(VocabularyTerm).order_by(VocabularyTerm.vocabulary, VocabularyTerm.position))
+    for term in terms:
+        result.setdefault(term.vocabulary, {})[term.code] = term
+    return result

@@ -1,0 +1,129 @@
+"""Reading materials for pages: every function applies the visibility policy.
+
+An invisible material or version is reported as *not found* (never *forbidden*), so its
+existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from oer_portal.accounts.policy import Actor
+from oer_portal.core.errors import NotFound
+from oer_portal.extensions import db
+from oer_portal.materials import policy
+from oer_portal.materials.models import (
+    Material,
+    MaterialPublication,
+    MaterialStatus,
+    MaterialVersion,
+    VersionAttachment,
+)
+from oer_portal.materials.service import get_material, version_by_number
+from oer_portal.moderation.models import ReviewRequest, ReviewStatus
+
+
+def published_ids(material_id: int) -> frozenset[int]:
+    """Versions of the material that were ever published."""
+    return frozenset(db.session.scalars(select(MaterialPublication.version_id).where(
+        MaterialPublication.material_id == material_id)))
+
+
+def material_for(actor: Actor, material_id: int) -> Material:
+    material = get_material(material_id)
+    if not policy.can_view_material(actor, material):
+        raise NotFound()
+    return material
+
+
+def displayed_version(actor: Actor, material: Material) -> MaterialVersion | None:
+    """What the material page shows: the published version, or for its authors and staff the
+    head when nothing is published yet.  ``None`` for a tombstone seen by the public."""
+    if material.is_withdrawn and not policy.can_see_unpublished(actor, material):
+        return None
+    version_id = material.published_version_id or (
+        material.latest_version_id if policy.can_see_unpublished(actor, material) else None)
+    return db.session.get(MaterialVersion, version_id) if version_id else None
+
+
+def version_for(actor: Actor, material: Material, number: int) -> MaterialVersion:
+    version = version_by_number(material.id, number)
+    if not policy.can_view_version(actor, material, version, published_ids(material.id)):
+        raise NotFound()
+    return version
+
+
+def history(actor: Actor, material: Material) -> Sequence[MaterialVersion]:
+    """Versions ``actor`` may see, newest first (authors and staff see all)."""
+    statement = (select(MaterialVersion).where(MaterialVersion.material_id == material.id)
+                 .order_by(MaterialVersion.number.desc()))
+    if not policy.can_see_unpublished(actor, material):
+        if material.is_withdrawn:
+            return []
+        statement = statement.where(MaterialVersion.id.in_(
+            select(MaterialPublication.version_id).where(
+                MaterialPublication.material_id == material.id)))
+    return db.session.scalars(statement).all()
+
+
+def review_states(material_id: int) -> dict[int, str]:
+    """Version id → latest review status (pending, approved, rejected, cancelled)."""
+    rows = db.session.execute(select(ReviewRequest.version_id, ReviewRequest.status)
+                              .where(ReviewRequest.material_id == material_id)
+                              .order_by(ReviewRequest.id))
+    return {version_id: status for version_id, status in rows}
+
+
+def attachment_for(actor: Actor, material_id: int, attachment_id: int) -> VersionAttachment:
+    """An attachment, only if its version is visible to ``actor`` (downloads, thumbnails)."""
+    material = material_for(actor, material_id)
+    attachment = db.session.get(VersionAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound()
+    version = db.session.get(MaterialVersion, attachment.version_id)
+    if version.material_id != material.id or not policy.can_view_version(
+            actor, material, version, published_ids(material.id)):
+        raise NotFound()
+    return attachment
+
+
+def newest_published(limit: int = 12) -> Sequence[tuple[Material, MaterialVersion]]:
+    rows = db.session.execute(
+        select(Material, MaterialVersion)
+        .join(MaterialVersion, MaterialVersion.id == Material.published_version_id)
+        .where(Material.status == MaterialStatus.PUBLISHED)
+        .order_by(Material.published_at.desc(), Material.id.desc()).limit(limit))
+    return [(m, v) for m, v in rows]
+
+
+def owned_by(actor: Actor) -> Sequence[tuple[Material, MaterialVersion, str | None]]:
+    """The actor's materials with their head version and pending-review state, newest first."""
+    pending = (select(ReviewRequest.material_id).where(
+        ReviewRequest.status == ReviewStatus.PENDING).scalar_subquery())
+    rows = db.session.execute(
+        select(Material, MaterialVersion, Material.id.in_(pending))
+        .join(MaterialVersion, MaterialVersion.id == Material.latest_version_id)
+        .where(Material.owner_id == actor.id)
+        .order_by(Material.updated_at.desc()))
+    return [(m, v, "pending" if is_pending else None) for m, v, is_pending in rows]
+
+
+def count_versions(material_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(MaterialVersion).where(
+        MaterialVersion.material_id == material_id)) or 0
+
+
+def latest_rejection(material_id: int) -> ReviewRequest | None:
+    """The newest review request of the material, when it was a rejection."""
+    latest = db.session.scalar(select(ReviewRequest).where(
+        ReviewRequest.material_id == material_id, ReviewRequest.status != ReviewStatus.CANCELLED)
+        .order_by(ReviewRequest.id.desc()).limit(1))
+    return latest if latest is not None and latest.status == ReviewStatus.REJECTED else None
+
+
+def own_version(material: Material, version_id: int) -> MaterialVersion | None:
+    """A version by id, only if it belongs to ``material`` (edit forms carry the id)."""
+    version = db.session.get(MaterialVersion, version_id)
+    return version if version is not None and version.material_id == material.id else None

@@ -1,0 +1,212 @@
+"""Writing materials: create, save a new version (compare-and-swap, three-way merge), revert.
+
+Every save writes a new immutable version.  The edit carries the version it started from;
+the save succeeds only when that is still the head.  When someone else saved meanwhile, the
+body is merged three-way and the metadata field by field; a clean merge is saved as a new
+version on top of theirs, anything else raises :class:`EditConflict` and nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select, update
+
+from oer_portal.accounts.policy import Actor
+from oer_portal.accounts.policy import require as require_permission
+from oer_portal.core import audit
+from oer_portal.core.errors import EditConflict, NotFound
+from oer_portal.core.types import utcnow
+from oer_portal.extensions import db
+from oer_portal.materials import policy
+from oer_portal.materials.attachments import AttachmentRef, attach, refs_of
+from oer_portal.materials.merge import merge3
+from oer_portal.materials.metadata import VersionFields, validate
+from oer_portal.materials.models import (
+    Material,
+    MaterialKind,
+    MaterialStatus,
+    MaterialVersion,
+)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    version: MaterialVersion
+    #: True when the save was merged with someone else's newer version.
+    merged: bool = False
+
+
+@dataclass(frozen=True)
+class ConflictDetails:
+    """What the conflict page needs: the current head and the user's own, unsaved edit."""
+
+    head: MaterialVersion
+    mine: VersionFields
+    merged_body: str
+    conflicting_fields: tuple[str, ...]
+
+
+class VersionConflict(EditConflict):
+    def __init__(self, details: ConflictDetails) -> None:
+        self.details = details
+        super().__init__()
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:80].rstrip("-") or "materiaal"
+
+
+def get_material(material_id: int) -> Material:
+    material = db.session.get(Material, material_id)
+    if material is None:
+        raise NotFound()
+    return material
+
+
+def _lock_head(material_id: int) -> Material:
+    """The material row, locked until commit (PostgreSQL; SQLite's write lock is already held
+    since the transaction began with BEGIN IMMEDIATE)."""
+    material = db.session.scalar(
+        select(Material).where(Material.id == material_id)
+        .with_for_update().execution_options(populate_existing=True))
+    if material is None:
+        raise NotFound()
+    return material
+
+
+def create_material(actor: Actor, kind: MaterialKind, fields: VersionFields,
+                    attachments: Sequence[AttachmentRef] = (), summary: str = "",
+                    external_id: str | None = None) -> Material:
+    """A new draft material with its first version, owned by ``actor``."""
+    require_permission(policy.can_create(actor))
+    fields = validate(fields, kind)
+    now = utcnow()
+    material = Material(kind=kind.value, slug=slugify(fields.title), owner_id=actor.id,
+                        status=MaterialStatus.DRAFT, external_id=external_id,
+                        created_at=now, updated_at=now)
+    db.session.add(material)
+    db.session.flush()
+    version = _write_version(material, None, fields, attachments, actor, summary)
+    material.latest_version_id = version.id
+    audit.record("material.created", actor_id=actor.id, target=("material", material.id))
+    return material
+
+
+def _write_version(material: Material, head: MaterialVersion | None, fields: VersionFields,
+                   attachments: Sequence[AttachmentRef], actor: Actor, summary: str,
+                   reverted_from_id: int | None = None, merged: bool = False
+                   ) -> MaterialVersion:
+    version = MaterialVersion(
+        material_id=material.id, number=(head.number + 1) if head else 1,
+        title=fields.title, description=fields.description, body=fields.body,
+        language=fields.language, licence=fields.licence, link_url=fields.link_url,
+        meta=fields.meta(), author_id=actor.id, summary=summary.strip()[:500],
+        base_version_id=head.id if head else None, reverted_from_id=reverted_from_id,
+        merged=merged, created_at=utcnow(),
+    )
+    db.session.add(version)
+    db.session.flush()
+    attach(version.id, attachments)
+    return version
+
+
+def save_version(actor: Actor, material_id: int, base_version_id: int, fields: VersionFields,
+                 attachments: Sequence[AttachmentRef], summary: str = "") -> SaveResult:
+    """Save an edit that started from ``base_version_id`` as a new version of the material.
+
+    ``attachments`` is the full list the user wants (kept ones and new ones, in order).
+    """
+    material = _lock_head(material_id)
+    require_permission(policy.can_edit(actor, material))
+    fields = validate(fields, material.kind)
+    head = db.session.get(MaterialVersion, material.latest_version_id)
+    base = db.session.get(MaterialVersion, base_version_id)
+    if base is None or base.material_id != material.id:
+        raise NotFound()
+    merged = False
+    if head.id != base.id:
+        fields, attachments = _merge_with_head(base, head, fields, attachments)
+        merged = True
+    version = _write_version(material, head, fields, attachments, actor, summary, merged=merged)
+    _move_head(material, head, version)
+    return SaveResult(version, merged)
+
+
+def _move_head(material: Material, head: MaterialVersion, version: MaterialVersion) -> None:
+    """The compare-and-swap: the head moves only if it is still ``head``."""
+    moved = db.session.execute(
+        update(Material).where(Material.id == material.id,
+                               Material.latest_version_id == head.id)
+        .values(latest_version_id=version.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise EditConflict()
+    db.session.refresh(material)
+    from oer_portal.materials.lifecycle import cancel_pending_reviews
+
+    cancel_pending_reviews(material.id, reason="superseded")
+
+
+def _merge_with_head(base: MaterialVersion, head: MaterialVersion, mine: VersionFields,
+                     my_attachments: Sequence[AttachmentRef]
+                     ) -> tuple[VersionFields, list[AttachmentRef]]:
+    """Three-way merge of ``mine`` onto ``head``; raises VersionConflict when it cannot."""
+    base_fields, head_fields = VersionFields.of(base), VersionFields.of(head)
+    body = merge3(base_fields.body, mine.body, head_fields.body)
+    merged = mine.with_body(body.text)
+    conflicting: list[str] = []
+    mine_values, base_values, head_values = (
+        mine.comparable(), base_fields.comparable(), head_fields.comparable())
+    for name, my_value in mine_values.items():
+        if name == "body":
+            continue
+        theirs, original = head_values[name], base_values[name]
+        if my_value == original:
+            merged = replace(merged, **{name: theirs})
+        elif theirs not in (original, my_value):
+            conflicting.append(name)
+    if not body.clean or conflicting:
+        raise VersionConflict(ConflictDetails(head, mine, body.text, tuple(conflicting)))
+    return merged, _merge_attachments(refs_of(base.attachments), my_attachments,
+                                      refs_of(head.attachments))
+
+
+def _merge_attachments(base: Sequence[AttachmentRef], mine: Sequence[AttachmentRef],
+                       theirs: Sequence[AttachmentRef]) -> list[AttachmentRef]:
+    """Their list, minus what I removed, plus what I added."""
+    removed = {ref for ref in base if ref not in mine}
+    added = [ref for ref in mine if ref not in base]
+    result = [ref for ref in theirs if ref not in removed]
+    return result + [ref for ref in added if ref not in result]
+
+
+def revert(actor: Actor, material_id: int, number: int, base_version_id: int,
+           summary: str = "") -> MaterialVersion:
+    """A new version with the content of version ``number`` (history is never rewritten)."""
+    material = _lock_head(material_id)
+    require_permission(policy.can_edit(actor, material))
+    head = db.session.get(MaterialVersion, material.latest_version_id)
+    if head.id != base_version_id:
+        raise EditConflict()
+    target = version_by_number(material.id, number)
+    version = _write_version(material, head, VersionFields.of(target),
+                             refs_of(target.attachments), actor, summary,
+                             reverted_from_id=target.id)
+    _move_head(material, head, version)
+    audit.record("material.reverted", actor_id=actor.id, target=("material", material.id),
+                 details={"to": number, "version": version.number})
+    return version
+
+
+def version_by_number(material_id: int, number: int) -> MaterialVersion:
+    version = db.session.scalar(select(MaterialVersion).where(
+        MaterialVersion.material_id == material_id, MaterialVersion.number == number))
+    if version is None:
+        raise NotFound()
+    return version

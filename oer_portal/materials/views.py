@@ -1,0 +1,392 @@
+"""Material pages: read, write, history, diff, revert, submit, withdraw, files."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from oer_portal.core.errors import InvalidUpload, ValidationError
+from oer_portal.core.markdown import render_markdown
+from oer_portal.core.storage import file_store
+from oer_portal.licences import registry
+from oer_portal.materials import diff as diffing
+from oer_portal.materials import lifecycle, policy, queries, service
+from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
+from oer_portal.materials.forms import MaterialForm, WithdrawForm
+from oer_portal.materials.metadata import InvalidFields, VersionFields, vocabularies
+from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+
+bp = Blueprint("materials", __name__)
+
+#: Attachments are never rendered by the browser as a page of ours.
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+INLINE_CATEGORIES = {"image"}
+
+
+def material_url(material: Material, **values: object) -> str:
+    return url_for("materials.show", material_id=material.id, slug=material.slug, **values)
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, object]:
+    return {"material_url": material_url, "licences": registry, "material_policy": policy}
+
+
+def _choices(form: MaterialForm, version: MaterialVersion | None) -> None:
+    locale = str(get_locale())
+    vocab = vocabularies()
+
+    def options(name: str) -> list[tuple[str, str]]:
+        return [(code, term.label(locale)) for code, term in vocab[name].items()]
+
+    form.language.choices = options("language")
+    form.subjects.choices = options("subject")
+    form.levels.choices = options("level")
+    form.resource_type.choices = [("", _("— choose —")), *options("resource_type")]
+    form.licence.choices = [(lic.spdx, lic.name(locale)) for lic in registry.OFFERED]
+    if version is not None and version.licence not in {c[0] for c in form.licence.choices}:
+        known = registry.get(version.licence)
+        form.licence.choices.append((version.licence, known.name(locale) if known
+                                     else version.licence))
+    form.keep_attachments.choices = [(a.id, a.filename) for a in
+                                     (version.attachments if version else [])]
+
+
+def _fill(form: MaterialForm, version: MaterialVersion) -> None:
+    """Put a version's values in a fresh (GET) form."""
+    fields = VersionFields.of(version)
+    form.base_version_id.data = str(version.id)
+    form.title.data, form.description.data, form.body.data = (
+        fields.title, fields.description, fields.body)
+    form.link_url.data = fields.link_url
+    form.language.data, form.licence.data = fields.language, fields.licence
+    form.subjects.data, form.levels.data = list(fields.subjects), list(fields.levels)
+    form.resource_type.data = fields.resource_type or ""
+    form.keywords.data = ", ".join(fields.keywords)
+    form.objectives.data = "\n".join(fields.objectives)
+    form.duration_minutes.data = fields.duration_minutes
+    form.age_min.data, form.age_max.data = fields.age_min, fields.age_max
+    form.keep_attachments.data = [a.id for a in version.attachments]
+
+
+def _fields_from(form: MaterialForm, kept_from: MaterialVersion | None) -> VersionFields:
+    base = VersionFields.of(kept_from) if kept_from else None
+    return VersionFields(
+        title=form.title.data or "", description=form.description.data or "",
+        body=form.body.data or "", language=form.language.data, licence=form.licence.data,
+        link_url=form.link_url.data or None,
+        subjects=tuple(form.subjects.data or ()), levels=tuple(form.levels.data or ()),
+        keywords=tuple(k for k in (form.keywords.data or "").split(",")),
+        objectives=tuple((form.objectives.data or "").splitlines()),
+        resource_type=form.resource_type.data or None,
+        duration_minutes=form.duration_minutes.data,
+        age_min=form.age_min.data, age_max=form.age_max.data,
+        # Imported provenance is not on the form and must survive an edit.
+        authors=base.authors if base else (), source_url=base.source_url if base else None,
+        attribution=base.attribution if base else None, extra=base.extra if base else {},
+    )
+
+
+def _attachments_from(form: MaterialForm, version: MaterialVersion | None
+                      ) -> list[AttachmentRef]:
+    keep = set(form.keep_attachments.data or ())
+    refs = [AttachmentRef(a.sha256, a.filename) for a in (version.attachments if version
+                                                            else []) if a.id in keep]
+    for upload in request.files.getlist(form.files.name):
+        if upload and upload.filename:
+            refs.append(store_upload(Upload(upload.stream, upload.filename)))
+    return refs
+
+
+def _show_errors(form: MaterialForm, error: ValidationError) -> None:
+    if isinstance(error, InvalidFields):
+        for name, message in error.errors.items():
+            getattr(form, name, form.title).errors.append(message)
+    elif isinstance(error, InvalidUpload):
+        form.files.errors.append(error.message)
+    else:
+        form.title.errors.append(error.message)
+
+
+def _after_save(material: Material, submit: bool) -> Response:
+    if submit:
+        lifecycle.submit_for_review(current_user, material)
+        flash(_("Saved and submitted for review. A moderator will look at it."), "success")
+    else:
+        flash(_("Saved as a draft. Only you (and moderators) can see it."), "success")
+    return redirect(material_url(material))
+
+
+@bp.route("/materials/new")
+@login_required
+def choose_kind() -> str:
+    if not policy.can_create(current_user):
+        abort(403)
+    return render_template("materials/choose_kind.html")
+
+
+@bp.route("/materials/new/<any(lesson, file, link):kind>", methods=["GET", "POST"])
+@login_required
+def create(kind: str) -> str | Response:
+    """Write a new lesson, upload a file, or add a link."""
+    if not policy.can_create(current_user):
+        abort(403)
+    form = MaterialForm()
+    _choices(form, None)
+    if request.method == "GET":
+        form.language.data = str(get_locale())
+        form.licence.data = registry.DEFAULT
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = render_markdown(form.body.data or "")
+        else:
+            try:
+                refs = _attachments_from(form, None)
+                material = service.create_material(
+                    current_user, MaterialKind(kind), _fields_from(form, None), refs,
+                    summary=form.summary.data or "")
+                return _after_save(material, bool(form.save_and_submit.data))
+            except ValidationError as error:
+                _show_errors(form, error)
+    return render_template("materials/edit.html", form=form, kind=kind, material=None,
+                           preview=preview)
+
+
+@bp.route("/materials/<int:material_id>")
+@bp.route("/materials/<int:material_id>-<slug>")
+def show(material_id: int, slug: str | None = None) -> str | Response:
+    material = queries.material_for(current_user, material_id)
+    if slug != material.slug:
+        return redirect(material_url(material), 301)
+    version = queries.displayed_version(current_user, material)
+    if version is None:
+        return render_template("materials/tombstone.html", material=material), 410
+    return _render_version(material, version, permalink=False)
+
+
+@bp.route("/materials/<int:material_id>/v/<int:number>")
+def show_version(material_id: int, number: int) -> str:
+    """The permanent address of one version."""
+    material = queries.material_for(current_user, material_id)
+    version = queries.version_for(current_user, material, number)
+    return _render_version(material, version, permalink=True)
+
+
+def _render_version(material: Material, version: MaterialVersion, permalink: bool) -> str:
+    show_status = policy.can_see_unpublished(current_user, material)
+    head = None
+    pending = None
+    if show_status:
+        pending = lifecycle.pending_review(material.id)
+        if material.latest_version_id != version.id:
+            head = material.latest_version
+    return render_template(
+        "materials/show.html", material=material, version=version, permalink=permalink,
+        fields=VersionFields.of(version), body=render_markdown(version.body),
+        vocab=vocabularies(), locale=str(get_locale()), head=head, pending=pending,
+        rejection=queries.latest_rejection(material.id) if show_status else None,
+        can_edit=policy.can_edit(current_user, material),
+        can_withdraw=policy.can_withdraw(current_user, material), show_status=show_status)
+
+
+@bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(material_id: int) -> str | Response:
+    """Edit: a new version starting from the head; a stale save is merged or shown as a
+    conflict, never overwritten."""
+    material = queries.material_for(current_user, material_id)
+    if not policy.can_edit(current_user, material):
+        abort(403)
+    head = material.latest_version
+    form = MaterialForm()
+    base = head
+    if request.method == "POST" and form.base_version_id.data:
+        base = _version_of(material, form.base_version_id.data)
+    _choices(form, base)
+    if request.method == "GET":
+        _fill(form, head)
+    preview = conflict = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = render_markdown(form.body.data or "")
+        else:
+            try:
+                refs = _attachments_from(form, base)
+                result = service.save_version(current_user, material.id, base.id,
+                                              _fields_from(form, base), refs,
+                                              form.summary.data or "")
+                if result.merged:
+                    flash(_("Someone else saved a newer version while you were editing. "
+                            "Your changes did not overlap and have been merged with theirs."),
+                          "info")
+                return _after_save(material, bool(form.save_and_submit.data))
+            except service.VersionConflict as error:
+                conflict = error.details
+                _show_conflict(form, conflict, material)
+            except ValidationError as error:
+                _show_errors(form, error)
+    return render_template("materials/edit.html", form=form, kind=material.kind,
+                           material=material, preview=preview, conflict=conflict), \
+        409 if conflict else 200
+
+
+def _version_of(material: Material, raw_id: str) -> MaterialVersion:
+    version = queries.own_version(material, int(raw_id)) if raw_id.isdigit() else None
+    if version is None:
+        abort(400)
+    return version
+
+
+def _show_conflict(form: MaterialForm, conflict: service.ConflictDetails,
+                   material: Material) -> None:
+    """The editor now holds the current text (the new base); the user's text stays beside."""
+    head = conflict.head
+    _choices(form, head)
+    form.base_version_id.data = str(head.id)
+    form.body.raw_data = None
+    form.body.data = head.body
+    form.keep_attachments.data = [a.id for a in head.attachments]
+
+
+@bp.route("/materials/<int:material_id>/history")
+def history(material_id: int) -> str:
+    material = queries.material_for(current_user, material_id)
+    versions = queries.history(current_user, material)
+    show_status = policy.can_see_unpublished(current_user, material)
+    return render_template(
+        "materials/history.html", material=material, versions=versions,
+        states=queries.review_states(material.id) if show_status else {},
+        can_edit=policy.can_edit(current_user, material), show_status=show_status)
+
+
+@bp.route("/materials/<int:material_id>/diff")
+def diff(material_id: int) -> str:
+    """Compare any two versions the visitor may see: body word by word, metadata field by
+    field, attachments added and removed."""
+    material = queries.material_for(current_user, material_id)
+    old_number = request.args.get("from", type=int)
+    new_number = request.args.get("to", type=int)
+    if not old_number or not new_number:
+        abort(400)
+    old = queries.version_for(current_user, material, old_number)
+    new = queries.version_for(current_user, material, new_number)
+    mode = "inline" if request.args.get("view") == "inline" else "side"
+    old_fields, new_fields = VersionFields.of(old), VersionFields.of(new)
+    old_meta = {k: v for k, v in old_fields.comparable().items() if k != "body"}
+    new_meta = {k: v for k, v in new_fields.comparable().items() if k != "body"}
+    segments = diffing.word_diff(old.body, new.body)
+    old_files = {(a.sha256, a.filename) for a in old.attachments}
+    new_files = {(a.sha256, a.filename) for a in new.attachments}
+    return render_template(
+        "materials/diff.html", material=material, old=old, new=new, mode=mode,
+        inline=diffing.render_inline(segments) if mode == "inline" else None,
+        rows=diffing.side_by_side(old.body, new.body) if mode == "side" else None,
+        stats=diffing.stats(segments),
+        changes=diffing.metadata_changes(old_meta, new_meta),
+        files_added=sorted(n for s, n in new_files - old_files),
+        files_removed=sorted(n for s, n in old_files - new_files),
+        vocab=vocabularies(), locale=str(get_locale()))
+
+
+@bp.route("/materials/<int:material_id>/revert/<int:number>", methods=["POST"])
+@login_required
+def revert(material_id: int, number: int) -> Response:
+    material = queries.material_for(current_user, material_id)
+    base_id = request.form.get("base_version_id", type=int)
+    try:
+        version = service.revert(current_user, material.id, number, base_id or 0,
+                                 summary=_("Reverted to version %(number)d", number=number))
+    except service.EditConflict:
+        flash(_("Someone saved a newer version meanwhile. Look at the history again before "
+                "reverting."), "error")
+        return redirect(url_for("materials.history", material_id=material.id))
+    flash(_("Version %(new)d restores version %(old)d. It is a draft until it is reviewed.",
+            new=version.number, old=number), "success")
+    return redirect(material_url(material))
+
+
+@bp.route("/materials/<int:material_id>/submit", methods=["POST"])
+@login_required
+def submit(material_id: int) -> Response:
+    material = queries.material_for(current_user, material_id)
+    try:
+        lifecycle.submit_for_review(current_user, material)
+        flash(_("Submitted for review. A moderator will look at it."), "success")
+    except ValidationError as error:
+        flash(error.message, "error")
+    return redirect(material_url(material))
+
+
+@bp.route("/materials/<int:material_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(material_id: int) -> str | Response:
+    material = queries.material_for(current_user, material_id)
+    if not policy.can_withdraw(current_user, material):
+        abort(403)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        lifecycle.withdraw(current_user, material, form.reason.data)
+        flash(_("The material has been withdrawn."), "success")
+        return redirect(material_url(material))
+    return render_template("materials/withdraw.html", material=material, form=form)
+
+
+@bp.route("/materials/<int:material_id>/files/<int:attachment_id>/<path:filename>")
+def download(material_id: int, attachment_id: int, filename: str) -> Response:
+    """An attachment, only when its version is visible; never rendered as our page."""
+    attachment = queries.attachment_for(current_user, material_id, attachment_id)
+    stored = attachment.file
+    inline = stored.category in INLINE_CATEGORIES
+    response = send_file(file_store().path(stored.sha256), mimetype=stored.media_type,
+                         as_attachment=not inline, download_name=attachment.filename,
+                         conditional=True, max_age=0)
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@bp.route("/materials/<int:material_id>/files/<int:attachment_id>/thumbnail")
+def thumbnail(material_id: int, attachment_id: int) -> Response:
+    attachment = queries.attachment_for(current_user, material_id, attachment_id)
+    if not attachment.file.has_thumbnail:
+        abort(404)
+    response = send_file(file_store().derived_path(attachment.sha256, THUMBNAIL_NAME),
+                         mimetype="image/png", conditional=True, max_age=0)
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    return response
+
+
+@bp.route("/materials/preview", methods=["POST"])
+@login_required
+def preview() -> Response:
+    """Server-side Markdown preview for the editor's live preview (same sanitiser as pages)."""
+    if not policy.can_create(current_user):
+        abort(403)
+    body = request.form.get("body", "")[: current_app.config.get("MAX_FORM_MEMORY_SIZE", 2**21)]
+    return Response(str(render_markdown(body)), mimetype="text/html")
+
+
+@bp.route("/my/materials")
+@login_required
+def dashboard() -> str:
+    """A teacher's own materials: drafts, pending reviews, published."""
+    return render_template("materials/dashboard.html",
+                           rows=queries.owned_by(current_user),
+                           can_create=policy.can_create(current_user))
+

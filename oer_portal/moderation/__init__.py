@@ -1,0 +1,1 @@
+"""Moderation: review requests and decisions (the audit log is in core/audit.py)."""

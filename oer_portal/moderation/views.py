@@ -1,0 +1,44 @@
+"""The moderators' review queue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from oer_portal.core.errors import ValidationError
+from oer_portal.materials.forms import RejectForm
+from oer_portal.moderation import service
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+
+@bp.route("/")
+@login_required
+def queue() -> str:
+    return render_template("moderation/queue.html", requests=service.queue(current_user),
+                           reject_form=RejectForm())
+
+
+@bp.route("/reviews/<int:review_id>/approve", methods=["POST"])
+@login_required
+def approve(review_id: int) -> Response:
+    try:
+        service.approve(current_user, review_id)
+        flash(_("Approved: the version is now published."), "success")
+    except ValidationError as error:
+        flash(error.message, "error")
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.route("/reviews/<int:review_id>/reject", methods=["POST"])
+@login_required
+def reject(review_id: int) -> Response:
+    form = RejectForm()
+    try:
+        service.reject(current_user, review_id, form.reason.data or "")
+        flash(_("Rejected: the author sees your reason."), "success")
+    except ValidationError as error:
+        flash(error.message, "error")
+    return redirect(url_for("moderation.queue"))

@@ -1,0 +1,256 @@
+"""Materials through the pages: write, submit, review, publish, edit, history, diff, revert,
+withdraw — and nothing unpublished leaks through any channel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from oer_portal.extensions import db
+from oer_portal.materials.models import Material, MaterialVersion
+
+
+def _lesson_form(**overrides):
+    form = {"title": "Fotosynthese", "description": "Hoe planten licht gebruiken.",
+            "body": "## Inleiding\n\nPlanten maken suiker.\n", "language": "nl",
+            "licence": "CC-BY-4.0", "subjects": ["biology"], "levels": ["havo"],
+            "keywords": "planten, licht", "objectives": "Je kunt de reactie noemen.",
+            "save": "1"}
+    form.update(overrides)
+    return form
+
+
+def _material_id(response) -> int:
+    return int(re.search(r"/materials/(\d+)", response.headers["Location"]).group(1))
+
+
+def _head(app, material_id):
+    with app.app_context():
+        material = db.session.get(Material, material_id)
+        return db.session.get(MaterialVersion, material.latest_version_id)
+
+
+def test_teacher_writes_a_draft_only_authors_and_staff_can_see(app, client, new_client,
+                                                               make_user):
+    teacher = make_user("teacher")
+    client.login(teacher.email)
+    response = client.post("/materials/new/lesson", _lesson_form())
+    assert response.status_code == 302
+    material_id = _material_id(response)
+    page = client.get(f"/materials/{material_id}", follow_redirects=True)
+    assert "Planten maken suiker." in page.get_data(as_text=True)
+    assert "Draft" in page.get_data(as_text=True)
+
+    for role in (None, "student", "teacher"):
+        other = new_client()
+        if role:
+            other.login(make_user(role).email)
+        assert other.get(f"/materials/{material_id}").status_code == 404
+    moderator = new_client()
+    moderator.login(make_user("moderator").email)
+    assert moderator.get(f"/materials/{material_id}", follow_redirects=True).status_code == 200
+
+
+def test_students_cannot_create_materials(client, make_user):
+    client.login(make_user("student").email)
+    assert client.get("/materials/new/lesson").status_code == 403
+    assert client.post("/materials/new/lesson", _lesson_form()).status_code == 403
+
+
+def test_form_errors_name_the_field_and_keep_the_text(client, make_user):
+    client.login(make_user("teacher").email)
+    response = client.post("/materials/new/lesson", _lesson_form(
+        title="", licence="MIT", subjects=["astrology"], body="Mijn lange tekst"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('aria-invalid="true"') >= 1
+    assert "This field is required." in page and "Not a valid choice" in page
+    assert "Mijn lange tekst" in page
+    link = client.post("/materials/new/link", _lesson_form(link_url="javascript:alert(1)"))
+    assert "starts with http:// or https://" in link.get_data(as_text=True)
+
+
+def test_submit_approve_publish_then_edit_keeps_the_public_on_the_old_version(
+        app, client, new_client, make_user):
+    teacher, moderator = make_user("teacher"), make_user("moderator")
+    client.login(teacher.email)
+    material_id = _material_id(client.post("/materials/new/lesson",
+                                           _lesson_form(save_and_submit="1", save=None)))
+    mod = new_client()
+    mod.login(moderator.email)
+    queue = mod.get("/moderation/").get_data(as_text=True)
+    review_id = re.search(r"/moderation/reviews/(\d+)/approve", queue).group(1)
+    assert mod.post(f"/moderation/reviews/{review_id}/approve").status_code == 302
+
+    visitor = new_client()
+    assert "Planten maken suiker." in visitor.get(
+        f"/materials/{material_id}", follow_redirects=True).get_data(as_text=True)
+
+    head = _head(app, material_id)
+    client.post(f"/materials/{material_id}/edit", _lesson_form(
+        body="## Inleiding\n\nPlanten maken suiker en zuurstof.\n", base_version_id=head.id,
+        summary="Zuurstof genoemd", save_and_submit="1", save=None))
+    public = visitor.get(f"/materials/{material_id}", follow_redirects=True)
+    assert "zuurstof" not in public.get_data(as_text=True)
+    assert visitor.get(f"/materials/{material_id}/v/2").status_code == 404
+
+    queue = mod.get("/moderation/").get_data(as_text=True)
+    review_id = re.search(r"/moderation/reviews/(\d+)/approve", queue).group(1)
+    mod.post(f"/moderation/reviews/{review_id}/approve")
+    assert "zuurstof" in visitor.get(f"/materials/{material_id}",
+                                     follow_redirects=True).get_data(as_text=True)
+    history = visitor.get(f"/materials/{material_id}/history").get_data(as_text=True)
+    assert "Zuurstof genoemd" in history
+    diff = visitor.get(f"/materials/{material_id}/diff?from=1&to=2&view=inline")
+    assert '<ins class="diff-ins">' in diff.get_data(as_text=True)
+    assert "zuurstof" in diff.get_data(as_text=True)
+
+
+def test_a_moderator_cannot_approve_their_own_work(app, client, make_user):
+    both = make_user("teacher", "moderator")
+    client.login(both.email)
+    client.post("/materials/new/lesson", _lesson_form(save_and_submit="1", save=None))
+    from oer_portal.moderation.models import ReviewRequest
+
+    with app.app_context():
+        review_id = db.session.scalar(select(ReviewRequest.id))
+    assert "your own work" in client.get("/moderation/").get_data(as_text=True)
+    assert client.post(f"/moderation/reviews/{review_id}/approve").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(Material.published_version_id)) is None
+
+
+def test_rejection_needs_a_reason_and_tells_the_author(app, client, new_client, make_user):
+    client.login(make_user("teacher").email)
+    material_id = _material_id(client.post("/materials/new/lesson",
+                                           _lesson_form(save_and_submit="1", save=None)))
+    mod = new_client()
+    mod.login(make_user("moderator").email)
+    review_id = re.search(r"/moderation/reviews/(\d+)/reject",
+                          mod.get("/moderation/").get_data(as_text=True)).group(1)
+    empty = mod.post(f"/moderation/reviews/{review_id}/reject", {"reason": " "},
+                     follow_redirects=True)
+    assert "Tell the author why" in empty.get_data(as_text=True)
+    mod.post(f"/moderation/reviews/{review_id}/reject", {"reason": "Bronnen ontbreken."})
+    page = client.get(f"/materials/{material_id}", follow_redirects=True)
+    assert "Bronnen ontbreken." in page.get_data(as_text=True)
+
+
+def test_versions_are_immutable_in_the_database(app, make_user, make_material):
+    material_id = make_material(make_user("teacher"))
+    with app.app_context():
+        for statement in ("UPDATE material_versions SET title = 'x'",
+                          "DELETE FROM material_versions"):
+            with pytest.raises(DatabaseError, match="immutable"):
+                db.session.execute(text(statement))
+            db.session.rollback()
+        assert db.session.scalar(select(MaterialVersion.title).where(
+            MaterialVersion.material_id == material_id)) == "Breuken"
+
+
+def test_two_saves_from_one_base_merge_when_they_touch_different_lines(
+        app, client, new_client, make_user, make_material):
+    owner = make_user("teacher")
+    co_editor = make_user("admin")
+    material_id = make_material(owner, body="regel 1\nregel 2\nregel 3\nregel 4\nregel 5\n")
+    base = _head(app, material_id).id
+    client.login(owner.email)
+    other = new_client()
+    other.login(co_editor.email)
+    first = client.post(f"/materials/{material_id}/edit", _lesson_form(
+        title="Breuken", body="regel 1 (A)\nregel 2\nregel 3\nregel 4\nregel 5\n",
+        base_version_id=base))
+    assert first.status_code == 302
+    second = other.post(f"/materials/{material_id}/edit", _lesson_form(
+        title="Breuken", body="regel 1\nregel 2\nregel 3\nregel 4\nregel 5 (B)\n",
+        base_version_id=base))
+    assert second.status_code == 302
+    head = _head(app, material_id)
+    assert head.body == "regel 1 (A)\nregel 2\nregel 3\nregel 4\nregel 5 (B)\n"
+    assert head.merged and head.number == 3
+
+
+def test_two_saves_of_the_same_line_give_a_conflict_and_lose_nothing(
+        app, client, new_client, make_user, make_material):
+    owner, admin = make_user("teacher"), make_user("admin")
+    material_id = make_material(owner, body="regel 1\nregel 2\n")
+    base = _head(app, material_id).id
+    client.login(owner.email)
+    other = new_client()
+    other.login(admin.email)
+    client.post(f"/materials/{material_id}/edit", _lesson_form(
+        title="Breuken", body="regel 1 door A\nregel 2\n", base_version_id=base))
+    response = other.post(f"/materials/{material_id}/edit", _lesson_form(
+        title="Breuken", body="regel 1 door B\nregel 2\n", base_version_id=base))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "regel 1 door A" in page and "regel 1 door B" in page  # both texts survive
+    head = _head(app, material_id)
+    assert head.body == "regel 1 door A\nregel 2\n" and head.number == 2
+    assert f'value="{head.id}"' in page  # the editor now starts from the current head
+
+
+def test_revert_makes_a_new_version_that_says_so(app, client, make_user, make_material):
+    owner = make_user("teacher")
+    material_id = make_material(owner, body="eerste\n")
+    client.login(owner.email)
+    client.post(f"/materials/{material_id}/edit", _lesson_form(
+        title="Breuken", body="tweede\n", base_version_id=_head(app, material_id).id))
+    response = client.post(f"/materials/{material_id}/revert/1",
+                           {"base_version_id": _head(app, material_id).id})
+    assert response.status_code == 302
+    head = _head(app, material_id)
+    assert (head.number, head.body, head.summary) == (3, "eerste\n", "Reverted to version 1")
+    stale = client.post(f"/materials/{material_id}/revert/2", {"base_version_id": 1},
+                        follow_redirects=True)
+    assert "newer version meanwhile" in stale.get_data(as_text=True)
+    assert _head(app, material_id).number == 3
+
+
+def test_withdraw_leaves_a_tombstone_with_the_reason(app, client, new_client, make_user,
+                                                     make_material):
+    owner = make_user("teacher")
+    material_id = make_material(owner, publish_by=make_user("moderator"))
+    client.login(owner.email)
+    client.post(f"/materials/{material_id}/withdraw", {"reason": "Verouderd leerplan."})
+    visitor = new_client()
+    response = visitor.get(f"/materials/{material_id}", follow_redirects=True)
+    assert response.status_code == 410
+    page = response.get_data(as_text=True)
+    assert "Verouderd leerplan." in page and "Regel een" not in page
+    assert visitor.get(f"/materials/{material_id}/v/1").status_code == 404
+    assert visitor.get(f"/materials/{material_id}/diff?from=1&to=1").status_code == 404
+
+
+def test_material_page_issues_a_bounded_number_of_queries(app, client, make_user,
+                                                          make_material):
+    from sqlalchemy import event
+
+    from oer_portal.materials import service
+    from oer_portal.materials.metadata import VersionFields
+
+    owner = make_user("teacher")
+    material_id = make_material(owner, publish_by=make_user("moderator"))
+    with app.app_context():
+        from oer_portal.accounts.models import User
+        from oer_portal.core.uow import current_uow
+
+        user = db.session.get(User, owner.id)
+        head_id = db.session.get(Material, material_id).latest_version_id
+        for n in range(2, 501):
+            head_id = service.save_version(user, material_id, head_id, VersionFields(
+                title="Breuken", body=f"versie {n}\n"), []).version.id
+        current_uow().commit()
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda *args: statements.append(args[2]))
+    client.login(owner.email)
+    for path in (f"/materials/{material_id}-breuken", f"/materials/{material_id}/history",
+                 f"/materials/{material_id}/v/250", f"/materials/{material_id}/diff?from=1&to=500"):
+        statements.clear()
+        assert client.get(path).status_code == 200
+        assert len(statements) <= 12, (path, statements)

@@ -1,0 +1,433 @@
+"""Teachers' Markdown renders as lesson HTML; nothing in it can run script or restyle the page."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from oer_portal.core.markdown import (
+    TocEntry,
+    render_markdown,
+    render_plain_text,
+    table_of_contents,
+)
+
+# --- Reading the output as a browser would --------------------------------------------------
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, {name: value or "" for name, value in attrs}))
+
+
+def elements(rendered: str) -> list[tuple[str, dict[str, str]]]:
+    parser = _Elements()
+    parser.feed(rendered)
+    parser.close()
+    return parser.elements
+
+
+def tags(rendered: str) -> list[str]:
+    return [tag for tag, _ in elements(rendered)]
+
+
+def first(rendered: str, tag: str) -> dict[str, str]:
+    return next(attrs for name, attrs in elements(rendered) if name == tag)
+
+
+DANGEROUS_TAGS = {
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "style", "link",
+    "meta", "base", "form", "input", "button", "textarea", "select", "svg", "math", "template",
+}
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster",
+                  "background", "srcset", "cite"}
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]+")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+
+
+def scheme(url: str) -> str | None:
+    """The scheme a browser would see: entities decoded, blanks and control characters gone."""
+    match = _SCHEME.match(_CONTROL_OR_SPACE.sub("", html.unescape(url)).lower())
+    return match.group(1) if match else None
+
+
+def assert_harmless(rendered: str) -> None:
+    assert "<script" not in rendered.lower()
+    for tag, attrs in elements(rendered):
+        assert tag not in DANGEROUS_TAGS, rendered
+        for name, value in attrs.items():
+            assert not name.startswith("on"), rendered
+            assert name != "style", rendered
+            if name in URL_ATTRIBUTES:
+                assert scheme(value) in {None, "http", "https", "mailto"}, rendered
+
+
+# --- What teachers write renders --------------------------------------------------------------
+
+
+def test_output_is_markup_so_templates_do_not_escape_it_again():
+    rendered = render_markdown("**bold** & <b>b</b>")
+    assert isinstance(rendered, Markup)
+    assert str(Markup("{}").format(rendered)) == str(rendered)
+
+
+def test_tables_render_with_column_alignment_but_no_style():
+    rendered = render_markdown("| Step | Result |\n|:----:|-------:|\n| 1 | 2 |\n")
+    assert tags(rendered)[:4] == ["table", "thead", "tr", "th"]
+    assert first(rendered, "th") == {"align": "center"}
+    assert first(rendered, "td") == {"align": "center"}
+    assert "style" not in rendered
+
+
+def test_fenced_code_keeps_its_language_and_shows_html_as_text():
+    rendered = render_markdown("```html\n<script>alert(1)</script>\n```\n")
+    assert first(rendered, "code") == {"class": "language-html"}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+    assert_harmless(rendered)
+
+
+def test_footnotes_link_to_the_note_and_back():
+    rendered = render_markdown("Photosynthesis[^src] needs light.\n\n[^src]: Biology, p. 12.\n")
+    assert first(rendered, "sup") == {"id": "fnref-src"}
+    assert first(rendered, "a")["href"] == "#fn-src"
+    assert first(rendered, "a")["class"] == "footnote-ref"
+    assert first(rendered, "div") == {"class": "footnote"}
+    assert first(rendered, "li") == {"id": "fn-src"}
+    backrefs = [attrs["href"] for _, attrs in elements(rendered)
+                if attrs.get("class") == "footnote-backref"]
+    assert backrefs == ["#fnref-src"]
+
+
+def test_each_reference_to_one_footnote_gets_its_own_way_back():
+    rendered = render_markdown("a[^1] b[^1] c[^1]\n\n[^1]: Note.\n")
+    assert [attrs["id"] for tag, attrs in elements(rendered) if tag == "sup"] == [
+        "fnref-1", "fnref2-1", "fnref3-1"]
+    backrefs = [attrs["href"] for tag, attrs in elements(rendered)
+                if attrs.get("class") == "footnote-backref"]
+    assert backrefs == ["#fnref-1", "#fnref2-1", "#fnref3-1"]
+
+
+def test_headings_start_at_h2_because_the_page_title_is_the_h1():
+    rendered = render_markdown("# Lesson\n\n## Part\n\n###### Deep\n")
+    assert tags(rendered) == ["h2", "h3", "h6"]
+
+
+def test_heading_ids_are_prefixed_unique_and_keep_non_latin_letters():
+    rendered = render_markdown("# Intro\n\n# Intro\n\n# Фотосинтез\n")
+    assert [attrs["id"] for _, attrs in elements(rendered)] == [
+        "h-intro", "h-intro_1", "h-фотосинтез"]
+
+
+def test_table_of_contents_lists_the_headings_with_the_rendered_ids():
+    source = "# Cells & tissues\n\nText.\n\n## The *nucleus*\n\n# Cells & tissues\n"
+    assert table_of_contents(source) == [
+        TocEntry(level=2, id="h-cells-tissues", title="Cells & tissues"),
+        TocEntry(level=3, id="h-the-nucleus", title="The nucleus"),
+        TocEntry(level=2, id="h-cells-tissues_1", title="Cells & tissues"),
+    ]
+    ids = [attrs["id"] for tag, attrs in elements(render_markdown(source)) if tag in {"h2", "h3"}]
+    assert ids == [entry.id for entry in table_of_contents(source)]
+
+
+def test_table_of_contents_of_a_lesson_without_headings_is_empty():
+    assert table_of_contents("Just a paragraph.") == []
+
+
+def test_toc_marker_becomes_a_list_of_in_page_links():
+    rendered = render_markdown("[TOC]\n\n# One\n\n# Two\n")
+    assert first(rendered, "div") == {"class": "toc"}
+    links = [attrs["href"] for tag, attrs in elements(rendered) if tag == "a"]
+    assert links == ["#h-one", "#h-two"]
+
+
+def test_sane_lists_keep_the_start_number():
+    assert first(render_markdown("3. three\n4. four\n"), "ol") == {"start": "3"}
+
+
+@pytest.mark.parametrize("source, href", [
+    ("[next lesson](/materials/42)", "/materials/42"),
+    ("[below](#h-summary)", "#h-summary"),
+    ("[site](https://example.org/a?b=c)", "https://example.org/a?b=c"),
+    ("[plain](http://example.org/)", "http://example.org/"),
+    ("[mail](mailto:teacher@example.org)", "mailto:teacher@example.org"),
+    ("<https://example.org/auto>", "https://example.org/auto"),
+])
+def test_links_keep_safe_urls_and_get_rel(source, href):
+    link = first(render_markdown(source), "a")
+    assert link["href"] == href
+    assert link["rel"] == "nofollow noopener noreferrer"
+
+
+def test_links_cannot_open_windows_or_set_their_own_rel():
+    link = first(render_markdown('<a href="https://x.org" target="_blank" rel="opener">x</a>'), "a")
+    assert link == {"href": "https://x.org", "rel": "nofollow noopener noreferrer"}
+
+
+@pytest.mark.parametrize("source, src", [
+    ("![cell](/static/cell.png)", "/static/cell.png"),
+    ("![cell](https://example.org/cell.png)", "https://example.org/cell.png"),
+])
+def test_images_keep_safe_sources_and_load_lazily(source, src):
+    assert first(render_markdown(source), "img") == {"alt": "cell", "src": src, "loading": "lazy"}
+
+
+def test_data_url_images_are_dropped():
+    image = first(render_markdown("![x](data:image/png;base64,iVBORw0KGgo=)"), "img")
+    assert "src" not in image
+
+
+# --- What teachers paste -------------------------------------------------------------------
+
+
+def test_harmless_html_teachers_paste_is_kept_as_html():
+    rendered = render_markdown(
+        "<b>Bold</b>, <em>stressed</em>, <i>i</i>, <strong>s</strong><br>next line\n\n"
+        "<table><tr><th>Day</th><td>Monday</td></tr></table>\n"
+    )
+    assert {"b", "em", "i", "strong", "br", "table", "tr", "th", "td"} <= set(tags(rendered))
+    assert "&lt;" not in rendered
+
+
+def test_unknown_tags_are_reduced_to_their_text_not_shown_as_tag_soup():
+    rendered = render_markdown('<font color="red">Warm</font> <center>middle</center> <u>u</u>')
+    assert set(tags(rendered)) == {"p", "u"}
+    assert "Warm" in rendered and "middle" in rendered
+    assert "&lt;" not in rendered
+
+
+def test_ids_and_names_from_raw_html_cannot_clobber_the_page():
+    rendered = render_markdown(
+        '<h2 id="login-form">x</h2> <span id="main">y</span> <li id="csrf_token">z</li> '
+        '<img name="getElementById" src="/a.png"> <a name="location" id="fn-1" href="/x">a</a>'
+    )
+    for _, attrs in elements(rendered):
+        assert "name" not in attrs
+        assert "id" not in attrs or attrs["id"].startswith(("h-", "fn"))
+    assert 'id="login-form"' not in rendered and 'id="main"' not in rendered
+
+
+def test_only_classes_that_markdown_writes_survive():
+    rendered = render_markdown(
+        '<p class="alert">a</p> <div class="toc admin-panel">b</div> '
+        '<code class="language-py evil">c</code> <a class="footnote-ref btn" href="#x">d</a>'
+    )
+    classes = [attrs["class"] for _, attrs in elements(rendered) if "class" in attrs]
+    assert classes == ["toc", "language-py", "footnote-ref"]
+
+
+def test_numeric_and_enumerated_attributes_keep_only_sensible_values():
+    rendered = render_markdown(
+        '<img src="/a.png" width="120" height="50%">\n\n<p dir="rtl" lang="ar">مرحبا</p>\n\n'
+        '<p dir="sideways">x</p>\n\n<table><tr><td colspan="2" rowspan="x">1</td></tr></table>'
+    )
+    assert first(rendered, "img") == {"src": "/a.png", "width": "120", "loading": "lazy"}
+    paragraphs = [attrs for tag, attrs in elements(rendered) if tag == "p"]
+    assert {"dir": "rtl", "lang": "ar"} in paragraphs and {} in paragraphs
+    assert first(rendered, "td") == {"colspan": "2"}
+
+
+# --- What attackers write ------------------------------------------------------------------
+
+XSS_PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](&#106;avascript:alert(1))",
+    "[x](&#x6A;avascript:alert(1))",
+    "[x](java&#09;script:alert(1))",
+    "[x](javascript&colon;alert(1))",
+    "[x](\x01javascript:alert(1))",
+    "[x](<javascript:alert(1)>)",
+    '[x]( javascript:alert(1) "title")',
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](vbscript:msgbox(1))",
+    "![x](javascript:alert(1))",
+    '<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">',
+    '<img srcset="javascript:alert(1)">',
+    '<img src=x:alert(1) onerror=eval(src)>',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="  javascript:alert(1)">x</a>',
+    '<a href="\njavascript:alert(1)">x</a>',
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
+    '<a href="&#0000106&#0000097vascript:alert(1)">x</a>',
+    "<a href=javascript&#58;alert(1)>x</a>",
+    '<a href="java\x00script:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    '<iframe src="https://evil.example"></iframe>',
+    '<object data="javascript:alert(1)"></object>',
+    '<embed src="javascript:alert(1)">',
+    '<form action="https://evil.example"><input name=x>'
+    '<button formaction="javascript:alert(1)">Go</button></form>',
+    '<isindex action=javascript:alert(1)>',
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    "<math><maction actiontype=statusline xlink:href=javascript:alert(1)>x</maction></math>",
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    '<link rel=stylesheet href="https://evil.example/x.css">',
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="https://evil.example/">',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<table><tr><td background="javascript:alert(1)">x</td></tr></table>',
+    "<details open ontoggle=alert(1)>x</details>",
+    '<p onclick="alert(1)">x</p>',
+    "[x][1]\n\n[1]: javascript:alert(1)",
+    "[x][1]\n\n[1]: <javascript:alert(1)>",
+    "<javascript:alert(1)>",
+    '<http://x.example/"onmouseover="alert(1)>',
+    "<!--><script>alert(1)</script>-->",
+    "<!-- --!><script>alert(1)</script> -->",
+    "<![CDATA[<script>alert(1)</script>]]>",
+    "<scr<script>ipt>alert(1)</script>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "<template><script>alert(1)</script></template>",
+    "<textarea><script>alert(1)</script></textarea>",
+    "<select><option><script>alert(1)</script>",
+    "```\n</code></pre><script>alert(1)</script>\n```",
+    "Note[^1]\n\n[^1]: [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+    "| a |\n|---|\n| <img src=x onerror=alert(1)> [x](javascript:alert(1)) |",
+    "# <img src=x onerror=alert(1)> [x](javascript:alert(1))",
+    '[x](https://ok.example "t\\" onmouseover=\\"alert(1)")',
+]
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_script_never_survives(payload):
+    assert_harmless(render_markdown(payload))
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_table_of_contents_ids_stay_plain_slugs(payload):
+    for entry in table_of_contents(payload):
+        assert re.fullmatch(r"h-[\w-]*", entry.id), entry
+
+
+_DANGEROUS_FRAGMENTS = st.sampled_from([
+    "<", ">", "/", "script", "javascript:", "JaVaScRiPt:", "vbscript:", "data:", "on", "onerror",
+    "=", '"', "'", "`", "[", "]", "(", ")", "](", "![", "[^", "&#", "&#x", "6A;", "106;", "&colon;",
+    ":", "alert(1)", "<a href=", "<img src=", "<svg", "<!--", "-->", "\\", "x", " ", "\n", "\t",
+    "\x00", "#", "|", "*",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(_DANGEROUS_FRAGMENTS, max_size=50).map("".join)))
+def test_no_input_produces_script_handlers_or_javascript_urls(source):
+    rendered = render_markdown(source)
+    assert_harmless(rendered)
+    for _, attrs in elements(rendered):
+        for value in attrs.values():
+            assert scheme(value) != "javascript"
+
+
+# --- Slow inputs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [
+    "[" * 20_000,  # 36 s in plain Python-Markdown
+    "[" * 1_000 + "a" * 200_000,  # 32 s
+    "<![CDATA[" * 8_000,  # 96 s
+    "[a](" * 4_000 + "[a][" * 4_000,  # 2.4 s + 4.8 s
+    "[^1]\n" * 8_000 + "\n[^1]: x",  # 26 s: one footnote referenced 8,000 times
+])
+def test_pathological_brackets_render_in_bounded_time(source):
+    started = time.perf_counter()
+    render_markdown(source)
+    assert time.perf_counter() - started < 3
+
+
+def test_over_budget_paragraphs_keep_their_text_and_other_paragraphs_their_links():
+    source = (
+        "```\n" + "[" * 3_000 + "\n```\n\n"
+        + "Brackets " + "[" * 3_000 + " [lost](/a)\n\n"
+        + "Still a [link](/b).\n"
+    )
+    rendered = render_markdown(source)
+    assert rendered.count("[") == 3_000 + 3_000 + 1
+    assert [attrs.get("href") for tag, attrs in elements(rendered) if tag == "a"] == ["/b"]
+
+
+def test_an_authors_own_noncharacter_does_not_turn_into_a_bracket():
+    assert "[" not in render_markdown("a\ufdd0b")
+
+
+def test_lone_surrogates_from_json_do_not_break_rendering():
+    assert "a?b" in render_markdown("a\ud800b")
+    assert render_plain_text("a\ud800b") == "a?b"
+
+
+# --- Threads ---------------------------------------------------------------------------------
+
+
+def test_concurrent_renders_do_not_mix_documents():
+    # Long enough for threads to switch mid-document: one shared Markdown object fails this.
+    def lesson(k: int) -> str:
+        return "\n\n".join([f"# Heading {k}", f"Text[^n{k}] and more. " * 5,
+                            f"[^n{k}]: Note {k}."] * 20)
+
+    def render(k: int) -> bool:
+        rendered = render_markdown(lesson(k))
+        ids = {attrs["id"] for _, attrs in elements(rendered) if "id" in attrs}
+        return (f"h-heading-{k}" in ids and f"fn-n{k}" in ids
+                and all(str(k) in id_ for id_ in ids) and f"Note {k}." in rendered)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(render, [k % 50 for k in range(100)]))
+
+
+# --- Plain text ----------------------------------------------------------------------------
+
+
+def test_plain_text_strips_formatting_and_entities():
+    source = (
+        "# Cells &amp; tissues\n\nSome **bold**, _stressed_ and `code` &lt;b&gt; &eacute;&#233;. "
+        "A [link](https://example.org) and ![a cell diagram](/c.png).\n\n"
+        "- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nline<br>break <script>alert(1)</script>"
+    )
+    assert render_plain_text(source) == (
+        "Cells & tissues Some bold, stressed and code <b> éé. A link and a cell diagram. "
+        "one two a b 1 2 line break"
+    )
+
+
+def test_plain_text_leaves_out_footnote_markers_and_toc_but_keeps_the_notes():
+    source = "[TOC]\n\n# Title\n\nText[^1] more.\n\n[^1]: The note.\n"
+    assert render_plain_text(source) == "Title Text more. The note."
+
+
+@pytest.mark.parametrize("max_chars, expected", [
+    (None, "Light energy drives photosynthesis"),
+    (100, "Light energy drives photosynthesis"),
+    (20, "Light energy drives…"),
+    (14, "Light energy…"),
+    (13, "Light energy…"),
+    (12, "Light…"),
+    (3, "Li…"),
+    (1, "…"),
+    (0, ""),
+])
+def test_plain_text_is_cut_at_a_word_boundary(max_chars, expected):
+    assert render_plain_text("Light *energy* drives photosynthesis", max_chars) == expected
+
+
+@settings(deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(_DANGEROUS_FRAGMENTS, max_size=40).map("".join)),
+       st.one_of(st.none(), st.integers(min_value=0, max_value=120)))
+def test_plain_text_never_raises_and_respects_the_limit(source, max_chars):
+    text = render_plain_text(source, max_chars)
+    assert text == text.strip() and "  " not in text and "\n" not in text
+    if max_chars is not None:
+        assert len(text) <= max_chars
