@@ -108,9 +108,14 @@ def fresh_database_uri(test_database: TestDatabase, tmp_path: Path) -> str:
     return test_database.uri
 
 
+#: Reference data seeded by the migrations; tests read it and never change it.
+SEEDED_TABLES = {"vocabulary_terms"}
+
+
 def truncate_all(app: Flask) -> None:
     with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables
+                           if t.name not in SEEDED_TABLES)
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.session.commit()
         db.session.remove()
@@ -133,6 +138,24 @@ def app(test_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyP
             db.engine.dispose()
 
 
+@pytest.fixture()
+def another_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    """Build further apps on the test's database (production mode, say); their engines are
+    disposed afterwards so no connection is left for the garbage collector."""
+    apps: list[Flask] = []
+
+    def build(config: dict[str, Any]) -> Flask:
+        monkeypatch.setenv("OER_INSTANCE_PATH", str(tmp_path / f"instance-{len(apps)}"))
+        built = create_app(config)
+        apps.append(built)
+        return built
+
+    yield build
+    for built in apps:
+        with built.app_context():
+            db.engine.dispose()
+
+
 class Client:
     """A test client that fills in the CSRF token, as the browser does with the form's.
 
@@ -147,7 +170,9 @@ class Client:
                 session["locale"] = locale
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.raw.get(path, **kwargs)
+        # Buffered: the body is read and the app's iterator (an open file for downloads)
+        # closed at once, so no test leaves a file handle for the garbage collector.
+        return self.raw.get(path, buffered=True, **kwargs)
 
     def csrf_token(self, path: str = "/") -> str:
         match = CSRF_RE.search(self.raw.get(path).get_data(as_text=True))
@@ -156,7 +181,7 @@ class Client:
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
         return self.raw.post(path, data={"csrf_token": self.csrf_token(), **(data or {})},
-                             **kwargs)
+                             buffered=True, **kwargs)
 
     def login(self, email: str, password: str = PASSWORD) -> TestResponse:
         return self.post("/account/login", {"email": email, "password": password})

@@ -229,14 +229,12 @@ def test_post_with_a_token_from_another_session_is_refused(client, new_client, m
     assert response.status_code == 400
 
 
-def test_session_cookie_flags_in_production(app, tmp_path, monkeypatch):
-    from oer_portal import create_app
+def test_session_cookie_flags_in_production(app, tmp_path, another_app):
     from tests.conftest import make_config
 
     config = make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
     config.pop("TESTING")
-    monkeypatch.setenv("OER_INSTANCE_PATH", str(tmp_path / "prod-instance"))
-    production = create_app(config)
+    production = another_app(config)
     assert production.config["ENV"] == "production"
     response = production.test_client().get("/", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]

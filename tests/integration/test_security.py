@@ -41,13 +41,11 @@ def test_405_for_a_wrong_method(client):
 
 
 @pytest.fixture()
-def failing_app(app: Flask, tmp_path) -> Flask:
+def failing_app(app: Flask, tmp_path, another_app) -> Flask:
     """The app as in production (exceptions handled, not propagated) with a broken route."""
-    from oer_portal import create_app
-
     config = make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
     config.update(TESTING=False, ENV="development")
-    broken = create_app(config)
+    broken = another_app(config)
 
     @broken.route("/boom")
     @broken.route("/boom/<rest>")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from oer_portal import create_app
 from oer_portal.accounts.models import User
 from oer_portal.extensions import db
 from tests.conftest import make_config
@@ -107,7 +106,7 @@ def test_foreign_keys_are_enforced(sqlite_app):
         db.session.rollback()
 
 
-def test_reading_requests_use_deferred_transactions(sqlite_app, tmp_path):
+def test_reading_requests_use_deferred_transactions(sqlite_app, tmp_path, another_app):
     """A GET must not queue behind a writer: it runs while another process holds the lock."""
     uri = sqlite_app.config["SQLALCHEMY_DATABASE_URI"]
     body = """
@@ -116,7 +115,7 @@ def test_reading_requests_use_deferred_transactions(sqlite_app, tmp_path):
         time.sleep(60)
     """
     config = make_config(tmp_path, uri, SQLITE_BUSY_TIMEOUT_SECONDS=0.2)
-    quick = create_app(config)
+    quick = another_app(config)
     child = _child(tmp_path, uri, body)
     try:
         assert child.stdout.readline().strip() == "holding the write lock"
