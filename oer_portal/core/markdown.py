@@ -237,9 +237,13 @@ class _FootnoteExtension(FootnoteExtension):
     (3,000 took 10 s here); the ids it produces are the same.
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._references: dict[str, int] = {}
+
     def reset(self) -> None:
         super().reset()
-        self._references: dict[str, int] = {}
+        self._references = {}
 
     def unique_ref(self, reference: str, found: bool = False) -> str:
         if not found:
@@ -316,7 +320,7 @@ def _encodable(source: str) -> str:
 
 
 def render_markdown(source: str) -> Markup:
-    """The lesson as HTML that is safe to put on a page as it is."""
+    """The lesson as HTML that is safe to put on a page as it is; callable from any thread."""
     return Markup(_render(_encodable(source)).html)  # noqa: S704 (sanitised by nh3 in _render)
 
 

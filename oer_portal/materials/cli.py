@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from oer_portal.accounts import service as accounts
 from oer_portal.core.uow import current_uow, transactional
-from oer_portal.materials import interchange
+from oer_portal.materials import interchange, linkcheck
 from oer_portal.materials.service import get_material, version_by_number
 
 materials_cli = AppGroup("materials", help="Import and export materials.")
@@ -61,3 +61,12 @@ def export_material(material_id: int, path: Path, number: int | None) -> None:
     click.echo(_("Exported version %(n)d to %(folder)s", n=version.number, folder=folder))
 
 
+
+
+@materials_cli.command("check-links")
+@transactional
+def check_links() -> None:
+    """Check the web address of every published link and flag the dead ones for their owners
+    (run it periodically, e.g. nightly from cron)."""
+    dead = linkcheck.check_published_links(progress=lambda url: click.echo(f"  {url}"))
+    click.echo(_("%(n)d dead links flagged.", n=len(dead)))

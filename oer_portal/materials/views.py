@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -378,8 +377,7 @@ def preview() -> Response:
     """Server-side Markdown preview for the editor's live preview (same sanitiser as pages)."""
     if not policy.can_create(current_user):
         abort(403)
-    body = request.form.get("body", "")[: current_app.config.get("MAX_FORM_MEMORY_SIZE", 2**21)]
-    return Response(str(render_markdown(body)), mimetype="text/html")
+    return Response(str(render_markdown(request.form.get("body", ""))), mimetype="text/html")
 
 
 @bp.route("/my/materials")

@@ -254,3 +254,67 @@ def test_material_page_issues_a_bounded_number_of_queries(app, client, make_user
         statements.clear()
         assert client.get(path).status_code == 200
         assert len(statements) <= 12, (path, statements)
+
+
+XSS = [
+    "<script>alert(1)</script>",
+    "[klik](javascript:alert(1))",
+    "<img src=x onerror=alert(1)>",
+    "[x](&#106;avascript:alert(1))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+]
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_markdown_xss_never_reaches_the_page_or_the_preview(client, make_user, make_material,
+                                                            payload):
+    owner = make_user("teacher")
+    material_id = make_material(owner, body=f"## Kop\n\n{payload}\n",
+                                publish_by=make_user("moderator"))
+    page = client.get(f"/materials/{material_id}", follow_redirects=True).get_data(as_text=True)
+    client.login(owner.email)
+    preview = client.post("/materials/preview", {"body": payload}).get_data(as_text=True)
+    for html in (page, preview):
+        lowered = html.lower()
+        assert "<script>alert" not in lowered and "onerror=" not in lowered
+        assert "javascript:" not in lowered and "data:text/html" not in lowered
+
+
+def test_preview_renders_markdown_for_teachers_only(client, make_user):
+    assert client.post("/materials/preview", {"body": "# Hoi"}).status_code == 302  # login
+    client.login(make_user("student").email)
+    assert client.post("/materials/preview", {"body": "# Hoi"}).status_code == 403
+    client.logout()
+    client.login(make_user("teacher").email)
+    response = client.post("/materials/preview", {"body": "| a | b |\n|---|---|\n| 1 | 2 |"})
+    assert "<table>" in response.get_data(as_text=True)
+
+
+def test_preview_button_works_without_javascript(client, make_user):
+    client.login(make_user("teacher").email)
+    response = client.post("/materials/new/lesson", {
+        "title": "Concept", "body": "## Tussenkop\n\nTekst.", "language": "nl",
+        "licence": "CC-BY-4.0", "preview": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Tussenkop</h3>" in page and "## Tussenkop" in page  # rendered, and still editable
+
+
+def test_only_authors_edit_and_only_authors_or_staff_withdraw(app, client, new_client,
+                                                              make_user, make_material):
+    owner = make_user("teacher")
+    material_id = make_material(owner, publish_by=make_user("moderator"))
+    stranger = new_client()
+    stranger.login(make_user("teacher").email)
+    assert stranger.get(f"/materials/{material_id}/edit").status_code == 403
+    assert stranger.post(f"/materials/{material_id}/withdraw",
+                         {"reason": "weg ermee"}).status_code == 403
+    assert stranger.post(f"/materials/{material_id}/submit").status_code == 403
+    assert stranger.post(f"/materials/{material_id}/revert/1",
+                         {"base_version_id": 1}).status_code == 403
+    moderator = new_client()
+    moderator.login(make_user("moderator").email)
+    assert moderator.post(f"/materials/{material_id}/withdraw",
+                          {"reason": "Auteursrecht geschonden."}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Material, material_id).is_withdrawn

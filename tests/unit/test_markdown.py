@@ -342,6 +342,7 @@ def test_no_input_produces_script_handlers_or_javascript_urls(source):
     "<![CDATA[" * 8_000,  # 96 s
     "[a](" * 4_000 + "[a][" * 4_000,  # 2.4 s + 4.8 s
     "[^1]\n" * 8_000 + "\n[^1]: x",  # 26 s: one footnote referenced 8,000 times
+    "```" + " " * 100_000,  # an unclosed fence and spaces: 5.8 s for 16,000, quadratic
 ])
 def test_pathological_brackets_render_in_bounded_time(source):
     started = time.perf_counter()
@@ -358,6 +359,11 @@ def test_over_budget_paragraphs_keep_their_text_and_other_paragraphs_their_links
     rendered = render_markdown(source)
     assert rendered.count("[") == 3_000 + 3_000 + 1
     assert [attrs.get("href") for tag, attrs in elements(rendered) if tag == "a"] == ["/b"]
+
+
+def test_spaces_after_a_fence_still_mean_nothing():
+    rendered = render_markdown("```" + " " * 200 + "python\nx = 1\n```\n")
+    assert first(rendered, "code") == {"class": "language-python"}
 
 
 def test_an_authors_own_noncharacter_does_not_turn_into_a_bracket():
