@@ -62,6 +62,8 @@ class Defaults:
     #: All login attempts allowed per client address.
     LOGIN_LIMIT_PER_ADDRESS = "60 per 15 minutes"
     REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
+    #: Live previews while typing (one every 400 ms at most from the editor).
+    PREVIEW_LIMIT = "120 per minute"
 
     #: argon2-cffi ``PasswordHasher`` parameters; empty means the library's argon2id defaults.
     PASSWORD_HASHER: dict[str, int] = {}

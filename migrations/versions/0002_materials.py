@@ -205,6 +205,7 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('licence', sa.String(length=32), nullable=False),
     sa.Column('link_url', sa.String(length=2000), nullable=True),

@@ -22,7 +22,7 @@ from oer_portal.materials.models import MaterialKind, MaterialVersion, Vocabular
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 2_000
-MAX_BODY = 500_000
+MAX_BODY = 200_000
 MAX_LIST_ITEMS = 30
 MAX_ITEM_LENGTH = 300
 

@@ -121,6 +121,9 @@ class MaterialVersion(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     #: Markdown.
     body: Mapped[str] = mapped_column(Text, default="")
+    #: The body rendered and sanitised once, when the version is written (versions never
+    #: change, and some Markdown takes Python-Markdown seconds: pay it once, not per view).
+    body_html: Mapped[str] = mapped_column(Text, default="")
     #: ISO 639-1.
     language: Mapped[str] = mapped_column(String(8))
     #: SPDX id from the licence registry.

@@ -19,6 +19,7 @@ from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core import audit
 from oer_portal.core.errors import EditConflict, NotFound
+from oer_portal.core.markdown import render_markdown
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import policy
@@ -105,6 +106,7 @@ def _write_version(material: Material, head: MaterialVersion | None, fields: Ver
     version = MaterialVersion(
         material_id=material.id, number=(head.number + 1) if head else 1,
         title=fields.title, description=fields.description, body=fields.body,
+        body_html=str(render_markdown(fields.body)),
         language=fields.language, licence=fields.licence, link_url=fields.link_url,
         meta=fields.meta(), author_id=actor.id, summary=summary.strip()[:500],
         base_version_id=head.id if head else None, reverted_from_id=reverted_from_id,

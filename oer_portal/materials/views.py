@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -15,11 +16,13 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import InvalidUpload, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.storage import file_store
+from oer_portal.extensions import limiter
 from oer_portal.licences import registry
 from oer_portal.materials import diff as diffing
 from oer_portal.materials import lifecycle, policy, queries, service
@@ -195,7 +198,7 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
             head = material.latest_version
     return render_template(
         "materials/show.html", material=material, version=version, permalink=permalink,
-        fields=VersionFields.of(version), body=render_markdown(version.body),
+        fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)
         vocab=vocabularies(), locale=str(get_locale()), head=head, pending=pending,
         rejection=queries.latest_rejection(material.id) if show_status else None,
         can_edit=policy.can_edit(current_user, material),
@@ -373,6 +376,7 @@ def thumbnail(material_id: int, attachment_id: int) -> Response:
 
 @bp.route("/materials/preview", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["PREVIEW_LIMIT"])
 def preview() -> Response:
     """Server-side Markdown preview for the editor's live preview (same sanitiser as pages)."""
     if not policy.can_create(current_user):

@@ -1,0 +1,411 @@
+"""Benchmark: importing the shared corpus through the real code path, against bare Core inserts.
+
+What is measured (all in one run, on one machine, so only the ratios are meant to be compared):
+
+1. **Real import** of ``<corpus>/materials`` (1,160 material folders) into a fresh, migrated
+   portal, exactly as ``flask materials import --as <admin>`` does it: an admin created with
+   ``accounts.service.create_user(..., [Role.ADMIN])``, then
+   ``materials.interchange.import_path(path, importer, commit=uow.commit,
+   rollback=uow.rollback, publisher=importer)``, one commit per material.  That includes the
+   validation, the vocabulary look-ups, the content-addressed file store (fsyncs), upload
+   inspection, text extraction and thumbnails for attachments, the audit log and the search
+   outbox.
+2. **Bare SQLAlchemy Core baseline** into a second fresh database with the same migrated schema
+   and the same engine set-up (SQLite pragmas, ``BEGIN IMMEDIATE``): per material folder read
+   ``meta.json``, ``material.md`` and the attachments, compute their SHA-256, and insert the rows
+   into ``materials``, ``material_versions``, ``stored_files`` (when not present yet),
+   ``version_attachments`` and ``material_publications`` with ``connection.execute(table.insert(),
+   ...)``, then point ``materials.latest_version_id``/``published_version_id`` at the version
+   with an UPDATE of the material row (versions are immutable and are never updated).  One
+   transaction per material, like the real import; no validation, no file storage, no text
+   extraction, no audit log, no outbox.
+3. **Re-import** of the same folders into the portal of step 1, in a new app context (as a second
+   CLI invocation would be): idempotent, so every material should come out ``unchanged``.
+
+The headline is the overhead ratio *real import time / bare Core time* (how many times longer
+the real path takes for the same folders); materials per second and SQL statements per material
+are printed too.  This is a benchmark, not a test: nothing passes or fails.
+
+Run from the repository root (the whole corpus takes a minute or two)::
+
+    .venv/bin/python bench/import_bench.py
+    .venv/bin/python bench/import_bench.py --limit 100          # a quick run
+    .venv/bin/python bench/import_bench.py --corpus /path/to/corpus
+    .venv/bin/python bench/import_bench.py \\
+        --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+``--corpus`` defaults to ``../shared/corpus`` beside the repository.  Everything is written in a
+temporary folder (databases, file store, instance folder) that is removed afterwards.  With
+``--database-uri`` (a PostgreSQL server) two throwaway databases are created on that server and
+dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import mimetypes
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+
+from oer_portal import create_app
+from oer_portal.extensions import db
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+
+#: Still argon2id, but cheap (as in the test suite).
+FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+ADMIN_EMAIL = "bench-admin@example.org"
+ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
+#: meta.json keys mapped onto columns or known ``meta`` entries by the baseline.
+BASELINE_KEYS = {"id", "title", "description", "subject", "subjects", "level", "levels",
+                 "language", "licence", "keywords", "objectives", "authors", "source_url",
+                 "attribution", "attachments", "resource_type"}
+
+
+# -- set-up ------------------------------------------------------------------------------------
+
+
+def material_folders(materials: Path, limit: int | None) -> list[Path]:
+    """The material folders in the order ``interchange.discover`` visits them."""
+    folders = sorted(p for p in materials.iterdir() if (p / "meta.json").is_file())
+    return folders[:limit] if limit else folders
+
+
+def import_root(materials: Path, folders: list[Path], tmp: Path) -> Path:
+    """The folder handed to ``import_path``: the corpus itself, or (with ``--limit``) a
+    folder of symlinks to the first N materials, so the corpus is never copied."""
+    if len(folders) == sum(1 for p in materials.iterdir() if (p / "meta.json").is_file()):
+        return materials
+    subset = tmp / "corpus-subset"
+    subset.mkdir()
+    for folder in folders:
+        (subset / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
+    return subset
+
+
+@contextmanager
+def database_uris(server_uri: str | None, tmp: Path, names: list[str]) -> Iterator[list[str]]:
+    """One fresh database per name: SQLite files in ``tmp``, or throwaway PostgreSQL
+    databases on ``server_uri`` that are dropped afterwards."""
+    if server_uri is None:
+        yield [f"sqlite:///{tmp / f'{name}.db'}" for name in names]
+        return
+    url = make_url(server_uri)
+    if not url.drivername.startswith("postgresql"):
+        sys.exit(f"--database-uri must name a PostgreSQL server, not {url.drivername!r} "
+                 "(SQLite is the default and needs no option).")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                database = f"oer_bench_{name}_{uuid.uuid4().hex[:8]}"
+                connection.execute(text(f'CREATE DATABASE "{database}"'))
+                created.append(database)
+        yield [url.set(database=d).render_as_string(hide_password=False) for d in created]
+    finally:
+        with admin.connect() as connection:
+            for database in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build_app(tmp: Path, name: str, database_uri: str) -> Flask:
+    """A portal on ``database_uri`` with its instance folder and file store under ``tmp``,
+    migrated to head with the real Alembic migrations."""
+    from flask_migrate import upgrade
+
+    os.environ["OER_ENV"] = "development"
+    os.environ["OER_INSTANCE_PATH"] = str(tmp / f"instance-{name}")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "STORAGE_DIR": str(tmp / f"files-{name}"),
+        "INDEX_DIR": str(tmp / f"index-{name}"),
+        "PASSWORD_HASHER": FAST_HASHER,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def create_admin(app: Flask) -> int:
+    from oer_portal.accounts.models import Role
+    from oer_portal.accounts.service import create_user
+    from oer_portal.core.uow import current_uow
+
+    with app.app_context():
+        user = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
+        current_uow().commit()
+        return user.id
+
+
+class StatementCounter:
+    """Counts SQL statements sent on an engine (``before_cursor_execute``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.count = 0
+
+    def _count(self, *_args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def progress_printer(label: str, total: int) -> Callable[[str], None]:
+    done = 0
+    start = time.perf_counter()
+
+    def report(_name: str) -> None:
+        nonlocal done
+        done += 1
+        if done % 200 == 0 or done == total:
+            print(f"  {label}: {done}/{total} ({time.perf_counter() - start:.1f} s)",
+                  file=sys.stderr, flush=True)
+
+    return report
+
+
+# -- the real import ---------------------------------------------------------------------------
+
+
+@dataclass
+class RealRun:
+    seconds: float
+    statements: int
+    created: int
+    updated: int
+    unchanged: int
+    failed: list[tuple[str, str]]
+
+    @property
+    def processed(self) -> int:
+        return self.created + self.updated + self.unchanged + len(self.failed)
+
+
+def real_import(app: Flask, root: Path, total: int, label: str, new_user: bool) -> RealRun:
+    """``import_path`` as the CLI calls it.  The first run uses the admin object returned by
+    ``create_user`` (created and committed in the same app context); the re-import looks
+    the admin up by e-mail in a new app context, as ``flask materials import --as`` does."""
+    from oer_portal.accounts.models import Role
+    from oer_portal.accounts.service import create_user, find_by_email
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials.interchange import import_path
+
+    with app.app_context():
+        uow = current_uow()
+        if new_user:
+            importer = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
+            uow.commit()
+        else:
+            importer = find_by_email(ADMIN_EMAIL)
+            assert importer is not None
+        with StatementCounter(db.engine) as counter:
+            start = time.perf_counter()
+            summary = import_path(root, importer, commit=uow.commit, rollback=uow.rollback,
+                                  publisher=importer, progress=progress_printer(label, total))
+            seconds = time.perf_counter() - start
+    return RealRun(seconds, counter.count, summary.created, summary.updated,
+                   summary.unchanged, summary.failed)
+
+
+# -- the bare Core baseline --------------------------------------------------------------------
+
+
+def _codes(meta: dict[str, Any], single: str, plural: str) -> list[str]:
+    raw = meta.get(plural) or ([meta[single]] if meta.get(single) else [])
+    return [str(value).strip().lower().replace(" ", "-") for value in raw]
+
+
+def baseline_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Roughly what ``VersionFields.meta()`` stores, without any checking."""
+    out: dict[str, Any] = {
+        "subjects": _codes(meta, "subject", "subjects"),
+        "levels": _codes(meta, "level", "levels"),
+        "keywords": list(meta.get("keywords") or ()),
+        "objectives": list(meta.get("objectives") or ()),
+        "resource_type": meta.get("resource_type"),
+        "authors": list(meta.get("authors") or ()),
+        "source_url": meta.get("source_url"),
+        "attribution": meta.get("attribution"),
+        "extra": {k: v for k, v in meta.items() if k not in BASELINE_KEYS},
+    }
+    return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+
+
+def core_insert_material(connection: Connection, folder: Path, owner_id: int) -> None:
+    """Write one material folder's rows with bare Core inserts (the caller's transaction)."""
+    from oer_portal.core.types import utcnow
+    from oer_portal.materials.service import slugify
+
+    tables = db.metadata.tables
+    materials, versions = tables["materials"], tables["material_versions"]
+    stored, attachments = tables["stored_files"], tables["version_attachments"]
+    publications = tables["material_publications"]
+
+    meta = json.loads((folder / "meta.json").read_bytes().decode("utf-8"))
+    body = (folder / "material.md").read_bytes().decode("utf-8")
+    files = []
+    for item in meta.get("attachments") or ():
+        data = (folder / item["path"]).read_bytes()
+        files.append((hashlib.sha256(data).hexdigest(), len(data),
+                      item.get("filename") or Path(item["path"]).name))
+    now = utcnow()
+    title = str(meta.get("title") or "")
+    material_id = connection.execute(materials.insert(), {
+        "kind": "lesson" if body.strip() or not files else "file", "slug": slugify(title),
+        "owner_id": owner_id, "status": "published", "external_id": str(meta["id"]),
+        "created_at": now, "updated_at": now, "published_at": now,
+    }).inserted_primary_key[0]
+    version_id = connection.execute(versions.insert(), {
+        "material_id": material_id, "number": 1, "title": title,
+        "description": str(meta.get("description") or ""), "body": body,
+        "language": str(meta.get("language") or ""), "licence": str(meta.get("licence") or ""),
+        "link_url": None, "meta": baseline_meta(meta), "author_id": owner_id,
+        "created_at": now, "summary": "Imported", "base_version_id": None,
+        "reverted_from_id": None, "merged": False,
+    }).inserted_primary_key[0]
+    if files:
+        hashes = {sha for sha, _size, _name in files}
+        present = set(connection.scalars(select(stored.c.sha256)
+                                         .where(stored.c.sha256.in_(hashes))))
+        new_files: dict[str, dict[str, Any]] = {}
+        for sha, size, name in files:
+            if sha not in present and sha not in new_files:
+                media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                new_files[sha] = {"sha256": sha, "size": size, "media_type": media_type,
+                                  "category": media_type.split("/")[0], "text": None,
+                                  "has_thumbnail": False, "created_at": now}
+        if new_files:
+            connection.execute(stored.insert(), list(new_files.values()))
+        connection.execute(attachments.insert(), [
+            {"version_id": version_id, "position": position, "sha256": sha, "filename": name}
+            for position, (sha, _size, name) in enumerate(files, start=1)])
+    connection.execute(publications.insert(), [
+        {"material_id": material_id, "version_id": version_id, "published_at": now,
+         "published_by_id": owner_id}])
+    connection.execute(materials.update().where(materials.c.id == material_id).values(
+        latest_version_id=version_id, published_version_id=version_id))
+
+
+@dataclass
+class CoreRun:
+    seconds: float
+    statements: int
+    inserted: int
+
+
+def core_import(app: Flask, folders: list[Path]) -> CoreRun:
+    owner_id = create_admin(app)
+    report = progress_printer("bare Core", len(folders))
+    with app.app_context():
+        engine = db.engine
+        with StatementCounter(engine) as counter:
+            start = time.perf_counter()
+            for folder in folders:
+                with engine.begin() as connection:
+                    core_insert_material(connection, folder, owner_id)
+                report(folder.name)
+            seconds = time.perf_counter() - start
+        engine.dispose()
+    return CoreRun(seconds, counter.count, len(folders))
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def print_failures(failed: list[tuple[str, str]], shown: int = 10) -> None:
+    for name, reason in failed[:shown]:
+        print(f"    failed: {name}: {reason}")
+    if len(failed) > shown:
+        print(f"    ... and {len(failed) - shown} more")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help=f"the shared corpus folder (default: {DEFAULT_CORPUS})")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="import only the first N materials (a quick run)")
+    parser.add_argument("--database-uri", default=None, metavar="URI",
+                        help="a PostgreSQL server to run against (fresh databases are created "
+                             "and dropped); default: temporary SQLite files")
+    args = parser.parse_args(argv)
+
+    materials = args.corpus / "materials"
+    if not materials.is_dir():
+        sys.exit(f"No corpus at {materials}: pass --corpus <folder containing materials/> "
+                 f"(default {DEFAULT_CORPUS}).")
+    folders = material_folders(materials, args.limit)
+    if not folders:
+        sys.exit(f"No material folders (with meta.json) in {materials}.")
+
+    with tempfile.TemporaryDirectory(prefix="oer-import-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        root = import_root(materials, folders, tmp)
+        with database_uris(args.database_uri, tmp, ["real", "core"]) as (real_uri, core_uri):
+            real_app = build_app(tmp, "real", real_uri)
+            core_app = build_app(tmp, "core", core_uri)
+            dialect = make_url(real_uri).get_backend_name()
+            print(f"Corpus: {materials} ({len(folders)} materials); database: {dialect}",
+                  file=sys.stderr)
+
+            first = real_import(real_app, root, len(folders), "real import", new_user=True)
+            core = core_import(core_app, folders)
+            again = real_import(real_app, root, len(folders), "re-import", new_user=False)
+            for app in (real_app, core_app):
+                with app.app_context():
+                    db.engine.dispose()
+
+    n = len(folders)
+    real_rate, core_rate = rate(first.processed, first.seconds), rate(n, core.seconds)
+    again_rate = rate(again.processed, again.seconds)
+    print()
+    print(f"Import benchmark: {n} materials from {materials} ({dialect})")
+    print(f"  {'':24}{'seconds':>9}{'materials/s':>13}{'SQL/material':>14}")
+    for label, run_seconds, run_rate, statements in (
+            ("real import", first.seconds, real_rate, first.statements),
+            ("bare Core (baseline)", core.seconds, core_rate, core.statements),
+            ("re-import (unchanged)", again.seconds, again_rate, again.statements)):
+        print(f"  {label:<24}{run_seconds:>9.2f}{run_rate:>13.1f}{statements / n:>14.1f}")
+    print()
+    print(f"  OVERHEAD real import / bare Core: {first.seconds / core.seconds:.1f}x the time")
+    print(f"  re-import / bare Core:            {again.seconds / core.seconds:.1f}x the time")
+    print(f"  re-import / real import:          {again.seconds / first.seconds:.2f}x the time")
+    print()
+    print(f"  real import: {first.created} created, {first.updated} updated, "
+          f"{first.unchanged} unchanged, {len(first.failed)} failed")
+    print_failures(first.failed)
+    print(f"  re-import:   {again.created} created, {again.updated} updated, "
+          f"{again.unchanged} unchanged, {len(again.failed)} failed")
+    print_failures(again.failed)
+    print(f"  bare Core:   {core.inserted} inserted")
+
+
+if __name__ == "__main__":
+    main()
