@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from oer_portal.core.errors import ValidationError
@@ -25,6 +26,21 @@ MAX_DESCRIPTION = 2_000
 MAX_BODY = 200_000
 MAX_LIST_ITEMS = 30
 MAX_ITEM_LENGTH = 300
+
+
+#: Field names as people read them (the diff page and error summaries).
+FIELD_LABELS = {
+    "title": _l("Title"), "description": _l("Summary"), "body": _l("Lesson text"),
+    "language": _l("Language"), "licence": _l("Licence"), "link_url": _l("Web address"),
+    "subjects": _l("Subjects"), "levels": _l("Levels"), "keywords": _l("Keywords"),
+    "objectives": _l("Learning objectives"), "resource_type": _l("Type of material"),
+    "duration_minutes": _l("Duration in minutes"), "age_min": _l("Youngest age"),
+    "age_max": _l("Oldest age"), "authors": _l("Authors"), "source_url": _l("Original source"),
+    "attribution": _l("Attribution"),
+}
+#: Fields whose values are codes of a vocabulary.
+VOCABULARY_OF = {"subjects": "subject", "levels": "level", "resource_type": "resource_type",
+                 "language": "language"}
 
 
 class InvalidFields(ValidationError):

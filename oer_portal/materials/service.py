@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from oer_portal.accounts.policy import Actor
@@ -25,7 +26,7 @@ from oer_portal.extensions import db
 from oer_portal.materials import policy
 from oer_portal.materials.attachments import AttachmentRef, attach, refs_of
 from oer_portal.materials.merge import merge3
-from oer_portal.materials.metadata import VersionFields, validate
+from oer_portal.materials.metadata import InvalidFields, VersionFields, validate
 from oer_portal.materials.models import (
     Material,
     MaterialKind,
@@ -87,6 +88,8 @@ def create_material(actor: Actor, kind: MaterialKind, fields: VersionFields,
     """A new draft material with its first version, owned by ``actor``."""
     require_permission(policy.can_create(actor))
     fields = validate(fields, kind)
+    if kind == MaterialKind.FILE and not attachments:
+        raise InvalidFields({"files": _("Choose the file to share.")})
     now = utcnow()
     material = Material(kind=kind.value, slug=slugify(fields.title), owner_id=actor.id,
                         status=MaterialStatus.DRAFT, external_id=external_id,

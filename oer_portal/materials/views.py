@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import (
     Blueprint,
     abort,
@@ -28,7 +30,13 @@ from oer_portal.materials import diff as diffing
 from oer_portal.materials import lifecycle, policy, queries, service
 from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
 from oer_portal.materials.forms import MaterialForm, WithdrawForm
-from oer_portal.materials.metadata import InvalidFields, VersionFields, vocabularies
+from oer_portal.materials.metadata import (
+    FIELD_LABELS,
+    VOCABULARY_OF,
+    InvalidFields,
+    VersionFields,
+    vocabularies,
+)
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 
 bp = Blueprint("materials", __name__)
@@ -293,15 +301,32 @@ def diff(material_id: int) -> str:
     segments = diffing.word_diff(old.body, new.body)
     old_files = {(a.sha256, a.filename) for a in old.attachments}
     new_files = {(a.sha256, a.filename) for a in new.attachments}
+    vocab = vocabularies()
+    locale = str(get_locale())
     return render_template(
         "materials/diff.html", material=material, old=old, new=new, mode=mode,
+        field_labels=FIELD_LABELS,
         inline=diffing.render_inline(segments) if mode == "inline" else None,
         rows=diffing.side_by_side(old.body, new.body) if mode == "side" else None,
         stats=diffing.stats(segments),
-        changes=diffing.metadata_changes(old_meta, new_meta),
+        changes=[_readable(change, vocab, locale)
+                 for change in diffing.metadata_changes(old_meta, new_meta)],
         files_added=sorted(n for s, n in new_files - old_files),
-        files_removed=sorted(n for s, n in old_files - new_files),
-        vocab=vocabularies(), locale=str(get_locale()))
+        files_removed=sorted(n for s, n in old_files - new_files))
+
+
+def _readable(change: diffing.FieldChange, vocab: dict, locale: str) -> diffing.FieldChange:
+    """Vocabulary codes as their labels, lists as text, for the diff page."""
+    terms = vocab.get(VOCABULARY_OF.get(change.field, ""), {})
+
+    def label(value: object) -> object:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(label(item)) for item in value)
+        return terms[value].label(locale) if value in terms else value
+
+    return replace(change, old=label(change.old), new=label(change.new),
+                   added=tuple(label(v) for v in change.added),
+                   removed=tuple(label(v) for v in change.removed))
 
 
 @bp.route("/materials/<int:material_id>/revert/<int:number>", methods=["POST"])

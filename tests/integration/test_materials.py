@@ -318,3 +318,83 @@ def test_only_authors_edit_and_only_authors_or_staff_withdraw(app, client, new_c
                           {"reason": "Auteursrecht geschonden."}).status_code == 302
     with app.app_context():
         assert db.session.get(Material, material_id).is_withdrawn
+
+
+def test_a_file_material_needs_its_file(client, make_user):
+    client.login(make_user("teacher").email)
+    response = client.post("/materials/new/file", _lesson_form(body="Een werkblad."))
+    assert "Choose the file to share." in response.get_data(as_text=True)
+
+
+@pytest.fixture()
+def pending_second_version(app, client, make_user, make_material):
+    """Version 1 published; version 2 (with a new attachment) waiting for review."""
+    import io
+
+    owner = make_user("teacher")
+    material_id = make_material(owner, body="openbaar\n", publish_by=make_user("moderator"))
+    client.login(owner.email)
+    response = client.post(f"/materials/{material_id}/edit", {
+        **_lesson_form(title="Breuken", body="geheim concept\n",
+                       base_version_id=_head(app, material_id).id, save_and_submit="1",
+                       save=None),
+        "files": [(io.BytesIO(b"geheime bijlage\n"), "geheim.txt")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        from oer_portal.materials.models import VersionAttachment
+
+        attachment = db.session.scalar(select(VersionAttachment))
+    return material_id, attachment
+
+
+@pytest.mark.parametrize("role", [None, "student", "teacher"])
+def test_a_pending_version_is_invisible_on_every_channel(app, new_client, make_user,
+                                                         pending_second_version, role):
+    material_id, attachment = pending_second_version
+    visitor = new_client()
+    if role:
+        visitor.login(make_user(role).email)
+    page = visitor.get(f"/materials/{material_id}", follow_redirects=True)
+    assert "openbaar" in page.get_data(as_text=True)
+    assert "geheim" not in page.get_data(as_text=True)
+    history = visitor.get(f"/materials/{material_id}/history").get_data(as_text=True)
+    assert f"/materials/{material_id}/v/2" not in history
+    for url in (f"/materials/{material_id}/v/2", f"/materials/{material_id}/diff?from=1&to=2",
+                f"/materials/{material_id}/diff?from=2&to=1",
+                f"/materials/{material_id}/files/{attachment.id}/{attachment.filename}",
+                f"/materials/{material_id}/files/{attachment.id}/thumbnail"):
+        assert visitor.get(url).status_code == 404, url
+
+
+def test_the_author_and_moderators_see_the_pending_version(new_client, make_user,
+                                                           pending_second_version, client):
+    material_id, attachment = pending_second_version
+    moderator = new_client()
+    moderator.login(make_user("moderator").email)
+    for viewer in (client, moderator):
+        assert "geheim concept" in viewer.get(f"/materials/{material_id}/v/2").get_data(
+            as_text=True)
+        assert viewer.get(f"/materials/{material_id}/diff?from=1&to=2").status_code == 200
+        download = viewer.get(f"/materials/{material_id}/files/{attachment.id}/x")
+        assert download.data == b"geheime bijlage\n"
+
+
+def test_diff_shows_words_fields_and_files(app, client, make_user, make_material):
+    import io
+
+    owner = make_user("teacher")
+    material_id = make_material(owner, body="De kat zit op de mat.\n", subjects=("biology",),
+                                licence="CC-BY-4.0")
+    client.login(owner.email)
+    client.post(f"/materials/{material_id}/edit", {
+        **_lesson_form(title="Breuken", body="De hond zit op de mat.\n",
+                       subjects=["biology", "physics"], licence="CC-BY-SA-4.0",
+                       base_version_id=_head(app, material_id).id),
+        "files": [(io.BytesIO(b"nieuw\n"), "nieuw.txt")]}, content_type="multipart/form-data")
+    page = client.get(f"/materials/{material_id}/diff?from=1&to=2").get_data(as_text=True)
+    assert re.search(r'<del class="diff-del">kat</del>.*<ins class="diff-ins">hond</ins>', page,
+                     re.S)
+    assert "Licence" in page and "CC-BY-SA-4.0" in page
+    assert '<ins class="diff-ins">Physics</ins>' in page
+    assert '<ins class="diff-ins">nieuw.txt</ins>' in page

@@ -1,0 +1,409 @@
+"""Benchmark: rendering the material page of a material with many versions, against a bare render.
+
+Set-up (not timed): a fresh, migrated portal with one lesson of ``--versions`` versions (500 by
+default), written through the real services as in
+``tests/integration/test_materials.py::test_material_page_issues_a_bounded_number_of_queries``:
+``materials.service.create_material`` and then ``materials.service.save_version`` in a loop
+within one app context, committed once at the end.  Every version is published by a moderator
+(``lifecycle.publish``) as it is saved, so an anonymous visitor sees all of them in the history
+(the worst case for the history page).  The body is ~1,500 words of synthetic, Dutch-looking
+Markdown (headings, a table, lists, emphasis, links, a quote; generated here from made-up
+syllables, no corpus text), and every version carries three attachments (CSV, PNG, PDF, all
+generated here).
+
+What is measured, for an anonymous visitor through the Flask test client:
+
+* **real page**: ``GET /materials/<id>-<slug>``, the full request: session, login manager,
+  locale, queries with the visibility policy, template, unit-of-work commit, security headers;
+* **bare render (baseline)**: ``GET /bench-bare``, an extra route registered on the *same* app
+  that only calls ``render_template("materials/show.html", **context)`` with a context computed
+  ONCE before timing (the keyword arguments ``materials.views._render_version`` passes, from the
+  same material and version), so it does no database access per request.  This is the simplest
+  robust baseline: the real app's context processors (``current_user``, ``csrf_token``,
+  ``_``, ``format_date``, ``current_locale``, ``material_url``, ``licences``, …) and request
+  hooks stay exactly as they are, so the ratio *real / bare* is the cost of our per-request
+  work (queries, policy, Markdown or stored HTML, ORM loading), not of Jinja or Flask;
+* both are requested alternately (real, bare, real, bare, …) after a warm-up, so noise hits
+  both alike; median and p95 are printed, the median ratio is the headline;
+* the history page ``/materials/<id>/history`` is timed too (no baseline) and the SQL statements
+  per request (a ``before_cursor_execute`` listener on the engine) are counted for the material
+  page, the history page and the bare render (which should be 0);
+* as a check, the bare page's HTML is compared with the real page's (CSRF tokens and the
+  language form's ``next`` field, which name the request, are blanked first).
+
+This is a benchmark, not a test: nothing passes or fails.  Run from the repository root::
+
+    .venv/bin/python bench/pages_bench.py
+    .venv/bin/python bench/pages_bench.py --versions 50 --requests 50      # a quick run
+    .venv/bin/python bench/pages_bench.py \\
+        --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+Everything is written in a temporary folder (database, file store, instance folder) that is
+removed afterwards; with ``--database-uri`` (a PostgreSQL server) a throwaway database is
+created on that server and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, event, make_url, text
+
+from oer_portal import create_app
+from oer_portal.extensions import db
+
+FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+PASSWORD = "a benchmark password that is long enough"  # noqa: S105
+TITLE = "Breuken vergelijken en vereenvoudigen"
+BARE_PATH = "/bench-bare"
+WARM_UP = 20
+
+
+# -- synthetic content ---------------------------------------------------------------------------
+
+SYLLABLES = ("be", "ver", "ge", "ont", "la", "ken", "ing", "aal", "oor", "lijk", "heid", "te",
+             "ra", "mo", "lie", "wa", "ter", "der", "zo", "mer", "kla", "pen", "stu", "reld",
+             "taal", "schap", "baar", "vol", "sel", "tie", "reek", "ma", "ne", "gro", "plan",
+             "wis", "kun", "de", "tel", "len", "bra", "uit", "op", "af", "stel", "rij")
+SMALL_WORDS = ("de", "het", "een", "en", "van", "in", "op", "met", "voor", "is", "dat", "te",
+               "niet", "ook", "bij", "als", "er", "om", "naar", "je", "we", "zijn", "dan")
+
+
+class Lorem:
+    """Dutch-looking nonsense from made-up syllables and common small words."""
+
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)
+        self.words = 0
+
+    def word(self) -> str:
+        self.words += 1
+        if self.random.random() < 0.35:
+            return self.random.choice(SMALL_WORDS)
+        return "".join(self.random.choice(SYLLABLES) for _ in range(self.random.randint(1, 3)))
+
+    def sentence(self, low: int = 6, high: int = 16) -> str:
+        words = [self.word() for _ in range(self.random.randint(low, high))]
+        for i in range(1, len(words) - 1):
+            roll = self.random.random()
+            if roll < 0.03:
+                words[i] = f"**{words[i]}**"
+            elif roll < 0.05:
+                words[i] = f"*{words[i]}*"
+            elif roll < 0.06:
+                words[i] = f"`{words[i]}`"
+            elif roll < 0.07:
+                words[i] = f"[{words[i]}](https://example.org/{words[i].strip('*`')})"
+        return " ".join(words).capitalize() + self.random.choice(".....?!")
+
+    def paragraph(self) -> str:
+        return " ".join(self.sentence() for _ in range(self.random.randint(3, 6)))
+
+    def heading(self) -> str:
+        return " ".join(self.word() for _ in range(self.random.randint(2, 4))).capitalize()
+
+
+def synthetic_body(target_words: int = 1500, seed: int = 7) -> str:
+    """~``target_words`` words of Markdown with headings, lists, a table and a quote."""
+    lorem = Lorem(seed)
+    parts = [f"# {TITLE}", lorem.paragraph(), "## Leerdoelen"]
+    parts.append("\n".join(f"- {lorem.sentence(4, 9)}" for _ in range(5)))
+    parts.append("## Uitleg")
+    parts += [lorem.paragraph(), lorem.paragraph()]
+    parts.append("### Voorbeeld")
+    parts.append("\n".join(f"{n}. {lorem.sentence(5, 10)}" for n in range(1, 6)))
+    parts.append("## Overzicht")
+    header = [lorem.heading() for _ in range(4)]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _ in range(8):
+        rows.append("| " + " | ".join(
+            f"{lorem.random.randint(1, 12)}/{lorem.random.randint(2, 16)}" if c else lorem.word()
+            for c in range(len(header))) + " |")
+    parts.append("\n".join(rows))
+    section = 1
+    while lorem.words < target_words:
+        parts.append(f"## {lorem.heading()}")
+        parts += [lorem.paragraph(), lorem.paragraph()]
+        if section % 2:
+            parts.append("\n".join(f"- {lorem.sentence(4, 10)}" for _ in range(4)))
+        else:
+            parts.append(f"> {lorem.sentence()}")
+        section += 1
+    return "\n\n".join(parts) + "\n"
+
+
+def attachment_files() -> list[tuple[str, bytes]]:
+    """Three small, valid files: a CSV, a PNG and a one-page PDF (made with Pillow)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), "white")
+    draw = ImageDraw.Draw(image)
+    for n in range(12):
+        draw.rectangle((40 + n * 60, 500 - n * 35, 80 + n * 60, 540), fill=(30, 90 + n * 12, 160))
+    png, pdf = io.BytesIO(), io.BytesIO()
+    image.save(png, "PNG")
+    image.save(pdf, "PDF")
+    lorem = Lorem(11)
+    csv = "teller,noemer,omschrijving\n" + "".join(
+        f"{n},{n + 3},{lorem.word()}\n" for n in range(1, 200))
+    return [("breuken.csv", csv.encode()), ("staafdiagram.png", png.getvalue()),
+            ("werkblad.pdf", pdf.getvalue())]
+
+
+# -- set-up ----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def database_uri(server_uri: str | None, tmp: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file in ``tmp``, or a throwaway PostgreSQL database on
+    ``server_uri`` that is dropped afterwards."""
+    if server_uri is None:
+        yield f"sqlite:///{tmp / 'portal.db'}"
+        return
+    url = make_url(server_uri)
+    if not url.drivername.startswith("postgresql"):
+        sys.exit(f"--database-uri must name a PostgreSQL server, not {url.drivername!r} "
+                 "(SQLite is the default and needs no option).")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"oer_bench_pages_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build_app(tmp: Path, uri: str) -> Flask:
+    """A portal on ``uri`` with instance folder and file store in ``tmp``, migrated to head."""
+    from flask_migrate import upgrade
+
+    os.environ["OER_ENV"] = "development"
+    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "STORAGE_DIR": str(tmp / "files"),
+        "INDEX_DIR": str(tmp / "index"),
+        "PASSWORD_HASHER": FAST_HASHER,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def create_material(app: Flask, versions: int) -> tuple[int, str]:
+    """The lesson with ``versions`` versions, each published; returns (id, slug)."""
+    from oer_portal.accounts.models import Role
+    from oer_portal.accounts.service import create_user
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials import lifecycle, service
+    from oer_portal.materials.attachments import Upload, store_upload
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import MaterialKind, MaterialVersion
+
+    body = synthetic_body()
+    with app.app_context():
+        owner = create_user("bench-teacher@example.org", "Anne de Vries", PASSWORD,
+                            [Role.TEACHER])
+        moderator = create_user("bench-moderator@example.org", "Bram Jansen", PASSWORD,
+                                [Role.MODERATOR])
+        refs = [store_upload(Upload(io.BytesIO(data), name)) for name, data in attachment_files()]
+        fields = VersionFields(
+            title=TITLE, description="Leerlingen vergelijken breuken, maken ze gelijknamig en "
+            "vereenvoudigen ze; met werkblad en oefeningen.", body=body, language="nl",
+            subjects=("mathematics", "arithmetic"), levels=("vmbo", "havo"),
+            keywords=("breuken", "gelijknamig maken", "vereenvoudigen"),
+            objectives=("Breuken vergelijken", "Breuken vereenvoudigen"),
+            resource_type="lesson", duration_minutes=50, age_min=12, age_max=14)
+        material = service.create_material(owner, MaterialKind.LESSON, fields, refs,
+                                           summary="Eerste versie")
+        db.session.flush()
+        head = db.session.get(MaterialVersion, material.latest_version_id)
+        lifecycle.publish(material, head, moderator)
+        for n in range(2, versions + 1):
+            edited = fields.with_body(f"{body}\n_Bijgewerkt in versie {n}._\n")
+            head = service.save_version(owner, material.id, head.id, edited, refs,
+                                        summary=f"Versie {n}: kleine verbeteringen").version
+            lifecycle.publish(material, head, moderator)
+        current_uow().commit()
+        return material.id, material.slug
+
+
+def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
+    """What ``materials.views._render_version`` passes to the template for an anonymous
+    visitor, computed once; every attribute the template reads is loaded now, so rendering it
+    later (detached from any session) never touches the database."""
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from oer_portal.core.markdown import render_markdown
+    from oer_portal.materials import policy, queries
+    from oer_portal.materials.metadata import VersionFields, vocabularies
+
+    with app.test_request_context("/"):
+        material = queries.material_for(current_user, material_id)
+        version = queries.displayed_version(current_user, material)
+        assert version is not None
+        for attachment in version.attachments:
+            _ = attachment.file.size
+        _ = (material.owner.display_name, version.author.display_name, material.co_author_ids)
+        show_status = policy.can_see_unpublished(current_user, material)
+        return {
+            "material": material, "version": version, "permalink": False,
+            "fields": VersionFields.of(version), "body": render_markdown(version.body),
+            "vocab": vocabularies(), "locale": str(get_locale()), "head": None,
+            "pending": None, "rejection": None,
+            "can_edit": policy.can_edit(current_user, material),
+            "can_withdraw": policy.can_withdraw(current_user, material),
+            "show_status": show_status,
+        }
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+class StatementCounter:
+    """Counts SQL statements sent on an engine (``before_cursor_execute``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.count = 0
+
+    def _count(self, *_args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def fetch(client: FlaskClient, path: str) -> bytes:
+    response = client.get(path)
+    if response.status_code != 200:
+        sys.exit(f"GET {path} answered {response.status_code}, not 200.")
+    return response.get_data()
+
+
+def statements_per_request(app: Flask, client: FlaskClient, path: str) -> int:
+    with app.app_context():
+        engine = db.engine
+    with StatementCounter(engine) as counter:
+        fetch(client, path)
+    return counter.count
+
+
+def timed(client: FlaskClient, path: str) -> Callable[[], float]:
+    def run() -> float:
+        start = time.perf_counter()
+        fetch(client, path)
+        return (time.perf_counter() - start) * 1000
+
+    return run
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
+
+
+def comparable_html(html: bytes) -> str:
+    """The page without what depends on the request: CSRF tokens and the ``next`` field."""
+    page = html.decode()
+    page = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', page)
+    return re.sub(r'name="next" value="[^"]*"', 'name="next" value=""', page)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--versions", type=int, default=500,
+                        help="versions of the material (default 500)")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="timed requests per page, after warm-up (default 200)")
+    parser.add_argument("--database-uri", default=None, metavar="URI",
+                        help="a PostgreSQL server to run against (a fresh database is created "
+                             "and dropped); default: a temporary SQLite file")
+    args = parser.parse_args(argv)
+    if args.versions < 1 or args.requests < 2:
+        sys.exit("--versions must be at least 1 and --requests at least 2.")
+
+    with tempfile.TemporaryDirectory(prefix="oer-pages-bench-") as tmp_name, \
+            database_uri(args.database_uri, Path(tmp_name)) as uri:
+        app = build_app(Path(tmp_name), uri)
+        context: dict[str, Any] = {}
+
+        @app.route(BARE_PATH)
+        def bench_bare() -> str:
+            return render_template("materials/show.html", **context)
+
+        start = time.perf_counter()
+        material_id, slug = create_material(app, args.versions)
+        print(f"Set-up: {args.versions} versions in {time.perf_counter() - start:.1f} s",
+              file=sys.stderr)
+        context.update(bare_context(app, material_id))
+        page, history = f"/materials/{material_id}-{slug}", f"/materials/{material_id}/history"
+
+        client = app.test_client()
+        for _ in range(WARM_UP):
+            fetch(client, page)
+            fetch(client, BARE_PATH)
+            fetch(client, history)
+        same_html = comparable_html(fetch(client, page)) == comparable_html(
+            fetch(client, BARE_PATH))
+        page_bytes, history_bytes = len(fetch(client, page)), len(fetch(client, history))
+        statements = {path: statements_per_request(app, client, path)
+                      for path in (page, history, BARE_PATH)}
+
+        runs = {page: timed(client, page), BARE_PATH: timed(client, BARE_PATH),
+                history: timed(client, history)}
+        times: dict[str, list[float]] = {path: [] for path in runs}
+        for _ in range(args.requests):
+            for path, run in runs.items():
+                times[path].append(run())
+        with app.app_context():
+            dialect = db.engine.dialect.name
+            db.engine.dispose()
+
+    real_median, bare_median = statistics.median(times[page]), statistics.median(times[BARE_PATH])
+    print()
+    print(f"Material page benchmark: {args.versions} versions (all published), body "
+          f"~1,500 words, 3 attachments, anonymous visitor, {args.requests} requests each "
+          f"({dialect})")
+    print(f"  real page {page}; history page {history}")
+    print(f"  {'':34}{'median ms':>10}{'p95 ms':>9}{'SQL/request':>13}")
+    for label, path in (("real page", page), (f"bare render {BARE_PATH}", BARE_PATH),
+                        (f"history page ({args.versions} rows)", history)):
+        print(f"  {label:<34}{statistics.median(times[path]):>10.2f}{p95(times[path]):>9.2f}"
+              f"{statements[path]:>13}")
+    print()
+    real_p95, bare_p95 = p95(times[page]), p95(times[BARE_PATH])
+    print(f"  RATIO real page / bare render (median): {real_median / bare_median:.2f}x")
+    print(f"  ratio real page / bare render (p95):    {real_p95 / bare_p95:.2f}x")
+    print(f"  history page / bare render (median):    "
+          f"{statistics.median(times[history]) / bare_median:.2f}x")
+    print(f"  page sizes: material {page_bytes:,} bytes, history {history_bytes:,} bytes; "
+          f"bare render identical to real page: {'yes' if same_html else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
