@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -183,12 +184,34 @@ def validate(fields_: VersionFields, kind: str) -> VersionFields:
     return f
 
 
-def vocabularies() -> dict[str, dict[str, VocabularyTerm]]:
-    """All controlled vocabularies, by name and code, in their display order."""
-    result: dict[str, dict[str, VocabularyTerm]] = {
+@dataclass(frozen=True)
+class Term:
+    """A vocabulary term as plain data (safe to keep across commits)."""
+
+    code: str
+    parent_code: str | None
+    label_nl: str
+    label_en: str
+
+    def label(self, locale: str) -> str:
+        return self.label_nl if locale == "nl" else self.label_en
+
+
+def vocabularies() -> dict[str, dict[str, Term]]:
+    """All controlled vocabularies, by name and code, in their display order (read once per
+    request or command)."""
+    if "vocabularies" not in g:
+        g.vocabularies = _load_vocabularies()
+    return g.vocabularies
+
+
+def _load_vocabularies() -> dict[str, dict[str, Term]]:
+    result: dict[str, dict[str, Term]] = {
         "subject": {}, "level": {}, "resource_type": {}, "language": {}}
-    terms = db.session.scalars(
-        select(VocabularyTerm).order_by(VocabularyTerm.vocabulary, VocabularyTerm.position))
-    for term in terms:
-        result.setdefault(term.vocabulary, {})[term.code] = term
+    rows = db.session.execute(
+        select(VocabularyTerm.vocabulary, VocabularyTerm.code, VocabularyTerm.parent_code,
+               VocabularyTerm.label_nl, VocabularyTerm.label_en)
+        .order_by(VocabularyTerm.vocabulary, VocabularyTerm.position))
+    for vocabulary, code, parent, nl, en in rows:
+        result.setdefault(vocabulary, {})[code] = Term(code, parent, nl, en)
     return result

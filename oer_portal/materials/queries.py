@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.core.errors import NotFound
 from oer_portal.extensions import db
@@ -55,17 +57,32 @@ def version_for(actor: Actor, material: Material, number: int) -> MaterialVersio
     return version
 
 
-def history(actor: Actor, material: Material) -> Sequence[MaterialVersion]:
-    """Versions ``actor`` may see, newest first (authors and staff see all)."""
-    statement = (select(MaterialVersion).where(MaterialVersion.material_id == material.id)
-                 .order_by(MaterialVersion.number.desc()))
+HISTORY_PAGE = 100
+
+
+def history(actor: Actor, material: Material, page: int = 1
+            ) -> tuple[Sequence[MaterialVersion], bool]:
+    """One page of the versions ``actor`` may see, newest first (authors and staff see all),
+    and whether there is a next page.  Only the columns the history shows are loaded."""
+    statement = (
+        select(MaterialVersion)
+        .options(load_only(MaterialVersion.id, MaterialVersion.number,
+                           MaterialVersion.created_at, MaterialVersion.summary,
+                           MaterialVersion.merged, MaterialVersion.author_id),
+                 lazyload(MaterialVersion.attachments),
+                 joinedload(MaterialVersion.author).load_only(User.display_name)
+                 .lazyload(User.role_rows))
+        .where(MaterialVersion.material_id == material.id)
+        .order_by(MaterialVersion.number.desc())
+        .limit(HISTORY_PAGE + 1).offset((max(page, 1) - 1) * HISTORY_PAGE))
     if not policy.can_see_unpublished(actor, material):
         if material.is_withdrawn:
-            return []
+            return [], False
         statement = statement.where(MaterialVersion.id.in_(
             select(MaterialPublication.version_id).where(
                 MaterialPublication.material_id == material.id)))
-    return db.session.scalars(statement).all()
+    versions = db.session.scalars(statement).unique().all()
+    return versions[:HISTORY_PAGE], len(versions) > HISTORY_PAGE
 
 
 def review_states(material_id: int) -> dict[int, str]:

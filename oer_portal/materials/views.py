@@ -34,6 +34,7 @@ from oer_portal.materials.metadata import (
     FIELD_LABELS,
     VOCABULARY_OF,
     InvalidFields,
+    Term,
     VersionFields,
     vocabularies,
 )
@@ -275,10 +276,12 @@ def _show_conflict(form: MaterialForm, conflict: service.ConflictDetails,
 @bp.route("/materials/<int:material_id>/history")
 def history(material_id: int) -> str:
     material = queries.material_for(current_user, material_id)
-    versions = queries.history(current_user, material)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    versions, has_next = queries.history(current_user, material, page)
     show_status = policy.can_see_unpublished(current_user, material)
     return render_template(
-        "materials/history.html", material=material, versions=versions,
+        "materials/history.html", material=material, versions=versions, page=page,
+        has_next=has_next,
         states=queries.review_states(material.id) if show_status else {},
         can_edit=policy.can_edit(current_user, material), show_status=show_status)
 
@@ -315,7 +318,8 @@ def diff(material_id: int) -> str:
         files_removed=sorted(n for s, n in old_files - new_files))
 
 
-def _readable(change: diffing.FieldChange, vocab: dict, locale: str) -> diffing.FieldChange:
+def _readable(change: diffing.FieldChange, vocab: dict[str, dict[str, Term]],
+              locale: str) -> diffing.FieldChange:
     """Vocabulary codes as their labels, lists as text, for the diff page."""
     terms = vocab.get(VOCABULARY_OF.get(change.field, ""), {})
 

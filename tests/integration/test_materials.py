@@ -254,6 +254,11 @@ def test_material_page_issues_a_bounded_number_of_queries(app, client, make_user
         statements.clear()
         assert client.get(path).status_code == 200
         assert len(statements) <= 12, (path, statements)
+    history = client.get(f"/materials/{material_id}/history").get_data(as_text=True)
+    assert history.count('name="from"') == 100 and "page=2" in history
+    last = client.get(f"/materials/{material_id}/history?page=5").get_data(as_text=True)
+    assert last.count('name="from"') == 100 and "page=6" not in last
+    assert f"/materials/{material_id}/v/1\"" in last
 
 
 XSS = [
