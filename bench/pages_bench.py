@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  real page {page}; history page {history}")
     print(f"  {'':34}{'median ms':>10}{'p95 ms':>9}{'SQL/request':>13}")
     for label, path in (("real page", page), (f"bare render {BARE_PATH}", BARE_PATH),
-                        (f"history page ({args.versions} rows)", history)):
+                        (f"history page (1 of {args.versions} versions)", history)):
         print(f"  {label:<34}{statistics.median(times[path]):>10.2f}{p95(times[path]):>9.2f}"
               f"{statements[path]:>13}")
     print()
