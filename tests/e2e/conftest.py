@@ -76,7 +76,11 @@ def axe() -> Any:
 
 @pytest.fixture()
 def check_page(axe: Any, request: pytest.FixtureRequest) -> Any:
-    """Run axe on the page; fail on serious or critical violations; optionally screenshot."""
+    """Run axe on the page; fail on serious or critical violations; optionally screenshot.
+
+    Not for pages in a context with JavaScript disabled: axe needs timers and hangs there;
+    load the same HTML in a normal context instead (see test_materials_journey.py).
+    """
 
     def check(page: Any, name: str) -> None:
         results = axe.run(page)
