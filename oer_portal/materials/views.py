@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from oer_portal.core.errors import InvalidUpload, ValidationError
+from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
@@ -122,11 +122,12 @@ def _attachments_from(form: MaterialForm, version: MaterialVersion | None
     return refs
 
 
-def _show_errors(form: MaterialForm, error: ValidationError) -> None:
+def _show_errors(form: MaterialForm, error: ValidationError | StorageFull) -> None:
+    """Show the refusal in the form, which keeps everything the user typed."""
     if isinstance(error, InvalidFields):
         for name, message in error.errors.items():
             getattr(form, name, form.title).errors.append(message)
-    elif isinstance(error, InvalidUpload):
+    elif isinstance(error, InvalidUpload | StorageFull):
         form.files.errors.append(error.message)
     else:
         form.title.errors.append(error.message)
@@ -171,7 +172,7 @@ def create(kind: str) -> str | Response:
                     current_user, MaterialKind(kind), _fields_from(form, None), refs,
                     summary=form.summary.data or "")
                 return _after_save(material, bool(form.save_and_submit.data))
-            except ValidationError as error:
+            except (ValidationError, StorageFull) as error:
                 _show_errors(form, error)
     return render_template("materials/edit.html", form=form, kind=kind, material=None,
                            preview=preview)
@@ -248,7 +249,7 @@ def edit(material_id: int) -> str | Response:
             except service.VersionConflict as error:
                 conflict = error.details
                 _show_conflict(form, conflict, material)
-            except ValidationError as error:
+            except (ValidationError, StorageFull) as error:
                 _show_errors(form, error)
     return render_template("materials/edit.html", form=form, kind=material.kind,
                            material=material, preview=preview, conflict=conflict), \

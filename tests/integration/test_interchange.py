@@ -146,3 +146,45 @@ def test_the_whole_corpus_imports_and_reimports_unchanged(app, runner, make_user
     second = _import(runner, corpus / "materials", admin.email)
     assert "0 created, 0 updated, 1160 unchanged, 0 failed" in second.output
     assert _count(app, MaterialVersion) == 1160
+
+
+def test_an_import_killed_half_way_resumes_without_duplicates(app, runner, make_user, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from oer_portal.core.db import read_only
+
+    admin = make_user("admin")
+    source = tmp_path / "many"
+    for n in range(150):
+        folder = source / f"synthetic-{n:03d}"
+        folder.mkdir(parents=True)
+        (folder / "material.md").write_text(f"## Les {n}\n\nTekst van les {n}.\n")
+        (folder / "meta.json").write_text(json.dumps({
+            "id": f"synthetic-{n:03d}", "title": f"Les {n}", "language": "nl",
+            "licence": "CC-BY-4.0", "subject": "mathematics", "level": "primary"}))
+    env = {**os.environ, "OER_ENV": "development",
+           "OER_INSTANCE_PATH": str(tmp_path / "cli-instance"),
+           "OER_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+           "OER_STORAGE_DIR": app.config["STORAGE_DIR"]}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "oer_portal", "materials", "import",
+         str(source), "--as", admin.email], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    with read_only():  # a reader must not queue behind the importing writer
+        while _count(app, Material) < 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    done = _count(app, Material)
+    assert 20 <= done < 150, "the kill should land half-way"
+
+    again = _import(runner, source, admin.email)
+    assert f"{150 - done} created, 0 updated, {done} unchanged, 0 failed" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(func.distinct(Material.external_id)))) == 150
+    assert _count(app, MaterialVersion) == 150

@@ -164,3 +164,25 @@ def test_unpublished_files_do_not_leak_through_downloads_or_thumbnails(
     # Nor through the address of another material.
     assert new_client().get(urls[0].replace(f"/materials/{material_id}/",
                                             "/materials/999/")).status_code == 404
+
+
+def test_a_full_disk_keeps_the_form_and_stores_nothing(app, client, make_user, monkeypatch):
+    import errno
+    import os
+
+    from oer_portal.core import storage
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    client.login(make_user("teacher").email)
+    monkeypatch.setattr(storage.os, "write", full)  # the disk, not our code, is faked
+    response = client.post("/materials/new/lesson", _form(
+        [(io.BytesIO(b"hallo\n"), "les.txt")], body="Mijn zorgvuldig geschreven les."),
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nothing was saved" in page and "Mijn zorgvuldig geschreven les." in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Material)) == 0
+    assert _store_files(app) == []
