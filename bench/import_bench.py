@@ -59,8 +59,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _common import StatementCounter
 from flask import Flask
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from sqlalchemy import Connection, create_engine, make_url, select, text
 
 from oer_portal import create_app
 from oer_portal.extensions import db
@@ -154,24 +155,6 @@ def create_admin(app: Flask) -> int:
         user = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
         current_uow().commit()
         return user.id
-
-
-class StatementCounter:
-    """Counts SQL statements sent on an engine (``before_cursor_execute``)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.count = 0
-
-    def _count(self, *_args: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def progress_printer(label: str, total: int) -> Callable[[str], None]:

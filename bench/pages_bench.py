@@ -61,9 +61,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from _common import StatementCounter
 from flask import Flask, render_template
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import create_engine, make_url, text
 
 from oer_portal import create_app
 from oer_portal.extensions import db
@@ -279,24 +280,6 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
 
 
 # -- measuring -----------------------------------------------------------------------------------
-
-
-class StatementCounter:
-    """Counts SQL statements sent on an engine (``before_cursor_execute``)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.count = 0
-
-    def _count(self, *_args: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def fetch(client: FlaskClient, path: str) -> bytes:
