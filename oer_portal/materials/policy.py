@@ -55,6 +55,13 @@ def can_edit(actor: Actor | None, material: Material) -> bool:
     return is_author(actor, material) or accounts_policy.is_admin(actor)
 
 
+def can_manage_authors(actor: Actor | None, material: Material) -> bool:
+    """Only the owner (and admins) decide who else may edit."""
+    user = _user(actor)
+    return not material.is_withdrawn and bool(user) and (
+        user.id == material.owner_id or accounts_policy.is_admin(user))
+
+
 def can_withdraw(actor: Actor | None, material: Material) -> bool:
     return not material.is_withdrawn and (is_author(actor, material) or is_staff(actor))
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core import audit
-from oer_portal.core.errors import EditConflict, NotFound
+from oer_portal.core.errors import EditConflict, NotFound, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
@@ -29,6 +30,7 @@ from oer_portal.materials.merge import merge3
 from oer_portal.materials.metadata import InvalidFields, VersionFields, validate
 from oer_portal.materials.models import (
     Material,
+    MaterialCoAuthor,
     MaterialKind,
     MaterialStatus,
     MaterialVersion,
@@ -215,3 +217,35 @@ def version_by_number(material_id: int, number: int) -> MaterialVersion:
     if version is None:
         raise NotFound()
     return version
+
+
+def add_co_author(actor: Actor, material_id: int, email: str) -> User:
+    """Let another teacher edit the material with the owner (named in the credits too)."""
+    from oer_portal.accounts import service as accounts
+
+    material = get_material(material_id)
+    require_permission(policy.can_manage_authors(actor, material))
+    user = accounts.find_by_email(email)
+    if user is None or not policy.can_create(user):
+        raise ValidationError(_("There is no teacher with this e-mail address."))
+    if user.id == material.owner_id or user.id in material.co_author_ids:
+        raise ValidationError(_("%(name)s is already an author.", name=user.display_name))
+    material.co_author_rows.append(MaterialCoAuthor(user_id=user.id))
+    audit.record("material.co_author_added", actor_id=actor.id,
+                 target=("material", material.id), details={"user": user.id})
+    return user
+
+
+def remove_co_author(actor: Actor, material_id: int, user_id: int) -> None:
+    material = get_material(material_id)
+    require_permission(policy.can_manage_authors(actor, material))
+    material.co_author_rows = [row for row in material.co_author_rows if row.user_id != user_id]
+    audit.record("material.co_author_removed", actor_id=actor.id,
+                 target=("material", material.id), details={"user": user_id})
+
+
+def co_authors(material: Material) -> list[User]:
+    if not material.co_author_ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(material.co_author_ids))
+                                   .order_by(User.display_name)))

@@ -212,7 +212,9 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         vocab=vocabularies(), locale=str(get_locale()), head=head, pending=pending,
         rejection=queries.latest_rejection(material.id) if show_status else None,
         can_edit=policy.can_edit(current_user, material),
-        can_withdraw=policy.can_withdraw(current_user, material), show_status=show_status)
+        can_withdraw=policy.can_withdraw(current_user, material), show_status=show_status,
+        co_authors=service.co_authors(material),
+        can_manage_authors=policy.can_manage_authors(current_user, material))
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
@@ -272,6 +274,25 @@ def _show_conflict(form: MaterialForm, conflict: service.ConflictDetails,
     form.body.raw_data = None
     form.body.data = head.body
     form.keep_attachments.data = [a.id for a in head.attachments]
+
+
+@bp.route("/materials/<int:material_id>/authors", methods=["POST"])
+@login_required
+def authors(material_id: int) -> Response:
+    """Add a co-author by e-mail address, or remove one."""
+    material = queries.material_for(current_user, material_id)
+    try:
+        remove = request.form.get("remove", type=int)
+        if remove:
+            service.remove_co_author(current_user, material.id, remove)
+            flash(_("Co-author removed."), "success")
+        else:
+            user = service.add_co_author(current_user, material.id, request.form.get("email", ""))
+            flash(_("%(name)s can now edit this material too.", name=user.display_name),
+                  "success")
+    except ValidationError as error:
+        flash(error.message, "error")
+    return redirect(material_url(material))
 
 
 @bp.route("/materials/<int:material_id>/history")

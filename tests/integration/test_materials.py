@@ -403,3 +403,26 @@ def test_diff_shows_words_fields_and_files(app, client, make_user, make_material
     assert "Licence" in page and "CC-BY-SA-4.0" in page
     assert '<ins class="diff-ins">Physics</ins>' in page
     assert '<ins class="diff-ins">nieuw.txt</ins>' in page
+
+
+def test_the_owner_adds_a_co_author_who_may_then_edit(app, client, new_client, make_user,
+                                                      make_material):
+    owner, colleague, student = make_user("teacher"), make_user("teacher"), make_user("student")
+    material_id = make_material(owner, publish_by=make_user("moderator"))
+    other = new_client()
+    other.login(colleague.email)
+    assert other.get(f"/materials/{material_id}/edit").status_code == 403
+
+    client.login(owner.email)
+    refused = client.post(f"/materials/{material_id}/authors", {"email": student.email},
+                          follow_redirects=True)
+    assert "no teacher with this e-mail" in refused.get_data(as_text=True)
+    client.post(f"/materials/{material_id}/authors", {"email": colleague.email.upper()})
+    assert other.get(f"/materials/{material_id}/edit").status_code == 200
+    assert other.post(f"/materials/{material_id}/authors",
+                      {"email": student.email}).status_code == 403  # only the owner decides
+    page = new_client().get(f"/materials/{material_id}", follow_redirects=True)
+    assert f"/users/{colleague.id}" in page.get_data(as_text=True)  # credited
+
+    client.post(f"/materials/{material_id}/authors", {"remove": colleague.id})
+    assert other.get(f"/materials/{material_id}/edit").status_code == 403
