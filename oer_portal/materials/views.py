@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.storage import file_store
@@ -145,8 +146,7 @@ def _after_save(material: Material, submit: bool) -> Response:
 @bp.route("/materials/new")
 @login_required
 def choose_kind() -> str:
-    if not policy.can_create(current_user):
-        abort(403)
+    require_permission(policy.can_create(current_user))
     return render_template("materials/choose_kind.html")
 
 
@@ -154,8 +154,7 @@ def choose_kind() -> str:
 @login_required
 def create(kind: str) -> str | Response:
     """Write a new lesson, upload a file, or add a link."""
-    if not policy.can_create(current_user):
-        abort(403)
+    require_permission(policy.can_create(current_user))
     form = MaterialForm()
     _choices(form, None)
     if request.method == "GET":
@@ -223,8 +222,7 @@ def edit(material_id: int) -> str | Response:
     """Edit: a new version starting from the head; a stale save is merged or shown as a
     conflict, never overwritten."""
     material = queries.material_for(current_user, material_id)
-    if not policy.can_edit(current_user, material):
-        abort(403)
+    require_permission(policy.can_edit(current_user, material))
     head = material.latest_version
     form = MaterialForm()
     base = head
@@ -388,8 +386,7 @@ def submit(material_id: int) -> Response:
 @login_required
 def withdraw(material_id: int) -> str | Response:
     material = queries.material_for(current_user, material_id)
-    if not policy.can_withdraw(current_user, material):
-        abort(403)
+    require_permission(policy.can_withdraw(current_user, material))
     form = WithdrawForm()
     if form.validate_on_submit():
         lifecycle.withdraw(current_user, material, form.reason.data)
@@ -430,8 +427,7 @@ def thumbnail(material_id: int, attachment_id: int) -> Response:
 @limiter.limit(lambda: current_app.config["PREVIEW_LIMIT"])
 def preview() -> Response:
     """Server-side Markdown preview for the editor's live preview (same sanitiser as pages)."""
-    if not policy.can_create(current_user):
-        abort(403)
+    require_permission(policy.can_create(current_user))
     return Response(str(render_markdown(request.form.get("body", ""))), mimetype="text/html")
 
 

@@ -18,12 +18,17 @@ PROTECTED = [
     ("POST", "/admin/users/{user}", {"admin"}, {"role": "teacher", "action": "grant"}),
     ("GET", "/admin/teacher-requests", {"admin"}, None),
     ("POST", "/admin/teacher-requests/{request}", {"admin"}, {"approve": "1"}),
+    ("GET", "/moderation/", {"moderator", "admin"}, None),
+    ("GET", "/materials/new", {"teacher", "admin"}, None),
+    ("GET", "/materials/new/lesson", {"teacher", "admin"}, None),
+    ("POST", "/materials/preview", {"teacher", "admin"}, {"body": "# Hoi"}),
 ]
 LOGGED_IN = [
     ("GET", "/account/profile"),
     ("GET", "/account/password"),
     ("GET", "/account/teacher-request"),
     ("POST", "/account/logout"),
+    ("GET", "/my/materials"),
 ]
 
 
