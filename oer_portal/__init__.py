@@ -35,6 +35,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import gettext
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from oer_portal import search
     from oer_portal.accounts.service import load_session_user
     from oer_portal.core import errors, i18n, logs, security, uow
     from oer_portal.core.db import configure_engine
@@ -60,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = i18n.LOGIN_MESSAGE
     login_manager.localize_callback = gettext
     uow.init_app(app)
+    search.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 
@@ -88,7 +90,9 @@ def _register_cli(app: Flask) -> None:
     from oer_portal.accounts.cli import users_cli
     from oer_portal.demo import demo_cli
     from oer_portal.materials.cli import materials_cli
+    from oer_portal.search.cli import search_cli
 
+    app.cli.add_command(search_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(materials_cli)

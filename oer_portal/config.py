@@ -71,6 +71,13 @@ class Defaults:
 
     HSTS_SECONDS = 365 * 24 * 3600
 
+    #: How long a request's after-commit drain waits for the index writer lock (seconds).
+    SEARCH_LOCK_TIMEOUT = 0.05
+    #: A background thread drains the outbox (the embedded, single-process server only;
+    #: several processes run ``flask search worker`` instead).
+    SEARCH_BACKGROUND_DRAIN = False
+    SEARCH_DRAIN_INTERVAL = 1.0
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from oer_portal.accounts import service
 from oer_portal.accounts.models import Role, User
+from oer_portal.core import outbox
 from oer_portal.core.uow import current_uow, transactional
 from oer_portal.extensions import db
 from oer_portal.materials import interchange
@@ -70,8 +71,9 @@ def _load_lessons() -> None:
     if teacher is None or admin is None:
         return
     uow = current_uow()
-    summary = interchange.import_path(DEMO_CONTENT, teacher, commit=uow.commit,
-                                      rollback=uow.rollback, publisher=admin)
+    with outbox.deferred():
+        summary = interchange.import_path(DEMO_CONTENT, teacher, commit=uow.commit,
+                                          rollback=uow.rollback, publisher=admin)
     click.echo(_("%(n)d demo lessons published.", n=summary.created))
     for name, reason in summary.failed:
         click.echo(f"  {name}: {reason}", err=True)

@@ -400,3 +400,13 @@ def render_plain_text(source: str, max_chars: int | None = None) -> str:
     if not text[max_chars - 1].isspace() and " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip() + "…"
+
+
+def html_to_plain_text(sanitised_html: str) -> str:
+    """The words of HTML that :func:`render_markdown` produced (stored with each version),
+    without rendering the Markdown again."""
+    try:
+        return " ".join(_text_of(sanitised_html).split())
+    except Exception:
+        logger.warning("stored HTML could not be read as text", exc_info=True)
+        return " ".join(html.unescape(nh3.clean(sanitised_html, tags=set())).split())

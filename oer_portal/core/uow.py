@@ -35,8 +35,13 @@ class UnitOfWork:
         self.session = session
         self._after_commit: list[Callable[[], None]] = []
 
-    def on_commit(self, operation: Callable[[], None]) -> None:
-        """Run ``operation`` after the next successful commit; forget it on rollback."""
+    def on_commit(self, operation: Callable[[], None], once: bool = False) -> None:
+        """Run ``operation`` after the next successful commit; forget it on rollback.
+
+        ``once``: skip it if the same operation is already waiting for this commit.
+        """
+        if once and operation in self._after_commit:
+            return
         self._after_commit.append(operation)
 
     def commit(self) -> None:

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from oer_portal.accounts import service as accounts
+from oer_portal.core import outbox
 from oer_portal.core.uow import current_uow, transactional
 from oer_portal.materials import interchange, linkcheck
 from oer_portal.materials.service import get_material, version_by_number
@@ -31,8 +32,8 @@ def import_materials(path: Path, email: str) -> None:
                                      email=email))
     sources = list(interchange.discover(path))
     uow = current_uow()
-    with click.progressbar(length=len(sources), label=_("Importing"),
-                           show_pos=True, show_eta=True) as bar:
+    with outbox.deferred(), click.progressbar(length=len(sources), label=_("Importing"),
+                                              show_pos=True, show_eta=True) as bar:
         summary = interchange.import_path(
             path, importer, commit=uow.commit, rollback=uow.rollback,
             publisher=importer if importer.has_role("admin") else None,

@@ -1,0 +1,46 @@
+"""``flask --app oer_portal search …``: rebuild, check and feed the index."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from oer_portal.search import indexer, worker
+
+search_cli = AppGroup("search", help="Maintain the search index.")
+
+
+@search_cli.command("reindex")
+def reindex() -> None:
+    """Build a fresh index beside the live one and swap it in (searches go on meanwhile)."""
+    with click.progressbar(length=indexer.published_count(), label=_("Indexing")) as bar:
+        count = indexer.reindex(progress=lambda _n: bar.update(1))
+    click.echo(_("%(n)d materials indexed.", n=count))
+
+
+@search_cli.command("check")
+def check() -> None:
+    """Compare the database with the index; exit 1 when they differ."""
+    drift = indexer.check()
+    click.echo(_("%(missing)d missing, %(stale)d stale, %(pending)d pending.",
+                 missing=len(drift.missing), stale=len(drift.stale), pending=drift.pending))
+    if not drift.clean:
+        sys.exit(1)
+
+
+@search_cli.command("drain")
+def drain() -> None:
+    """Apply the pending outbox entries now (waits for the writer lock)."""
+    result = indexer.drain(lock_timeout=30)
+    click.echo(_("%(n)d changes applied.", n=result.applied))
+
+
+@search_cli.command("worker")
+@click.option("--interval", type=float, default=1.0, show_default=True)
+def run_worker(interval: float) -> None:
+    """Keep the index fresh where several processes serve the portal."""
+    worker.drain_forever(current_app._get_current_object(), interval)  # type: ignore[attr-defined]

@@ -1,0 +1,83 @@
+"""What the index holds for a material: built from the database, the source of truth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from oer_portal.accounts.models import User
+from oer_portal.core.markdown import html_to_plain_text
+from oer_portal.extensions import db
+from oer_portal.licences import registry
+from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.models import (
+    Material,
+    MaterialCoAuthor,
+    MaterialStatus,
+    MaterialVersion,
+)
+from oer_portal.search.schema import LANGUAGES
+
+#: Stored text is capped: the neutral body is kept for highlights, not for reading.
+MAX_STORED_BODY = 20_000
+MAX_ATTACHMENT_TEXT = 50_000
+
+
+def document_for(material: Material) -> dict[str, Any] | None:
+    """The index document of a material, or ``None`` when nothing of it may be found."""
+    if material.status != MaterialStatus.PUBLISHED or material.published_version_id is None:
+        return None
+    version = db.session.get(MaterialVersion, material.published_version_id)
+    fields = VersionFields.of(version)
+    licence = registry.get(version.licence)
+    body = html_to_plain_text(version.body_html)
+    authors = list(fields.authors) or _author_names(material)
+    attachment_text = " ".join(a.file.text or "" for a in version.attachments)
+    document: dict[str, Any] = {
+        "id": str(material.id),
+        "external_id": material.external_id or "",
+        "slug": material.slug,
+        "title": version.title,
+        "description": version.description,
+        "licence": version.licence,
+        "licence_family": licence.family if licence else version.licence,
+        "language": version.language,
+        "kind": material.kind,
+        "subject": ",".join(fields.subjects),
+        "level": ",".join(_with_parents(fields.levels)),
+        "has_attachments": "yes" if version.attachments else "no",
+        "published": material.published_at,
+        "title_sort": version.title.casefold()[:100],
+        "title_any": version.title,
+        "description_any": version.description,
+        "body_any": body[:MAX_STORED_BODY],
+        "keywords_any": " ".join(fields.keywords),
+        "objectives_any": " ".join(fields.objectives),
+        "authors_any": " ".join(authors),
+        "attachments_any": attachment_text[:MAX_ATTACHMENT_TEXT],
+    }
+    if version.language in LANGUAGES:
+        document[f"title_{version.language}"] = version.title
+        document[f"description_{version.language}"] = version.description
+        document[f"body_{version.language}"] = body
+    return document
+
+
+def _with_parents(levels: tuple[str, ...]) -> list[str]:
+    """``havo`` is found under ``secondary`` too."""
+    from oer_portal.materials.metadata import vocabularies
+
+    terms = vocabularies()["level"]
+    result = list(levels)
+    for code in levels:
+        parent = terms[code].parent_code if code in terms else None
+        if parent and parent not in result:
+            result.append(parent)
+    return result
+
+
+def _author_names(material: Material) -> list[str]:
+    ids = [material.owner_id, *db.session.scalars(
+        select(MaterialCoAuthor.user_id).where(MaterialCoAuthor.material_id == material.id))]
+    return list(db.session.scalars(select(User.display_name).where(User.id.in_(ids))))

@@ -1,0 +1,204 @@
+"""The index as a projection of the database, fed from the outbox by one writer at a time.
+
+``drain`` takes Whoosh's writer lock (with a short timeout in web requests: a process that
+cannot get it leaves the rows to the holder or the next drain), applies every outbox entry
+after the position the index recorded, and commits the documents together with the new
+position.  A crash before the commit loses nothing: the next drain starts from the old
+position.  ``reindex`` builds a fresh index beside the live one and swaps it in atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex, LockError
+from whoosh.writing import SegmentWriter
+
+from oer_portal.core.db import read_only
+from oer_portal.core.outbox import OutboxEntry
+from oer_portal.extensions import db
+from oer_portal.materials.models import Material, MaterialStatus
+from oer_portal.search.documents import document_for
+from oer_portal.search.schema import POSITION_ID, build_schema
+
+#: ``index_dir`` is a symbolic link to the live generation, swapped atomically by reindex.
+GENERATION_PREFIX = "generation-"
+BATCH = 500
+
+
+def index_root() -> Path:
+    return Path(current_app.config["INDEX_DIR"])
+
+
+def open_index(root: Path | None = None, create: bool = True) -> FileIndex:
+    """The live index; created empty on first use."""
+    root = root or index_root()
+    live = root / "live"
+    if not live.exists():
+        if not create:
+            raise FileNotFoundError(live)
+        _swap_in(root, _new_generation(root))
+    return whoosh_index.open_dir(str(live))
+
+
+def _new_generation(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / f"{GENERATION_PREFIX}{time.time_ns()}"
+    folder.mkdir()
+    whoosh_index.create_in(str(folder), build_schema())
+    return folder
+
+
+def _swap_in(root: Path, generation: Path) -> None:
+    """Point ``live`` at ``generation`` with one rename (readers see old or new, never half)."""
+    temporary = root / f".live-{time.time_ns()}"
+    os.symlink(generation.name, temporary)
+    os.replace(temporary, root / "live")
+    for old in root.glob(f"{GENERATION_PREFIX}*"):
+        if old != generation and old.name < generation.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def applied_position(ix: FileIndex) -> int:
+    with ix.searcher() as searcher:
+        stored = searcher.document(id=POSITION_ID)
+    return int(stored["position"]) if stored else 0
+
+
+@contextmanager
+def _writer(ix: FileIndex, timeout: float) -> Iterator[SegmentWriter | None]:
+    try:
+        writer = ix.writer(timeout=timeout)
+    except LockError:
+        yield None
+        return
+    try:
+        yield writer
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    applied: int  # outbox entries applied
+    locked: bool = False  # another process held the writer lock
+
+
+def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult:
+    """Apply pending outbox entries to the index (all of them, in batches)."""
+    ix = ix or open_index()
+    total = 0
+    with read_only():
+        while True:
+            with _writer(ix, lock_timeout) as writer:
+                if writer is None:
+                    return DrainResult(total, locked=True)
+                position = applied_position(ix)
+                rows = db.session.execute(
+                    select(OutboxEntry.id, OutboxEntry.entity_type, OutboxEntry.entity_id)
+                    .where(OutboxEntry.id > position).order_by(OutboxEntry.id).limit(BATCH)
+                ).all()
+                if not rows:
+                    writer.cancel()
+                    db.session.rollback()
+                    return DrainResult(total)
+                material_ids = sorted({entity_id for _id, kind, entity_id in rows
+                                       if kind == "material"})
+                for material_id in material_ids:
+                    _apply(writer, material_id)
+                writer.update_document(id=POSITION_ID, position=str(rows[-1][0]))
+                writer.commit()
+                total += len(rows)
+            db.session.rollback()  # end the reading transaction between batches
+
+
+def _apply(writer: SegmentWriter, material_id: int) -> None:
+    material = db.session.get(Material, material_id)
+    document = document_for(material) if material is not None else None
+    if document is None:
+        writer.delete_by_term("id", str(material_id))
+    else:
+        writer.update_document(**document)
+
+
+def published_count() -> int:
+    with read_only():
+        return db.session.scalar(select(func.count()).select_from(Material).where(
+            Material.status == MaterialStatus.PUBLISHED)) or 0
+
+
+def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
+    """Build a complete index beside the live one, then swap it in; returns the documents.
+
+    The position is read *before* the rows, so anything that changes during the build is
+    applied again by the next drain (applying twice is harmless: documents are replaced).
+    """
+    root = index_root()
+    generation = _new_generation(root)
+    ix = whoosh_index.open_dir(str(generation))
+    count = 0
+    with read_only():
+        position = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
+        ids = db.session.scalars(select(Material.id).where(
+            Material.status == MaterialStatus.PUBLISHED).order_by(Material.id)).all()
+        writer = ix.writer(limitmb=128)
+        try:
+            for material_id in ids:
+                document = document_for(db.session.get(Material, material_id))
+                if document is not None:
+                    writer.add_document(**document)
+                    count += 1
+                    progress(count)
+                db.session.expunge_all()
+            writer.add_document(id=POSITION_ID, position=str(position))
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        db.session.rollback()
+    _swap_in(root, generation)
+    return count
+
+
+@dataclass(frozen=True)
+class Drift:
+    missing: list[int]  # published in the database, absent from the index
+    stale: list[int]  # in the index, not (or no longer) published
+    pending: int  # outbox entries not yet applied
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.pending)
+
+
+def check() -> Drift:
+    """Compare the database with the index."""
+    ix = open_index()
+    with read_only():
+        published = set(db.session.scalars(select(Material.id).where(
+            Material.status == MaterialStatus.PUBLISHED)))
+        newest = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
+        db.session.rollback()
+    with ix.searcher() as searcher:
+        indexed = {int(doc["id"]) for doc in searcher.all_stored_fields()
+                   if doc.get("id") != POSITION_ID}
+    pending = max(newest - applied_position(ix), 0)
+    return Drift(sorted(published - indexed), sorted(indexed - published), pending)
+
+
+def is_indexed(ix: FileIndex, material_id: int) -> bool:
+    with ix.searcher() as searcher:
+        return searcher.document_number(id=str(material_id)) is not None
+
+
