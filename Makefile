@@ -15,7 +15,7 @@ run: install translations instance/config.py
 	$(DEV) db upgrade
 	$(DEV) demo load
 	@echo "Serving the portal on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	$(DEV) run --host 127.0.0.1 --port 5000
+	OER_SEARCH_BACKGROUND_DRAIN=true $(DEV) run --host 127.0.0.1 --port 5000
 
 test: install-dev translations chromium lint pytest
 
