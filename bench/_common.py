@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
 
 
 class StatementCounter:
@@ -23,3 +28,30 @@ class StatementCounter:
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+@contextmanager
+def database_uris(server_uri: str | None, tmp: Path, names: list[str]) -> Iterator[list[str]]:
+    """One fresh database per name: SQLite files in ``tmp``, or throwaway PostgreSQL
+    databases on ``server_uri`` that are dropped afterwards."""
+    if server_uri is None:
+        yield [f"sqlite:///{tmp / f'{name}.db'}" for name in names]
+        return
+    url = make_url(server_uri)
+    if not url.drivername.startswith("postgresql"):
+        sys.exit(f"--database-uri must name a PostgreSQL server, not {url.drivername!r} "
+                 "(SQLite is the default and needs no option).")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                database = f"oer_bench_{name}_{uuid.uuid4().hex[:8]}"
+                connection.execute(text(f'CREATE DATABASE "{database}"'))
+                created.append(database)
+        yield [url.set(database=d).render_as_string(hide_password=False) for d in created]
+    finally:
+        with admin.connect() as connection:
+            for database in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()

@@ -52,16 +52,14 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter
+from _common import StatementCounter, database_uris
 from flask import Flask
-from sqlalchemy import Connection, create_engine, make_url, select, text
+from sqlalchemy import Connection, make_url, select
 
 from oer_portal import create_app
 from oer_portal.extensions import db
@@ -98,33 +96,6 @@ def import_root(materials: Path, folders: list[Path], tmp: Path) -> Path:
     for folder in folders:
         (subset / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
     return subset
-
-
-@contextmanager
-def database_uris(server_uri: str | None, tmp: Path, names: list[str]) -> Iterator[list[str]]:
-    """One fresh database per name: SQLite files in ``tmp``, or throwaway PostgreSQL
-    databases on ``server_uri`` that are dropped afterwards."""
-    if server_uri is None:
-        yield [f"sqlite:///{tmp / f'{name}.db'}" for name in names]
-        return
-    url = make_url(server_uri)
-    if not url.drivername.startswith("postgresql"):
-        sys.exit(f"--database-uri must name a PostgreSQL server, not {url.drivername!r} "
-                 "(SQLite is the default and needs no option).")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    created: list[str] = []
-    try:
-        with admin.connect() as connection:
-            for name in names:
-                database = f"oer_bench_{name}_{uuid.uuid4().hex[:8]}"
-                connection.execute(text(f'CREATE DATABASE "{database}"'))
-                created.append(database)
-        yield [url.set(database=d).render_as_string(hide_password=False) for d in created]
-    finally:
-        with admin.connect() as connection:
-            for database in created:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_app(tmp: Path, name: str, database_uri: str) -> Flask:

@@ -55,16 +55,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter
+from _common import StatementCounter, database_uris
 from flask import Flask, render_template
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
 
 from oer_portal import create_app
 from oer_portal.extensions import db
@@ -168,29 +165,6 @@ def attachment_files() -> list[tuple[str, bytes]]:
 
 
 # -- set-up ----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def database_uri(server_uri: str | None, tmp: Path) -> Iterator[str]:
-    """A fresh database: a SQLite file in ``tmp``, or a throwaway PostgreSQL database on
-    ``server_uri`` that is dropped afterwards."""
-    if server_uri is None:
-        yield f"sqlite:///{tmp / 'portal.db'}"
-        return
-    url = make_url(server_uri)
-    if not url.drivername.startswith("postgresql"):
-        sys.exit(f"--database-uri must name a PostgreSQL server, not {url.drivername!r} "
-                 "(SQLite is the default and needs no option).")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"oer_bench_pages_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_app(tmp: Path, uri: str) -> Flask:
@@ -332,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("--versions must be at least 1 and --requests at least 2.")
 
     with tempfile.TemporaryDirectory(prefix="oer-pages-bench-") as tmp_name, \
-            database_uri(args.database_uri, Path(tmp_name)) as uri:
+            database_uris(args.database_uri, Path(tmp_name), ["pages"]) as (uri,):
         app = build_app(Path(tmp_name), uri)
         context: dict[str, Any] = {}
 
