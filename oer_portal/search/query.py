@@ -259,7 +259,10 @@ def _clause_query(
     found = [q for q in per_field if q is not None]
     if not found:
         return None, False
-    return _one(found, wq.DisjunctionMax), len(found) == len(per_field)
+    # An Or adds the field scores of a document.  Not DisjunctionMax: Whoosh 2.7's
+    # DisjunctionMaxMatcher scores a document with whatever posting another field's list sits
+    # on (it never compares document ids), which put unrelated pages first (measured).
+    return _one(found, wq.Or), len(found) == len(per_field)
 
 
 def _build(
@@ -299,7 +302,7 @@ def to_whoosh(
 ) -> wq.Query | None:
     """Build the Whoosh query over ``fields`` (name → boost); ``None`` when nothing remains.
 
-    Each clause is a ``DisjunctionMax`` over the fields, each word analysed by that field's own
+    Each clause is an ``Or`` over the fields, each word analysed by that field's own
     analyzer (stemming, stop words); phrases become ``Phrase`` where the field keeps positions
     and an ``And`` of terms where it does not.  Only ``Term``, ``Phrase``, ``And``, ``Or``,
     ``DisjunctionMax``, ``AndMaybe`` and ``AndNot`` are built: nothing that expands over the

@@ -22,7 +22,7 @@ from whoosh.query import And, Every, Or, Query, Term
 from whoosh.searching import Searcher
 
 from oer_portal.search import indexer
-from oer_portal.search.query import fuzzy_variant, parse, to_whoosh
+from oer_portal.search.query import ParsedQuery, fuzzy_variant, parse, to_whoosh
 from oer_portal.search.schema import POSITION_ID, query_fields
 
 FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
@@ -30,6 +30,8 @@ MULTI_VALUED = {"subject", "level"}
 SORTS = ("relevance", "newest", "title")
 MAX_PER_PAGE = 50
 MAX_PAGE = 500
+#: With fewer results than this for all words, documents with some of the words are added.
+TOP_UP_BELOW = 10
 
 
 @dataclass(frozen=True)
@@ -126,16 +128,39 @@ def search(request: SearchRequest) -> SearchResults:
     if query is None:
         return SearchResults(request, parsed.text, 0, [], {name: [] for name in FACETS})
     results = _run(searcher, query, request)
+    widened = _any_word(parsed, fields, searcher) if len(parsed.groups) > 1 else None
+    if widened is not None and 0 < results.scored_length() < TOP_UP_BELOW:
+        # Few documents have every word: add those with some of them, ranked below (a
+        # document with all words also matches the any-word query, so it scores higher).
+        results = _run(searcher, Or([query, widened]), request)
     fuzzy = False
     suggestion = None
     if results.scored_length() == 0 and not parsed.is_empty:
+        # Typos: first the "did you mean" words exactly (a swapped pair of letters is two
+        # edits, beyond the fuzzy fallback), then edit-distance-1 variants of the words.
         suggestion = _suggest(searcher, parsed.text)
-        variant = fuzzy_variant(parsed, fields, searcher.schema)
-        if variant is not None:
+        fallbacks = []
+        if suggestion:
+            fallbacks.append(to_whoosh(parse(suggestion), fields, searcher.schema))
+        fallbacks.append(fuzzy_variant(parsed, fields, searcher.schema))
+        for variant in fallbacks:
+            if variant is None:
+                continue
             fallback = _run(searcher, variant, request)
             if fallback.scored_length():
                 results, fuzzy = fallback, True
+                break
+        if not fuzzy and widened is not None:
+            results = _run(searcher, widened, request)  # no document has every word
     return _collect(request, parsed.text, results, suggestion, fuzzy)
+
+
+def _any_word(parsed: ParsedQuery, fields: dict[str, float], searcher: Searcher
+              ) -> Query | None:
+    """The query with its AND groups turned into one OR (exclusions kept)."""
+    any_word = ParsedQuery(groups=(tuple(c for group in parsed.groups for c in group),),
+                           excluded=parsed.excluded, text=parsed.text)
+    return to_whoosh(any_word, fields, searcher.schema)
 
 
 def _run(searcher: Searcher, query: Query, request: SearchRequest):  # type: ignore[no-untyped-def]

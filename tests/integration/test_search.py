@@ -170,3 +170,34 @@ def test_a_publish_while_another_process_holds_the_writer_lock_is_applied_later(
     assert runner.invoke(args=["search", "drain"]).exit_code == 0
     assert [r["id"] for r in _search(client, q="zebrapad")["results"]] == [material_id]
     assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_a_body_only_match_never_borrows_a_title_score(client, runner, make_user,
+                                                      make_material):
+    """Regression: Whoosh's DisjunctionMax scored a document with another document's posting,
+    so pages that only mentioned a word in passing shared the title match's score.  (Within
+    one segment, body-only documents numbered before the title match: hence the reindex.)"""
+    teacher, moderator = make_user("teacher"), make_user("moderator")
+    in_body = [make_material(teacher, title=f"Les {n}", body="Terloops: okapi.\n",
+                             publish_by=moderator) for n in range(4)]
+    in_title = make_material(teacher, title="Okapi in het regenwoud", body="Een dier.\n",
+                             publish_by=moderator)
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    results = _search(client, q="okapi")["results"]
+    assert results[0]["id"] == in_title
+    assert all(r["score"] < results[0]["score"] for r in results[1:])
+    assert {r["id"] for r in results[1:]} == set(in_body)
+
+
+def test_a_swapped_pair_of_letters_still_finds_the_lesson(client, lessons):
+    data = _search(client, q="fotsoynthese")
+    assert [r["id"] for r in data["results"]] == [lessons["fotosynthese"]]
+
+
+def test_few_documents_with_every_word_are_topped_up_with_partial_matches(client, lessons):
+    """"fotosynthese torch": no material has both words; each has one of them."""
+    data = _search(client, q="fotosynthese planten torch")
+    ids = [r["id"] for r in data["results"]]
+    assert ids == [lessons["fotosynthese"], lessons["ohm"]]  # two of three words first
+    both = _search(client, q="fotosynthese planten")
+    assert [r["id"] for r in both["results"]] == [lessons["fotosynthese"]]
