@@ -40,6 +40,7 @@ from oer_portal.materials.metadata import (
     vocabularies,
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.search import service as search_service
 
 bp = Blueprint("materials", __name__)
 
@@ -213,6 +214,8 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         can_edit=policy.can_edit(current_user, material),
         can_withdraw=policy.can_withdraw(current_user, material), show_status=show_status,
         co_authors=service.co_authors(material),
+        related=search_service.more_like_this(material.id)
+        if version.id == material.published_version_id else [],
         can_manage_authors=policy.can_manage_authors(current_user, material))
 
 

@@ -221,3 +221,24 @@ def _suggest(searcher: Searcher, text: str) -> str | None:
         else:
             suggested.append(word)
     return " ".join(suggested) if changed else None
+
+
+@dataclass(frozen=True)
+class Related:
+    material_id: int
+    title: str
+    slug: str
+    licence: str
+
+
+def more_like_this(material_id: int, limit: int = 5) -> list[Related]:
+    """Published materials whose words are most like this one's (from the index, so only
+    published materials can appear)."""
+    searcher = _searcher()
+    docnum = searcher.document_number(id=str(material_id))
+    if docnum is None:
+        return []
+    hits = searcher.more_like(docnum, "body_any", top=limit, numterms=20,
+                              filter=None, normalize=True)
+    return [Related(int(hit["id"]), hit["title"], hit["slug"], hit.get("licence", ""))
+            for hit in hits if hit.get("id") not in (None, POSITION_ID, str(material_id))]

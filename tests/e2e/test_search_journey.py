@@ -21,36 +21,29 @@ from playwright.sync_api import Locator, Page, expect
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "een lang en sterk wachtwoord"
-
-
-def _unique_word() -> str:
-    """A Dutch-looking compound nobody else indexes: ``bladgroen`` + a pronounceable ending."""
-    rng = random.Random(uuid.uuid4().int)
-    ending = "".join(rng.choice(letters) for letters in ("bkmprstvz", "aeiou", "kmnprt",
-                                                         "aeiou", "klmnrst"))
-    return "bladgroen" + ending
+LESSON = "Fotosynthese in het blad"
 
 
 @dataclass(frozen=True)
-class Seed:
-    lesson: str
-    material_path: str
+class Seeded:
+    #: The made-up word every matching lesson has, e.g. ``bladgroenvenom``.
+    word: str
+    #: ``/materials/<id>-<slug>`` of "Fotosynthese in het blad".
+    lesson_path: str
 
 
-def _create_user(live_server, label: str, name: str, role: str) -> str:
-    from oer_portal.accounts import service
-    from oer_portal.accounts.models import Role
-    from oer_portal.core.uow import current_uow
-
-    email = f"{label}-{uuid.uuid4().hex[:8]}@example.org"
-    with live_server.app.app_context():
-        service.create_user(email, name, PASSWORD, [Role(role)])
-        current_uow().commit()
-    return email
+def _unique_word() -> str:
+    """A Dutch-looking compound nobody else indexes: ``bladgroen`` + a pronounceable ending
+    (letters only: the "did you mean" corrector skips words with digits)."""
+    rng = random.Random(uuid.uuid4().int)
+    return "bladgroen" + "".join(rng.choice(letters) for letters in (
+        "bkmprstvz", "aeiou", "kmnprt", "aeiou", "klmnrst"))
 
 
-def _seed(live_server, word: str) -> Seed:
-    """Four published lessons with ``word``, one unrelated lesson, one unpublished draft."""
+@pytest.fixture(scope="module")
+def seeded(live_server) -> Seeded:
+    """Four published lessons with the word (levels havo ×2, vmbo, vwo; licences CC BY ×2,
+    CC BY-SA ×2), an unrelated published lesson, and an unpublished draft with the word."""
     from oer_portal.accounts import service as accounts
     from oer_portal.accounts.models import Role
     from oer_portal.core.uow import current_uow
@@ -60,56 +53,58 @@ def _seed(live_server, word: str) -> Seed:
     from oer_portal.materials.models import MaterialKind, MaterialVersion
     from oer_portal.materials.service import create_material
 
+    word = _unique_word()
     tag = uuid.uuid4().hex[:8]
     lessons = [
-        # title, description, levels, licence, published
-        ("Fotosynthese in het blad",
-         f"Hoe een plant met licht en {word} suiker maakt.", ("havo",), "CC-BY-4.0", True),
+        # title, description, level, licence, published
+        (LESSON, f"Hoe een plant met licht en {word} suiker maakt.", "havo", "CC-BY-4.0", True),
         ("Fotosynthese met een waterplant",
-         f"Zuurstofbelletjes tellen: een proef over {word}.", ("vmbo",), "CC-BY-SA-4.0", True),
+         f"Zuurstofbelletjes tellen: een proef over {word}.", "vmbo", "CC-BY-SA-4.0", True),
         ("Licht en kleur in de plantencel",
-         f"Waarom {word} groen is en wat het met licht doet.", ("havo",), "CC-BY-SA-4.0",
-         True),
+         f"Waarom {word} groen is en wat het met licht doet.", "havo", "CC-BY-SA-4.0", True),
         ("Zetmeel aantonen met jodium",
          f"Een practicum: waar in het blad zit zetmeel, en wat heeft {word} ermee te maken?",
-         ("vwo",), "CC-BY-4.0", True),
+         "vwo", "CC-BY-4.0", True),
         ("Breuken op de getallenlijn",
-         "Leerlingen zetten breuken op een getallenlijn.", ("havo",), "CC-BY-4.0", True),
-        ("Concept: bladgroen onder de microscoop",
-         f"Nog niet af: {word} bekijken onder de microscoop.", ("havo",), "CC-BY-4.0",
-         False),
+         "Leerlingen zetten breuken op een getallenlijn.", "havo", "CC-BY-4.0", True),
+        ("Bladgroen onder de microscoop",
+         f"Nog niet af: {word} bekijken onder de microscoop.", "havo", "CC-BY-4.0", False),
     ]
     with live_server.app.app_context():
-        teacher = accounts.create_user(f"docent-zoek-{tag}@example.org", "Bas Bioloog",
+        teacher = accounts.create_user(f"docent-zoeken-{tag}@example.org", "Bas Bioloog",
                                        PASSWORD, [Role.TEACHER])
-        moderator = accounts.create_user(f"moderator-zoek-{tag}@example.org", "Mo Moderator",
-                                         PASSWORD, [Role.MODERATOR])
+        moderator = accounts.create_user(f"moderator-zoeken-{tag}@example.org",
+                                         "Mo Moderator", PASSWORD, [Role.MODERATOR])
         db.session.flush()
         paths = {}
-        for title, description, levels, licence, published in lessons:
+        for title, description, level, licence, published in lessons:
+            body = (f"{description}\n\n## Aan de slag\n\n"
+                    "Werk in tweetallen en schrijf je waarnemingen op.\n")
             material = create_material(
                 teacher, MaterialKind.LESSON,
-                VersionFields(title=title, description=description,
-                              body=f"## {title}\n\n{description}\n",
+                VersionFields(title=title, description=description, body=body,
                               language="nl", licence=licence, subjects=("biology",),
-                              levels=levels),
+                              levels=(level,)),
                 [])
             db.session.flush()
             if published:
                 version = db.session.get(MaterialVersion, material.latest_version_id)
                 lifecycle.publish(material, version, moderator)
             paths[title] = f"/materials/{material.id}-{material.slug}"
-        current_uow().commit()  # drains the search outbox into the index
-    return Seed(lesson="Fotosynthese in het blad",
-                material_path=paths["Fotosynthese in het blad"])
+        current_uow().commit()  # also drains the search outbox into the index
+    return Seeded(word=word, lesson_path=paths[LESSON])
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()
+def _create_student(live_server) -> str:
+    from oer_portal.accounts import service
+    from oer_portal.accounts.models import Role
+    from oer_portal.core.uow import current_uow
+
+    email = f"leerling-zoeken-{uuid.uuid4().hex[:8]}@example.org"
+    with live_server.app.app_context():
+        service.create_user(email, "Sanne Student", PASSWORD, [Role.STUDENT])
+        current_uow().commit()
+    return email
 
 
 def _is_focused(target: Locator) -> bool:
@@ -131,35 +126,46 @@ def _tab_to(page: Page, target: Locator, limit: int = 60) -> int:
 def _skip_to_main(page: Page) -> None:
     """From the top of a freshly loaded page: Tab to the skip link, Enter."""
     skip = page.get_by_role("link", name="Direct naar de inhoud")
-    assert _tab_to(page, skip, limit=1) == 1, "the skip link is not the first stop"
-    expect(skip).to_be_visible()  # it shows itself when focused
+    _tab_to(page, skip, limit=1)  # the first stop on every page
+    expect(skip).to_be_in_viewport()  # it shows itself when focused
     page.keyboard.press("Enter")
     expect(page.locator("main#main")).to_be_focused()
 
 
-def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server, check_page):
+def _log_in_with_keyboard(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/account/login")
+    _skip_to_main(page)
+    _tab_to(page, page.get_by_label("E-mailadres"), limit=2)
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Wachtwoord")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()
+
+
+def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server, seeded,
+                                                        check_page):
     base = live_server.url
-    word = _unique_word()
+    word = seeded.word
     typo = word.replace("bladgroen", "blatgroen", 1)  # d/t: the classic Dutch spelling slip
-    seed = _seed(live_server, word)
-    student = _create_user(live_server, "leerling-zoek", "Sanne Student", "student")
-    _log_in(page, base, student)
+    _log_in_with_keyboard(page, base, _create_student(live_server))
     page.goto(base + "/")
 
-    # --- The header search box: Tab, Tab, Tab from the top of the page. ---
+    # --- The header search box is the third stop: skip link, portal name, search box. ---
     header_box = page.get_by_role("searchbox", name="Lesmateriaal zoeken")
-    presses = _tab_to(page, header_box, limit=3)
-    assert presses == 3, f"the header search box took {presses} presses of Tab"
+    assert _tab_to(page, header_box, limit=3) == 3
     page.keyboard.type(typo)
     page.keyboard.press("Enter")
 
     # --- No exact match: results for the suggestion, and "Bedoelde je …?". ---
-    expect(page).to_have_url(re.compile(r"/search\?q=" + typo + "$"))
-    count = page.locator("#results-title")
+    expect(page).to_have_url(re.compile(rf"/search\?q={typo}$"))
+    count = page.locator("#results-title")  # the <h2 role="status"> above the results
     expect(count).to_have_text("Geen exacte treffers; 4 resultaten voor vergelijkbare woorden")
     expect(count).to_have_attribute("role", "status")
     suggestion = page.locator("p.suggestion")
     expect(suggestion).to_have_text(f"Bedoelde je {word}?")
+    expect(header_box).to_have_value(typo)
     check_page(page, "search-typo")
 
     suggestion_link = suggestion.get_by_role("link", name=word, exact=True)
@@ -168,25 +174,28 @@ def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server,
     page.keyboard.press("Enter")
 
     # --- The exact results: four published lessons; not the draft, not the unrelated one. ---
-    expect(page).to_have_url(re.compile(r"/search\?q=" + word + "$"))
+    expect(page).to_have_url(re.compile(rf"/search\?q={word}$"))
     expect(count).to_have_text("4 resultaten")
     expect(page.locator("p.suggestion")).to_have_count(0)
-    results = page.get_by_role("region", name="4 resultaten")
     hits = page.locator("ol.hit-list > li")
-    expect(hits).to_have_count(4)
-    expect(results.get_by_role("link", name="Breuken op de getallenlijn")).to_have_count(0)
-    expect(results.get_by_role("link", name=re.compile("^Concept"))).to_have_count(0)
+    titles = hits.get_by_role("heading", level=3)
+    expect(titles).to_have_count(4)
+    expect(titles).to_contain_text([LESSON], use_inner_text=True)
+    expect(page.get_by_role("link", name="Breuken op de getallenlijn")).to_have_count(0)
+    expect(page.get_by_role("link", name="Bladgroen onder de microscoop")).to_have_count(0)
     expect(page.get_by_role("searchbox", name="Zoekwoorden")).to_have_value(word)
     expect(header_box).to_have_value(word)
     expect(hits.locator("mark").first).to_have_text(re.compile(word, re.IGNORECASE))
     facets = page.get_by_role("complementary", name="Verfijnen")
-    level_group = facets.get_by_role("group", name="Niveau")
-    licence_group = facets.get_by_role("group", name="Licentie")
-    havo = level_group.get_by_role("checkbox", name="havo (2)", exact=True)
-    cc_by = licence_group.get_by_role("checkbox", name="CC BY (2)", exact=True)
-    expect(havo).to_be_visible()
-    expect(level_group.get_by_role("checkbox", name="vmbo (1)", exact=True)).to_be_visible()
-    expect(cc_by).to_be_visible()
+    levels = facets.get_by_role("group", name="Niveau")
+    licences = facets.get_by_role("group", name="Licentie")
+    havo = levels.get_by_role("checkbox", name="havo (2)", exact=True)
+    cc_by = licences.get_by_role("checkbox", name="CC BY (2)", exact=True)
+    expect(havo).not_to_be_checked()
+    expect(levels.get_by_role("checkbox", name="vmbo (1)", exact=True)).to_be_visible()
+    expect(levels.get_by_role("checkbox", name="vwo (1)", exact=True)).to_be_visible()
+    expect(cc_by).not_to_be_checked()
+    expect(licences.get_by_role("checkbox")).to_have_count(2)
     check_page(page, "search-results")
 
     # --- Narrow down: havo and CC BY, ticked with Space, applied with Enter. ---
@@ -194,10 +203,10 @@ def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server,
     presses_to_havo = _tab_to(page, havo)
     page.keyboard.press("Space")
     expect(havo).to_be_checked()
-    _tab_to(page, cc_by)
+    _tab_to(page, cc_by, limit=10)
     page.keyboard.press("Space")
     expect(cc_by).to_be_checked()
-    _tab_to(page, facets.get_by_role("button", name="Filters toepassen"))
+    _tab_to(page, facets.get_by_role("button", name="Filters toepassen"), limit=20)
     page.keyboard.press("Enter")
 
     expect(count).to_have_text("1 resultaat")
@@ -208,34 +217,68 @@ def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server,
     licence_chip = chips.get_by_role("link", name="Licentie: CC BY (filter verwijderen)")
     expect(level_chip).to_be_visible()
     expect(licence_chip).to_be_visible()
-    expect(hits).to_have_count(1)
-    expect(hits.get_by_role("heading", level=3)).to_have_text(seed.lesson)
-    expect(facets.get_by_role("checkbox", name="havo (1)", exact=True)).to_be_checked()
-    expect(facets.get_by_role("checkbox", name="CC BY (1)", exact=True)).to_be_checked()
+    expect(titles).to_have_text([LESSON])
+    expect(levels.get_by_role("checkbox", name="havo (1)", exact=True)).to_be_checked()
+    expect(licences.get_by_role("checkbox", name="CC BY (1)", exact=True)).to_be_checked()
     check_page(page, "search-filtered")
 
-    # --- Remove the licence filter with its chip. ---
+    # --- Take the licence filter off again with its chip. ---
     _skip_to_main(page)
-    _tab_to(page, licence_chip)
+    _tab_to(page, licence_chip, limit=10)
     page.keyboard.press("Enter")
     expect(count).to_have_text("2 resultaten")
     expect(chips.get_by_role("link")).to_have_count(1)
     expect(level_chip).to_be_visible()
     assert parse_qs(urlsplit(page.url).query) == {
         "q": [word], "sort": ["relevance"], "level": ["havo"]}
-    expect(hits).to_have_count(2)
+    expect(titles).to_have_count(2)
+    expect(titles).to_contain_text([LESSON], use_inner_text=True)
 
     # --- Open the lesson from the results. ---
-    result_link = hits.get_by_role("link", name=seed.lesson, exact=True)
     _skip_to_main(page)
-    _tab_to(page, result_link)
+    _tab_to(page, hits.get_by_role("link", name=LESSON, exact=True))
     page.keyboard.press("Enter")
-    expect(page).to_have_url(base + seed.material_path)
-    expect(page.get_by_role("heading", level=1)).to_have_text(seed.lesson)
-    expect(page.get_by_text(f"Hoe een plant met licht en {word} suiker maakt.").first)\
-        .to_be_visible()
+    expect(page).to_have_url(base + seeded.lesson_path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(LESSON)
+    expect(page.locator(".lead")).to_have_text(
+        f"Hoe een plant met licht en {word} suiker maakt.")
     check_page(page, "search-material")
 
-    # Reported, not asserted: how far a keyboard user has to travel (see the report).
+    # Not asserted, reported: how far a keyboard user travels from the skip link.
     print(f"\nTab presses after the skip link: to 'Bedoelde je' {presses_to_suggestion}, "
           f"to the 'havo' checkbox {presses_to_havo}")
+
+
+_FOCUS_STOP = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body || el.dataset.seenStop) return null;
+    el.dataset.seenStop = "1";
+    const box = el.getBoundingClientRect();
+    const label = el.labels && el.labels.length ? el.labels[0].innerText
+        : (el.getAttribute("aria-label") || el.innerText || el.value || el.id);
+    return {name: `${el.tagName.toLowerCase()} "${label.trim().replace(/\\s+/g, " ")}"`,
+            top: box.top + window.scrollY, bottom: box.bottom + window.scrollY};
+}"""
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "App bug: on a phone the focus order does not follow the layout. static/css/portal.css "
+    "moves the header search box to the end of the header (.site-search { order: 5 }) and the "
+    "results above the facets (.search-columns .results { order: -1 }), while the DOM (and so "
+    "the Tab order) keeps search box before the account links and facets before results."))
+def test_phone_focus_order_follows_the_layout(page: Page, live_server, seeded):
+    """On a one-column phone layout each Tab stop should be at or below the one before."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{live_server.url}/search?q={seeded.word}")
+    stops = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(_FOCUS_STOP)
+        if stop is None:
+            break
+        stops.append(stop)
+    # The skip link sits over the page on purpose; compare the stops after it.
+    jumps_up = [f"{a['name']} → {b['name']} ({a['top']:.0f}px → {b['top']:.0f}px)"
+                for a, b in zip(stops[1:], stops[2:], strict=False)
+                if b["bottom"] <= a["top"]]
+    assert not jumps_up, "Tab moves focus back up the page:\n" + "\n".join(jumps_up)

@@ -201,3 +201,18 @@ def test_few_documents_with_every_word_are_topped_up_with_partial_matches(client
     assert ids == [lessons["fotosynthese"], lessons["ohm"]]  # two of three words first
     both = _search(client, q="fotosynthese planten")
     assert [r["id"] for r in both["results"]] == [lessons["fotosynthese"]]
+
+
+def test_more_like_this_lists_published_relatives_only(client, make_user, make_material,
+                                                       lessons):
+    teacher, moderator = make_user("teacher"), make_user("moderator")
+    sibling = make_material(teacher, title="Bladgroen en zonlicht",
+                            body="Planten maken suiker uit licht met bladgroen.\n",
+                            publish_by=moderator)
+    make_material(teacher, title="Concept over suiker",
+                  body="Planten maken suiker uit licht, geheim concept.\n")
+    page = client.get(f"/materials/{lessons['fotosynthese']}", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    related = html[html.index('id="related-title"'):]
+    assert f"/materials/{sibling}-" in related
+    assert "Concept over suiker" not in related and "Geheim concept" not in related
