@@ -23,7 +23,7 @@ from whoosh.searching import Searcher
 
 from oer_portal.search import indexer
 from oer_portal.search.query import ParsedQuery, fuzzy_variant, parse, to_whoosh
-from oer_portal.search.schema import POSITION_ID, query_fields
+from oer_portal.search.schema import LANGUAGES, POSITION_ID, query_fields
 
 FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
 MULTI_VALUED = {"subject", "level"}
@@ -132,7 +132,8 @@ def search(request: SearchRequest) -> SearchResults:
     if widened is not None and 0 < results.scored_length() < TOP_UP_BELOW:
         # Few documents have every word: add those with some of them, ranked below (a
         # document with all words also matches the any-word query, so it scores higher).
-        results = _run(searcher, Or([query, widened]), request)
+        query = Or([query, widened])
+        results = _run(searcher, query, request)
     fuzzy = False
     suggestion = None
     if results.scored_length() == 0 and not parsed.is_empty:
@@ -148,11 +149,13 @@ def search(request: SearchRequest) -> SearchResults:
                 continue
             fallback = _run(searcher, variant, request)
             if fallback.scored_length():
-                results, fuzzy = fallback, True
+                results, fuzzy, query = fallback, True, variant
                 break
         if not fuzzy and widened is not None:
-            results = _run(searcher, widened, request)  # no document has every word
-    return _collect(request, parsed.text, results, suggestion, fuzzy)
+            query = widened  # no document has every word
+            results = _run(searcher, query, request)
+    facets = _facet_counts(searcher, query, request, results)
+    return _collect(request, parsed.text, results, facets, suggestion, fuzzy)
 
 
 def _any_word(parsed: ParsedQuery, fields: dict[str, float], searcher: Searcher
@@ -164,8 +167,7 @@ def _any_word(parsed: ParsedQuery, fields: dict[str, float], searcher: Searcher
 
 
 def _run(searcher: Searcher, query: Query, request: SearchRequest):  # type: ignore[no-untyped-def]
-    facets = {name: sorting.FieldFacet(name, allow_overlap=name in MULTI_VALUED,
-                                       maptype=sorting.Count) for name in FACETS}
+    facets = {name: _facet(name) for name in FACETS}
     sortedby, reverse = None, False
     if request.sort == "newest":
         sortedby, reverse = "published", True
@@ -180,7 +182,31 @@ def _run(searcher: Searcher, query: Query, request: SearchRequest):  # type: ign
     return results
 
 
-def _collect(request: SearchRequest, text: str, results, suggestion: str | None,  # type: ignore[no-untyped-def]
+def _facet(name: str) -> sorting.FieldFacet:
+    return sorting.FieldFacet(name, allow_overlap=name in MULTI_VALUED, maptype=sorting.Count)
+
+
+def _facet_counts(searcher: Searcher, query: Query, request: SearchRequest,
+                  results) -> dict[str, list[tuple[str, int]]]:  # type: ignore[no-untyped-def]
+    """Counts per facet value.  A facet the visitor filters on is counted with only the
+    *other* facets' filters, so its other values stay visible and can be added (values of
+    one facet are OR-ed)."""
+    facets = {}
+    for name in FACETS:
+        if name in request.filters:
+            others = {k: v for k, v in request.filters.items() if k != name}
+            counts = searcher.search(query, limit=1, filter=_filter(others),
+                                     mask=Term("id", POSITION_ID),
+                                     groupedby={name: _facet(name)}).groups(name)
+        else:
+            counts = results.groups(name)
+        facets[name] = sorted(((str(value), count) for value, count in counts.items() if value),
+                              key=lambda item: (-item[1], item[0]))
+    return facets
+
+
+def _collect(request: SearchRequest, text: str, results,  # type: ignore[no-untyped-def]
+             facets: dict[str, list[tuple[str, int]]], suggestion: str | None,
              fuzzy: bool) -> SearchResults:
     start = (request.page - 1) * request.per_page
     hits = []
@@ -193,11 +219,6 @@ def _collect(request: SearchRequest, text: str, results, suggestion: str | None,
             kind=hit.get("kind", ""), score=float(hit.score or 0.0),
             highlights=Markup(snippet),  # noqa: S704 (Whoosh's HtmlFormatter escapes the text)
             published=hit.get("published")))
-    facets = {}
-    for name in FACETS:
-        counts = results.groups(name)
-        facets[name] = sorted(((str(value), count) for value, count in counts.items() if value),
-                              key=lambda item: (-item[1], item[0]))
     return SearchResults(request, text, len(results), hits, facets, suggestion, fuzzy)
 
 
@@ -238,7 +259,14 @@ def more_like_this(material_id: int, limit: int = 5) -> list[Related]:
     docnum = searcher.document_number(id=str(material_id))
     if docnum is None:
         return []
-    hits = searcher.more_like(docnum, "body_any", top=limit, numterms=20,
-                              filter=None, normalize=True)
+    stored = searcher.stored_fields(docnum)
+    # The words are weighed with the material's own language analyzer (stop words out), and
+    # only materials in the same language are suggested.
+    language = stored.get("language", "")
+    fieldname = f"body_{language}" if language in LANGUAGES else "body_any"
+    text = " ".join(filter(None, (stored.get("title"), stored.get("description"),
+                                  stored.get("body_any"))))
+    hits = searcher.more_like(docnum, fieldname, text=text, top=limit, numterms=15,
+                              filter=Term("language", language), normalize=True)
     return [Related(int(hit["id"]), hit["title"], hit["slug"], hit.get("licence", ""))
             for hit in hits if hit.get("id") not in (None, POSITION_ID, str(material_id))]

@@ -216,3 +216,12 @@ def test_more_like_this_lists_published_relatives_only(client, make_user, make_m
     related = html[html.index('id="related-title"'):]
     assert f"/materials/{sibling}-" in related
     assert "Concept over suiker" not in related and "Geheim concept" not in related
+
+
+def test_a_facet_in_use_still_offers_its_other_values(client, lessons):
+    data = _search(client, level="havo")
+    assert data["total"] == 1
+    levels = {c["value"]: c["count"] for c in data["facets"]["level"]}
+    assert levels["havo"] == 1 and levels["vocational"] == 1  # can still be added
+    languages = {c["value"] for c in data["facets"]["language"]}
+    assert languages == {"nl"}  # other facets follow the filter
