@@ -52,7 +52,9 @@ What is measured (all in one run, on one machine, so only the ratios are meant t
    (overlapping for subject and level) on the plain fields, ``sortedby`` the date field,
    ``hit.highlights("body")`` with Whoosh's default fragmenter and formatter for each of the
    20 hits, one searcher kept open throughout.  p50/p95 per type and the ratios ours/naive.
-   A quick second pass of ours is made after the freshness commits (more segments).
+   Two quick passes of ours follow (``--queries`` / 5 runs each): after the freshness
+   commits (more segments, deleted documents) and after ``FileIndex.optimize()`` (one
+   segment, no deletions; the time of that full merge is printed too).
 6. **Freshness.**  ``--fresh`` (30) materials are created with
    ``materials.service.create_material`` and committed as drafts, then published with
    ``materials.lifecycle.publish`` + ``current_uow().commit()`` (which drains the outbox after
@@ -60,7 +62,10 @@ What is measured (all in one run, on one machine, so only the ratios are meant t
    word unique to the material lists it (p50/p95, with the commit+drain part apart).
 7. **Peak RSS**: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after each phase.  It is the
    peak of the *whole benchmark process* (importer, generator, both indexes, the baseline's
-   searcher), not of a web worker.
+   searcher), not of a web worker.  Whoosh reads segment files through ``mmap``, so the
+   index pages a reader touched count as RSS too; beside each peak the current ``RssAnon``
+   (heap) and ``RssFile`` (file-backed, mostly mapped index files) from ``/proc/self/status``
+   are printed (Linux).
 
 ``--profile`` runs the slowest query type of ours (by p50) ``--queries`` more times under
 cProfile and prints the top functions.  This is a benchmark, not a test: nothing passes or
@@ -127,6 +132,20 @@ def peak_rss_mb() -> float:
     """The process's peak resident set size so far (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def memory_now() -> str:
+    """Current resident memory split into anonymous (heap) and file-backed pages (Whoosh
+    reads segments through mmap, so open index files count as RSS); Linux only."""
+    try:
+        fields = dict(line.split(":", 1) for line in
+                      Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    except OSError:
+        return ""
+    values = {key: int(fields[key].split()[0]) / 1024 for key in ("RssAnon", "RssFile")
+              if key in fields}
+    return (f" (now {values['RssAnon']:.0f} anon + {values['RssFile']:.0f} file-backed)"
+            if len(values) == 2 else "")
 
 
 # -- synthetic lessons -------------------------------------------------------------------------
@@ -751,13 +770,14 @@ class Naive:
             sortedby="published" if query.sort == "newest" else None,
             reverse=query.sort == "newest")
         highlighted = 0
-        for hit in results:
+        page = results[:PER_PAGE]  # with groupedby, Whoosh collects every match (unlimited)
+        for hit in page:
             _title = hit["title"]
             if hit.highlights("body"):
                 highlighted += 1
         for name in FACETS:
             sorted(results.groups(name).items(), key=lambda item: -item[1])
-        return Outcome(len(results), len(results.top_n), highlighted)
+        return Outcome(len(results), len(page), highlighted)
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -971,13 +991,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("--n and --queries must be at least 1.")
     import whoosh
 
-    rss: list[tuple[str, float]] = []
+    rss: list[tuple[str, float, str]] = []
     total_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="oer-search-bench-") as tmp_name:
         tmp = Path(tmp_name)
         app = build_app(tmp)
         corpus = import_corpus(app, materials, tmp, args.n)
-        rss.append(("corpus import", peak_rss_mb()))
+        rss.append(("corpus import", peak_rss_mb(), memory_now()))
         generator = make_generator(app)
         from oer_portal.search import indexer
 
@@ -985,24 +1005,24 @@ def main(argv: list[str] | None = None) -> None:
             published = indexer.published_count()
         synthetic = insert_synthetic(app, generator, max(0, args.n - published), corpus.admin_id,
                                      "synthetic insert")
-        rss.append(("synthetic insert", peak_rss_mb()))
+        rss.append(("synthetic insert", peak_rss_mb(), memory_now()))
 
         progress("reindex() ...")
         full = timed_reindex(app)
-        rss.append(("reindex", peak_rss_mb()))
+        rss.append(("reindex", peak_rss_mb(), memory_now()))
         insert_synthetic(app, generator, args.drain, corpus.admin_id, "new publications")
         progress(f"drain() of {args.drain} new publications ...")
         incremental = timed_drain(app)
-        rss.append(("drain", peak_rss_mb()))
+        rss.append(("drain", peak_rss_mb(), memory_now()))
 
         progress("naive index ...")
         naive_build = build_naive(app, tmp / "naive-index")
-        rss.append(("naive build", peak_rss_mb()))
+        rss.append(("naive build", peak_rss_mb(), memory_now()))
         frequencies = document_frequencies(app, naive_build.folder)
 
         naive = Naive(naive_build.folder)
         latency = measure_latency(app, naive, args.queries, "queries")
-        rss.append(("queries", peak_rss_mb()))
+        rss.append(("queries", peak_rss_mb(), memory_now()))
         slowest = max(QUERY_MIX, key=lambda q: percentile(latency.ours[q.name], 50))
         naive_slowest = max(QUERY_MIX, key=lambda q: percentile(latency.naive[q.name], 50))
         profiles = []
@@ -1016,11 +1036,20 @@ def main(argv: list[str] | None = None) -> None:
 
         progress(f"freshness: {args.fresh} publications ...")
         fresh = measure_freshness(app, generator, corpus.admin_id, args.fresh)
-        rss.append(("freshness", peak_rss_mb()))
+        rss.append(("freshness", peak_rss_mb(), memory_now()))
         segments_after = segment_count(live_folder(app))
         size_after = folder_size(live_folder(app))
         second_reps = max(5, args.queries // 5)
         after = measure_latency(app, None, second_reps, "queries after freshness")
+        progress("optimize() ...")
+        with app.app_context():
+            start = time.perf_counter()
+            indexer.open_index().optimize()
+            optimize_seconds = time.perf_counter() - start
+        optimized = measure_latency(app, None, second_reps, "queries after optimize")
+        rss.append(("optimize", peak_rss_mb(), memory_now()))
+        segments_optimized = segment_count(live_folder(app))
+        size_optimized = folder_size(live_folder(app))
         with app.app_context():
             final_docs = indexer.published_count()
             db.engine.dispose()
@@ -1070,6 +1099,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"{q.name} {ms(percentile(after.ours[q.name], 50))}/"
                   f"{ms(percentile(after.ours[q.name], 95))}" for q in QUERY_MIX))
 
+        print(f"  after FileIndex.optimize() ({optimize_seconds:.1f} s; {segments_optimized} "
+              f"segment, {mb(size_optimized)}, no deleted documents), ours p50/p95 in ms over "
+              f"{second_reps} runs: " + ", ".join(
+                  f"{q.name} {ms(percentile(optimized.ours[q.name], 50))}/"
+                  f"{ms(percentile(optimized.ours[q.name], 95))}" for q in QUERY_MIX))
+
         print()
         if fresh.visible:
             print(f"Freshness over {len(fresh.visible)} publications (lifecycle.publish + "
@@ -1084,8 +1119,9 @@ def main(argv: list[str] | None = None) -> None:
 
         print()
         print("Peak RSS of the whole benchmark process (ru_maxrss; includes the corpus import, "
-              "the generator, both indexes and the baseline's searcher), after each phase: "
-              + ", ".join(f"{name} {value:.0f} MB" for name, value in rss))
+              "the generator, both indexes, the baseline's searcher and mmap'd index pages), "
+              "after each phase: "
+              + "; ".join(f"{name} {value:.0f} MB{now}" for name, value, now in rss))
         print(f"Total run time {time.perf_counter() - total_start:.0f} s.")
         for label, query, text in profiles:
             print()
