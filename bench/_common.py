@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -9,7 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import Engine, create_engine, event, make_url, text
+
+from oer_portal import create_app
 
 
 class StatementCounter:
@@ -55,3 +59,26 @@ def database_uris(server_uri: str | None, tmp: Path, names: list[str]) -> Iterat
             for database in created:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def build_portal(tmp: Path, uri: str) -> Flask:
+    """A portal on ``uri`` with its instance folder, file store and index under ``tmp``,
+    migrated to head with the real Alembic migrations."""
+    from flask_migrate import upgrade
+
+    os.environ["OER_ENV"] = "development"
+    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "STORAGE_DIR": str(tmp / "files"),
+        "INDEX_DIR": str(tmp / "index"),
+        "PASSWORD_HASHER": FAST_HASHER,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SEARCH_BACKGROUND_DRAIN": False,
+    })
+    with app.app_context():
+        upgrade()
+    return app

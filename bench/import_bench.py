@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter, database_uris
+from _common import FAST_HASHER, StatementCounter, database_uris
 from flask import Flask
 from sqlalchemy import Connection, make_url, select
 
@@ -68,7 +68,6 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 
 #: Still argon2id, but cheap (as in the test suite).
-FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
 #: meta.json keys mapped onto columns or known ``meta`` entries by the baseline.

@@ -59,14 +59,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter, database_uris
+from _common import FAST_HASHER, StatementCounter, database_uris
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 
 from oer_portal import create_app
 from oer_portal.extensions import db
 
-FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 PASSWORD = "a benchmark password that is long enough"  # noqa: S105
 TITLE = "Breuken vergelijken en vereenvoudigen"
 BARE_PATH = "/bench-bare"

@@ -68,22 +68,19 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import re
 import sqlite3
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _common import build_portal, database_uris
 from flask import Flask
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import make_url, select
 
-from oer_portal import create_app
 from oer_portal.extensions import db
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +89,6 @@ QUERIES_FILE = "queries-dev.tsv"
 K = 10
 
 #: Still argon2id, but cheap (as in the test suite).
-FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
 
@@ -165,51 +161,6 @@ def read_queries(path: Path) -> list[Query]:
 
 
 # -- the portal --------------------------------------------------------------------------------
-
-
-@contextmanager
-def database_uri(server_uri: str | None, tmp: Path) -> Iterator[str]:
-    """A fresh database: an SQLite file in ``tmp``, or a throwaway PostgreSQL database on
-    ``server_uri`` that is dropped afterwards."""
-    if server_uri is None:
-        yield f"sqlite:///{tmp / 'portal.db'}"
-        return
-    url = make_url(server_uri)
-    if not url.drivername.startswith("postgresql"):
-        sys.exit(f"--database-uri must name a PostgreSQL server, not {url.drivername!r} "
-                 "(SQLite is the default and needs no option).")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    database = f"oer_bench_relevance_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{database}"'))
-        try:
-            yield url.set(database=database).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def build_app(tmp: Path, uri: str) -> Flask:
-    """A portal on ``uri`` with its instance folder, file store and index under ``tmp``,
-    migrated to head with the real Alembic migrations."""
-    from flask_migrate import upgrade
-
-    os.environ["OER_ENV"] = "development"
-    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": uri,
-        "STORAGE_DIR": str(tmp / "files"),
-        "INDEX_DIR": str(tmp / "index"),
-        "PASSWORD_HASHER": FAST_HASHER,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SEARCH_BACKGROUND_DRAIN": False,
-    })
-    with app.app_context():
-        upgrade()
-    return app
 
 
 @dataclass
@@ -619,10 +570,10 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="oer-relevance-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        with database_uri(args.database_uri, tmp) as uri:
+        with database_uris(args.database_uri, tmp, ["relevance"]) as (uri,):
             dialect = make_url(uri).get_backend_name()
             print(f"Corpus: {materials}; database: {dialect}", file=sys.stderr, flush=True)
-            app = build_app(tmp, uri)
+            app = build_portal(tmp, uri)
             imported = import_corpus(app, materials)
             warnings = check_filters(queries, vocabulary_codes(app))
             documents = baseline_documents(app)

@@ -90,7 +90,6 @@ import cProfile
 import io
 import itertools
 import math
-import os
 import pstats
 import random
 import resource
@@ -104,17 +103,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _common import build_portal
 from flask import Flask
 from sqlalchemy import bindparam, func, select
 
-from oer_portal import create_app
 from oer_portal.extensions import db
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 
 #: Still argon2id, but cheap (as in the test suite).
-FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
 SEED = 20240604
@@ -419,24 +417,6 @@ def check_generated_html(generator: LessonGenerator, samples: int = 5) -> None:
 
 
 # -- the portal --------------------------------------------------------------------------------
-
-
-def build_app(tmp: Path) -> Flask:
-    from flask_migrate import upgrade
-
-    os.environ["OER_ENV"] = "development"
-    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'portal.db'}",
-        "STORAGE_DIR": str(tmp / "files"),
-        "INDEX_DIR": str(tmp / "index"),
-        "PASSWORD_HASHER": FAST_HASHER,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SEARCH_BACKGROUND_DRAIN": False,
-    })
-    with app.app_context():
-        upgrade()
-    return app
 
 
 @dataclass
@@ -996,7 +976,7 @@ def main(argv: list[str] | None = None) -> None:
     total_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="oer-search-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        app = build_app(tmp)
+        app = build_portal(tmp, f"sqlite:///{tmp / 'portal.db'}")
         corpus = import_corpus(app, materials, tmp, args.n)
         rss.append(("corpus import", peak_rss_mb(), memory_now()))
         generator = make_generator(app)
