@@ -1,4 +1,5 @@
-"""The licences the portal knows, by SPDX id, with names in Dutch and English.
+"""The licences the portal knows, by SPDX id, with names and a one-sentence explanation
+(what a reuser may do) in Dutch and English.
 
 Pure data and functions, no Flask: the compatibility engine and the templates both read it.
 Older Creative Commons versions found in imported metadata (``CC-BY-SA-3.0``) are known too,
@@ -7,7 +8,7 @@ as members of the same family, but are not offered for new work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -21,14 +22,20 @@ class Element(StrEnum):
 @dataclass(frozen=True)
 class Licence:
     spdx: str
-    names: dict[str, str]
+    #: Keyed by locale; left out of the hash (a dict has none) so licences can go in sets.
+    names: dict[str, str] = field(hash=False)
     url: str
     elements: frozenset[Element]
     #: Offered when a teacher chooses a licence; legacy versions are only recognised.
     offered: bool = True
+    #: What a reuser may do, one sentence per locale; the same for every version of a family.
+    explanations: dict[str, str] = field(default_factory=dict, hash=False)
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["en"]
+
+    def explanation(self, locale: str) -> str:
+        return self.explanations.get(locale) or self.explanations.get("en", "")
 
     @property
     def family(self) -> str:
@@ -58,6 +65,7 @@ def _cc(elements: str, version: str, nl: str, en: str, offered: bool = True) -> 
         url=f"https://creativecommons.org/licenses/{code}/{version}/",
         elements=frozenset(Element(e) for e in elements.split("-")),
         offered=offered,
+        explanations=_EXPLANATIONS[elements],
     )
 
 
@@ -72,6 +80,58 @@ _NAMES = {
                  "Attribution-NonCommercial-NoDerivatives"),
 }
 
+#: What a reuser may do under each family, in plain words for teachers and students.
+_EXPLANATIONS = {
+    "BY": {
+        "nl": "Je mag het kopiëren, bewerken en delen voor elk doel, ook commercieel, als je de "
+              "maker en de licentie noemt.",
+        "en": "You may copy, adapt and share it for any purpose, even commercially, as long as "
+              "you credit the maker and name the licence.",
+    },
+    "BY-SA": {
+        "nl": "Je mag het kopiëren, bewerken en delen, ook commercieel, als je de maker noemt en "
+              "je bewerking onder dezelfde licentie deelt.",
+        "en": "You may copy, adapt and share it, even commercially, if you credit the maker and "
+              "share your adaptation under the same licence.",
+    },
+    "BY-NC": {
+        "nl": "Je mag het kopiëren, bewerken en delen als je de maker noemt en het niet "
+              "commercieel gebruikt.",
+        "en": "You may copy, adapt and share it if you credit the maker and do not use it "
+              "commercially.",
+    },
+    "BY-NC-SA": {
+        "nl": "Je mag het niet-commercieel kopiëren, bewerken en delen als je de maker noemt en "
+              "je bewerking onder dezelfde licentie deelt.",
+        "en": "You may copy, adapt and share it non-commercially if you credit the maker and "
+              "share your adaptation under the same licence.",
+    },
+    "BY-ND": {
+        "nl": "Je mag het ongewijzigd kopiëren en delen, ook commercieel, als je de maker noemt; "
+              "een bewerking mag je niet delen.",
+        "en": "You may copy and share it unchanged, even commercially, if you credit the maker; "
+              "you may not share an adaptation.",
+    },
+    "BY-NC-ND": {
+        "nl": "Je mag het ongewijzigd en niet-commercieel kopiëren en delen als je de maker "
+              "noemt; een bewerking mag je niet delen.",
+        "en": "You may copy and share it unchanged and non-commercially if you credit the maker; "
+              "you may not share an adaptation.",
+    },
+    "CC0": {
+        "nl": "De maker heeft afstand gedaan van alle rechten: je mag het kopiëren, bewerken en "
+              "delen voor elk doel, zonder toestemming en zonder naamsvermelding.",
+        "en": "The maker has given up all rights: you may copy, adapt and share it for any "
+              "purpose, without asking and without credit.",
+    },
+    "PDM": {
+        "nl": "Op dit werk rust voor zover bekend geen auteursrecht meer: je mag het vrij "
+              "gebruiken, al blijft de maker noemen netjes.",
+        "en": "This work is known to be free of copyright: you may use it freely, though "
+              "crediting the maker is still good practice.",
+    },
+}
+
 LICENCES: dict[str, Licence] = {}
 for _elements, (_nl, _en) in _NAMES.items():
     for _version, _offered in (("4.0", True), ("3.0", False), ("2.5", False), ("2.0", False)):
@@ -79,10 +139,12 @@ for _elements, (_nl, _en) in _NAMES.items():
         LICENCES[_licence.spdx] = _licence
 LICENCES["CC0-1.0"] = Licence(
     "CC0-1.0", {"nl": "CC0 1.0 Publiek domein", "en": "CC0 1.0 Universal (public domain)"},
-    "https://creativecommons.org/publicdomain/zero/1.0/", frozenset())
+    "https://creativecommons.org/publicdomain/zero/1.0/", frozenset(),
+    explanations=_EXPLANATIONS["CC0"])
 LICENCES["PDM-1.0"] = Licence(
     "PDM-1.0", {"nl": "Publiek Domein Merk 1.0", "en": "Public Domain Mark 1.0"},
-    "https://creativecommons.org/publicdomain/mark/1.0/", frozenset())
+    "https://creativecommons.org/publicdomain/mark/1.0/", frozenset(),
+    explanations=_EXPLANATIONS["PDM"])
 
 #: What a teacher can choose from, most open first.
 OFFERED = tuple(
