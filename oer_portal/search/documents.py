@@ -19,8 +19,8 @@ from oer_portal.materials.models import (
 )
 from oer_portal.search.schema import LANGUAGES
 
-#: Stored text is capped: the neutral body is kept for highlights, not for reading.
-MAX_STORED_BODY = 20_000
+#: Stored text is capped: the snippet is kept for highlights, not for reading.
+MAX_SNIPPET = 20_000
 MAX_ATTACHMENT_TEXT = 50_000
 
 
@@ -49,9 +49,10 @@ def document_for(material: Material) -> dict[str, Any] | None:
         "has_attachments": "yes" if version.attachments else "no",
         "published": material.published_at,
         "title_sort": version.title.casefold()[:100],
+        "snippet": body[:MAX_SNIPPET],
         "title_any": version.title,
         "description_any": version.description,
-        "body_any": body[:MAX_STORED_BODY],
+        "body_any": body[:MAX_SNIPPET],
         "keywords_any": " ".join(fields.keywords),
         "objectives_any": " ".join(fields.objectives),
         "authors_any": " ".join(authors),

@@ -2,9 +2,13 @@
 
 Text is indexed per language: a Dutch material fills the ``*_nl`` fields (Dutch stemming and
 stop words), an English one the ``*_en`` fields, and every material fills the neutral
-``*_any`` fields, so a query in either language finds it.  Facets are plain ID/KEYWORD
-fields; the document with id ``__position__`` records the last outbox entry the index
-applied (written in the same commit as the documents, so they never disagree).
+``*_any`` fields (a material in another language only those), so a query in either language
+finds it and an exact word counts a little more than a stemmed one.  ``snippet`` stores the
+start of the body as plain text for highlights; it is not indexed.
+
+Facets are plain ID/KEYWORD fields; the search service reads them per segment into columns
+(``docsets.py``).  The document with id ``__position__`` records the last outbox entry the
+index applied, written in the same commit as the documents, so they never disagree.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 LANGUAGES = ("nl", "en")
 TEXT_PARTS = ("title", "description", "body")
+NEUTRAL_ONLY = ("keywords", "objectives", "authors", "attachments")
 POSITION_ID = "__position__"
 
 #: Field name → boost used by the search service: title over description over the rest.
-BOOSTS = {"title": 6.0, "keywords": 4.0, "description": 3.0, "objectives": 2.0, "authors": 2.0,
+BOOSTS = {"title": 8.0, "keywords": 4.0, "description": 3.0, "objectives": 2.0, "authors": 2.0,
           "body": 1.0, "attachments": 0.8}
+#: The neutral copy of a language field counts this much of it.
+NEUTRAL_FACTOR = 0.8
 
 
 def build_schema() -> Schema:
@@ -28,13 +35,14 @@ def build_schema() -> Schema:
         "slug": STORED(),
         "title": STORED(),
         "description": STORED(),
+        "snippet": STORED(),
         "licence": ID(stored=True),
-        "licence_family": ID(stored=True, sortable=True),
-        "language": ID(stored=True, sortable=True),
-        "kind": ID(stored=True, sortable=True),
+        "licence_family": ID(stored=True),
+        "language": ID(stored=True),
+        "kind": ID(stored=True),
         "subject": KEYWORD(stored=True, commas=True),
         "level": KEYWORD(stored=True, commas=True),
-        "has_attachments": ID(stored=True, sortable=True),
+        "has_attachments": ID(stored=True),
         "published": DATETIME(stored=True, sortable=True),
         "title_sort": ID(sortable=True),
         "position": STORED(),
@@ -44,20 +52,19 @@ def build_schema() -> Schema:
         for language in LANGUAGES:
             fields[f"{part}_{language}"] = TEXT(analyzer=LanguageAnalyzer(language),
                                                 phrase=True)
-        # The neutral fields are stored (capped) so that highlights can be cut from them.
-        fields[f"{part}_any"] = TEXT(analyzer=neutral, phrase=True, stored=True)
-    for name in ("keywords", "objectives", "authors", "attachments"):
+        fields[f"{part}_any"] = TEXT(analyzer=neutral, phrase=True)
+    for name in NEUTRAL_ONLY:
         fields[f"{name}_any"] = TEXT(analyzer=neutral, phrase=True)
     return Schema(**fields)
 
 
-def query_fields(language_boosts: bool = True) -> dict[str, float]:
+def query_fields() -> dict[str, float]:
     """Every text field a user query is matched in, with its boost."""
     result: dict[str, float] = {}
     for part in TEXT_PARTS:
         for language in LANGUAGES:
             result[f"{part}_{language}"] = BOOSTS[part]
-        result[f"{part}_any"] = BOOSTS[part] * (0.8 if language_boosts else 1.0)
-    for name in ("keywords", "objectives", "authors", "attachments"):
+        result[f"{part}_any"] = BOOSTS[part] * NEUTRAL_FACTOR
+    for name in NEUTRAL_ONLY:
         result[f"{name}_any"] = BOOSTS[name]
     return result

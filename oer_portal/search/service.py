@@ -9,20 +9,23 @@ costs far more than a search).
 
 from __future__ import annotations
 
+import heapq
+import math
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup
-from whoosh import sorting
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, Every, Or, Query, Term
+from whoosh.fields import Schema
+from whoosh.query import Every, Or, Query, Term
 from whoosh.searching import Searcher
 
-from oer_portal.search import indexer
-from oer_portal.search.query import ParsedQuery, fuzzy_variant, parse, to_whoosh
+from oer_portal.search import docsets, highlight, indexer, ranking
+from oer_portal.search.query import Clause, ParsedQuery, fuzzy_variant, parse, to_whoosh
 from oer_portal.search.schema import LANGUAGES, POSITION_ID, query_fields
 
 FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
@@ -30,6 +33,10 @@ MULTI_VALUED = {"subject", "level"}
 SORTS = ("relevance", "newest", "title")
 MAX_PER_PAGE = 50
 MAX_PAGE = 500
+#: How much more a material in the query's own language scores, and the log-odds of the
+#: query's words needed to tell the language (about 3:1).
+LANGUAGE_BOOST = 2.5
+LANGUAGE_EVIDENCE = 1.1
 #: With fewer results than this for all words, documents with some of the words are added.
 TOP_UP_BELOW = 10
 
@@ -77,12 +84,6 @@ class SearchResults:
 _local = threading.local()
 
 
-class MarkFormatter(HtmlFormatter):
-    """``<mark>word</mark>`` and nothing else; the surrounding text is escaped by Whoosh."""
-
-    template = "<%(tag)s>%(t)s</%(tag)s>"
-
-
 def _searcher() -> Searcher:
     """This thread's searcher on the live index, reopened when the index changed.
 
@@ -99,6 +100,7 @@ def _searcher() -> Searcher:
         entry[1].close()
     searcher = indexer.open_index(root).searcher()
     cached[str(root)] = (os.path.realpath(root / "live"), searcher)
+    docsets.forget(docsets.segment_ids(searcher))
     return searcher
 
 
@@ -112,11 +114,6 @@ def _clean_request(request: SearchRequest) -> SearchRequest:
         per_page=min(max(request.per_page, 1), MAX_PER_PAGE))
 
 
-def _filter(filters: Mapping[str, tuple[str, ...]]) -> Query | None:
-    parts = [Or([Term(name, value) for value in values]) for name, values in filters.items()]
-    return And(parts) if parts else None
-
-
 def search(request: SearchRequest) -> SearchResults:
     request = _clean_request(request)
     searcher = _searcher()
@@ -127,16 +124,18 @@ def search(request: SearchRequest) -> SearchResults:
         None if parsed.is_empty else to_whoosh(parsed, fields, searcher.schema))
     if query is None:
         return SearchResults(request, parsed.text, 0, [], {name: [] for name in FACETS})
-    results = _run(searcher, query, request)
+    run = _Run(searcher, request)
+    matched = run.matching(query)
     widened = _any_word(parsed, fields, searcher) if len(parsed.groups) > 1 else None
-    if widened is not None and 0 < results.scored_length() < TOP_UP_BELOW:
+    if widened is not None and 0 < len(run.filtered(matched)) < TOP_UP_BELOW:
         # Few documents have every word: add those with some of them, ranked below (a
         # document with all words also matches the any-word query, so it scores higher).
         query = Or([query, widened])
-        results = _run(searcher, query, request)
+        matched = run.matching(widened)
+        run.coordinate(parsed, fields)
     fuzzy = False
     suggestion = None
-    if results.scored_length() == 0 and not parsed.is_empty:
+    if not run.filtered(matched) and not parsed.is_empty:
         # Typos: first the "did you mean" words exactly (a swapped pair of letters is two
         # edits, beyond the fuzzy fallback), then edit-distance-1 variants of the words.
         suggestion = _suggest(searcher, parsed.text)
@@ -147,15 +146,101 @@ def search(request: SearchRequest) -> SearchResults:
         for variant in fallbacks:
             if variant is None:
                 continue
-            fallback = _run(searcher, variant, request)
-            if fallback.scored_length():
-                results, fuzzy, query = fallback, True, variant
+            candidates = run.matching(variant)
+            if run.filtered(candidates):
+                matched, fuzzy, query = candidates, True, variant
                 break
         if not fuzzy and widened is not None:
             query = widened  # no document has every word
-            results = _run(searcher, query, request)
-    facets = _facet_counts(searcher, query, request, results)
-    return _collect(request, parsed.text, results, facets, suggestion, fuzzy)
+            matched = run.matching(query)
+            run.coordinate(parsed, fields)
+    shown = run.filtered(matched)
+    facets = {name: _sorted_counts(docsets.counts(run.filtered(matched, leave_out=name), name))
+              for name in FACETS}
+    words = _highlight_words(parsed if not fuzzy or suggestion is None else parse(suggestion),
+                             searcher)
+    preference = _query_language(searcher, parsed, run)
+    hits = run.page(query, shown, highlight.pattern(words), preference)
+    return SearchResults(request, parsed.text, len(shown), hits, facets, suggestion, fuzzy)
+
+
+class _Run:
+    """One search's view of the index: its segments, the visitor's filters as document sets,
+    and the page of hits."""
+
+    def __init__(self, searcher: Searcher, request: SearchRequest) -> None:
+        self.searcher = searcher
+        self.request = request
+        self.leaves = docsets.leaves(searcher)
+        self.position = docsets.term(self.leaves, "id", POSITION_ID)
+        self.groups: list[docsets.DocSets] = []
+        self.filters = {
+            name: docsets.union(self.leaves, (docsets.term(self.leaves, name, value)
+                                              for value in values))
+            for name, values in request.filters.items()}
+
+    def coordinate(self, parsed: ParsedQuery, fields: dict[str, float]) -> None:
+        """Rank documents with some of the words by how many they have (the any-word
+        widening otherwise lets one common word in a title beat two rarer ones)."""
+        schema = self.searcher.schema
+        self.groups = [self.matching(group) for group in (
+            to_whoosh(ParsedQuery((g,), (), ""), fields, schema)
+            for g in parsed.groups if not _stop_words_only(g, schema)) if group is not None]
+
+    def matching(self, query: Query) -> docsets.DocSets:
+        return docsets.matching(self.searcher, query, self.leaves) - self.position
+
+    def filtered(self, docs: docsets.DocSets, leave_out: str | None = None) -> docsets.DocSets:
+        """``docs`` within every filter but ``leave_out``'s: a facet the visitor filters on
+        is counted with only the *other* facets' filters, so its other values stay visible
+        and can be added (values of one facet are OR-ed)."""
+        for name, allowed in self.filters.items():
+            if name != leave_out:
+                docs = docs & allowed
+        return docs
+
+    def page(self, query: Query, shown: docsets.DocSets, expression: re.Pattern[str] | None,
+             preference: ranking.Preference | None) -> list[Hit]:
+        request = self.request
+        start = (request.page - 1) * request.per_page
+        wanted = start + request.per_page
+        if not len(shown) or start >= len(shown):
+            return []
+        if request.sort == "relevance" and not isinstance(query, Every):
+            try:
+                found = ranking.top(self.searcher, query, shown, wanted, preference,
+                                    self.groups)[start:]
+            except ranking.Unsupported:  # fuzzy terms: a fallback, so few documents
+                results = self.searcher.search(query, limit=wanted, filter=shown.global_ids())
+                found = [(hit.docnum, float(hit.score or 0.0))
+                         for hit in results[start:wanted]]
+        else:
+            found = [(docnum, 0.0) for docnum in self._sorted(shown, wanted)[start:]]
+        hits = []
+        for docnum, score in found:
+            stored = self.searcher.stored_fields(docnum)
+            snippet = highlight.snippet(stored.get("snippet", ""), expression) or \
+                highlight.snippet(stored.get("description", ""), expression)
+            hits.append(Hit(
+                material_id=int(stored["id"]), external_id=stored.get("external_id", ""),
+                title=stored["title"], slug=stored["slug"],
+                description=stored.get("description", ""), licence=stored.get("licence", ""),
+                language=stored.get("language", ""), kind=stored.get("kind", ""),
+                score=score, highlights=snippet, published=stored.get("published")))
+        return hits
+
+    def _sorted(self, shown: docsets.DocSets, wanted: int) -> list[int]:
+        """The first ``wanted`` documents by title (A to Z) or publication date (newest first;
+        browsing without a query sorted by relevance shows the newest too)."""
+        by_title = self.request.sort == "title"
+        fieldname = "title_sort" if by_title else "published"
+        pick = heapq.nsmallest if by_title else heapq.nlargest
+        best: list[tuple[Any, int]] = []
+        for (reader, offset), local in zip(shown.leaves, shown.sets, strict=True):
+            keys = docsets.sort_keys(reader, fieldname)
+            best.extend((keys[i], offset + i)
+                        for i in pick(wanted, local, key=keys.__getitem__))
+        return [docnum for _key, docnum in pick(wanted, best)]
 
 
 def _any_word(parsed: ParsedQuery, fields: dict[str, float], searcher: Searcher
@@ -166,60 +251,60 @@ def _any_word(parsed: ParsedQuery, fields: dict[str, float], searcher: Searcher
     return to_whoosh(any_word, fields, searcher.schema)
 
 
-def _run(searcher: Searcher, query: Query, request: SearchRequest):  # type: ignore[no-untyped-def]
-    facets = {name: _facet(name) for name in FACETS}
-    sortedby, reverse = None, False
-    if request.sort == "newest":
-        sortedby, reverse = "published", True
-    elif request.sort == "title":
-        sortedby = "title_sort"
-    results = searcher.search(
-        query, limit=request.page * request.per_page, filter=_filter(request.filters),
-        mask=Term("id", POSITION_ID), groupedby=facets, sortedby=sortedby, reverse=reverse,
-        terms=True)
-    results.fragmenter = ContextFragmenter(maxchars=220, surround=60)
-    results.formatter = MarkFormatter(tagname="mark")
-    return results
+def _sorted_counts(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    return sorted(((value, count) for value, count in counts.items() if value),
+                  key=lambda item: (-item[1], item[0]))
 
 
-def _facet(name: str) -> sorting.FieldFacet:
-    return sorting.FieldFacet(name, allow_overlap=name in MULTI_VALUED, maptype=sorting.Count)
+def _stop_words_only(group: tuple[Clause, ...], schema: Schema) -> bool:
+    """A group a language's analyzer drops entirely (*voor*, *the*): it says little about
+    a document, so it does not count towards how many words a document has."""
+    text = " ".join(word for clause in group for word in clause.words)
+    return any(not list(schema[f"body_{language}"].process_text(text, mode="query"))
+               for language in LANGUAGES)
 
 
-def _facet_counts(searcher: Searcher, query: Query, request: SearchRequest,
-                  results) -> dict[str, list[tuple[str, int]]]:  # type: ignore[no-untyped-def]
-    """Counts per facet value.  A facet the visitor filters on is counted with only the
-    *other* facets' filters, so its other values stay visible and can be added (values of
-    one facet are OR-ed)."""
-    facets = {}
-    for name in FACETS:
-        if name in request.filters:
-            others = {k: v for k, v in request.filters.items() if k != name}
-            counts = searcher.search(query, limit=1, filter=_filter(others),
-                                     mask=Term("id", POSITION_ID),
-                                     groupedby={name: _facet(name)}).groups(name)
-        else:
-            counts = results.groups(name)
-        facets[name] = sorted(((str(value), count) for value, count in counts.items() if value),
-                              key=lambda item: (-item[1], item[0]))
-    return facets
+def _query_language(searcher: Searcher, parsed: ParsedQuery, run: _Run
+                    ) -> ranking.Preference | None:
+    """Materials in the query's own language rank a little higher, when the words tell it.
+
+    ``bijdragen aan open source`` found the English guide between the Dutch ones, because
+    *open source* is in both.  Each word votes by how much more often it occurs (as that
+    language's analyzer indexes it) in one language's materials than in the other's; a Dutch
+    stop word such as *aan* votes for Dutch.  Both languages must be in the index.
+    """
+    sizes = docsets.counts(docsets.every(run.leaves) - run.position, "language")
+    if not all(sizes.get(language) for language in LANGUAGES):
+        return None
+    evidence = 0.0
+    for clause in (c for group in parsed.groups for c in group):
+        for word in clause.words:
+            rates = []
+            for language in LANGUAGES:
+                tokens = list(searcher.schema[f"body_{language}"].process_text(
+                    word, mode="query"))
+                if not tokens:  # a stop word here: strong evidence for this language
+                    frequency = sizes[language]
+                else:
+                    frequency = searcher.doc_frequency(f"body_{language}", tokens[0])
+                rates.append((frequency + 1) / (sizes[language] + 2))
+            evidence += math.log(rates[0] / rates[1])
+    if abs(evidence) < LANGUAGE_EVIDENCE:
+        return None
+    return ranking.Preference("language", LANGUAGES[0] if evidence > 0 else LANGUAGES[1],
+                              LANGUAGE_BOOST)
 
 
-def _collect(request: SearchRequest, text: str, results,  # type: ignore[no-untyped-def]
-             facets: dict[str, list[tuple[str, int]]], suggestion: str | None,
-             fuzzy: bool) -> SearchResults:
-    start = (request.page - 1) * request.per_page
-    hits = []
-    for hit in results[start:start + request.per_page]:
-        snippet = hit.highlights("body_any", top=2) or hit.highlights("description_any")
-        hits.append(Hit(
-            material_id=int(hit["id"]), external_id=hit.get("external_id", ""),
-            title=hit["title"], slug=hit["slug"], description=hit.get("description", ""),
-            licence=hit.get("licence", ""), language=hit.get("language", ""),
-            kind=hit.get("kind", ""), score=float(hit.score or 0.0),
-            highlights=Markup(snippet),  # noqa: S704 (Whoosh's HtmlFormatter escapes the text)
-            published=hit.get("published")))
-    return SearchResults(request, text, len(results), hits, facets, suggestion, fuzzy)
+def _highlight_words(parsed: ParsedQuery, searcher: Searcher) -> set[str]:
+    """The query's words as typed and as each language's analyzer stems them."""
+    words: set[str] = set()
+    for clause in (c for group in parsed.groups for c in group):
+        for word in clause.words:
+            words.add(word)
+            for name in (*(f"body_{language}" for language in LANGUAGES), "body_any"):
+                field = searcher.schema[name]
+                words.update(field.process_text(word, mode="query"))
+    return words
 
 
 def _suggest(searcher: Searcher, text: str) -> str | None:
@@ -265,7 +350,7 @@ def more_like_this(material_id: int, limit: int = 5) -> list[Related]:
     language = stored.get("language", "")
     fieldname = f"body_{language}" if language in LANGUAGES else "body_any"
     text = " ".join(filter(None, (stored.get("title"), stored.get("description"),
-                                  stored.get("body_any"))))
+                                  stored.get("snippet"))))
     hits = searcher.more_like(docnum, fieldname, text=text, top=limit, numterms=15,
                               filter=Term("language", language), normalize=True)
     return [Related(int(hit["id"]), hit["title"], hit["slug"], hit.get("licence", ""))

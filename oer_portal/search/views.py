@@ -41,6 +41,7 @@ def api_search() -> Response:
                            _external=True),
             "licence": hit.licence, "language": hit.language, "kind": hit.kind,
             "score": round(hit.score, 4), "highlights": str(hit.highlights),
+            "published": hit.published.isoformat() if hit.published else None,
         } for hit in results.hits],
         facets={name: [{"value": v, "count": c} for v, c in counts]
                 for name, counts in results.facets.items()},
