@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.core import audit, outbox  # noqa: F401
     from oer_portal.materials import models as material_models  # noqa: F401
     from oer_portal.moderation import models as moderation_models  # noqa: F401
+    from oer_portal.remix import models as remix_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.materials.views import bp as materials_bp
     from oer_portal.moderation.views import bp as moderation_bp
     from oer_portal.pages.views import bp as pages_bp
+    from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
 
     app.register_blueprint(pages_bp)
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(materials_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(remix_bp)
     app.register_blueprint(search_bp)
 
 

@@ -17,6 +17,7 @@ from oer_portal.core.errors import ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import policy
+from oer_portal.materials.merge import has_conflict_markers
 from oer_portal.materials.models import (
     Material,
     MaterialPublication,
@@ -38,6 +39,10 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
         raise ValidationError(_("This version is already published."))
     if pending_review(material.id) is not None:
         raise ValidationError(_("This version is already waiting for review."))
+    head = db.session.get(MaterialVersion, material.latest_version_id)
+    if head is not None and has_conflict_markers(head.body):
+        raise ValidationError(_("The text still holds conflict markers (<<<<<<< and >>>>>>>): "
+                                "choose what to keep and save before you submit."))
     request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
                             submitted_by_id=actor.id, submitted_at=utcnow())
     db.session.add(request)

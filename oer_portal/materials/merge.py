@@ -20,6 +20,15 @@ MINE_MARKER = "<<<<<<<"
 SEPARATOR = "======="
 THEIRS_MARKER = ">>>>>>>"
 
+
+def has_conflict_markers(text: str) -> bool:
+    """True while a merge's conflict region is still in ``text`` (a line starting with
+    ``<<<<<<<`` and a later one starting with ``>>>>>>>``)."""
+    start = next((i for i, line in enumerate(text.splitlines())
+                  if line.startswith(MINE_MARKER)), None)
+    return start is not None and any(line.startswith(THEIRS_MARKER)
+                                     for line in text.splitlines()[start:])
+
 #: Synchronised stretch: base[0:1], mine[2:3] and theirs[4:5] are the same lines.
 _Sync = tuple[int, int, int, int, int, int]
 

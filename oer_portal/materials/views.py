@@ -40,6 +40,7 @@ from oer_portal.materials.metadata import (
     vocabularies,
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.remix import views as remix_views
 from oer_portal.search import service as search_service
 
 bp = Blueprint("materials", __name__)
@@ -216,7 +217,8 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         co_authors=service.co_authors(material),
         related=search_service.more_like_this(material.id)
         if version.id == material.published_version_id else [],
-        can_manage_authors=policy.can_manage_authors(current_user, material))
+        can_manage_authors=policy.can_manage_authors(current_user, material),
+        remix=remix_views.material_page_panel(current_user, material, version, permalink))
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
@@ -440,5 +442,6 @@ def dashboard() -> str:
     """A teacher's own materials: drafts, pending reviews, published."""
     return render_template("materials/dashboard.html",
                            rows=queries.owned_by(current_user),
-                           can_create=policy.can_create(current_user))
+                           can_create=policy.can_create(current_user),
+                           upstream_notices=remix_views.dashboard_notices(current_user))
 

@@ -1,0 +1,260 @@
+"""Following the original: notices when it publishes a newer version, and pulling the change.
+
+A remix is *in step* with one version of its original (``derived_from`` at first, later the
+version last pulled).  When the original publishes a newer version, the remix's owners see a
+notice with the diff; they dismiss it, or pull: a three-way merge with the version they are
+in step with as the base, the original's newest published version as *theirs* and the
+remix's head as *ours*.  The result is always saved as a new draft version through the
+materials service (so the compare-and-swap, validation and review rules are the usual ones);
+lines both sides changed differently are kept twice between conflict markers for the
+teacher to resolve, and a field both changed keeps the teacher's value — nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from oer_portal.accounts.policy import Actor
+from oer_portal.accounts.policy import require as require_permission
+from oer_portal.core import audit
+from oer_portal.core.errors import Conflict, NotFound
+from oer_portal.core.types import utcnow
+from oer_portal.extensions import db
+from oer_portal.licences.compatibility import allowed_licences_for_adaptation
+from oer_portal.materials import queries
+from oer_portal.materials import service as materials
+from oer_portal.materials.attachments import AttachmentRef, refs_of
+from oer_portal.materials.merge import MINE_MARKER, THEIRS_MARKER, ConflictRegion, merge3
+from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.models import (
+    Material,
+    MaterialCoAuthor,
+    MaterialStatus,
+    MaterialVersion,
+)
+from oer_portal.remix import policy
+from oer_portal.remix.models import RemixPull, RemixUpstream
+from oer_portal.remix.service import RemixRefused, current_locale
+
+#: Fields a pull never takes from the original: the licence is decided by the licence rules,
+#: and the provenance of an imported original is credited, not copied (see ``service.remix``).
+NOT_PULLED = frozenset({"body", "licence", "authors", "source_url", "attribution"})
+
+
+@dataclass(frozen=True)
+class UpstreamStatus:
+    """Where a remix stands relative to its original."""
+
+    remix: Material
+    source: Material
+    #: The original's version the remix is in step with (the merge base).
+    synced: MaterialVersion
+    #: The original's newest published version; ``None`` once it is withdrawn.
+    latest: MaterialVersion | None
+    dismissed: bool
+
+    @property
+    def has_update(self) -> bool:
+        return self.latest is not None and self.latest.number > self.synced.number
+
+    @property
+    def notice(self) -> bool:
+        """Show the owner a notice: there is a newer version they did not dismiss."""
+        return self.has_update and not self.dismissed
+
+
+def status_of(remix: Material) -> UpstreamStatus | None:
+    """``None`` for a material that is not a remix."""
+    if remix.derived_from_version_id is None:
+        return None
+    row = db.session.get(RemixUpstream, remix.id)
+    synced = db.session.get(MaterialVersion,
+                            row.synced_version_id if row else remix.derived_from_version_id)
+    if synced is None:
+        return None
+    source = synced.material
+    latest = (db.session.get(MaterialVersion, source.published_version_id)
+              if source.published_version_id and not source.is_withdrawn else None)
+    dismissed = bool(row and latest and row.dismissed_version_id == latest.id)
+    return UpstreamStatus(remix, source, synced, latest, dismissed)
+
+
+def status_for(actor: Actor, remix_id: int) -> UpstreamStatus:
+    """The status of a remix ``actor`` may edit (the upstream pages and actions)."""
+    remix = queries.material_for(actor, remix_id)
+    require_permission(policy.can_follow_upstream(actor, remix))
+    status = status_of(remix)
+    if status is None:
+        raise NotFound()
+    return status
+
+
+def notices(actor: Actor) -> list[UpstreamStatus]:
+    """The actor's remixes whose original published a version they have not seen: one query
+    finds them, however many remixes the teacher has."""
+    remix, synced, source, latest = (aliased(Material), aliased(MaterialVersion),
+                                     aliased(Material), aliased(MaterialVersion))
+    synced_id = func.coalesce(RemixUpstream.synced_version_id, remix.derived_from_version_id)
+    co_authored = select(MaterialCoAuthor.material_id).where(MaterialCoAuthor.user_id == actor.id)
+    ids = db.session.scalars(
+        select(remix.id)
+        .outerjoin(RemixUpstream, RemixUpstream.material_id == remix.id)
+        .join(synced, synced.id == synced_id)
+        .join(source, source.id == synced.material_id)
+        .join(latest, latest.id == source.published_version_id)
+        .where(or_(remix.owner_id == actor.id, remix.id.in_(co_authored)),
+               remix.status != MaterialStatus.WITHDRAWN,
+               source.status != MaterialStatus.WITHDRAWN,
+               latest.number > synced.number,
+               or_(RemixUpstream.dismissed_version_id.is_(None),
+                   RemixUpstream.dismissed_version_id != latest.id))
+        .order_by(remix.updated_at.desc())).all()
+    statuses = [status_of(db.session.get(Material, material_id)) for material_id in ids]
+    return [s for s in statuses if s is not None and s.notice]
+
+
+def _row(remix: Material) -> RemixUpstream:
+    row = db.session.get(RemixUpstream, remix.id)
+    if row is None:
+        row = RemixUpstream(material_id=remix.id, synced_version_id=remix.derived_from_version_id)
+        db.session.add(row)
+    row.updated_at = utcnow()
+    return row
+
+
+def _current(actor: Actor, remix_id: int, source_version_id: int) -> UpstreamStatus:
+    """The status, provided the original's newest version is still the one the owner saw."""
+    status = status_for(actor, remix_id)
+    if not status.has_update or status.latest is None or status.latest.id != source_version_id:
+        raise Conflict(_("The original has changed since you looked at it. Look at its "
+                         "changes again."))
+    return status
+
+
+def dismiss(actor: Actor, remix_id: int, source_version_id: int) -> None:
+    """Hide the notice for this version of the original (a newer one shows it again)."""
+    status = _current(actor, remix_id, source_version_id)
+    _row(status.remix).dismissed_version_id = source_version_id
+    audit.record("remix.upstream_dismissed", actor_id=actor.id,
+                 target=("material", status.remix.id),
+                 details={"source_version": source_version_id})
+
+
+# -- Pulling ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """A field both the remix and the original changed: the remix's value was kept."""
+
+    field: str
+    ours: Any
+    theirs: Any
+
+
+@dataclass(frozen=True)
+class UpstreamMerge:
+    fields: VersionFields
+    attachments: list[AttachmentRef]
+    body_conflicts: tuple[ConflictRegion, ...]
+    field_conflicts: tuple[FieldConflict, ...]
+    #: The licence the remix had to move to because the original's licence changed.
+    licence_changed_to: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        return not self.body_conflicts and not self.field_conflicts
+
+
+def merge_upstream(base: MaterialVersion, ours: MaterialVersion,
+                   theirs: MaterialVersion) -> UpstreamMerge:
+    """Three-way merge of the original's change (base → theirs) into the remix (ours).
+
+    Raises :class:`RemixRefused` when the original's new licence forbids adaptation.
+    """
+    adaptation = allowed_licences_for_adaptation([theirs.licence])
+    if not adaptation.ok:
+        raise RemixRefused(_("The original's newest version cannot be pulled: %(reason)s",
+                             reason=adaptation.reason(current_locale())))
+    base_f, ours_f, theirs_f = VersionFields.of(base), VersionFields.of(ours), \
+        VersionFields.of(theirs)
+    body = merge3(base_f.body, ours_f.body, theirs_f.body,
+                  labels=(_("your remix"), _("original, version %(n)d", n=theirs.number)))
+    merged = ours_f.with_body(body.text)
+    base_values, theirs_values = base_f.comparable(), theirs_f.comparable()
+    conflicts: list[FieldConflict] = []
+    for name, mine in ours_f.comparable().items():
+        if name in NOT_PULLED:
+            continue
+        original, new = base_values[name], theirs_values[name]
+        if mine == original:
+            merged = replace(merged, **{name: new})
+        elif new not in (original, mine):
+            conflicts.append(FieldConflict(name, mine, new))
+    licence_changed_to = None
+    allowed = {licence.spdx for licence in adaptation.allowed}
+    if merged.licence not in allowed and adaptation.suggested is not None:
+        licence_changed_to = adaptation.suggested.spdx
+        merged = replace(merged, licence=licence_changed_to)
+    return UpstreamMerge(merged, _merge_attachments(base, ours, theirs), body.conflicts,
+                         tuple(conflicts), licence_changed_to)
+
+
+def _merge_attachments(base: MaterialVersion, ours: MaterialVersion,
+                       theirs: MaterialVersion) -> list[AttachmentRef]:
+    """Ours, minus what the original removed, plus what it added (by reference)."""
+    base_refs, our_refs, their_refs = (refs_of(v.attachments) for v in (base, ours, theirs))
+    removed = {ref for ref in base_refs if ref not in their_refs}
+    added = [ref for ref in their_refs if ref not in base_refs]
+    result = [ref for ref in our_refs if ref not in removed]
+    return result + [ref for ref in added if ref not in result]
+
+
+@dataclass(frozen=True)
+class PullResult:
+    version: MaterialVersion
+    merge: UpstreamMerge
+
+
+def preview(status: UpstreamStatus) -> UpstreamMerge | None:
+    """What a pull would do now (the upstream page says whether it will conflict)."""
+    if not status.has_update or status.latest is None:
+        return None
+    try:
+        return merge_upstream(status.synced, status.remix.latest_version, status.latest)
+    except RemixRefused:
+        return None
+
+
+def pull(actor: Actor, remix_id: int, source_version_id: int) -> PullResult:
+    """Merge the original's newest published version into a new draft version of the remix."""
+    status = _current(actor, remix_id, source_version_id)
+    assert status.latest is not None
+    head = status.remix.latest_version
+    merge = merge_upstream(status.synced, head, status.latest)
+    summary = _("Changes from “%(title)s” version %(number)d", title=status.latest.title,
+                number=status.latest.number)
+    if not merge.clean:
+        summary = _("%(summary)s (with conflicts to resolve)", summary=summary)
+    result = materials.save_version(actor, status.remix.id, head.id, merge.fields,
+                                    merge.attachments, summary)
+    row = _row(status.remix)
+    row.synced_version_id, row.dismissed_version_id = status.latest.id, None
+    db.session.add(RemixPull(version_id=result.version.id, material_id=status.remix.id,
+                             source_version_id=status.latest.id, pulled_at=utcnow()))
+    audit.record("remix.upstream_pulled", actor_id=actor.id, target=("material", remix_id),
+                 details={"source_version": status.latest.id, "version": result.version.number,
+                          "conflicts": len(merge.body_conflicts) + len(merge.field_conflicts)})
+    return PullResult(result.version, merge)
+
+
+def has_conflict_markers(version: MaterialVersion) -> bool:
+    """Whether a version still holds a merge conflict a teacher has to resolve."""
+    lines = version.body.splitlines()
+    return any(line.startswith(MINE_MARKER) for line in lines) and \
+        any(line.startswith(THEIRS_MARKER) for line in lines)

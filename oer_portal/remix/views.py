@@ -1,0 +1,271 @@
+"""Remix pages: the remix form, the upstream changes page, dismiss and pull; and the remix
+parts of the material page and the dashboard (credits, notices, family tree)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from oer_portal.accounts.models import User
+from oer_portal.accounts.policy import Actor
+from oer_portal.core.errors import Conflict
+from oer_portal.core.urls import safe_next
+from oer_portal.licences.compatibility import allowed_licences_for_adaptation
+from oer_portal.materials import diff as diffing
+from oer_portal.materials import policy as material_policy
+from oer_portal.materials.merge import MINE_MARKER, THEIRS_MARKER
+from oer_portal.materials.metadata import (
+    FIELD_LABELS,
+    VOCABULARY_OF,
+    InvalidFields,
+    VersionFields,
+    vocabularies,
+)
+from oer_portal.materials.models import Material, MaterialVersion
+from oer_portal.remix import credits as wording
+from oer_portal.remix import policy, provenance, service, upstream
+from oer_portal.remix.forms import RemixForm, UpstreamForm
+
+bp = Blueprint("remix", __name__)
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+class _Links:
+    """Absolute links for credits, which are copied to other sites."""
+
+    def material(self, material: Material, number: int | None) -> str:
+        if number is None:
+            return url_for("materials.show", material_id=material.id, slug=material.slug,
+                           _external=True)
+        return url_for("materials.show_version", material_id=material.id, number=number,
+                       _external=True)
+
+    def profile(self, user: User) -> str:
+        return url_for("accounts.public_profile", user_id=user.id, _external=True)
+
+
+@bp.route("/materials/<int:material_id>/remix", methods=["GET", "POST"])
+@login_required
+def remix(material_id: int) -> str | Response | tuple[str, int]:
+    """Choose the licence (only those the source allows) and the title, then edit the draft.
+    A source that may not be adapted gets a page that says why, and its POST is refused."""
+    options = service.remix_options(current_user, material_id,
+                                    request.values.get("version", type=int))
+    form = RemixForm()
+    form.licence.choices = [(lic.spdx, lic.name(_locale())) for lic in options.allowed]
+    if request.method == "GET":
+        form.title.data = options.version.title
+        form.version.data = str(options.version.number)
+        if options.adaptation.suggested is not None:
+            form.licence.data = options.adaptation.suggested.spdx
+    reason = options.adaptation.reason(_locale())
+    if reason is not None:
+        return render_template("remix/remix.html", options=options, form=None, reason=reason), \
+            403 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            created = service.remix(current_user, material_id, options.version.number,
+                                    form.licence.data, form.title.data)
+        except InvalidFields as error:
+            for name, message in error.errors.items():
+                getattr(form, name, form.title).errors.append(message)
+        else:
+            flash(_("Your remix is a draft that only you can see. Change what you like, then "
+                    "submit it for review. The credits to the original are added "
+                    "automatically."), "success")
+            return redirect(url_for("materials.edit", material_id=created.id))
+    return render_template("remix/remix.html", options=options, form=form, reason=None)
+
+
+@bp.route("/materials/<int:material_id>/upstream")
+@login_required
+def changes(material_id: int) -> str:
+    """What the original changed since the version the remix is in step with."""
+    status = upstream.status_for(current_user, material_id)
+    context: dict[str, object] = {}
+    if status.has_update and status.latest is not None:
+        context = _diff_context(status.synced, status.latest)
+    return render_template("remix/upstream.html", status=status, form=UpstreamForm(),
+                           preview=upstream.preview(status), field_labels=FIELD_LABELS,
+                           **context)
+
+
+def _diff_context(old: MaterialVersion, new: MaterialVersion) -> dict[str, object]:
+    """Body side by side, metadata field by field, files added and removed (as the history's
+    diff page shows them)."""
+    old_meta = {k: v for k, v in VersionFields.of(old).comparable().items() if k != "body"}
+    new_meta = {k: v for k, v in VersionFields.of(new).comparable().items() if k != "body"}
+    old_files = {(a.sha256, a.filename) for a in old.attachments}
+    new_files = {(a.sha256, a.filename) for a in new.attachments}
+    return {
+        "old": old, "new": new,
+        "rows": diffing.side_by_side(old.body, new.body),
+        "stats": diffing.stats(diffing.word_diff(old.body, new.body)),
+        "changes": [(change.field, _readable(change.field, change.old),
+                     _readable(change.field, change.new))
+                    for change in diffing.metadata_changes(old_meta, new_meta)],
+        "files_added": sorted(name for _sha, name in new_files - old_files),
+        "files_removed": sorted(name for _sha, name in old_files - new_files),
+    }
+
+
+def _readable(field: str, value: object) -> str:
+    """A field's value as people read it: vocabulary labels, lists joined, "—" for none."""
+    terms = vocabularies().get(VOCABULARY_OF.get(field, ""), {})
+    if value in (None, "", (), []):
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(field, item) for item in value)
+    return terms[value].label(_locale()) if value in terms else str(value)
+
+
+def _source_version_id() -> int:
+    form = UpstreamForm()
+    if not form.validate_on_submit() or not form.source_version_id.data.isdigit():
+        abort(400)
+    return int(form.source_version_id.data)
+
+
+@bp.route("/materials/<int:material_id>/upstream/dismiss", methods=["POST"])
+@login_required
+def dismiss(material_id: int) -> Response:
+    """Hide the notice until the original publishes yet another version."""
+    fallback = url_for("materials.show", material_id=material_id)
+    try:
+        upstream.dismiss(current_user, material_id, _source_version_id())
+        flash(_("The notice is hidden until the original publishes another new version."),
+              "success")
+    except Conflict as error:
+        flash(error.message, "error")
+    return redirect(safe_next(request.form.get("next"), fallback))
+
+
+@bp.route("/materials/<int:material_id>/upstream/pull", methods=["POST"])
+@login_required
+def pull(material_id: int) -> Response:
+    """Merge the original's newest version into a new draft; conflicts go to the editor."""
+    upstream_page = url_for("remix.changes", material_id=material_id)
+    try:
+        result = upstream.pull(current_user, material_id, _source_version_id())
+    except (service.RemixRefused, Conflict) as error:
+        flash(error.message, "error")
+        return redirect(upstream_page)
+    merge, number = result.merge, result.version.number
+    if merge.licence_changed_to:
+        flash(_("The original changed its licence, so your remix now has the licence "
+                "%(licence)s.", licence=wording.licence_label(merge.licence_changed_to,
+                                                               _locale())[0]), "info")
+    for conflict in merge.field_conflicts:
+        flash(_("%(field)s: you and the original both changed it, and your version was kept. "
+                "The original has: %(theirs)s",
+                field=FIELD_LABELS.get(conflict.field, conflict.field),
+                theirs=_readable(conflict.field, conflict.theirs)), "info")
+    if merge.body_conflicts:
+        flash(ngettext("Version %(n)d is a draft with the original's changes. You and the "
+                       "original changed the same lines in %(num)d place.",
+                       "Version %(n)d is a draft with the original's changes. You and the "
+                       "original changed the same lines in %(num)d places.",
+                       len(merge.body_conflicts), n=number)
+              + " " + _("Both texts are kept there, between lines starting with %(start)s and "
+                        "%(end)s. Keep what you want, remove the marker lines, and save.",
+                        start=MINE_MARKER, end=THEIRS_MARKER),
+              "info")
+        return redirect(url_for("materials.edit", material_id=material_id))
+    flash(_("The original's changes are merged into version %(n)d, a draft. Check it, then "
+            "submit it for review.", n=number), "success")
+    return redirect(url_for("materials.show_version", material_id=material_id, number=number))
+
+
+# -- Parts of other pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialPagePanel:
+    """What the material page shows for remixing: credits, the remix button or why not, the
+    owner's upstream notice, and the family tree."""
+
+    credits_html: Markup
+    credits_text: str
+    credits_markdown: str
+    remix_url: str | None
+    remix_refusal: str | None
+    upstream: upstream.UpstreamStatus | None
+    unresolved_conflicts: bool
+    tree: provenance.FamilyTree
+    tree_svg: Markup | None
+
+
+def material_page_panel(actor: Actor, material: Material, version: MaterialVersion,
+                        permalink: bool = False) -> MaterialPagePanel:
+    """Called by the material page (``materials.views._render_version``).
+
+    The page keeps to a small, fixed number of queries: the remix button is offered for the
+    version the public sees now (an older published version can be remixed through the
+    form's ``version`` parameter), and the family tree is shown on the material's own page,
+    not on the permalinks of its versions.
+    """
+    locale = _locale()
+    chain = service.ancestry(material, version)
+    credits = service.credits(material, version, _Links(), chain)
+    remix_url = refusal = None
+    current = frozenset({material.published_version_id or 0})
+    if policy.can_remix(actor, material, version, current):
+        refusal = allowed_licences_for_adaptation([version.licence]).reason(locale)
+        if refusal is None:
+            remix_url = url_for("remix.remix", material_id=material.id)
+    status = upstream.status_of(material) if policy.can_follow_upstream(actor, material) \
+        else None
+    head = material.latest_version if material_policy.can_edit(actor, material) else None
+    tree = _family(actor, material, version, chain, with_descendants=not permalink)
+    return MaterialPagePanel(
+        credits_html=wording.as_html(credits, locale),
+        credits_text=wording.as_text(credits, locale),
+        credits_markdown=wording.as_markdown(credits, locale),
+        remix_url=remix_url, remix_refusal=refusal,
+        upstream=status if status is not None and status.notice else None,
+        unresolved_conflicts=head is not None and upstream.has_conflict_markers(head),
+        tree=tree,
+        tree_svg=None if tree.is_alone else provenance.render_svg(
+            tree, title=_("Family tree of “%(title)s”", title=version.title),
+            description=_("Sources above it: %(sources)d. Remixes below it: %(remixes)d. "
+                          "The list before this picture says the same with links.",
+                          sources=len(tree.ancestors), remixes=tree.descendant_count),
+            withdrawn_label=_("withdrawn"), more_label=_("More in the list above.")))
+
+
+def _family(actor: Actor, material: Material, version: MaterialVersion,
+            chain: service.Ancestry, with_descendants: bool) -> provenance.FamilyTree:
+    def node(of: Material, title: str, url: str) -> provenance.FamilyNode:
+        return provenance.FamilyNode(of.id, title, of.owner.display_name, url,
+                                     withdrawn=of.is_withdrawn)
+
+    def grow(descendant: service.Descendant) -> provenance.FamilyNode:
+        grown = node(descendant.material, descendant.title,
+                     url_for("materials.show", material_id=descendant.material.id,
+                             slug=descendant.material.slug))
+        grown.children = [grow(child) for child in descendant.children]
+        return grown
+
+    roots, deeper = service.descendants(actor, material, chain) if with_descendants \
+        else ([], False)
+    current = node(material, version.title, url_for("materials.show", material_id=material.id,
+                                                    slug=material.slug))
+    current.children = [grow(root) for root in roots]
+    ancestors = [node(source, adapted.title,
+                      url_for("materials.show", material_id=source.id, slug=source.slug))
+                 for source, adapted in chain.links]
+    return provenance.build(current, ancestors, truncated=deeper or chain.truncated)
+
+
+def dashboard_notices(actor: Actor) -> list[upstream.UpstreamStatus]:
+    """Called by the dashboard: the actor's remixes whose original has a newer version."""
+    return upstream.notices(actor)

@@ -1,0 +1,30 @@
+// "Copy" buttons for read-only text fields (the credits). Without JavaScript the buttons stay
+// hidden and the text can be selected and copied from the field itself.
+
+const status = document.querySelector("[data-copy-status]");
+
+async function copyFrom(field) {
+  try {
+    await navigator.clipboard.writeText(field.value);
+    return true;
+  } catch (error) {
+    // No clipboard permission (or an old browser): select the text for the user instead.
+    field.focus();
+    field.select();
+    return false;
+  }
+}
+
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const copied = await copyFrom(field);
+    if (status && copied) {
+      status.textContent = "";
+      // A fresh text makes screen readers announce it again on a second click.
+      window.setTimeout(() => { status.textContent = status.dataset.copied; }, 50);
+    }
+  });
+}
