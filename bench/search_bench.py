@@ -89,11 +89,13 @@ import argparse
 import cProfile
 import io
 import itertools
+import json
 import math
 import pstats
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,7 +130,15 @@ def progress(message: str) -> None:
 
 
 def peak_rss_mb() -> float:
-    """The process's peak resident set size so far (Linux reports KiB, macOS bytes)."""
+    """The process's peak resident set size so far: VmHWM on Linux (``ru_maxrss`` is carried
+    over from the parent across fork and exec, so a child would report the benchmark's),
+    else ``ru_maxrss`` (macOS reports bytes)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
@@ -881,6 +891,47 @@ def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
     return Freshness(visible, commits, attempts, missed)
 
 
+# -- serving processes -------------------------------------------------------------------------
+
+
+@dataclass
+class Serving:
+    peak_rss: float  # MB
+    memory: str
+    p50: float
+    p95: float
+
+
+def serve(folder: Path, naive: bool, repetitions: int) -> None:
+    """``--serve``: run the query mix in this fresh process, which only serves searches, and
+    print its figures as JSON (its peak RSS is a serving process's, not the benchmark's)."""
+    app = build_portal(folder, f"sqlite:///{folder / 'portal.db'}")
+    if naive:
+        searcher = Naive(folder / "naive-index")
+        with app.test_request_context():
+            times = []
+            for round_ in range(WARM_UP + repetitions):
+                for query in QUERY_MIX:
+                    start = time.perf_counter()
+                    searcher.run(query)
+                    if round_ >= WARM_UP:
+                        times.append(time.perf_counter() - start)
+    else:
+        latency = measure_latency(app, None, repetitions, "serving process")
+        times = [t for values in latency.ours.values() for t in values]
+    print(json.dumps({"peak_rss": peak_rss_mb(), "memory": memory_now(),
+                      "p50": percentile(times, 50), "p95": percentile(times, 95)}))
+
+
+def measure_serving(folder: Path, naive: bool, repetitions: int) -> Serving:
+    command = [sys.executable, __file__, "--serve", str(folder), "--queries", str(repetitions)]
+    done = subprocess.run(  # noqa: S603 (this script, run again with our own arguments)
+        [*command, "--naive"] if naive else command, capture_output=True,
+        text=True, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return Serving(figures["peak_rss"], figures["memory"], figures["p50"], figures["p95"])
+
+
 # -- profile -----------------------------------------------------------------------------------
 
 
@@ -962,7 +1013,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="publications timed from publish to visible (default 30)")
     parser.add_argument("--profile", action="store_true",
                         help="profile the slowest query type of ours with cProfile")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--naive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.naive, args.queries)
+        return
 
     materials = args.corpus / "materials"
     if not materials.is_dir():
@@ -1014,6 +1070,9 @@ def main(argv: list[str] | None = None) -> None:
                         (f"naive, {args.queries} runs of its slowest type", naive_slowest,
                          profile_query(app, naive.run, naive_slowest, args.queries))]
         naive.close()
+        progress("serving processes (ours, naive) ...")
+        serving = {kind: measure_serving(tmp, kind == "naive", args.queries)
+                   for kind in ("ours", "naive")}
 
         progress(f"freshness: {args.fresh} publications ...")
         fresh = measure_freshness(app, generator, corpus.admin_id, args.fresh)
@@ -1099,7 +1158,14 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  NOT visible within 30 s: {fresh.missed} of {args.fresh}")
 
         print()
-        print("Peak RSS of the whole benchmark process (ru_maxrss; includes the corpus import, "
+        print(f"Serving processes (a fresh process each that only runs the query mix, "
+              f"{args.queries} rounds): ours peak RSS {serving['ours'].peak_rss:.0f} MB"
+              f"{serving['ours'].memory}, p50/p95 {ms(serving['ours'].p50)}/"
+              f"{ms(serving['ours'].p95)} ms; naive peak RSS {serving['naive'].peak_rss:.0f} MB"
+              f"{serving['naive'].memory}, p50/p95 {ms(serving['naive'].p50)}/"
+              f"{ms(serving['naive'].p95)} ms; RSS ratio "
+              f"{ratio(serving['ours'].peak_rss, serving['naive'].peak_rss)}")
+        print("Peak RSS of the whole benchmark process (VmHWM; includes the corpus import, "
               "the generator, both indexes, the baseline's searcher and mmap'd index pages), "
               "after each phase: "
               + "; ".join(f"{name} {value:.0f} MB{now}" for name, value, now in rss))

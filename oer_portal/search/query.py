@@ -209,14 +209,6 @@ def parse(text: str) -> ParsedQuery:
 
 # --- building Whoosh queries -------------------------------------------------------------------
 
-#: Makes the query for one analysed token in one field: (field name, token, boost) → query.
-_TermFactory = Callable[[str, str, float], wq.Query]
-
-
-def _exact(fieldname: str, token: str, boost: float) -> wq.Query:
-    return wq.Term(fieldname, token, boost=boost)
-
-
 def _field(schema: Schema, name: str) -> FieldType:
     if name not in schema:
         raise ValueError(f"unknown search field {name!r}")
@@ -231,15 +223,12 @@ def _one(subqueries: list[wq.Query], combine: type[wq.CompoundQuery]) -> wq.Quer
 
 
 def _clause_in_field(
-    clause: Clause, name: str, field: FieldType, boost: float, make_term: _TermFactory
+    clause: Clause, name: str, field: FieldType, boost: float
 ) -> wq.Query | None:
     # The words are analysed together so a phrase sees the same token positions as indexing.
     tokens = list(field.process_text(" ".join(clause.words), mode="query"))
     if not tokens:
         return None  # stop words only, in this field's language
-    if len(tokens) == 1 and clause.kind == "term":
-        return make_term(name, tokens[0], boost)
-    # Phrases, and words the analyzer splits (``covid-19``), are matched exactly.
     if len(tokens) == 1:
         return wq.Term(name, tokens[0], boost=boost)
     if field.supports("positions"):
@@ -249,11 +238,10 @@ def _clause_in_field(
 
 def _clause_query(
     clause: Clause, fields: Mapping[str, FieldType], boosts: Mapping[str, float],
-    make_term: _TermFactory,
 ) -> tuple[wq.Query | None, bool]:
     """The clause over all fields, and whether it must match (False: a stop word somewhere)."""
     per_field = [
-        _clause_in_field(clause, name, field, boosts[name], make_term)
+        _clause_in_field(clause, name, field, boosts[name])
         for name, field in fields.items()
     ]
     found = [q for q in per_field if q is not None]
@@ -266,7 +254,7 @@ def _clause_query(
 
 
 def _build(
-    parsed: ParsedQuery, fields: Mapping[str, float], schema: Schema, make_term: _TermFactory
+    parsed: ParsedQuery, fields: Mapping[str, float], schema: Schema
 ) -> wq.Query | None:
     resolved = {name: _field(schema, name) for name in fields}  # a wrong field fails every time
     if parsed.is_empty:
@@ -274,7 +262,7 @@ def _build(
     required: list[wq.Query] = []
     optional: list[wq.Query] = []
     for group in parsed.groups:
-        built = [_clause_query(c, resolved, fields, make_term) for c in group]
+        built = [_clause_query(c, resolved, fields) for c in group]
         alternatives = [q for q, _ in built if q is not None]
         if not alternatives:
             continue
@@ -289,7 +277,7 @@ def _build(
     else:
         return None
     excluded = [
-        q for q, _ in (_clause_query(c, resolved, fields, _exact) for c in parsed.excluded)
+        q for q, _ in (_clause_query(c, resolved, fields) for c in parsed.excluded)
         if q is not None
     ]
     if excluded:
@@ -308,31 +296,33 @@ def to_whoosh(
     ``DisjunctionMax``, ``AndMaybe`` and ``AndNot`` are built: nothing that expands over the
     term dictionary.  Visibility is not part of this: callers pass it as a filter.
     """
-    return _build(parsed, fields, schema, _exact)
+    return _build(parsed, fields, schema)
 
 
-def fuzzy_variant(
-    parsed: ParsedQuery, fields: Mapping[str, float], schema: Schema,
-    maxdist: int = 1, prefixlength: int = 2,
-) -> wq.Query | None:
-    """The typo fallback: like ``to_whoosh`` but analysed tokens of four or more characters
-    match within ``maxdist`` edits (the first ``prefixlength`` characters exact, which keeps
-    the term-dictionary scan short).  Phrases and exclusions stay exact: a quoted phrase and a
-    ``-word`` are deliberate.  ``None`` when no token is long enough to be fuzzy, so the caller
-    does not run the same search twice.
+def with_typo_alternatives(
+    parsed: ParsedQuery, alternatives: Callable[[str], Iterable[str]], min_length: int = 4,
+) -> ParsedQuery | None:
+    """The typo fallback: each word of ``min_length`` or more characters may also be any of
+    the words ``alternatives`` offers for it (the search service offers the words the index
+    knows within one edit).  Phrases and exclusions stay exact: they are deliberate.
+    ``None`` when no word got an alternative, so the caller does not search twice.
+
+    Alternatives are plain words, built into ``Term`` queries like any other: Whoosh's
+    ``FuzzyTerm`` walked the term dictionary of every searched field for every word.
     """
-    if not 1 <= maxdist <= 2 or prefixlength < 1:
-        raise ValueError("fuzzy search needs maxdist 1 or 2 and a prefix of at least 1")
-    fuzzy_terms = 0
-
-    def make_term(fieldname: str, token: str, boost: float) -> wq.Query:
-        nonlocal fuzzy_terms
-        if len(token) < 4:
-            return wq.Term(fieldname, token, boost=boost)
-        fuzzy_terms += 1
-        return wq.FuzzyTerm(
-            fieldname, token, boost=boost, maxdist=maxdist, prefixlength=prefixlength
-        )
-
-    result = _build(parsed, fields, schema, make_term)
-    return result if fuzzy_terms else None
+    changed = False
+    groups: list[tuple[Clause, ...]] = []
+    for group in parsed.groups:
+        clauses: list[Clause] = []
+        for clause in group:
+            clauses.append(clause)
+            word = clause.words[0]
+            if clause.kind != "term" or len(word) < min_length:
+                continue
+            for alternative in alternatives(word):
+                candidate = _word(alternative)
+                if candidate and candidate.casefold() != word.casefold():
+                    clauses.append(Clause("term", (candidate,)))
+                    changed = True
+        groups.append(tuple(clauses))
+    return ParsedQuery(tuple(groups), parsed.excluded, parsed.text) if changed else None

@@ -32,7 +32,8 @@ COORDINATION_POWER = 1.0
 _LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
 
 class Unsupported(Exception):
-    """The query holds something scored otherwise (fuzzy terms): let Whoosh score it."""
+    """The query holds a node the search service never builds (``query.py`` makes only
+    terms, phrases and their combinations)."""
 
 
 def field_lengths(reader: IndexReader, fieldname: str) -> list[int]:
@@ -159,7 +160,7 @@ def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
         prefer: Preference | None = None, coordination: Sequence[DocSets] = ()
         ) -> list[tuple[int, float]]:
     """The ``limit`` best (global document number, score) among ``candidates``, best first;
-    ties go to the older document, as in Whoosh.  Raises ``Unsupported`` for fuzzy terms.
+    ties go to the older document, as in Whoosh.
 
     With ``coordination`` (the documents each of the query's groups matched), a score is
     multiplied by the share of groups the document matched (``COORDINATION_POWER``).

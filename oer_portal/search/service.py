@@ -14,7 +14,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,13 @@ from whoosh.query import Every, Or, Query, Term
 from whoosh.searching import Searcher
 
 from oer_portal.search import docsets, highlight, indexer, ranking
-from oer_portal.search.query import Clause, ParsedQuery, fuzzy_variant, parse, to_whoosh
+from oer_portal.search.query import (
+    Clause,
+    ParsedQuery,
+    parse,
+    to_whoosh,
+    with_typo_alternatives,
+)
 from oer_portal.search.schema import LANGUAGES, POSITION_ID, query_fields
 
 FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
@@ -37,6 +43,8 @@ MAX_PAGE = 500
 #: query's words needed to tell the language (about 3:1).
 LANGUAGE_BOOST = 2.5
 LANGUAGE_EVIDENCE = 1.1
+#: Alternatives tried for a word that found nothing.
+MAX_TYPO_ALTERNATIVES = 8
 #: With fewer results than this for all words, documents with some of the words are added.
 TOP_UP_BELOW = 10
 
@@ -135,20 +143,20 @@ def search(request: SearchRequest) -> SearchResults:
         run.coordinate(parsed, fields)
     fuzzy = False
     suggestion = None
+    marked = parsed  # whose words the snippets mark
     if not run.filtered(matched) and not parsed.is_empty:
         # Typos: first the "did you mean" words exactly (a swapped pair of letters is two
-        # edits, beyond the fuzzy fallback), then edit-distance-1 variants of the words.
+        # edits, beyond the one-edit alternatives), then the words with those alternatives.
         suggestion = _suggest(searcher, parsed.text)
-        fallbacks = []
-        if suggestion:
-            fallbacks.append(to_whoosh(parse(suggestion), fields, searcher.schema))
-        fallbacks.append(fuzzy_variant(parsed, fields, searcher.schema))
+        fallbacks = [parse(suggestion)] if suggestion else []
+        fallbacks.append(with_typo_alternatives(parsed, _typo_alternatives(searcher)))
         for variant in fallbacks:
-            if variant is None:
+            built = to_whoosh(variant, fields, searcher.schema) if variant else None
+            if built is None:
                 continue
-            candidates = run.matching(variant)
+            candidates = run.matching(built)
             if run.filtered(candidates):
-                matched, fuzzy, query = candidates, True, variant
+                matched, fuzzy, query, marked = candidates, True, built, variant
                 break
         if not fuzzy and widened is not None:
             query = widened  # no document has every word
@@ -157,8 +165,7 @@ def search(request: SearchRequest) -> SearchResults:
     shown = run.filtered(matched)
     facets = {name: _sorted_counts(docsets.counts(run.filtered(matched, leave_out=name), name))
               for name in FACETS}
-    words = _highlight_words(parsed if not fuzzy or suggestion is None else parse(suggestion),
-                             searcher)
+    words = _highlight_words(marked, searcher)
     preference = _query_language(searcher, parsed, run)
     hits = run.page(query, shown, highlight.pattern(words), preference)
     return SearchResults(request, parsed.text, len(shown), hits, facets, suggestion, fuzzy)
@@ -207,13 +214,8 @@ class _Run:
         if not len(shown) or start >= len(shown):
             return []
         if request.sort == "relevance" and not isinstance(query, Every):
-            try:
-                found = ranking.top(self.searcher, query, shown, wanted, preference,
-                                    self.groups)[start:]
-            except ranking.Unsupported:  # fuzzy terms: a fallback, so few documents
-                results = self.searcher.search(query, limit=wanted, filter=shown.global_ids())
-                found = [(hit.docnum, float(hit.score or 0.0))
-                         for hit in results[start:wanted]]
+            found = ranking.top(self.searcher, query, shown, wanted, preference,
+                                self.groups)[start:]
         else:
             found = [(docnum, 0.0) for docnum in self._sorted(shown, wanted)[start:]]
         hits = []
@@ -305,6 +307,22 @@ def _highlight_words(parsed: ParsedQuery, searcher: Searcher) -> set[str]:
                 field = searcher.schema[name]
                 words.update(field.process_text(word, mode="query"))
     return words
+
+
+def _typo_alternatives(searcher: Searcher) -> Callable[[str], list[str]]:
+    """The words the index knows (in the neutral title and body) within one edit of a
+    word, the commonest first; the first two letters must match, which keeps the walk
+    through the term dictionary short."""
+    reader = searcher.reader()
+
+    def alternatives(word: str) -> list[str]:
+        text = word.casefold()
+        found = {term for name in ("title_any", "body_any")
+                 for term in reader.terms_within(name, text, 1, prefix=2)}
+        return sorted(found, key=lambda term: (-reader.doc_frequency("body_any", term),
+                                               term))[:MAX_TYPO_ALTERNATIVES]
+
+    return alternatives
 
 
 def _suggest(searcher: Searcher, text: str) -> str | None:

@@ -26,9 +26,9 @@ from oer_portal.search.query import (
     MAX_WORD_LENGTH,
     Clause,
     ParsedQuery,
-    fuzzy_variant,
     parse,
     to_whoosh,
+    with_typo_alternatives,
 )
 
 SCHEMA = fields.Schema(
@@ -261,8 +261,9 @@ HOSTILE = [
 def test_hostile_input_only_searches_words(searcher, text):
     parsed = parse(text)
     assert len(parsed.text) <= MAX_QUERY_LENGTH
-    for q in (to_whoosh(parsed, FIELDS, SCHEMA), fuzzy_variant(parsed, FIELDS, SCHEMA)):
-        assert_safe(q, ALLOWED | {wq.FuzzyTerm})
+    typo = with_typo_alternatives(parsed, lambda word: [word + "x", "*", "a:b"])
+    for q in (to_whoosh(parsed, FIELDS, SCHEMA), typo and to_whoosh(typo, FIELDS, SCHEMA)):
+        assert_safe(q)
         if q is not None:
             searcher.search(q, limit=10)
     assert_safe(to_whoosh(parsed, FIELDS, SCHEMA))
@@ -310,32 +311,35 @@ def test_any_text_builds_a_safe_query_that_runs(searcher, text):
     assert_safe(q)
     if q is not None:
         searcher.search(q, limit=10)
-    fuzzy = fuzzy_variant(parsed, FIELDS, SCHEMA)
-    assert_safe(fuzzy, ALLOWED | {wq.FuzzyTerm})
+    typo = with_typo_alternatives(parsed, lambda word: [word[::-1], "[a TO z]"])
+    assert_safe(typo and to_whoosh(typo, FIELDS, SCHEMA))
 
 
 # --- the typo fallback -------------------------------------------------------------------------
 
 
-def test_fuzzy_variant_forgives_a_typo(searcher):
-    parsed = parse("fotosyntese")
-    assert search(searcher, "fotosyntese") == set()
-    fuzzy = fuzzy_variant(parsed, FIELDS, SCHEMA)
-    assert fuzzy is not None
-    assert any(isinstance(node, wq.FuzzyTerm) for node in nodes(fuzzy))
-    assert {hit["id"] for hit in searcher.search(fuzzy, limit=None)} == {"fotosynthese"}
+def _known_within_one_edit(searcher):
+    reader = searcher.reader()
+    return lambda word: [term for name in ("title_nl", "body_en", "body")
+                         for term in reader.terms_within(name, word.casefold(), 1, prefix=2)]
 
 
-def test_fuzzy_variant_keeps_phrases_exclusions_and_short_words_exact(searcher):
-    assert fuzzy_variant(parse('"tweede wereldoorlog" -kaas zo'), FIELDS, SCHEMA) is None
-    q = fuzzy_variant(parse("plantn -kaas"), FIELDS, SCHEMA)
-    assert q is not None
+def test_typo_alternatives_forgive_a_typo(searcher):
+    parsed = parse("cuisne")
+    assert search(searcher, "cuisne") == set()
+    typo = with_typo_alternatives(parsed, _known_within_one_edit(searcher))
+    assert typo is not None and typo.groups[0][1].words == ("cuisine",)
+    q = to_whoosh(typo, FIELDS, SCHEMA)
+    assert {hit["id"] for hit in searcher.search(q, limit=None)} == {"livre"}
+
+
+def test_typo_alternatives_keep_phrases_exclusions_and_short_words_exact(searcher):
+    offer = _known_within_one_edit(searcher)
+    assert with_typo_alternatives(parse('"tweede wereldoorlog" -kaas zo'), lambda w: ["x" + w]
+                                  ) is None
+    typo = with_typo_alternatives(parse("plantn -kaas"), offer)
+    assert typo is not None and typo.excluded == parse("plantn -kaas").excluded
+    q = to_whoosh(typo, FIELDS, SCHEMA)
     assert {hit["id"] for hit in searcher.search(q, limit=None)} == {
         "fotosynthese", "hidden-draft"}
-
-
-def test_fuzzy_variant_refuses_expensive_settings():
-    with pytest.raises(ValueError, match="maxdist"):
-        fuzzy_variant(parse("fiets"), FIELDS, SCHEMA, maxdist=3)
-    with pytest.raises(ValueError, match="prefix"):
-        fuzzy_variant(parse("fiets"), FIELDS, SCHEMA, prefixlength=0)
+    assert with_typo_alternatives(parse("plantn"), lambda word: [word.upper()]) is None
