@@ -98,6 +98,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -842,7 +843,7 @@ class Freshness:
 
 
 def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
-                      count: int) -> Freshness:
+                      count: int, first: int = 0) -> Freshness:
     from oer_portal.accounts.models import User
     from oer_portal.core.uow import current_uow
     from oer_portal.materials import lifecycle
@@ -853,7 +854,7 @@ def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
 
     visible, commits, attempts = [], [], []
     missed = 0
-    for number in range(count):
+    for number in range(first, first + count):
         lesson = generator.lesson(subject_bias="physics")
         marker = "vers" + "".join(generator.rng.choices("bcdfghjklmnpqrstvwxz", k=7))
         with app.test_request_context():
@@ -889,6 +890,46 @@ def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
             else:
                 missed += 1
     return Freshness(visible, commits, attempts, missed)
+
+
+# -- readers during commits -------------------------------------------------------------------
+
+READER_SECONDS = 10.0
+READER_QUERY = QueryType("reader", "energie water")
+
+
+class ReaderLoad:
+    """A thread that searches without pause while the block runs, timing each search: run
+    once while nothing is written and once during the freshness publications, it shows
+    whether commits (and the merges the drain policy allows) stall readers."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with self.app.test_request_context():
+            while not self._stop.is_set():
+                start = time.perf_counter()
+                run_ours(READER_QUERY)
+                self.times.append(time.perf_counter() - start)
+            db.session.rollback()
+
+    def __enter__(self) -> ReaderLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        if not self.times:
+            return "no searches"
+        return (f"{len(self.times)} searches, p50 {ms(percentile(self.times, 50))} ms, "
+                f"p95 {ms(percentile(self.times, 95))} ms, max {ms(max(self.times))} ms")
 
 
 # -- serving processes -------------------------------------------------------------------------
@@ -1076,6 +1117,13 @@ def main(argv: list[str] | None = None) -> None:
 
         progress(f"freshness: {args.fresh} publications ...")
         fresh = measure_freshness(app, generator, corpus.admin_id, args.fresh)
+        progress("a reader, alone and during publications ...")
+        quiet = ReaderLoad(app)
+        with quiet:
+            time.sleep(READER_SECONDS)
+        busy = ReaderLoad(app)
+        with busy:
+            measure_freshness(app, generator, corpus.admin_id, args.fresh, first=args.fresh)
         rss.append(("freshness", peak_rss_mb(), memory_now()))
         segments_after = segment_count(live_folder(app))
         size_after = folder_size(live_folder(app))
@@ -1154,6 +1202,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  of which publish + commit + drain: p50 {ms(percentile(fresh.commit, 50))} "
                   f"ms, p95 {ms(percentile(fresh.commit, 95))} ms; searches needed: "
                   f"{statistics.mean(fresh.attempts):.2f} on average, max {max(fresh.attempts)}")
+        print(f"  a reader thread searching {READER_QUERY.text!r} without pause (same "
+              f"process, so it shares the GIL with the publisher): {READER_SECONDS:.0f} s with "
+              f"nothing written: {quiet.summary()}; during {args.fresh} more publications: "
+              f"{busy.summary()}")
         if fresh.missed:
             print(f"  NOT visible within 30 s: {fresh.missed} of {args.fresh}")
 

@@ -106,10 +106,9 @@ def test_the_query_language_is_told_by_its_words(app, index):
     make it English.  (English stop words say nothing: Whoosh's Dutch list holds them too.)"""
     with app.test_request_context():
         searcher = service._searcher()
-        run = service._Run(searcher, service.SearchRequest())
 
         def language(text):
-            preference = service._query_language(searcher, parse(text), run)
+            preference = service._query_language(searcher, parse(text))
             return preference and preference.value
 
         assert language("het open source voor") == "nl"
