@@ -27,9 +27,9 @@ from whoosh.matching import FilterMatcher, Matcher
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 
-#: Cached posting sets of this many terms (of every segment together) per process.
-TERM_CACHE_SIZE = 256
-#: Terms with more postings than this are not cached (a few common words would fill memory).
+#: Cached posting sets hold at most this many document numbers in all (about 60 MB).
+TERM_CACHE_POSTINGS = 1_000_000
+#: Terms with more postings than this are not cached (a few common words would fill it).
 TERM_CACHE_MAX_POSTINGS = 50_000
 
 T = TypeVar("T")
@@ -69,6 +69,7 @@ class DocSets:
 
 _lock = threading.Lock()
 _terms: OrderedDict[tuple[str, str, bytes], frozenset[int]] = OrderedDict()
+_cached_postings = 0
 _segment_data: dict[tuple[str, str], Any] = {}
 
 
@@ -128,10 +129,13 @@ def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> frozenset[i
     except TermNotFound:
         ids = frozenset()
     if len(ids) <= TERM_CACHE_MAX_POSTINGS:
+        global _cached_postings
         with _lock:
-            _terms[key] = ids
-            while len(_terms) > TERM_CACHE_SIZE:
-                _terms.popitem(last=False)
+            if key not in _terms:
+                _terms[key] = ids
+                _cached_postings += len(ids)
+            while _cached_postings > TERM_CACHE_POSTINGS:
+                _cached_postings -= len(_terms.popitem(last=False)[1])
     return ids
 
 
@@ -201,7 +205,9 @@ def column(reader: IndexReader, fieldname: str) -> list[tuple[str, ...]]:
             value = btext.decode("utf-8")
             for docnum in _posting_ids(reader.postings(fieldname, btext)):
                 values[docnum] = (*values[docnum], value)
-        return values
+        # One tuple object per distinct combination, not one per document.
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        return [shared.setdefault(v, v) for v in values]
 
     return per_segment(reader, f"column:{fieldname}", build)
 
@@ -226,6 +232,8 @@ def forget(keep: Iterable[str]) -> None:
     """Drop the cached data of segments not in ``keep`` (merged away or replaced)."""
     alive = set(keep)
     with _lock:
-        for cache in (_terms, _segment_data):
-            for key in [k for k in cache if k[0] not in alive]:
-                del cache[key]
+        global _cached_postings
+        for key in [k for k in _terms if k[0] not in alive]:
+            _cached_postings -= len(_terms.pop(key))
+        for key in [k for k in _segment_data if k[0] not in alive]:
+            del _segment_data[key]

@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
 from whoosh.writing import SegmentWriter
 
@@ -52,7 +53,15 @@ def open_index(root: Path | None = None, create: bool = True) -> FileIndex:
         if not create:
             raise FileNotFoundError(live)
         _swap_in(root, _new_generation(root))
-    return whoosh_index.open_dir(str(live))
+    return _storage(live).open_index()
+
+
+def _storage(folder: Path) -> FileStorage:
+    """The index files, read with ``read()`` rather than memory-mapped: mapped pages count as
+    the serving process's resident memory, and searches touch most of a large index.
+    Measured at 10,000 materials (a process running the benchmark's query mix 30 times):
+    peak RSS 487 MB mapped, 111 MB read; p50 19 → 23 ms, p95 55 → 61 ms."""
+    return FileStorage(str(folder), supports_mmap=False)
 
 
 def _new_generation(root: Path) -> Path:
@@ -150,7 +159,7 @@ def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
     """
     root = index_root()
     generation = _new_generation(root)
-    ix = whoosh_index.open_dir(str(generation))
+    ix = _storage(generation).open_index()
     count = 0
     with read_only():
         position = db.session.scalar(select(func.max(OutboxEntry.id))) or 0

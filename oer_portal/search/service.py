@@ -92,6 +92,19 @@ class SearchResults:
 _local = threading.local()
 
 
+class _ThreadSearcher:
+    """This thread's searcher on one index folder, closed as soon as nothing holds it: the
+    index is read without memory-mapping (``indexer._storage``), so every open segment
+    keeps a file open until its reader is closed, a thread's end included."""
+
+    def __init__(self, root: str, target: str, searcher: Searcher) -> None:
+        self.root, self.target, self.searcher = root, target, searcher
+
+    def __del__(self) -> None:
+        if not self.searcher.is_closed:
+            self.searcher.close()
+
+
 def _searcher() -> Searcher:
     """This thread's searcher on the live index, reopened when the index changed.
 
@@ -99,15 +112,14 @@ def _searcher() -> Searcher:
     their old deletion lists, so a replaced document was still found (seen here).
     """
     root = indexer.index_root()
-    cached = _local.__dict__.setdefault("searchers", {})
     target = os.path.realpath(root / "live")
-    entry = cached.get(str(root))
-    if entry is not None and entry[0] == target and entry[1].up_to_date():
-        return entry[1]
-    if entry is not None:
-        entry[1].close()
+    held: _ThreadSearcher | None = getattr(_local, "held", None)
+    if held is not None and held.root == str(root) and held.target == target \
+            and held.searcher.up_to_date():
+        return held.searcher
+    _local.held = None  # closes the old one first
     searcher = indexer.open_index(root).searcher()
-    cached[str(root)] = (os.path.realpath(root / "live"), searcher)
+    _local.held = _ThreadSearcher(str(root), target, searcher)
     docsets.forget(docsets.segment_ids(searcher))
     return searcher
 
