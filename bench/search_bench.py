@@ -100,7 +100,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -843,7 +844,7 @@ class Freshness:
 
 
 def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
-                      count: int, first: int = 0) -> Freshness:
+                      count: int, run_id: str) -> Freshness:
     from oer_portal.accounts.models import User
     from oer_portal.core.uow import current_uow
     from oer_portal.materials import lifecycle
@@ -854,7 +855,7 @@ def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
 
     visible, commits, attempts = [], [], []
     missed = 0
-    for number in range(first, first + count):
+    for number in range(count):
         lesson = generator.lesson(subject_bias="physics")
         marker = "vers" + "".join(generator.rng.choices("bcdfghjklmnpqrstvwxz", k=7))
         with app.test_request_context():
@@ -866,7 +867,7 @@ def measure_freshness(app: Flask, generator: LessonGenerator, admin_id: int,
                 subjects=lesson.subjects, levels=lesson.levels, keywords=lesson.keywords,
                 objectives=lesson.objectives, resource_type=lesson.resource_type)
             material = create_material(actor, MaterialKind.LESSON, fields,
-                                       external_id=f"fresh-{number}")
+                                       external_id=f"fresh-{run_id}-{number}")
             uow.commit()
             version = db.session.get(MaterialVersion, material.latest_version_id)
             start = time.perf_counter()
@@ -1008,6 +1009,38 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "-"
 
 
+def print_build(built: Built, materials: Path, drain: int) -> None:
+    corpus, full, naive_build = built.corpus, built.full, built.naive
+    print(f"  set-up: {built.published} from {materials}, {len(built.synthetic.ids)} synthetic;"
+          f" corpus import {corpus.seconds:.1f} s ({corpus.created} created, "
+          f"{len(corpus.failed)} failed), its end-of-import drain {corpus.drain_seconds:.1f} s "
+          f"({built.published / corpus.drain_seconds if corpus.drain_seconds else 0:.0f} "
+          f"docs/s); synthetic rows {built.synthetic.seconds:.1f} s "
+          f"(of which generating the text {built.synthetic.generate_seconds:.1f} s)")
+    for name, reason in corpus.failed[:5]:
+        print(f"    failed: {name}: {reason}")
+    print()
+    print("Indexing")
+    print(f"  {'':44}{'docs':>8}{'seconds':>10}{'docs/s':>9}{'index size':>13}{'segments':>10}")
+    rows = [("ours: indexer.reindex() (full build)", full),
+            (f"ours: indexer.drain() of {drain} new publications", built.incremental),
+            ("naive: default writer, one commit (Whoosh only)", naive_build.timed)]
+    for label, timed in rows:
+        print(f"  {label:<44}{timed.documents:>8}{timed.seconds:>10.1f}{timed.rate:>9.1f}"
+              f"{mb(timed.size):>13}{timed.segments:>10}")
+    per_doc = naive_build.document_seconds / max(naive_build.timed.documents, 1)
+    estimate = per_doc * full.documents
+    whoosh_part = max(full.seconds - estimate, 1e-9)
+    print(f"  building the documents from the database (document_for, as reindex does): "
+          f"{naive_build.document_seconds:.1f} s for {naive_build.timed.documents} "
+          f"({1000 * per_doc:.2f} ms each)")
+    print(f"  => reindex ≈ {estimate:.1f} s documents + {whoosh_part:.1f} s Whoosh "
+          f"({full.documents / whoosh_part:.0f} docs/s); Whoosh-only rate ours/naive "
+          f"{(full.documents / whoosh_part) / naive_build.timed.rate:.2f}; "
+          f"index size ours/naive {ratio(built.incremental.size, naive_build.timed.size)} "
+          f"(both at {naive_build.timed.documents} docs)")
+
+
 def print_latency(latency: Latency, repetitions: int, documents: int,
                   naive_documents: int) -> None:
     print()
@@ -1038,6 +1071,53 @@ def print_latency(latency: Latency, repetitions: int, documents: int,
           f"{ms(n95):>8}{ratio(o50, n50):>11}{ratio(o95, n95):>8}")
 
 
+@contextmanager
+def workdir(kept: Path | None) -> Iterator[Path]:
+    """The folder of the build: ``kept`` (made if missing), or a temporary one."""
+    if kept is not None:
+        kept.mkdir(parents=True, exist_ok=True)
+        yield kept.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="oer-search-bench-") as name:
+        yield Path(name)
+
+
+@dataclass
+class Built:
+    corpus: CorpusImport
+    published: int
+    synthetic: Inserted
+    full: Timed
+    incremental: Timed
+    naive: NaiveBuild
+
+
+def build(app: Flask, tmp: Path, materials: Path, generator: LessonGenerator,
+          args: argparse.Namespace, rss: list[tuple[str, float, str]]) -> Built:
+    """Import the corpus, add synthetic lessons up to ``--n``, reindex, drain ``--drain``
+    more, and build the naive index from the same documents."""
+    from oer_portal.search import indexer
+
+    corpus = import_corpus(app, materials, tmp, args.n)
+    rss.append(("corpus import", peak_rss_mb(), memory_now()))
+    with app.app_context():
+        published = indexer.published_count()
+    synthetic = insert_synthetic(app, generator, max(0, args.n - published), corpus.admin_id,
+                                 "synthetic insert")
+    rss.append(("synthetic insert", peak_rss_mb(), memory_now()))
+    progress("reindex() ...")
+    full = timed_reindex(app)
+    rss.append(("reindex", peak_rss_mb(), memory_now()))
+    insert_synthetic(app, generator, args.drain, corpus.admin_id, "new publications")
+    progress(f"drain() of {args.drain} new publications ...")
+    incremental = timed_drain(app)
+    rss.append(("drain", peak_rss_mb(), memory_now()))
+    progress("naive index ...")
+    naive = build_naive(app, tmp / "naive-index")
+    rss.append(("naive build", peak_rss_mb(), memory_now()))
+    return Built(corpus, published, synthetic, full, incremental, naive)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1054,6 +1134,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="publications timed from publish to visible (default 30)")
     parser.add_argument("--profile", action="store_true",
                         help="profile the slowest query type of ours with cProfile")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build in DIR (new or empty) and keep it, to measure again later")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="measure a build kept with --keep again, without building (the "
+                             "freshness and optimize phases change it)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--naive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1071,34 +1156,28 @@ def main(argv: list[str] | None = None) -> None:
 
     rss: list[tuple[str, float, str]] = []
     total_start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="oer-search-bench-") as tmp_name:
-        tmp = Path(tmp_name)
+    with workdir(args.keep or args.reuse) as tmp:
         app = build_portal(tmp, f"sqlite:///{tmp / 'portal.db'}")
-        corpus = import_corpus(app, materials, tmp, args.n)
-        rss.append(("corpus import", peak_rss_mb(), memory_now()))
-        generator = make_generator(app)
         from oer_portal.search import indexer
 
-        with app.app_context():
-            published = indexer.published_count()
-        synthetic = insert_synthetic(app, generator, max(0, args.n - published), corpus.admin_id,
-                                     "synthetic insert")
-        rss.append(("synthetic insert", peak_rss_mb(), memory_now()))
+        generator = make_generator(app)
+        if args.reuse:
+            built = None
+            from oer_portal.accounts.models import User
 
-        progress("reindex() ...")
-        full = timed_reindex(app)
-        rss.append(("reindex", peak_rss_mb(), memory_now()))
-        insert_synthetic(app, generator, args.drain, corpus.admin_id, "new publications")
-        progress(f"drain() of {args.drain} new publications ...")
-        incremental = timed_drain(app)
-        rss.append(("drain", peak_rss_mb(), memory_now()))
+            with app.app_context():
+                admin_id = db.session.scalar(select(User.id).where(User.email == ADMIN_EMAIL))
+                reused_docs = indexer.published_count()
+                db.session.rollback()
+            progress(f"reusing the build in {tmp}: {reused_docs} published materials")
+        else:
+            built = build(app, tmp, materials, generator, args, rss)
+            admin_id = built.corpus.admin_id
+        naive_folder = tmp / "naive-index"
+        frequencies = document_frequencies(app, naive_folder)
+        run_id = time.strftime("%Y%m%d%H%M%S")
 
-        progress("naive index ...")
-        naive_build = build_naive(app, tmp / "naive-index")
-        rss.append(("naive build", peak_rss_mb(), memory_now()))
-        frequencies = document_frequencies(app, naive_build.folder)
-
-        naive = Naive(naive_build.folder)
+        naive = Naive(naive_folder)
         latency = measure_latency(app, naive, args.queries, "queries")
         rss.append(("queries", peak_rss_mb(), memory_now()))
         slowest = max(QUERY_MIX, key=lambda q: percentile(latency.ours[q.name], 50))
@@ -1116,14 +1195,14 @@ def main(argv: list[str] | None = None) -> None:
                    for kind in ("ours", "naive")}
 
         progress(f"freshness: {args.fresh} publications ...")
-        fresh = measure_freshness(app, generator, corpus.admin_id, args.fresh)
+        fresh = measure_freshness(app, generator, admin_id, args.fresh, run_id)
         progress("a reader, alone and during publications ...")
         quiet = ReaderLoad(app)
         with quiet:
             time.sleep(READER_SECONDS)
         busy = ReaderLoad(app)
         with busy:
-            measure_freshness(app, generator, corpus.admin_id, args.fresh, first=args.fresh)
+            measure_freshness(app, generator, admin_id, args.fresh, f"{run_id}-reader")
         rss.append(("freshness", peak_rss_mb(), memory_now()))
         segments_after = segment_count(live_folder(app))
         size_after = folder_size(live_folder(app))
@@ -1144,43 +1223,16 @@ def main(argv: list[str] | None = None) -> None:
 
         # -- report ----------------------------------------------------------------------------
         print()
-        print(f"Search benchmark: N = {full.documents} materials in the full build "
-              f"({published} from {materials}, {len(synthetic.ids)} synthetic); SQLite; "
-              f"Whoosh {whoosh.versionstring()}, Python "
-              f"{sys.version.split()[0]}")
-        print(f"  set-up: corpus import {corpus.seconds:.1f} s ({corpus.created} created, "
-              f"{len(corpus.failed)} failed), its end-of-import drain {corpus.drain_seconds:.1f} s "
-              f"({published / corpus.drain_seconds if corpus.drain_seconds else 0:.0f} docs/s); "
-              f"synthetic rows {synthetic.seconds:.1f} s "
-              f"(of which generating the text {synthetic.generate_seconds:.1f} s)")
-        for name, reason in corpus.failed[:5]:
-            print(f"    failed: {name}: {reason}")
-        print()
-        print("Indexing")
-        print(f"  {'':44}{'docs':>8}{'seconds':>10}{'docs/s':>9}{'index size':>13}"
-              f"{'segments':>10}")
-        rows = [("ours: indexer.reindex() (full build)", full),
-                (f"ours: indexer.drain() of {args.drain} new publications", incremental),
-                ("naive: default writer, one commit (Whoosh only)", naive_build.timed)]
-        for label, timed in rows:
-            print(f"  {label:<44}{timed.documents:>8}{timed.seconds:>10.1f}{timed.rate:>9.1f}"
-                  f"{mb(timed.size):>13}{timed.segments:>10}")
-        per_doc = naive_build.document_seconds / max(naive_build.timed.documents, 1)
-        estimate = per_doc * full.documents
-        whoosh_part = max(full.seconds - estimate, 1e-9)
-        print(f"  building the documents from the database (document_for, as reindex does): "
-              f"{naive_build.document_seconds:.1f} s for {naive_build.timed.documents} "
-              f"({1000 * per_doc:.2f} ms each)")
-        print(f"  => reindex ≈ {estimate:.1f} s documents + {whoosh_part:.1f} s Whoosh "
-              f"({full.documents / whoosh_part:.0f} docs/s); Whoosh-only rate ours/naive "
-              f"{(full.documents / whoosh_part) / naive_build.timed.rate:.2f}; "
-              f"index size ours/naive {ratio(incremental.size, naive_build.timed.size)} "
-              f"(both at {naive_build.timed.documents} docs)")
+        documents = final_docs - 2 * args.fresh
+        print(f"Search benchmark: N = {documents} materials before the freshness publications"
+              f"{'' if built else f' (a build reused from {tmp})'}; SQLite; "
+              f"Whoosh {whoosh.versionstring()}, Python {sys.version.split()[0]}")
+        if built:
+            print_build(built, materials, args.drain)
         print("  document frequency of the mix's words (ours body_any / naive body): "
               + ", ".join(f"{w} {f}" for w, f in frequencies.items()))
 
-        print_latency(latency, args.queries, full.documents + incremental.documents,
-                      naive_build.timed.documents)
+        print_latency(latency, args.queries, documents, documents)
         print(f"  after the {args.fresh} freshness commits ({segments_after} segments, "
               f"{mb(size_after)}, {final_docs} docs), ours p50/p95 in ms over {second_reps} "
               "runs: " + ", ".join(
