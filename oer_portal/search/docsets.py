@@ -4,8 +4,7 @@ Whoosh's own facet counting (``groupedby``) and sorting visit every match throug
 pure-Python matchers and categorizers; at 100,000 materials that is most of a search.  Here
 the *set* of matching documents is computed with set algebra over posting lists read a block
 at a time, and facet counts come from per-segment columns (a tuple of values per document)
-with ``Counter``, which run at C speed.  Scoring (BM25) is left to Whoosh, for the top of one
-page only.
+with ``Counter``, which run at C speed.  Scoring is ``ranking.py``'s, over these sets.
 
 A document set is a tuple with one set of segment-local document numbers per segment
 (``DocSets``): segments never change except by deletions, so their postings and columns are
@@ -169,7 +168,7 @@ def matching(searcher: Searcher, query: wq.Query, leaves_: tuple[Leaf, ...]) -> 
     """The documents ``query`` matches, unscored.
 
     Terms, ``Or``, ``And``, ``AndNot``, ``AndMaybe`` and ``Every`` are evaluated here; any other
-    query (phrases, fuzzy terms) is asked of Whoosh, per segment.
+    query (phrases) is asked of Whoosh, per segment.
     """
     if isinstance(query, wq.Term):
         return term(leaves_, query.fieldname, query.text)
