@@ -67,6 +67,7 @@ class DocSets:
 
 
 _lock = threading.Lock()
+#: (segment id, field, term or phrase key) → the segment's documents, deleted ones included
 _terms: OrderedDict[tuple[str, str, bytes], frozenset[int]] = OrderedDict()
 _cached_postings = 0
 _segment_data: dict[tuple[str, str], Any] = {}
@@ -117,16 +118,26 @@ def _posting_ids(matcher: Matcher) -> set[int]:
 
 
 def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> frozenset[int]:
-    key = (segment_id(reader), fieldname, btext)
+    def postings() -> frozenset[int]:
+        try:
+            return frozenset(_posting_ids(reader.postings(fieldname, btext)))
+        except TermNotFound:
+            return frozenset()
+
+    return _cached_set(reader, (fieldname, btext), postings)
+
+
+def _cached_set(reader: IndexReader, what: tuple[str, bytes],
+                compute: Callable[[], frozenset[int]]) -> frozenset[int]:
+    """``compute()``'s documents of one segment, kept in the bounded cache.  A segment's
+    documents only ever lose members (deletions), which ``_live`` takes off each time."""
+    key = (segment_id(reader), *what)
     with _lock:
         cached = _terms.get(key)
         if cached is not None:
             _terms.move_to_end(key)
             return cached
-    try:
-        ids = frozenset(_posting_ids(reader.postings(fieldname, btext)))
-    except TermNotFound:
-        ids = frozenset()
+    ids = compute()
     if len(ids) <= TERM_CACHE_MAX_POSTINGS:
         global _cached_postings
         with _lock:
@@ -136,6 +147,20 @@ def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> frozenset[i
             while _cached_postings > TERM_CACHE_POSTINGS:
                 _cached_postings -= len(_terms.popitem(last=False)[1])
     return ids
+
+
+def _phrase(reader: IndexReader, query: wq.Phrase) -> frozenset[int]:
+    """A phrase's documents in one segment: those with every word (set algebra) checked
+    for the word order by Whoosh, and only when there are any."""
+    def positions() -> frozenset[int]:
+        words = [_leaf_term(reader, query.fieldname, word.encode("utf-8"))
+                 for word in query.words]
+        if not words or not frozenset.intersection(*words):
+            return frozenset()
+        return frozenset(query.docs(Searcher(reader, closereader=False)))
+
+    what = "\x00".join((f"phrase/{query.slop}", *query.words)).encode("utf-8")
+    return _cached_set(reader, (query.fieldname, what), positions)
 
 
 def _live(reader: IndexReader, ids: frozenset[int] | set[int]) -> frozenset[int] | set[int]:
@@ -190,6 +215,9 @@ def matching(searcher: Searcher, query: wq.Query, leaves_: tuple[Leaf, ...]) -> 
         return matching(searcher, query.a, leaves_) - matching(searcher, query.b, leaves_)
     if isinstance(query, wq.AndMaybe):
         return matching(searcher, query.a, leaves_)
+    if isinstance(query, wq.Phrase):
+        return DocSets(leaves_, tuple(_live(reader, _phrase(reader, query))
+                                      for reader, _ in leaves_))
     return DocSets(leaves_, tuple(
         _live(reader, set(query.docs(Searcher(reader, closereader=False))))
         for reader, _ in leaves_))
