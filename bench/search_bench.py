@@ -1139,6 +1139,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", type=Path, metavar="DIR",
                         help="measure a build kept with --keep again, without building (the "
                              "freshness and optimize phases change it)")
+    parser.add_argument("--no-optimize", action="store_true",
+                        help="skip the optimize() phase (over ten minutes at 100,000)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--naive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1208,15 +1210,17 @@ def main(argv: list[str] | None = None) -> None:
         size_after = folder_size(live_folder(app))
         second_reps = max(5, args.queries // 5)
         after = measure_latency(app, None, second_reps, "queries after freshness")
-        progress("optimize() ...")
-        with app.app_context():
-            start = time.perf_counter()
-            indexer.open_index().optimize()
-            optimize_seconds = time.perf_counter() - start
-        optimized = measure_latency(app, None, second_reps, "queries after optimize")
-        rss.append(("optimize", peak_rss_mb(), memory_now()))
-        segments_optimized = segment_count(live_folder(app))
-        size_optimized = folder_size(live_folder(app))
+        optimized = None
+        if not args.no_optimize:
+            progress("optimize() ...")
+            with app.app_context():
+                start = time.perf_counter()
+                indexer.open_index().optimize()
+                optimize_seconds = time.perf_counter() - start
+            optimized = measure_latency(app, None, second_reps, "queries after optimize")
+            rss.append(("optimize", peak_rss_mb(), memory_now()))
+            segments_optimized = segment_count(live_folder(app))
+            size_optimized = folder_size(live_folder(app))
         with app.app_context():
             final_docs = indexer.published_count()
             db.engine.dispose()
@@ -1239,11 +1243,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"{q.name} {ms(percentile(after.ours[q.name], 50))}/"
                   f"{ms(percentile(after.ours[q.name], 95))}" for q in QUERY_MIX))
 
-        print(f"  after FileIndex.optimize() ({optimize_seconds:.1f} s; {segments_optimized} "
-              f"segment, {mb(size_optimized)}, no deleted documents), ours p50/p95 in ms over "
-              f"{second_reps} runs: " + ", ".join(
-                  f"{q.name} {ms(percentile(optimized.ours[q.name], 50))}/"
-                  f"{ms(percentile(optimized.ours[q.name], 95))}" for q in QUERY_MIX))
+        if optimized is not None:
+            print(f"  after FileIndex.optimize() ({optimize_seconds:.1f} s; {segments_optimized} "
+                  f"segment, {mb(size_optimized)}, no deleted documents), ours p50/p95 in ms "
+                  f"over {second_reps} runs: " + ", ".join(
+                      f"{q.name} {ms(percentile(optimized.ours[q.name], 50))}/"
+                      f"{ms(percentile(optimized.ours[q.name], 95))}" for q in QUERY_MIX))
 
         print()
         if fresh.visible:

@@ -120,7 +120,9 @@ def _searcher() -> Searcher:
     _local.held = None  # closes the old one first
     searcher = indexer.open_index(root).searcher()
     _local.held = _ThreadSearcher(str(root), target, searcher)
-    docsets.forget(docsets.segment_ids(searcher))
+    alive = docsets.segment_ids(searcher)
+    docsets.forget(alive)
+    ranking.forget(alive)
     return searcher
 
 
