@@ -341,6 +341,10 @@ _SKIPPED_CLASSES = frozenset({"footnote-ref", "footnote-backref", "toc"})
 _VOID_TAGS = frozenset({"br", "hr", "img"})
 
 
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SENTENCE_ENDS = frozenset(".:;!?…")
+
+
 class _TextCollector(HTMLParser):
     """Text of sanitised HTML, with word breaks between blocks and the alt texts of images."""
 
@@ -363,6 +367,11 @@ class _TextCollector(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self._skipping and tag not in _VOID_TAGS:
             self._skipping.pop()
+        if tag in _HEADINGS and not self._skipping:
+            # A heading ends a sentence, so a snippet does not read "Aan de slag Zet ...".
+            written = "".join(self.chunks[-3:]).rstrip()
+            if written and written[-1] not in _SENTENCE_ENDS:
+                self.chunks.append(".")
         if tag in _BLOCK_TAGS:
             self.chunks.append(" ")
 
