@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -66,10 +66,49 @@ class DocSets:
         return result
 
 
+V = TypeVar("V", bound=Sized)
+
+
+class SegmentCache(Generic[V]):
+    """Values computed from one segment's postings, least recently used dropped first once
+    they hold more than ``capacity`` postings in all; a value above ``largest`` is not kept
+    (a few common words would fill it).  Keys start with the segment id, so ``forget``
+    drops what belonged to segments that were merged away."""
+
+    def __init__(self, capacity: int, largest: int | None = None) -> None:
+        self.capacity, self.largest = capacity, largest
+        self._values: OrderedDict[tuple[Any, ...], V] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        _caches.append(self)
+
+    def get(self, reader: IndexReader, what: tuple[Any, ...], compute: Callable[[], V]) -> V:
+        key = (segment_id(reader), *what)
+        with self._lock:
+            cached = self._values.get(key)
+            if cached is not None:
+                self._values.move_to_end(key)
+                return cached
+        value = compute()
+        if self.largest is None or len(value) <= self.largest:
+            with self._lock:
+                if key not in self._values:
+                    self._values[key] = value
+                    self._size += len(value)
+                while self._size > self.capacity:
+                    self._size -= len(self._values.popitem(last=False)[1])
+        return value
+
+    def forget(self, alive: set[str]) -> None:
+        with self._lock:
+            for key in [k for k in self._values if k[0] not in alive]:
+                self._size -= len(self._values.pop(key))
+
+
+_caches: list[SegmentCache[Any]] = []
 _lock = threading.Lock()
 #: (segment id, field, term or phrase key) → the segment's documents, deleted ones included
-_terms: OrderedDict[tuple[str, str, bytes], frozenset[int]] = OrderedDict()
-_cached_postings = 0
+_terms: SegmentCache[frozenset[int]] = SegmentCache(TERM_CACHE_POSTINGS, TERM_CACHE_MAX_POSTINGS)
 _segment_data: dict[tuple[str, str], Any] = {}
 
 
@@ -124,29 +163,8 @@ def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> frozenset[i
         except TermNotFound:
             return frozenset()
 
-    return _cached_set(reader, (fieldname, btext), postings)
-
-
-def _cached_set(reader: IndexReader, what: tuple[str, bytes],
-                compute: Callable[[], frozenset[int]]) -> frozenset[int]:
-    """``compute()``'s documents of one segment, kept in the bounded cache.  A segment's
-    documents only ever lose members (deletions), which ``_live`` takes off each time."""
-    key = (segment_id(reader), *what)
-    with _lock:
-        cached = _terms.get(key)
-        if cached is not None:
-            _terms.move_to_end(key)
-            return cached
-    ids = compute()
-    if len(ids) <= TERM_CACHE_MAX_POSTINGS:
-        global _cached_postings
-        with _lock:
-            if key not in _terms:
-                _terms[key] = ids
-                _cached_postings += len(ids)
-            while _cached_postings > TERM_CACHE_POSTINGS:
-                _cached_postings -= len(_terms.popitem(last=False)[1])
-    return ids
+    # A segment's documents only ever lose members (deletions), which ``_live`` takes off.
+    return _terms.get(reader, (fieldname, btext), postings)
 
 
 def _phrase(reader: IndexReader, query: wq.Phrase) -> frozenset[int]:
@@ -160,7 +178,7 @@ def _phrase(reader: IndexReader, query: wq.Phrase) -> frozenset[int]:
         return frozenset(query.docs(Searcher(reader, closereader=False)))
 
     what = "\x00".join((f"phrase/{query.slop}", *query.words)).encode("utf-8")
-    return _cached_set(reader, (query.fieldname, what), positions)
+    return _terms.get(reader, (query.fieldname, what), positions)
 
 
 def _live(reader: IndexReader, ids: frozenset[int] | set[int]) -> frozenset[int] | set[int]:
@@ -258,9 +276,8 @@ def sort_keys(reader: IndexReader, fieldname: str) -> list[Any]:
 def forget(keep: Iterable[str]) -> None:
     """Drop the cached data of segments not in ``keep`` (merged away or replaced)."""
     alive = set(keep)
+    for cache in _caches:
+        cache.forget(alive)
     with _lock:
-        global _cached_postings
-        for key in [k for k in _terms if k[0] not in alive]:
-            _cached_postings -= len(_terms.pop(key))
         for key in [k for k in _segment_data if k[0] not in alive]:
             del _segment_data[key]

@@ -12,10 +12,8 @@ with its defaults, ``byte_to_length`` field lengths), so the ranking is the same
 from __future__ import annotations
 
 import heapq
-import threading
 from array import array
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -25,7 +23,7 @@ from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from oer_portal.search.docsets import DocSets, column, matching, per_segment, segment_id
+from oer_portal.search.docsets import DocSets, SegmentCache, column, matching, per_segment
 
 B = 0.75
 K1 = 1.2
@@ -36,9 +34,7 @@ _LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
 #: Cached postings hold at most this many (document, weight) pairs in all (about 150 MB).
 WEIGHT_CACHE_POSTINGS = 1_500_000
 
-_lock = threading.Lock()
-_weights: OrderedDict[tuple[str, str, str], dict[int, float]] = OrderedDict()
-_cached_weights = 0
+_weights: SegmentCache[dict[int, float]] = SegmentCache(WEIGHT_CACHE_POSTINGS)
 
 class Unsupported(Exception):
     """The query holds a node the search service never builds (``query.py`` makes only
@@ -63,30 +59,8 @@ def _postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float
     (the candidates never hold deleted documents); kept in a bounded cache, because reading
     them (each block is a pickle that also holds the positions) was most of a search's time
     (profiled at 10,000 materials)."""
-    key = (segment_id(reader), fieldname, text)
-    with _lock:
-        cached = _weights.get(key)
-        if cached is not None:
-            _weights.move_to_end(key)
-            return cached
-    weights = _read_postings(reader, fieldname, text)
-    global _cached_weights
-    with _lock:
-        if key not in _weights:
-            _weights[key] = weights
-            _cached_weights += len(weights)
-        while _cached_weights > WEIGHT_CACHE_POSTINGS:
-            _cached_weights -= len(_weights.popitem(last=False)[1])
-    return weights
-
-
-def forget(alive: Iterable[str]) -> None:
-    """Drop the cached postings of segments not in ``alive``."""
-    global _cached_weights
-    keep = set(alive)
-    with _lock:
-        for key in [k for k in _weights if k[0] not in keep]:
-            _cached_weights -= len(_weights.pop(key))
+    return _weights.get(reader, (fieldname, text),
+                        lambda: _read_postings(reader, fieldname, text))
 
 
 def _read_postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float]:

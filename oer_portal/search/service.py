@@ -120,9 +120,7 @@ def _searcher() -> Searcher:
     _local.held = None  # closes the old one first
     searcher = indexer.open_index(root).searcher()
     _local.held = _ThreadSearcher(str(root), target, searcher)
-    alive = docsets.segment_ids(searcher)
-    docsets.forget(alive)
-    ranking.forget(alive)
+    docsets.forget(docsets.segment_ids(searcher))
     return searcher
 
 
