@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,17 +65,19 @@ def database_uris(server_uri: str | None, tmp: Path, names: list[str]) -> Iterat
 FAST_HASHER = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
-def build_portal(tmp: Path, uri: str) -> Flask:
-    """A portal on ``uri`` with its instance folder, file store and index under ``tmp``,
-    migrated to head with the real Alembic migrations."""
+def build_portal(tmp: Path, uri: str, name: str = "") -> Flask:
+    """A portal on ``uri`` with its instance folder, file store and index under ``tmp``
+    (suffixed with ``-name`` when several portals share ``tmp``), migrated to head with the
+    real Alembic migrations."""
     from flask_migrate import upgrade
 
+    suffix = f"-{name}" if name else ""
     os.environ["OER_ENV"] = "development"
-    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
+    os.environ["OER_INSTANCE_PATH"] = str(tmp / f"instance{suffix}")
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": uri,
-        "STORAGE_DIR": str(tmp / "files"),
-        "INDEX_DIR": str(tmp / "index"),
+        "STORAGE_DIR": str(tmp / f"files{suffix}"),
+        "INDEX_DIR": str(tmp / f"index{suffix}"),
         "PASSWORD_HASHER": FAST_HASHER,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SEARCH_BACKGROUND_DRAIN": False,
@@ -82,3 +85,18 @@ def build_portal(tmp: Path, uri: str) -> Flask:
     with app.app_context():
         upgrade()
     return app
+
+
+def progress_printer(label: str, total: int) -> Callable[[str], None]:
+    """A progress callback for ``import_path``: a line on stderr every 200 materials."""
+    done = 0
+    start = time.perf_counter()
+
+    def report(_name: str) -> None:
+        nonlocal done
+        done += 1
+        if done % 200 == 0 or done == total:
+            print(f"  {label}: {done}/{total} ({time.perf_counter() - start:.1f} s)",
+                  file=sys.stderr, flush=True)
+
+    return report

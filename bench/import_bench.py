@@ -48,20 +48,17 @@ import argparse
 import hashlib
 import json
 import mimetypes
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import FAST_HASHER, StatementCounter, database_uris
+from _common import StatementCounter, build_portal, database_uris, progress_printer
 from flask import Flask
 from sqlalchemy import Connection, make_url, select
 
-from oer_portal import create_app
 from oer_portal.extensions import db
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,24 +94,6 @@ def import_root(materials: Path, folders: list[Path], tmp: Path) -> Path:
     return subset
 
 
-def build_app(tmp: Path, name: str, database_uri: str) -> Flask:
-    """A portal on ``database_uri`` with its instance folder and file store under ``tmp``,
-    migrated to head with the real Alembic migrations."""
-    from flask_migrate import upgrade
-
-    os.environ["OER_ENV"] = "development"
-    os.environ["OER_INSTANCE_PATH"] = str(tmp / f"instance-{name}")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_uri,
-        "STORAGE_DIR": str(tmp / f"files-{name}"),
-        "INDEX_DIR": str(tmp / f"index-{name}"),
-        "PASSWORD_HASHER": FAST_HASHER,
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
-    with app.app_context():
-        upgrade()
-    return app
-
 
 def create_admin(app: Flask) -> int:
     from oer_portal.accounts.models import Role
@@ -126,19 +105,6 @@ def create_admin(app: Flask) -> int:
         current_uow().commit()
         return user.id
 
-
-def progress_printer(label: str, total: int) -> Callable[[str], None]:
-    done = 0
-    start = time.perf_counter()
-
-    def report(_name: str) -> None:
-        nonlocal done
-        done += 1
-        if done % 200 == 0 or done == total:
-            print(f"  {label}: {done}/{total} ({time.perf_counter() - start:.1f} s)",
-                  file=sys.stderr, flush=True)
-
-    return report
 
 
 # -- the real import ---------------------------------------------------------------------------
@@ -324,8 +290,8 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp_name)
         root = import_root(materials, folders, tmp)
         with database_uris(args.database_uri, tmp, ["real", "core"]) as (real_uri, core_uri):
-            real_app = build_app(tmp, "real", real_uri)
-            core_app = build_app(tmp, "core", core_uri)
+            real_app = build_portal(tmp, real_uri, "real")
+            core_app = build_portal(tmp, core_uri, "core")
             dialect = make_url(real_uri).get_backend_name()
             print(f"Corpus: {materials} ({len(folders)} materials); database: {dialect}",
                   file=sys.stderr)

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import re
 import statistics
@@ -59,11 +58,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import FAST_HASHER, StatementCounter, database_uris
+from _common import StatementCounter, build_portal, database_uris
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 
-from oer_portal import create_app
 from oer_portal.extensions import db
 
 PASSWORD = "a benchmark password that is long enough"  # noqa: S105
@@ -166,23 +164,6 @@ def attachment_files() -> list[tuple[str, bytes]]:
 # -- set-up ----------------------------------------------------------------------------------------
 
 
-def build_app(tmp: Path, uri: str) -> Flask:
-    """A portal on ``uri`` with instance folder and file store in ``tmp``, migrated to head."""
-    from flask_migrate import upgrade
-
-    os.environ["OER_ENV"] = "development"
-    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": uri,
-        "STORAGE_DIR": str(tmp / "files"),
-        "INDEX_DIR": str(tmp / "index"),
-        "PASSWORD_HASHER": FAST_HASHER,
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
-    with app.app_context():
-        upgrade()
-    return app
-
 
 def create_material(app: Flask, versions: int) -> tuple[int, str]:
     """The lesson with ``versions`` versions, each published; returns (id, slug)."""
@@ -232,6 +213,7 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
     from oer_portal.core.markdown import render_markdown
     from oer_portal.materials import policy, queries
     from oer_portal.materials.metadata import VersionFields, vocabularies
+    from oer_portal.remix.views import material_page_panel
 
     with app.test_request_context("/"):
         material = queries.material_for(current_user, material_id)
@@ -249,6 +231,7 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
             "can_edit": policy.can_edit(current_user, material),
             "can_withdraw": policy.can_withdraw(current_user, material),
             "show_status": show_status,
+            "remix": material_page_panel(current_user, material, version),
         }
 
 
@@ -306,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="oer-pages-bench-") as tmp_name, \
             database_uris(args.database_uri, Path(tmp_name), ["pages"]) as (uri,):
-        app = build_app(Path(tmp_name), uri)
+        app = build_portal(Path(tmp_name), uri)
         context: dict[str, Any] = {}
 
         @app.route(BARE_PATH)

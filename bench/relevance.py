@@ -77,7 +77,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import build_portal, database_uris
+from _common import build_portal, database_uris, progress_printer
 from flask import Flask
 from sqlalchemy import make_url, select
 
@@ -187,15 +187,8 @@ def import_corpus(app: Flask, materials: Path) -> ImportReport:
     from oer_portal.search import indexer
 
     total = sum(1 for p in materials.iterdir() if (p / "meta.json").is_file())
-    done = 0
     start = time.perf_counter()
-
-    def progress(_name: str) -> None:
-        nonlocal done
-        done += 1
-        if done % 200 == 0 or done == total:
-            print(f"  import: {done}/{total} ({time.perf_counter() - start:.1f} s)",
-                  file=sys.stderr, flush=True)
+    progress = progress_printer("import", total)
 
     with app.app_context():
         uow = current_uow()

@@ -107,7 +107,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import build_portal
+from _common import build_portal, progress_printer
 from flask import Flask
 from sqlalchemy import bindparam, func, select
 
@@ -455,15 +455,6 @@ def import_corpus(app: Flask, materials: Path, tmp: Path, limit: int) -> CorpusI
         root.mkdir()
         for folder in folders:
             (root / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
-    done = 0
-    start = time.perf_counter()
-
-    def report(_name: str) -> None:
-        nonlocal done
-        done += 1
-        if done % 200 == 0 or done == len(folders):
-            progress(f"corpus import: {done}/{len(folders)} ({time.perf_counter() - start:.1f} s)")
-
     with app.app_context():
         uow = current_uow()
         admin = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
@@ -472,7 +463,8 @@ def import_corpus(app: Flask, materials: Path, tmp: Path, limit: int) -> CorpusI
         start = time.perf_counter()
         with deferred():
             summary = import_path(root, admin, commit=uow.commit, rollback=uow.rollback,
-                                  publisher=admin, progress=report)
+                                  publisher=admin,
+                                  progress=progress_printer("corpus import", len(folders)))
             seconds = time.perf_counter() - start
         drain_seconds = time.perf_counter() - start - seconds
     return CorpusImport(seconds, drain_seconds, summary.created, summary.failed, admin_id)
