@@ -146,17 +146,19 @@ def search(request: SearchRequest) -> SearchResults:
         return SearchResults(request, parsed.text, 0, [], {name: [] for name in FACETS})
     run = _Run(searcher, request)
     matched = run.matching(query)
+    shown = run.filtered(matched)
     widened = _any_word(parsed, fields, searcher) if len(parsed.groups) > 1 else None
-    if widened is not None and 0 < len(run.filtered(matched)) < TOP_UP_BELOW:
+    if widened is not None and 0 < len(shown) < TOP_UP_BELOW:
         # Few documents have every word: add those with some of them, ranked below (a
         # document with all words also matches the any-word query, so it scores higher).
         query = Or([query, widened])
         matched = run.matching(widened)
+        shown = run.filtered(matched)
         run.coordinate(parsed, fields)
     fuzzy = False
     suggestion = None
     marked = parsed  # whose words the snippets mark
-    if not run.filtered(matched) and not parsed.is_empty:
+    if not shown and not parsed.is_empty:
         # Typos: first the "did you mean" words exactly (a swapped pair of letters is two
         # edits, beyond the one-edit alternatives), then the words with those alternatives.
         suggestion = _suggest(searcher, parsed.text)
@@ -167,16 +169,19 @@ def search(request: SearchRequest) -> SearchResults:
             if built is None:
                 continue
             candidates = run.matching(built)
-            if run.filtered(candidates):
-                matched, fuzzy, query, marked = candidates, True, built, variant
+            found = run.filtered(candidates)
+            if found:
+                matched, shown, fuzzy, query, marked = candidates, found, True, built, variant
                 break
         if not fuzzy and widened is not None:
             query = widened  # no document has every word
             matched = run.matching(query)
+            shown = run.filtered(matched)
             run.coordinate(parsed, fields)
-    shown = run.filtered(matched)
-    facets = {name: _sorted_counts(docsets.counts(run.filtered(matched, leave_out=name), name))
-              for name in FACETS}
+    # A facet nobody filters on is counted over the documents shown; see ``_Run.filtered``.
+    facets = {name: _sorted_counts(docsets.counts(
+        run.filtered(matched, leave_out=name) if name in run.filters else shown, name))
+        for name in FACETS}
     words = _highlight_words(marked, searcher)
     preference = _query_language(searcher, parsed)
     hits = run.page(query, shown, highlight.pattern(words), preference)
