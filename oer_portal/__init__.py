@@ -66,6 +66,8 @@ def _init_extensions(app: Flask) -> None:
     errors.init_app(app)
 
     # Model registration (Alembic and relationships need every table known).
+    from oer_portal.arrangements import models as arrangement_models  # noqa: F401
+    from oer_portal.community import models as community_models  # noqa: F401
     from oer_portal.core import audit, outbox  # noqa: F401
     from oer_portal.materials import models as material_models  # noqa: F401
     from oer_portal.moderation import models as moderation_models  # noqa: F401
@@ -74,6 +76,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from oer_portal.accounts import admin_views, views
+    from oer_portal.arrangements.views import bp as arrangements_bp
+    from oer_portal.community.views import bp as community_bp
     from oer_portal.materials.views import bp as materials_bp
     from oer_portal.moderation.views import bp as moderation_bp
     from oer_portal.pages.views import bp as pages_bp
@@ -84,8 +88,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(materials_bp)
+    app.register_blueprint(arrangements_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(remix_bp)
+    app.register_blueprint(community_bp)
     app.register_blueprint(search_bp)
 
 

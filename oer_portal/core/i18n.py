@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -54,7 +54,8 @@ def init_app(app: Flask) -> None:
     def _i18n_context() -> dict[str, object]:
         return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "ROLE_LABELS": ROLE_LABELS,
                 "current_locale": str(get_locale()),
-                "format_date": format_date, "format_datetime": format_datetime}
+                "format_date": format_date, "format_datetime": format_datetime,
+                "format_decimal": format_decimal}
 
 
 def N_(message: str) -> str:

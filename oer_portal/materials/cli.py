@@ -12,6 +12,7 @@ from oer_portal.accounts import service as accounts
 from oer_portal.core import outbox
 from oer_portal.core.uow import current_uow, transactional
 from oer_portal.materials import interchange, linkcheck
+from oer_portal.materials.models import MaterialKind
 from oer_portal.materials.service import get_material, version_by_number
 
 materials_cli = AppGroup("materials", help="Import and export materials.")
@@ -56,6 +57,9 @@ def import_materials(path: Path, email: str) -> None:
 def export_material(material_id: int, path: Path, number: int | None) -> None:
     """Write one material as a folder in the interchange format under PATH."""
     material = get_material(material_id)
+    if material.kind == MaterialKind.ARRANGEMENT:
+        raise click.ClickException(_("Material %(id)d is an arrangement; the interchange "
+                                     "format holds single materials only.", id=material.id))
     version = (version_by_number(material.id, number) if number
                else material.published_version or material.latest_version)
     folder = interchange.export_material(material, version, path)

@@ -1,8 +1,11 @@
-"""The material form: one form for lessons, files and links; choices come from the
-vocabularies (data), labels and help texts in Dutch and English."""
+"""The material form: one form for lessons, files, links and arrangements; choices come from
+the vocabularies (data), labels and help texts in Dutch and English.  The helpers below fill
+it from a version and read ``VersionFields`` back, for every view that edits a material."""
 
 from __future__ import annotations
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,7 +23,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from oer_portal.materials.metadata import MAX_DESCRIPTION, MAX_TITLE
+from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
+from oer_portal.licences import registry
+from oer_portal.materials.metadata import (
+    MAX_DESCRIPTION,
+    MAX_TITLE,
+    InvalidFields,
+    VersionFields,
+    vocabularies,
+)
+from oer_portal.materials.models import MaterialVersion
 
 
 class CheckboxListField(SelectMultipleField):
@@ -92,3 +104,69 @@ class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Reason for the author"),
                            validators=[DataRequired(), Length(max=4000)])
     submit = SubmitField(_l("Reject"))
+
+
+def set_choices(form: MaterialForm, version: MaterialVersion | None) -> None:
+    locale = str(get_locale())
+    vocab = vocabularies()
+
+    def options(name: str) -> list[tuple[str, str]]:
+        return [(code, term.label(locale)) for code, term in vocab[name].items()]
+
+    form.language.choices = options("language")
+    form.subjects.choices = options("subject")
+    form.levels.choices = options("level")
+    form.resource_type.choices = [("", _("— choose —")), *options("resource_type")]
+    form.licence.choices = [(lic.spdx, lic.name(locale)) for lic in registry.OFFERED]
+    if version is not None and version.licence not in {c[0] for c in form.licence.choices}:
+        known = registry.get(version.licence)
+        form.licence.choices.append((version.licence, known.name(locale) if known
+                                     else version.licence))
+    form.keep_attachments.choices = [(a.id, a.filename) for a in
+                                     (version.attachments if version else [])]
+
+
+def fill_form(form: MaterialForm, version: MaterialVersion) -> None:
+    """Put a version's values in a fresh (GET) form."""
+    fields = VersionFields.of(version)
+    form.base_version_id.data = str(version.id)
+    form.title.data, form.description.data, form.body.data = (
+        fields.title, fields.description, fields.body)
+    form.link_url.data = fields.link_url
+    form.language.data, form.licence.data = fields.language, fields.licence
+    form.subjects.data, form.levels.data = list(fields.subjects), list(fields.levels)
+    form.resource_type.data = fields.resource_type or ""
+    form.keywords.data = ", ".join(fields.keywords)
+    form.objectives.data = "\n".join(fields.objectives)
+    form.duration_minutes.data = fields.duration_minutes
+    form.age_min.data, form.age_max.data = fields.age_min, fields.age_max
+    form.keep_attachments.data = [a.id for a in version.attachments]
+
+
+def fields_from(form: MaterialForm, kept_from: MaterialVersion | None) -> VersionFields:
+    base = VersionFields.of(kept_from) if kept_from else None
+    return VersionFields(
+        title=form.title.data or "", description=form.description.data or "",
+        body=form.body.data or "", language=form.language.data, licence=form.licence.data,
+        link_url=form.link_url.data or None,
+        subjects=tuple(form.subjects.data or ()), levels=tuple(form.levels.data or ()),
+        keywords=tuple(k for k in (form.keywords.data or "").split(",")),
+        objectives=tuple((form.objectives.data or "").splitlines()),
+        resource_type=form.resource_type.data or None,
+        duration_minutes=form.duration_minutes.data,
+        age_min=form.age_min.data, age_max=form.age_max.data,
+        # Imported provenance is not on the form and must survive an edit.
+        authors=base.authors if base else (), source_url=base.source_url if base else None,
+        attribution=base.attribution if base else None, extra=base.extra if base else {},
+    )
+
+
+def show_errors(form: MaterialForm, error: ValidationError | StorageFull) -> None:
+    """Show the refusal in the form, which keeps everything the user typed."""
+    if isinstance(error, InvalidFields):
+        for name, message in error.errors.items():
+            getattr(form, name, form.title).errors.append(message)
+    elif isinstance(error, InvalidUpload | StorageFull):
+        form.files.errors.append(error.message)
+    else:
+        form.title.errors.append(error.message)

@@ -17,6 +17,7 @@ from oer_portal.core.errors import ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import policy
+from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.merge import has_conflict_markers
 from oer_portal.materials.models import (
     Material,
@@ -43,6 +44,8 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
     if head is not None and has_conflict_markers(head.body):
         raise ValidationError(_("The text still holds conflict markers (<<<<<<< and >>>>>>>): "
                                 "choose what to keep and save before you submit."))
+    if head is not None:
+        hooks_for(material.kind).check_submit(head)
     request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
                             submitted_by_id=actor.id, submitted_at=utcnow())
     db.session.add(request)

@@ -41,6 +41,15 @@ def can_view_material(actor: Actor | None, material: Material) -> bool:
         or can_see_unpublished(actor, material)
 
 
+def displayed_version_id(actor: Actor | None, material: Material) -> int | None:
+    """The version the material's page shows ``actor``: the published one, or for its
+    authors and staff the head while nothing is published; ``None`` for a tombstone."""
+    if material.is_withdrawn and not can_see_unpublished(actor, material):
+        return None
+    return material.published_version_id or (
+        material.latest_version_id if can_see_unpublished(actor, material) else None)
+
+
 def can_view_version(actor: Actor | None, material: Material, version: MaterialVersion,
                      published_ids: frozenset[int]) -> bool:
     """``published_ids``: the versions of ``material`` that were ever published."""

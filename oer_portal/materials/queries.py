@@ -41,12 +41,8 @@ def material_for(actor: Actor, material_id: int) -> Material:
 
 
 def displayed_version(actor: Actor, material: Material) -> MaterialVersion | None:
-    """What the material page shows: the published version, or for its authors and staff the
-    head when nothing is published yet.  ``None`` for a tombstone seen by the public."""
-    if material.is_withdrawn and not policy.can_see_unpublished(actor, material):
-        return None
-    version_id = material.published_version_id or (
-        material.latest_version_id if policy.can_see_unpublished(actor, material) else None)
+    """What the material page shows (``policy.displayed_version_id``)."""
+    version_id = policy.displayed_version_id(actor, material)
     return db.session.get(MaterialVersion, version_id) if version_id else None
 
 
@@ -138,6 +134,14 @@ def latest_rejection(material_id: int) -> ReviewRequest | None:
         ReviewRequest.material_id == material_id, ReviewRequest.status != ReviewStatus.CANCELLED)
         .order_by(ReviewRequest.id.desc()).limit(1))
     return latest if latest is not None and latest.status == ReviewStatus.REJECTED else None
+
+
+def version_alone(version_id: int) -> MaterialVersion | None:
+    """A version without loading its attachments and author (a status line needs only its
+    number)."""
+    return db.session.scalar(select(MaterialVersion).options(
+        lazyload(MaterialVersion.attachments), lazyload(MaterialVersion.author))
+        .where(MaterialVersion.id == version_id))
 
 
 def own_version(material: Material, version_id: int) -> MaterialVersion | None:

@@ -26,6 +26,7 @@ from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import policy
 from oer_portal.materials.attachments import AttachmentRef, attach, refs_of
+from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.merge import merge3
 from oer_portal.materials.metadata import InvalidFields, VersionFields, validate
 from oer_portal.materials.models import (
@@ -73,7 +74,7 @@ def get_material(material_id: int) -> Material:
     return material
 
 
-def _lock_head(material_id: int) -> Material:
+def lock_head(material_id: int) -> Material:
     """The material row, locked until commit (PostgreSQL; SQLite's write lock is already held
     since the transaction began with BEGIN IMMEDIATE)."""
     material = db.session.scalar(
@@ -129,7 +130,7 @@ def save_version(actor: Actor, material_id: int, base_version_id: int, fields: V
 
     ``attachments`` is the full list the user wants (kept ones and new ones, in order).
     """
-    material = _lock_head(material_id)
+    material = lock_head(material_id)
     require_permission(policy.can_edit(actor, material))
     fields = validate(fields, material.kind)
     head = db.session.get(MaterialVersion, material.latest_version_id)
@@ -196,7 +197,7 @@ def _merge_attachments(base: Sequence[AttachmentRef], mine: Sequence[AttachmentR
 def revert(actor: Actor, material_id: int, number: int, base_version_id: int,
            summary: str = "") -> MaterialVersion:
     """A new version with the content of version ``number`` (history is never rewritten)."""
-    material = _lock_head(material_id)
+    material = lock_head(material_id)
     require_permission(policy.can_edit(actor, material))
     head = db.session.get(MaterialVersion, material.latest_version_id)
     if head.id != base_version_id:
@@ -205,6 +206,7 @@ def revert(actor: Actor, material_id: int, number: int, base_version_id: int,
     version = _write_version(material, head, VersionFields.of(target),
                              refs_of(target.attachments), actor, summary,
                              reverted_from_id=target.id)
+    hooks_for(material.kind).copy_content(target, version)
     _move_head(material, head, version)
     audit.record("material.reverted", actor_id=actor.id, target=("material", material.id),
                  details={"to": number, "version": version.number})

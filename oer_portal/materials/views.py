@@ -22,7 +22,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
-from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
+from oer_portal.arrangements import pages as arrangement_pages
+from oer_portal.community import views as community_views
+from oer_portal.core.errors import StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
@@ -30,11 +32,18 @@ from oer_portal.licences import registry
 from oer_portal.materials import diff as diffing
 from oer_portal.materials import lifecycle, policy, queries, service
 from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
-from oer_portal.materials.forms import MaterialForm, WithdrawForm
+from oer_portal.materials.forms import (
+    MaterialForm,
+    WithdrawForm,
+    fields_from,
+    fill_form,
+    set_choices,
+    show_errors,
+)
+from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.metadata import (
     FIELD_LABELS,
     VOCABULARY_OF,
-    InvalidFields,
     Term,
     VersionFields,
     vocabularies,
@@ -59,61 +68,6 @@ def _helpers() -> dict[str, object]:
     return {"material_url": material_url, "licences": registry, "material_policy": policy}
 
 
-def _choices(form: MaterialForm, version: MaterialVersion | None) -> None:
-    locale = str(get_locale())
-    vocab = vocabularies()
-
-    def options(name: str) -> list[tuple[str, str]]:
-        return [(code, term.label(locale)) for code, term in vocab[name].items()]
-
-    form.language.choices = options("language")
-    form.subjects.choices = options("subject")
-    form.levels.choices = options("level")
-    form.resource_type.choices = [("", _("— choose —")), *options("resource_type")]
-    form.licence.choices = [(lic.spdx, lic.name(locale)) for lic in registry.OFFERED]
-    if version is not None and version.licence not in {c[0] for c in form.licence.choices}:
-        known = registry.get(version.licence)
-        form.licence.choices.append((version.licence, known.name(locale) if known
-                                     else version.licence))
-    form.keep_attachments.choices = [(a.id, a.filename) for a in
-                                     (version.attachments if version else [])]
-
-
-def _fill(form: MaterialForm, version: MaterialVersion) -> None:
-    """Put a version's values in a fresh (GET) form."""
-    fields = VersionFields.of(version)
-    form.base_version_id.data = str(version.id)
-    form.title.data, form.description.data, form.body.data = (
-        fields.title, fields.description, fields.body)
-    form.link_url.data = fields.link_url
-    form.language.data, form.licence.data = fields.language, fields.licence
-    form.subjects.data, form.levels.data = list(fields.subjects), list(fields.levels)
-    form.resource_type.data = fields.resource_type or ""
-    form.keywords.data = ", ".join(fields.keywords)
-    form.objectives.data = "\n".join(fields.objectives)
-    form.duration_minutes.data = fields.duration_minutes
-    form.age_min.data, form.age_max.data = fields.age_min, fields.age_max
-    form.keep_attachments.data = [a.id for a in version.attachments]
-
-
-def _fields_from(form: MaterialForm, kept_from: MaterialVersion | None) -> VersionFields:
-    base = VersionFields.of(kept_from) if kept_from else None
-    return VersionFields(
-        title=form.title.data or "", description=form.description.data or "",
-        body=form.body.data or "", language=form.language.data, licence=form.licence.data,
-        link_url=form.link_url.data or None,
-        subjects=tuple(form.subjects.data or ()), levels=tuple(form.levels.data or ()),
-        keywords=tuple(k for k in (form.keywords.data or "").split(",")),
-        objectives=tuple((form.objectives.data or "").splitlines()),
-        resource_type=form.resource_type.data or None,
-        duration_minutes=form.duration_minutes.data,
-        age_min=form.age_min.data, age_max=form.age_max.data,
-        # Imported provenance is not on the form and must survive an edit.
-        authors=base.authors if base else (), source_url=base.source_url if base else None,
-        attribution=base.attribution if base else None, extra=base.extra if base else {},
-    )
-
-
 def _attachments_from(form: MaterialForm, version: MaterialVersion | None
                       ) -> list[AttachmentRef]:
     keep = set(form.keep_attachments.data or ())
@@ -125,18 +79,7 @@ def _attachments_from(form: MaterialForm, version: MaterialVersion | None
     return refs
 
 
-def _show_errors(form: MaterialForm, error: ValidationError | StorageFull) -> None:
-    """Show the refusal in the form, which keeps everything the user typed."""
-    if isinstance(error, InvalidFields):
-        for name, message in error.errors.items():
-            getattr(form, name, form.title).errors.append(message)
-    elif isinstance(error, InvalidUpload | StorageFull):
-        form.files.errors.append(error.message)
-    else:
-        form.title.errors.append(error.message)
-
-
-def _after_save(material: Material, submit: bool) -> Response:
+def after_save(material: Material, submit: bool) -> Response:
     if submit:
         lifecycle.submit_for_review(current_user, material)
         flash(_("Saved and submitted for review. A moderator will look at it."), "success")
@@ -158,7 +101,7 @@ def create(kind: str) -> str | Response:
     """Write a new lesson, upload a file, or add a link."""
     require_permission(policy.can_create(current_user))
     form = MaterialForm()
-    _choices(form, None)
+    set_choices(form, None)
     if request.method == "GET":
         form.language.data = str(get_locale())
         form.licence.data = registry.DEFAULT
@@ -170,11 +113,11 @@ def create(kind: str) -> str | Response:
             try:
                 refs = _attachments_from(form, None)
                 material = service.create_material(
-                    current_user, MaterialKind(kind), _fields_from(form, None), refs,
+                    current_user, MaterialKind(kind), fields_from(form, None), refs,
                     summary=form.summary.data or "")
-                return _after_save(material, bool(form.save_and_submit.data))
+                return after_save(material, bool(form.save_and_submit.data))
             except (ValidationError, StorageFull) as error:
-                _show_errors(form, error)
+                show_errors(form, error)
     return render_template("materials/edit.html", form=form, kind=kind, material=None,
                            preview=preview)
 
@@ -206,7 +149,7 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
     if show_status:
         pending = lifecycle.pending_review(material.id)
         if material.latest_version_id != version.id:
-            head = material.latest_version
+            head = queries.version_alone(material.latest_version_id)
     return render_template(
         "materials/show.html", material=material, version=version, permalink=permalink,
         fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)
@@ -218,7 +161,9 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         related=search_service.more_like_this(material.id)
         if version.id == material.published_version_id else [],
         can_manage_authors=policy.can_manage_authors(current_user, material),
-        remix=remix_views.material_page_panel(current_user, material, version, permalink))
+        remix=remix_views.material_page_panel(current_user, material, version, permalink),
+        rating=community_views.material_page_panel(current_user, material, version, permalink),
+        arrangement=arrangement_pages.overview(current_user, material, version, permalink))
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
@@ -228,14 +173,16 @@ def edit(material_id: int) -> str | Response:
     conflict, never overwritten."""
     material = queries.material_for(current_user, material_id)
     require_permission(policy.can_edit(current_user, material))
+    if material.kind == MaterialKind.ARRANGEMENT:
+        return redirect(url_for("arrangements.edit", material_id=material.id), 307)
     head = material.latest_version
     form = MaterialForm()
     base = head
     if request.method == "POST" and form.base_version_id.data:
         base = _version_of(material, form.base_version_id.data)
-    _choices(form, base)
+    set_choices(form, base)
     if request.method == "GET":
-        _fill(form, head)
+        fill_form(form, head)
     preview = conflict = None
     if form.validate_on_submit():
         if form.preview.data:
@@ -244,18 +191,18 @@ def edit(material_id: int) -> str | Response:
             try:
                 refs = _attachments_from(form, base)
                 result = service.save_version(current_user, material.id, base.id,
-                                              _fields_from(form, base), refs,
+                                              fields_from(form, base), refs,
                                               form.summary.data or "")
                 if result.merged:
                     flash(_("Someone else saved a newer version while you were editing. "
                             "Your changes did not overlap and have been merged with theirs."),
                           "info")
-                return _after_save(material, bool(form.save_and_submit.data))
+                return after_save(material, bool(form.save_and_submit.data))
             except service.VersionConflict as error:
                 conflict = error.details
                 _show_conflict(form, conflict, material)
             except (ValidationError, StorageFull) as error:
-                _show_errors(form, error)
+                show_errors(form, error)
     return render_template("materials/edit.html", form=form, kind=material.kind,
                            material=material, preview=preview, conflict=conflict), \
         409 if conflict else 200
@@ -272,7 +219,7 @@ def _show_conflict(form: MaterialForm, conflict: service.ConflictDetails,
                    material: Material) -> None:
     """The editor now holds the current text (the new base); the user's text stays beside."""
     head = conflict.head
-    _choices(form, head)
+    set_choices(form, head)
     form.base_version_id.data = str(head.id)
     form.body.raw_data = None
     form.body.data = head.body
@@ -326,7 +273,9 @@ def diff(material_id: int) -> str:
     old_fields, new_fields = VersionFields.of(old), VersionFields.of(new)
     old_meta = {k: v for k, v in old_fields.comparable().items() if k != "body"}
     new_meta = {k: v for k, v in new_fields.comparable().items() if k != "body"}
-    segments = diffing.word_diff(old.body, new.body)
+    text_of = hooks_for(material.kind).diff_text
+    old_text, new_text = text_of(old), text_of(new)
+    segments = diffing.word_diff(old_text, new_text)
     old_files = {(a.sha256, a.filename) for a in old.attachments}
     new_files = {(a.sha256, a.filename) for a in new.attachments}
     vocab = vocabularies()
@@ -335,7 +284,7 @@ def diff(material_id: int) -> str:
         "materials/diff.html", material=material, old=old, new=new, mode=mode,
         field_labels=FIELD_LABELS,
         inline=diffing.render_inline(segments) if mode == "inline" else None,
-        rows=diffing.side_by_side(old.body, new.body) if mode == "side" else None,
+        rows=diffing.side_by_side(old_text, new_text) if mode == "side" else None,
         stats=diffing.stats(segments),
         changes=[_readable(change, vocab, locale)
                  for change in diffing.metadata_changes(old_meta, new_meta)],

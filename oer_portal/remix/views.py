@@ -204,6 +204,12 @@ class MaterialPagePanel:
     tree_svg: Markup | None
 
 
+def credits_html(material: Material, version: MaterialVersion) -> Markup:
+    """The TASL credits of one version with its sources (an arrangement lists these for the
+    materials it includes)."""
+    return wording.as_html(service.credits(material, version, _Links()), _locale())
+
+
 def material_page_panel(actor: Actor, material: Material, version: MaterialVersion,
                         permalink: bool = False) -> MaterialPagePanel:
     """Called by the material page (``materials.views._render_version``).

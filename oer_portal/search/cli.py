@@ -28,6 +28,8 @@ def check() -> None:
     drift = indexer.check()
     click.echo(_("%(missing)d missing, %(stale)d stale, %(pending)d pending.",
                  missing=len(drift.missing), stale=len(drift.stale), pending=drift.pending))
+    if drift.outdated:
+        click.echo(_("The index was built with an older schema: run “search reindex”."))
     if not drift.clean:
         sys.exit(1)
 

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from oer_portal.accounts.models import User
+from oer_portal.arrangements import service as arrangements
+from oer_portal.community import service as community
 from oer_portal.core.markdown import html_to_plain_text
 from oer_portal.extensions import db
 from oer_portal.licences import registry
@@ -14,6 +16,7 @@ from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import (
     Material,
     MaterialCoAuthor,
+    MaterialKind,
     MaterialStatus,
     MaterialVersion,
 )
@@ -32,8 +35,11 @@ def document_for(material: Material) -> dict[str, Any] | None:
     fields = VersionFields.of(version)
     licence = registry.get(version.licence)
     body = html_to_plain_text(version.body_html)
+    if material.kind == MaterialKind.ARRANGEMENT:
+        body = f"{body}\n{arrangements.own_text(version.id)}".strip()
     authors = list(fields.authors) or _author_names(material)
     attachment_text = " ".join(a.file.text or "" for a in version.attachments)
+    ratings = community.summary(material.id)
     document: dict[str, Any] = {
         "id": str(material.id),
         "external_id": material.external_id or "",
@@ -49,6 +55,9 @@ def document_for(material: Material) -> dict[str, Any] | None:
         "has_attachments": "yes" if version.attachments else "no",
         "published": material.published_at,
         "title_sort": version.title.casefold()[:100],
+        "rating": round(ratings.score * 1000),
+        "rating_average": ratings.average,
+        "rating_count": ratings.count,
         "snippet": body[:MAX_SNIPPET],
         "title_any": version.title,
         "description_any": version.description,

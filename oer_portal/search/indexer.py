@@ -82,6 +82,13 @@ def _swap_in(root: Path, generation: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def schema_outdated(ix: FileIndex) -> bool:
+    """Whether the index was built with other fields than the code's schema (a release added
+    one): ``check`` reports it, the background drain and ``search worker`` rebuild it, and
+    until then drains write only the fields the index knows."""
+    return set(ix.schema.names()) != set(build_schema().names())
+
+
 def applied_position(ix: FileIndex) -> int:
     with ix.searcher() as searcher:
         stored = searcher.document(id=POSITION_ID)
@@ -142,7 +149,7 @@ def _apply(writer: SegmentWriter, material_id: int) -> None:
     if document is None:
         writer.delete_by_term("id", str(material_id))
     else:
-        writer.update_document(**document)
+        writer.update_document(**{k: v for k, v in document.items() if k in writer.schema})
 
 
 def published_count() -> int:
@@ -190,10 +197,11 @@ class Drift:
     missing: list[int]  # published in the database, absent from the index
     stale: list[int]  # in the index, not (or no longer) published
     pending: int  # outbox entries not yet applied
+    outdated: bool = False  # built with an older schema: ``reindex`` rebuilds it
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.pending)
+        return not (self.missing or self.stale or self.pending or self.outdated)
 
 
 def check() -> Drift:
@@ -208,7 +216,8 @@ def check() -> Drift:
         indexed = {int(doc["id"]) for doc in searcher.all_stored_fields()
                    if doc.get("id") != POSITION_ID}
     pending = max(newest - applied_position(ix), 0)
-    return Drift(sorted(published - indexed), sorted(indexed - published), pending)
+    return Drift(sorted(published - indexed), sorted(indexed - published), pending,
+                 schema_outdated(ix))
 
 
 def is_indexed(ix: FileIndex, material_id: int) -> bool:

@@ -14,7 +14,7 @@ index applied, written in the same commit as the documents, so they never disagr
 from __future__ import annotations
 
 from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 LANGUAGES = ("nl", "en")
 TEXT_PARTS = ("title", "description", "body")
@@ -45,6 +45,12 @@ def build_schema() -> Schema:
         "has_attachments": ID(stored=True),
         "published": DATETIME(stored=True, sortable=True),
         "title_sort": ID(sortable=True),
+        # The Bayesian average of the ratings (``community.service``) in thousandths of a
+        # star, sorted on (whoosh-reloaded cannot give a float column a default); the plain
+        # average and the count are shown with a result.
+        "rating": NUMERIC(numtype=int, sortable=True),
+        "rating_average": STORED(),
+        "rating_count": STORED(),
         "position": STORED(),
     }
     neutral = StandardAnalyzer()

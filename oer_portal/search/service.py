@@ -36,7 +36,12 @@ from oer_portal.search.schema import LANGUAGES, POSITION_ID, query_fields
 
 FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
 MULTI_VALUED = {"subject", "level"}
-SORTS = ("relevance", "newest", "title")
+SORTS = ("relevance", "newest", "rating", "title")
+#: Sort order (other than relevance) → the sortable columns compared in turn, and whether
+#: the smallest comes first.  Equal ratings show the newest first.
+ORDERS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "newest": (("published",), False), "rating": (("rating", "published"), False),
+    "title": (("title_sort",), True)}
 MAX_PER_PAGE = 50
 MAX_PAGE = 500
 #: How much more a material in the query's own language scores, and the log-odds of the
@@ -71,6 +76,9 @@ class Hit:
     score: float
     highlights: Markup
     published: datetime | None
+    #: The plain average of the ratings (``None``: not rated) and their number.
+    rating: float | None = None
+    ratings: int = 0
 
 
 @dataclass(frozen=True)
@@ -245,20 +253,25 @@ class _Run:
                 title=stored["title"], slug=stored["slug"],
                 description=stored.get("description", ""), licence=stored.get("licence", ""),
                 language=stored.get("language", ""), kind=stored.get("kind", ""),
-                score=score, highlights=snippet, published=stored.get("published")))
+                score=score, highlights=snippet, published=stored.get("published"),
+                rating=stored.get("rating_average"), ratings=stored.get("rating_count") or 0))
         return hits
 
     def _sorted(self, shown: docsets.DocSets, wanted: int) -> list[int]:
-        """The first ``wanted`` documents by title (A to Z) or publication date (newest first;
-        browsing without a query sorted by relevance shows the newest too)."""
-        by_title = self.request.sort == "title"
-        fieldname = "title_sort" if by_title else "published"
-        pick = heapq.nsmallest if by_title else heapq.nlargest
+        """The first ``wanted`` documents in the requested order (``ORDERS``; browsing
+        without a query sorted by relevance shows the newest first).  An index built before
+        a sort column existed is sorted by the columns it has until it is rebuilt."""
+        fieldnames, ascending = ORDERS.get(self.request.sort, ORDERS["newest"])
+        fieldnames = tuple(f for f in fieldnames if f in self.searcher.schema)
+        pick = heapq.nsmallest if ascending else heapq.nlargest
         best: list[tuple[Any, int]] = []
         for (reader, offset), local in zip(shown.leaves, shown.sets, strict=True):
-            keys = docsets.sort_keys(reader, fieldname)
-            best.extend((keys[i], offset + i)
-                        for i in pick(wanted, local, key=keys.__getitem__))
+            columns = [docsets.sort_keys(reader, name) for name in fieldnames]
+
+            def key(i: int, columns: list[list[Any]] = columns) -> tuple[Any, ...]:
+                return tuple(column[i] for column in columns)
+
+            best.extend((key(i), offset + i) for i in pick(wanted, local, key=key))
         return [docnum for _key, docnum in pick(wanted, best)]
 
 

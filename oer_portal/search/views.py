@@ -42,6 +42,8 @@ def api_search() -> Response:
             "licence": hit.licence, "language": hit.language, "kind": hit.kind,
             "score": round(hit.score, 4), "highlights": str(hit.highlights),
             "published": hit.published.isoformat() if hit.published else None,
+            "rating": {"average": round(hit.rating, 2) if hit.rating is not None else None,
+                       "count": hit.ratings},
         } for hit in results.hits],
         facets={name: [{"value": v, "count": c} for v, c in counts]
                 for name, counts in results.facets.items()},

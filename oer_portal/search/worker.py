@@ -13,8 +13,16 @@ log = logging.getLogger(__name__)
 
 
 def drain_forever(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
-    """Drain every ``interval`` seconds, waiting for the writer lock (this is the holder)."""
+    """Drain every ``interval`` seconds, waiting for the writer lock (this is the holder).
+    An index built with an older schema is rebuilt first (searches go on meanwhile)."""
     stop = stop or threading.Event()
+    try:
+        with app.app_context():
+            if indexer.schema_outdated(indexer.open_index()):
+                log.warning("search index has an older schema; rebuilding it")
+                indexer.reindex()
+    except Exception:
+        log.exception("rebuilding the search index failed; drains write the known fields")
     while not stop.is_set():
         try:
             with app.app_context():

@@ -1,0 +1,1 @@
+"""Arrangements: structured lessons of sections, own pages and embedded materials."""

@@ -1,0 +1,44 @@
+"""What another feature adds to one kind of material.
+
+An arrangement's version owns an outline kept outside ``material_versions``; materials must
+copy it when a revert writes a new version, check it before the version goes to review and
+show it in the diff,
+without importing the arrangements feature (which builds on materials, not the reverse).
+The feature registers its hooks when it is imported; a kind without hooks does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from oer_portal.materials.models import MaterialVersion
+
+
+def _nothing(*_args: object) -> None:
+    return None
+
+
+def _body(version: MaterialVersion) -> str:
+    return version.body
+
+
+@dataclass(frozen=True)
+class KindHooks:
+    #: ``copy_content(source, target)``: a revert wrote ``target`` with ``source``'s fields.
+    copy_content: Callable[[MaterialVersion, MaterialVersion], None] = _nothing
+    #: ``check_submit(version)``: raise ``ValidationError`` when it may not go to review.
+    check_submit: Callable[[MaterialVersion], None] = _nothing
+    #: ``diff_text(version)``: the text the diff page compares word by word.
+    diff_text: Callable[[MaterialVersion], str] = _body
+
+
+_HOOKS: dict[str, KindHooks] = {}
+
+
+def register(kind: str, hooks: KindHooks) -> None:
+    _HOOKS[kind] = hooks
+
+
+def hooks_for(kind: str) -> KindHooks:
+    return _HOOKS.get(kind, KindHooks())
