@@ -210,6 +210,7 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
     from flask_babel import get_locale
     from flask_login import current_user
 
+    from oer_portal.community import views as community_views
     from oer_portal.core.markdown import render_markdown
     from oer_portal.materials import policy, queries
     from oer_portal.materials.metadata import VersionFields, vocabularies
@@ -232,6 +233,8 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
             "can_withdraw": policy.can_withdraw(current_user, material),
             "show_status": show_status,
             "remix": material_page_panel(current_user, material, version),
+            "rating": community_views.material_page_panel(current_user, material, version),
+            "arrangement": None,
         }
 
 

@@ -42,12 +42,14 @@ def part_url(material: Material, version: MaterialVersion, permalink: bool, inde
 
 
 def overview(actor: Actor, material: Material, version: MaterialVersion,
-             permalink: bool, with_credits: bool = True) -> Overview | None:
+             permalink: bool, with_credits: bool = True, outline: Outline | None = None
+             ) -> Overview | None:
     """Called by the material page for an arrangement (``None`` for other kinds); the pages
-    of its parts leave out the credits of every included material (``with_credits``)."""
+    of its parts leave out the credits of every included material (``with_credits``) and
+    pass the ``outline`` they read already."""
     if material.kind != MaterialKind.ARRANGEMENT:
         return None
-    outline = service.outline_of(version.id)
+    outline = outline if outline is not None else service.outline_of(version.id)
     embedded = service.resolve(actor, outline)
     return Overview(
         tree=structure.tree(outline), embedded=embedded,

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
@@ -135,8 +135,13 @@ def resolve(actor: Actor, outline: Iterable[Node]) -> dict[int, Embedded]:
     wanted = {n.pinned_version_id for _index, n in nodes if n.pinned_version_id}
     for material in found.values():
         wanted.update(filter(None, (material.published_version_id, material.latest_version_id)))
+    # Titles, licences and credits need no rendered text, files or author rows; the one
+    # part a page shows loads those when it reads them.
     versions = {v.id: v for v in db.session.scalars(
-        select(MaterialVersion).where(MaterialVersion.id.in_(wanted)))} if wanted else {}
+        select(MaterialVersion).options(defer(MaterialVersion.body_html),
+                                        lazyload(MaterialVersion.attachments),
+                                        lazyload(MaterialVersion.author))
+        .where(MaterialVersion.id.in_(wanted)))} if wanted else {}
     result: dict[int, Embedded] = {}
     for index, node in nodes:
         material = found.get(node.material_id)

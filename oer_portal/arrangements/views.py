@@ -234,7 +234,8 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
     if not 1 <= part <= len(rows):
         raise NotFound()
     row = rows[part - 1]
-    contents = overview(current_user, material, version, permalink, with_credits=False)
+    contents = overview(current_user, material, version, permalink, with_credits=False,
+                        outline=tuple(r.as_node() for r in rows))
     embedded = contents.embedded.get(part - 1)
     shown = embedded.version if embedded is not None else None
     numbers = {item.index: item for item in structure.walk(contents.tree)}
