@@ -234,7 +234,7 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
             "show_status": show_status,
             "remix": material_page_panel(current_user, material, version),
             "rating": community_views.material_page_panel(current_user, material, version),
-            "arrangement": None,
+            "arrangement": None, "used_in": [],
         }
 
 

@@ -77,3 +77,50 @@ def _load_lessons() -> None:
     click.echo(_("%(n)d demo lessons published.", n=summary.created))
     for name, reason in summary.failed:
         click.echo(f"  {name}: {reason}", err=True)
+    _load_arrangement(teacher, admin)
+    uow.commit()
+
+
+#: The demo arrangement: (section title, own page title, own page text, external ids of the
+#: demo lessons it includes).  Written for the project, like the lessons.
+DEMO_ARRANGEMENT = (
+    ("Het klimaat lezen", "Waar gaat deze reeks over?",
+     "In drie lessen onderzoek je hoe klimaat, water en leven samenhangen. Je begint met "
+     "het lezen van een klimaatgrafiek: **temperatuur** en **neerslag** door het jaar.",
+     ("demo-reading-climate-graph",)),
+    ("Water in Nederland", "Waarom moeten we ons water beheren?",
+     "Een kwart van Nederland ligt onder zeeniveau. Bedenk eerst zelf: wat zou er gebeuren "
+     "als de gemalen een week stil stonden? Lees daarna de les.",
+     ("demo-waterbeheer-nederland",)),
+    ("Leven en licht", "Afsluiting",
+     "Planten hebben licht en water nodig. Leg in vijf zinnen uit hoe het klimaat van een "
+     "plek bepaalt welke planten er goed groeien.",
+     ("demo-fotosynthese-drie-stappen",)),
+)
+
+
+def _load_arrangement(teacher: User, admin: User) -> None:
+    """An arrangement of three demo lessons with pages of its own, published."""
+    from oer_portal.arrangements import service as arrangements
+    from oer_portal.arrangements.structure import Node, NodeKind
+    from oer_portal.materials import lifecycle
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import MaterialVersion
+
+    ids = dict(db.session.execute(select(Material.external_id, Material.id)).all())
+    outline: list[Node] = []
+    for section, page_title, page_text, included in DEMO_ARRANGEMENT:
+        outline.append(Node(NodeKind.SECTION, 0, section))
+        outline.append(Node(NodeKind.PAGE, 1, page_title, page_text))
+        outline.extend(Node(NodeKind.MATERIAL, 1, material_id=ids[external_id])
+                       for external_id in included if external_id in ids)
+    material = arrangements.create_arrangement(teacher, VersionFields(
+        title="Klimaat, water en leven: een lessenreeks",
+        description="Drie lessen aardrijkskunde en biologie in één reeks, met opdrachten.",
+        body="Een lessenreeks voor de onderbouw van havo en vwo.", language="nl",
+        licence="CC-BY-4.0", subjects=("geography", "biology"), levels=("havo", "vwo"),
+        keywords=("klimaat", "water", "fotosynthese")), outline)
+    db.session.flush()
+    lifecycle.publish(material, db.session.get(MaterialVersion, material.latest_version_id),
+                      admin)
+    click.echo(_("1 demo arrangement published."))

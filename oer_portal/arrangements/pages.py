@@ -61,6 +61,16 @@ def overview(actor: Actor, material: Material, version: MaterialVersion,
             if with_credits and item.version is not None})
 
 
+def used_in(material: Material, version: MaterialVersion, permalink: bool
+            ) -> list[tuple[Material, str]]:
+    """The published arrangements that include the material, for its own page (not for
+    arrangements, and not on the permalinks of versions)."""
+    if permalink or material.kind == MaterialKind.ARRANGEMENT \
+            or version.id != material.published_version_id:
+        return []
+    return service.used_in(material.id)
+
+
 def titles(outline: Outline, embedded: dict[int, service.Embedded]) -> dict[int, str]:
     """The title of every part as the reader sees it (an included material's own title,
     or "not available" when the reader may not see it)."""

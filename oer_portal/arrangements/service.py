@@ -180,8 +180,9 @@ def _shown_version(actor: Actor, material: Material, node: Node,
     return version
 
 
-def used_in(actor: Actor, material_id: int, limit: int = 20) -> list[tuple[Material, str]]:
-    """Published arrangements whose public version includes the material (title shown)."""
+def used_in(material_id: int, limit: int = 20) -> list[tuple[Material, str]]:
+    """Published arrangements whose public version includes the material, with their
+    published titles (what anyone may see)."""
     rows = db.session.execute(
         select(Material, MaterialVersion.title)
         .join(MaterialVersion, MaterialVersion.id == Material.published_version_id)

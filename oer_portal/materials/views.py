@@ -163,7 +163,8 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         can_manage_authors=policy.can_manage_authors(current_user, material),
         remix=remix_views.material_page_panel(current_user, material, version, permalink),
         rating=community_views.material_page_panel(current_user, material, version, permalink),
-        arrangement=arrangement_pages.overview(current_user, material, version, permalink))
+        arrangement=arrangement_pages.overview(current_user, material, version, permalink),
+        used_in=arrangement_pages.used_in(material, version, permalink))
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])

@@ -198,8 +198,13 @@ def test_the_public_never_sees_what_it_may_not_see(app, client, new_client, peop
     for path in (f"/materials/{arrangement}", f"/materials/{arrangement}-water-in-nederland/"
                  "parts/1", f"/materials/{arrangement}/v/1/parts/1"):
         assert reader.get(path).status_code == 404, path
+    _create(app, people["anna"], [Node(NodeKind.MATERIAL, material_id=lesson)],
+            title="Nog een concept")
     published = _create(app, people["anna"], [Node(NodeKind.MATERIAL, material_id=lesson)],
                         title="Openbaar", publish_by=people["mod"])
+    lesson_page = reader.get(f"/materials/{lesson}-dijken-bouwen").get_data(as_text=True)
+    listed = lesson_page[lesson_page.index('id="used-in-title"'):]
+    assert f"/materials/{published}-openbaar" in listed and "Nog een concept" not in listed
     with app.app_context():
         lifecycle.withdraw(db.session.get(User, people["mod"].id),
                            db.session.get(Material, lesson), "Fout in de tekst")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from oer_portal.accounts.models import User
 from oer_portal.extensions import db
+from oer_portal.materials.models import Material
 
 
 def _users(app):
@@ -56,6 +57,13 @@ def test_demo_load_creates_the_accounts_once_and_keeps_the_passwords_private(app
     line = next(li for li in saved.read_text().splitlines() if "teacher@example.org" in li)
     assert line.split()[-1] in first.output
     assert client.login("teacher@example.org", line.split()[-1]).status_code == 302
+
+    assert "1 demo arrangement published." in first.output
+    with app.app_context():
+        arrangement = db.session.scalar(select(Material).where(Material.kind == "arrangement"))
+        assert arrangement.published_version_id is not None
+    page = client.get(f"/materials/{arrangement.id}-{arrangement.slug}").get_data(as_text=True)
+    assert "Waterbeheer in Nederland" in page and "Waarom moeten we ons water beheren?" in page
 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already has accounts" in second.output
