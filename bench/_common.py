@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -33,6 +34,18 @@ class StatementCounter:
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def benchmark_parser(doc: str, requests: int) -> argparse.ArgumentParser:
+    """The options every page benchmark shares: ``--requests`` and ``--database-uri``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=requests,
+                        help=f"timed requests per page, after warm-up (default {requests})")
+    parser.add_argument("--database-uri", default=None, metavar="URI",
+                        help="a PostgreSQL server to run against (a fresh database is created "
+                             "and dropped); default: a temporary SQLite file")
+    return parser
 
 
 @contextmanager

@@ -26,7 +26,6 @@ This is a benchmark, not a test: nothing passes or fails.  Run from the reposito
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from _common import build_portal, database_uris
+from _common import benchmark_parser, build_portal, database_uris
 from flask import Flask, render_template
 from pages_bench import PASSWORD, WARM_UP, fetch, p95, statements_per_request, synthetic_body, timed
 
@@ -105,15 +104,9 @@ def captured_context(app: Flask, path: str, module: Any) -> tuple[str, dict[str,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, requests=100)
     parser.add_argument("--materials", type=int, default=100,
                         help="published lessons included (default 100)")
-    parser.add_argument("--requests", type=int, default=100,
-                        help="timed requests per page, after warm-up (default 100)")
-    parser.add_argument("--database-uri", default=None, metavar="URI",
-                        help="a PostgreSQL server to run against (a fresh database is created "
-                             "and dropped); default: a temporary SQLite file")
     args = parser.parse_args(argv)
     if args.materials < SECTIONS or args.requests < 2:
         sys.exit(f"--materials must be at least {SECTIONS} and --requests at least 2.")

@@ -46,7 +46,6 @@ created on that server and dropped at the end.
 
 from __future__ import annotations
 
-import argparse
 import io
 import random
 import re
@@ -58,7 +57,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter, build_portal, database_uris
+from _common import StatementCounter, benchmark_parser, build_portal, database_uris
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 
@@ -277,15 +276,9 @@ def comparable_html(html: bytes) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, requests=200)
     parser.add_argument("--versions", type=int, default=500,
                         help="versions of the material (default 500)")
-    parser.add_argument("--requests", type=int, default=200,
-                        help="timed requests per page, after warm-up (default 200)")
-    parser.add_argument("--database-uri", default=None, metavar="URI",
-                        help="a PostgreSQL server to run against (a fresh database is created "
-                             "and dropped); default: a temporary SQLite file")
     args = parser.parse_args(argv)
     if args.versions < 1 or args.requests < 2:
         sys.exit("--versions must be at least 1 and --requests at least 2.")

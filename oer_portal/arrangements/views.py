@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -128,6 +128,17 @@ def _page(form: MaterialForm, material: Material | None, state: Builder, status:
         preview=None, conflict=None), status
 
 
+def _outline_or_action(form: MaterialForm, material: Material | None
+                       ) -> tuple[Outline, tuple[str, int] | None]:
+    """The outline the form sent, and the page to answer with when a builder button (not
+    Save) was pressed: the outline changed, nothing saved."""
+    outline = builder.outline_from_form(request.form)
+    action = request.form.get("action", "")
+    if not action:
+        return outline, None
+    return outline, _page(form, material, _run_action(current_user, action, outline))
+
+
 @bp.route("/materials/new/arrangement", methods=["GET", "POST"])
 @login_required
 def create() -> tuple[str, int] | Response:
@@ -139,10 +150,9 @@ def create() -> tuple[str, int] | Response:
         form.language.data = str(get_locale())
         form.licence.data = registry.DEFAULT
         return _page(form, None, _builder(current_user, ()))
-    outline = builder.outline_from_form(request.form)
-    action = request.form.get("action", "")
-    if action:
-        return _page(form, None, _run_action(current_user, action, outline))
+    outline, answer = _outline_or_action(form, None)
+    if answer:
+        return answer
     state = _builder(current_user, outline)
     if form.validate_on_submit():
         try:
@@ -176,21 +186,16 @@ def edit(material_id: int) -> tuple[str, int] | Response:
     if base is None:
         raise ValidationError(_("This edit started from an unknown version."))
     set_choices(form, base)
-    outline = builder.outline_from_form(request.form)
-    action = request.form.get("action", "")
-    if action:
-        return _page(form, material, _run_action(current_user, action, outline))
+    outline, answer = _outline_or_action(form, material)
+    if answer:
+        return answer
     state = _builder(current_user, outline)
     if form.validate_on_submit():
         try:
             result = service.save_arrangement(current_user, material.id, base.id,
                                               fields_from(form, base), outline,
                                               form.summary.data or "")
-            if result.merged:
-                flash(_("Someone else saved a newer version while you were editing. "
-                        "Your changes did not overlap and have been merged with theirs."),
-                      "info")
-            return after_save(material, bool(form.save_and_submit.data))
+            return after_save(material, bool(form.save_and_submit.data), result.merged)
         except (service.OutlineConflict, service.materials.VersionConflict) as error:
             newer = error.head if isinstance(error, service.OutlineConflict) \
                 else error.details.head

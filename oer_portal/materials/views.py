@@ -79,7 +79,11 @@ def _attachments_from(form: MaterialForm, version: MaterialVersion | None
     return refs
 
 
-def after_save(material: Material, submit: bool) -> Response:
+def after_save(material: Material, submit: bool, merged: bool = False) -> Response:
+    """Where every editor goes after a save: submit when asked, say what happened."""
+    if merged:
+        flash(_("Someone else saved a newer version while you were editing. "
+                "Your changes did not overlap and have been merged with theirs."), "info")
     if submit:
         lifecycle.submit_for_review(current_user, material)
         flash(_("Saved and submitted for review. A moderator will look at it."), "success")
@@ -194,11 +198,7 @@ def edit(material_id: int) -> str | Response:
                 result = service.save_version(current_user, material.id, base.id,
                                               fields_from(form, base), refs,
                                               form.summary.data or "")
-                if result.merged:
-                    flash(_("Someone else saved a newer version while you were editing. "
-                            "Your changes did not overlap and have been merged with theirs."),
-                          "info")
-                return after_save(material, bool(form.save_and_submit.data))
+                return after_save(material, bool(form.save_and_submit.data), result.merged)
             except service.VersionConflict as error:
                 conflict = error.details
                 _show_conflict(form, conflict, material)
