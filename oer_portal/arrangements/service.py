@@ -19,12 +19,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
-from sqlalchemy.orm import defer, lazyload, selectinload
+from sqlalchemy.orm import defer, lazyload, load_only, selectinload
 
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.arrangements.models import ArrangementNode
 from oer_portal.arrangements.structure import (
+    MAX_DEPTH,
+    MAX_NODES,
     Node,
     NodeKind,
     Outline,
@@ -70,8 +72,6 @@ class OutlineConflict(EditConflict):
 
 
 def _message(error: OutlineError) -> str:
-    from oer_portal.arrangements.structure import MAX_DEPTH, MAX_NODES
-
     return {
         Problem.TOO_MANY: _("An arrangement holds at most %(n)d parts.", n=MAX_NODES),
         Problem.TOO_DEEP: _("Sections go at most %(n)d levels deep.", n=MAX_DEPTH),
@@ -193,13 +193,23 @@ def used_in(material_id: int, limit: int = 20) -> list[tuple[Material, str]]:
     return [(m, title) for m, title in rows]
 
 
-def pinnable_versions(material_id: int) -> Sequence[MaterialVersion]:
-    """The versions an embed may be pinned to: those that were ever published."""
-    return db.session.scalars(
-        select(MaterialVersion).where(MaterialVersion.id.in_(
-            select(MaterialPublication.version_id).where(
-                MaterialPublication.material_id == material_id)))
-        .order_by(MaterialVersion.number.desc())).all()
+def pinnable_versions(material_ids: Iterable[int]) -> dict[int, list[MaterialVersion]]:
+    """Per material, the versions an embed may be pinned to (those that were ever
+    published), newest first, in one query."""
+    ids = set(material_ids)
+    result: dict[int, list[MaterialVersion]] = {material_id: [] for material_id in ids}
+    if ids:
+        for version in db.session.scalars(
+                select(MaterialVersion)
+                .options(load_only(MaterialVersion.id, MaterialVersion.material_id,
+                                   MaterialVersion.number, MaterialVersion.created_at),
+                         lazyload(MaterialVersion.attachments),
+                         lazyload(MaterialVersion.author))
+                .join(MaterialPublication, MaterialPublication.version_id == MaterialVersion.id)
+                .where(MaterialPublication.material_id.in_(ids))
+                .distinct().order_by(MaterialVersion.number.desc())):
+            result[version.material_id].append(version)
+    return result
 
 
 # -- Writing ----------------------------------------------------------------------------------
@@ -287,21 +297,24 @@ def _copy_outline(source: MaterialVersion, target: MaterialVersion) -> None:
     write_outline(target, outline_of(source.id))
 
 
-def _check_public_embeds(version: MaterialVersion) -> None:
+def _check_public_embeds(actor: Actor, version: MaterialVersion) -> None:
     """Before review: every embedded material must be visible to the public, or the
-    published arrangement would have holes."""
+    published arrangement would have holes.  The message names each by the title ``actor``
+    may see, else by number."""
     embedded = resolve(AnonymousUserMixin(), outline_of(version.id))
-    hidden = {e.material_id for e in embedded.values() if e.version is None}
-    if hidden:
-        titles = db.session.scalars(select(MaterialVersion.title).join(
-            Material, Material.latest_version_id == MaterialVersion.id).where(
-            Material.id.in_(hidden)).order_by(MaterialVersion.title)).all()
-        raise ValidationError(ngettext(
-            "The included material “%(titles)s” is not published, so the public could not "
-            "see it. Wait until it is published, or take it out.",
-            "The included materials “%(titles)s” are not published, so the public could not "
-            "see them. Wait until they are published, or take them out.",
-            len(titles), titles="”, “".join(titles)))
+    hidden = sorted({e.material_id for e in embedded.values() if e.version is None})
+    if not hidden:
+        return
+    seen = {e.material_id: e for e in resolve(actor, [
+        Node(NodeKind.MATERIAL, material_id=material_id) for material_id in hidden]).values()}
+    names = [seen[i].version.title if seen[i].version else _("material %(id)d", id=i)
+             for i in hidden]
+    raise ValidationError(ngettext(
+        "The included material “%(titles)s” is not published, so the public could not "
+        "see it. Wait until it is published, or take it out.",
+        "The included materials “%(titles)s” are not published, so the public could not "
+        "see them. Wait until they are published, or take them out.",
+        len(names), titles="”, “".join(names)))
 
 
 def diff_text(version: MaterialVersion) -> str:

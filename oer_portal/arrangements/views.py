@@ -31,6 +31,7 @@ from oer_portal.materials.forms import (
     show_errors,
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.service import VersionConflict
 from oer_portal.materials.views import after_save, material_url
 from oer_portal.remix import views as remix_views
 from oer_portal.search import service as search_service
@@ -79,9 +80,8 @@ class Builder:
 
 
 def _builder(actor: Actor, outline: Outline, **extra: object) -> Builder:
-    ids = structure.embedded_ids(outline)
     return Builder(outline, service.resolve(actor, outline),
-                   {i: list(service.pinnable_versions(i)) for i in set(ids)}, **extra)
+                   service.pinnable_versions(structure.embedded_ids(outline)), **extra)
 
 
 def _run_action(actor: Actor, action: str, outline: Outline) -> Builder:
@@ -153,17 +153,17 @@ def create() -> tuple[str, int] | Response:
     outline, answer = _outline_or_action(form, None)
     if answer:
         return answer
-    state = _builder(current_user, outline)
+    errors: dict[int | None, list[str]] = {}
     if form.validate_on_submit():
         try:
             material = service.create_arrangement(current_user, fields_from(form, None),
                                                   outline, form.summary.data or "")
             return after_save(material, bool(form.save_and_submit.data))
         except service.InvalidOutline as error:
-            state.errors = error.errors
+            errors = error.errors
         except ValidationError as error:
             show_errors(form, error)
-    return _page(form, None, state, 400 if request.method == "POST" else 200)
+    return _page(form, None, _builder(current_user, outline, errors=errors), 400)
 
 
 @bp.route("/materials/<int:material_id>/arrange", methods=["GET", "POST"])
@@ -189,23 +189,24 @@ def edit(material_id: int) -> tuple[str, int] | Response:
     outline, answer = _outline_or_action(form, material)
     if answer:
         return answer
-    state = _builder(current_user, outline)
+    errors: dict[int | None, list[str]] = {}
     if form.validate_on_submit():
         try:
             result = service.save_arrangement(current_user, material.id, base.id,
                                               fields_from(form, base), outline,
                                               form.summary.data or "")
             return after_save(material, bool(form.save_and_submit.data), result.merged)
-        except (service.OutlineConflict, service.materials.VersionConflict) as error:
+        except (service.OutlineConflict, VersionConflict) as error:
             newer = error.head if isinstance(error, service.OutlineConflict) \
                 else error.details.head
             form.base_version_id.data = str(newer.id)
-            return _page(form, material, state, 409, conflict=(base, newer))
+            return _page(form, material, _builder(current_user, outline), 409,
+                         conflict=(base, newer))
         except service.InvalidOutline as error:
-            state.errors = error.errors
+            errors = error.errors
         except ValidationError as error:
             show_errors(form, error)
-    return _page(form, material, state, 400)
+    return _page(form, material, _builder(current_user, outline, errors=errors), 400)
 
 
 # -- Reading ------------------------------------------------------------------------------------

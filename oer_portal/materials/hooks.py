@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from oer_portal.accounts.policy import Actor
 from oer_portal.materials.models import MaterialVersion
 
 
@@ -27,8 +28,9 @@ def _body(version: MaterialVersion) -> str:
 class KindHooks:
     #: ``copy_content(source, target)``: a revert wrote ``target`` with ``source``'s fields.
     copy_content: Callable[[MaterialVersion, MaterialVersion], None] = _nothing
-    #: ``check_submit(version)``: raise ``ValidationError`` when it may not go to review.
-    check_submit: Callable[[MaterialVersion], None] = _nothing
+    #: ``check_submit(actor, version)``: raise ``ValidationError`` when ``actor`` may not
+    #: send it to review.
+    check_submit: Callable[[Actor, MaterialVersion], None] = _nothing
     #: ``diff_text(version)``: the text the diff page compares word by word.
     diff_text: Callable[[MaterialVersion], str] = _body
 

@@ -45,7 +45,7 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
         raise ValidationError(_("The text still holds conflict markers (<<<<<<< and >>>>>>>): "
                                 "choose what to keep and save before you submit."))
     if head is not None:
-        hooks_for(material.kind).check_submit(head)
+        hooks_for(material.kind).check_submit(actor, head)
     request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
                             submitted_by_id=actor.id, submitted_at=utcnow())
     db.session.add(request)
