@@ -36,15 +36,20 @@ class StatementCounter:
         event.remove(self.engine, "before_cursor_execute", self._count)
 
 
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """``--database-uri``: the PostgreSQL server ``database_uris`` creates databases on."""
+    parser.add_argument("--database-uri", default=None, metavar="URI",
+                        help="a PostgreSQL server to run against (fresh databases are created "
+                             "on it and dropped); default: temporary SQLite files")
+
+
 def benchmark_parser(doc: str, requests: int) -> argparse.ArgumentParser:
     """The options every page benchmark shares: ``--requests`` and ``--database-uri``."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=requests,
                         help=f"timed requests per page, after warm-up (default {requests})")
-    parser.add_argument("--database-uri", default=None, metavar="URI",
-                        help="a PostgreSQL server to run against (a fresh database is created "
-                             "and dropped); default: a temporary SQLite file")
+    add_database_option(parser)
     return parser
 
 

@@ -36,7 +36,15 @@ from unittest import mock
 
 from _common import benchmark_parser, build_portal, database_uris
 from flask import Flask, render_template
-from pages_bench import PASSWORD, WARM_UP, fetch, p95, statements_per_request, synthetic_body, timed
+from pages_bench import (
+    PASSWORD,
+    WARM_UP,
+    fetch,
+    interleaved,
+    p95,
+    statements_per_request,
+    synthetic_body,
+)
 
 SECTIONS = 10
 
@@ -143,12 +151,9 @@ def main(argv: list[str] | None = None) -> None:
                 fetch(client, base)
         statements = {path: statements_per_request(app, client, path)
                       for pair in pairs.values() for path in pair}
-        times: dict[str, list[float]] = {path: [] for pair in pairs.values() for path in pair}
-        for real, base in pairs.values():
-            runs = [(real, timed(client, real)), (base, timed(client, base))]
-            for _ in range(args.requests):
-                for path, run in runs:
-                    times[path].append(run())
+        times: dict[str, list[float]] = {}
+        for pair in pairs.values():
+            times |= interleaved(client, pair, args.requests)
         with app.app_context():
             from oer_portal.extensions import db
 

@@ -55,7 +55,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter, build_portal, database_uris, progress_printer
+from _common import (
+    StatementCounter,
+    add_database_option,
+    build_portal,
+    database_uris,
+    progress_printer,
+)
 from flask import Flask
 from sqlalchemy import Connection, make_url, select
 
@@ -273,9 +279,7 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"the shared corpus folder (default: {DEFAULT_CORPUS})")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="import only the first N materials (a quick run)")
-    parser.add_argument("--database-uri", default=None, metavar="URI",
-                        help="a PostgreSQL server to run against (fresh databases are created "
-                             "and dropped); default: temporary SQLite files")
+    add_database_option(parser)
     args = parser.parse_args(argv)
 
     materials = args.corpus / "materials"

@@ -77,7 +77,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import build_portal, database_uris, progress_printer
+from _common import add_database_option, build_portal, database_uris, progress_printer
 from flask import Flask
 from sqlalchemy import make_url, select
 
@@ -549,9 +549,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help=f"the shared corpus folder (default: {DEFAULT_CORPUS})")
-    parser.add_argument("--database-uri", default=None, metavar="URI",
-                        help="a PostgreSQL server to run against (a fresh database is created "
-                             "and dropped); default: a temporary SQLite file")
+    add_database_option(parser)
     args = parser.parse_args(argv)
 
     materials = args.corpus / "materials"

@@ -7,9 +7,9 @@ table of contents); each part has its own address under the material's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -21,12 +21,12 @@ from oer_portal.arrangements import builder, service, structure
 from oer_portal.arrangements.pages import overview
 from oer_portal.arrangements.structure import Outline
 from oer_portal.core.errors import NotFound, ValidationError
-from oer_portal.licences import registry
 from oer_portal.materials import policy, queries
 from oer_portal.materials.forms import (
     MaterialForm,
     fields_from,
     fill_form,
+    fill_new,
     set_choices,
     show_errors,
 )
@@ -58,8 +58,9 @@ class Builder:
     focus: int | None = None
     focus_tool: str | None = None
 
-    @property
+    @cached_property
     def numbers(self) -> dict[int, str]:
+        """Part index → its number ("1.2"); the template reads it once per part."""
         return {item.index: item.number for item in structure.walk(structure.tree(self.outline))}
 
     def tools(self, index: int) -> dict[str, bool]:
@@ -147,8 +148,7 @@ def create() -> tuple[str, int] | Response:
     form = MaterialForm()
     set_choices(form, None)
     if request.method == "GET":
-        form.language.data = str(get_locale())
-        form.licence.data = registry.DEFAULT
+        fill_new(form)
         return _page(form, None, _builder(current_user, ()))
     outline, answer = _outline_or_action(form, None)
     if answer:
@@ -244,10 +244,10 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
                         outline=tuple(r.as_node() for r in rows))
     embedded = contents.embedded.get(part - 1)
     shown = embedded.version if embedded is not None else None
-    numbers = {item.index: item for item in structure.walk(contents.tree)}
+    items = {item.index: item for item in structure.walk(contents.tree)}
     return render_template(
         "arrangements/part.html", material=material, version=version, row=row,
-        index=part - 1, item=numbers[part - 1], overview=contents, permalink=permalink,
+        index=part - 1, item=items[part - 1], overview=contents, permalink=permalink,
         overview_url=url_for("materials.show_version", material_id=material.id,
                              number=version.number) if permalink else material_url(material),
         body=Markup(row.body_html),  # noqa: S704 (sanitised when written)

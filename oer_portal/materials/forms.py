@@ -126,6 +126,12 @@ def set_choices(form: MaterialForm, version: MaterialVersion | None) -> None:
                                      (version.attachments if version else [])]
 
 
+def fill_new(form: MaterialForm) -> None:
+    """A new material starts in the visitor's language, under the default licence."""
+    form.language.data = str(get_locale())
+    form.licence.data = registry.DEFAULT
+
+
 def fill_form(form: MaterialForm, version: MaterialVersion) -> None:
     """Put a version's values in a fresh (GET) form."""
     fields = VersionFields.of(version)

@@ -37,6 +37,7 @@ from oer_portal.materials.forms import (
     WithdrawForm,
     fields_from,
     fill_form,
+    fill_new,
     set_choices,
     show_errors,
 )
@@ -107,8 +108,7 @@ def create(kind: str) -> str | Response:
     form = MaterialForm()
     set_choices(form, None)
     if request.method == "GET":
-        form.language.data = str(get_locale())
-        form.licence.data = registry.DEFAULT
+        fill_new(form)
     preview = None
     if form.validate_on_submit():
         if form.preview.data:

@@ -64,6 +64,11 @@ def _create(app, owner, outline, title="Water in Nederland", publish_by=None, **
     return material_id
 
 
+def _head_id(app, material_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Material, material_id).latest_version_id
+
+
 def _outline(app, material_id: int) -> list[tuple]:
     with app.app_context():
         material = db.session.get(Material, material_id)
@@ -239,8 +244,7 @@ def test_a_pinned_material_keeps_its_version_and_says_when_it_is_outdated(
 
 def test_a_stale_save_merges_when_only_one_side_changed_the_outline(app, new_client, people):
     arrangement = _create(app, people["anna"], [Node(NodeKind.SECTION, title="Een")])
-    with app.app_context():
-        base = db.session.get(Material, arrangement).latest_version_id
+    base = _head_id(app, arrangement)
     anna, bea = new_client(), new_client()
     anna.login(people["anna"].email)
     with app.app_context():
@@ -267,8 +271,7 @@ def test_a_stale_save_merges_when_only_one_side_changed_the_outline(app, new_cli
 def test_a_stale_save_that_changed_the_outline_on_both_sides_keeps_the_users_work(
         app, client, people):
     arrangement = _create(app, people["anna"], [Node(NodeKind.SECTION, title="Een")])
-    with app.app_context():
-        base = db.session.get(Material, arrangement).latest_version_id
+    base = _head_id(app, arrangement)
     client.login(people["anna"].email)
     assert client.post(f"/materials/{arrangement}/arrange", _form(
         nodes=[{"kind": "section", "depth": 0, "title": "Eén (hernoemd)"}],
@@ -281,8 +284,7 @@ def test_a_stale_save_that_changed_the_outline_on_both_sides_keeps_the_users_wor
     html = response.get_data(as_text=True)
     assert "Someone else saved a newer version" in html and "Mijn tekst" in html
     assert "from=1&amp;to=2" in html
-    with app.app_context():
-        newer = db.session.get(Material, arrangement).latest_version_id
+    newer = _head_id(app, arrangement)
     assert f'name="base_version_id" type="hidden" value="{newer}"' in html
     assert [n[2] for n in _outline(app, arrangement)] == ["Eén (hernoemd)"]
     # Saving again on purpose replaces their outline with the user's own.
@@ -293,16 +295,14 @@ def test_a_stale_save_that_changed_the_outline_on_both_sides_keeps_the_users_wor
 
 def test_revert_restores_the_outline_and_the_diff_shows_it(app, client, people):
     arrangement = _create(app, people["anna"], [Node(NodeKind.SECTION, title="Oorspronkelijk")])
-    with app.app_context():
-        base = db.session.get(Material, arrangement).latest_version_id
+    base = _head_id(app, arrangement)
     client.login(people["anna"].email)
     assert client.post(f"/materials/{arrangement}/arrange", _form(
         nodes=[{"kind": "section", "depth": 0, "title": "Gewijzigd"}],
         base_version_id=base, save="Save")).status_code == 302
     diff = client.get(f"/materials/{arrangement}/diff?from=1&to=2").get_data(as_text=True)
     assert "Oorspronkelijk" in diff and "Gewijzigd" in diff
-    with app.app_context():
-        head = db.session.get(Material, arrangement).latest_version_id
+    head = _head_id(app, arrangement)
     assert client.post(f"/materials/{arrangement}/revert/1",
                        {"base_version_id": head}).status_code == 302
     assert [n[2] for n in _outline(app, arrangement)] == ["Oorspronkelijk"]
