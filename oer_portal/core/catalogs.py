@@ -52,7 +52,8 @@ def load(locale: str) -> Catalog:
 def save(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, width=100, sort_output=True, include_previous=False)
+        write_po(handle, catalog, width=100, sort_output=True, include_previous=False,
+                 include_lineno=False)
 
 
 def update() -> None:

@@ -104,6 +104,40 @@ _SHARE_ALIKE_WITH_NON_COMMERCIAL_NAMED = {
           "requires the remix to allow commercial use and NonCommercial forbids it.",
 }
 _AND = {"nl": "en", "en": "and"}
+_OR = {"nl": "of", "en": "or"}
+
+#: Why a remix may carry only the allowed licences, by the strongest condition its sources
+#: set (the editor of a remix says this beside the licence choice).
+_CONDITION = {
+    Element.SA: {
+        "nl": "Door de voorwaarde GelijkDelen van {sources} deel je een remix onder dezelfde "
+              "licentie: {allowed}.",
+        "en": "Because of the ShareAlike condition of {sources}, a remix is shared under the "
+              "same licence: {allowed}.",
+    },
+    Element.NC: {
+        "nl": "Door de voorwaarde NietCommercieel van {sources} blijft een remix "
+              "niet-commercieel: {allowed}.",
+        "en": "Because of the NonCommercial condition of {sources}, a remix stays "
+              "non-commercial: {allowed}.",
+    },
+    Element.BY: {
+        "nl": "Door de voorwaarde Naamsvermelding van {sources} krijgt een remix {allowed}; "
+              "NietCommercieel of GeenAfgeleideWerken toevoegen kan niet, want dat neemt weg "
+              "wat de bron toestaat.",
+        "en": "Because of the Attribution condition of {sources}, a remix carries {allowed}; "
+              "adding NonCommercial or NoDerivatives is not possible, because it would take "
+              "away what the source allows.",
+    },
+    None: {
+        "nl": "Zonder voorwaarden bij {sources} kan een remix {allowed} krijgen.",
+        "en": "With no conditions on {sources}, a remix may carry {allowed}.",
+    },
+}
+_NOT_ALLOWED = {
+    "nl": "De licentie {licence} is voor deze remix niet toegestaan. {why}",
+    "en": "The licence {licence} is not allowed for this remix. {why}",
+}
 
 _COLLECTION_CREDIT_NOTE = {
     "nl": "Tenzij anders vermeld: de eigen pagina's van dit arrangement vallen onder de licentie "
@@ -131,10 +165,10 @@ def _canonical(licences: Iterable[Licence]) -> tuple[Licence, ...]:
                         key=lambda lic: (_POSITION.get(lic.spdx, len(_POSITION)), lic.spdx)))
 
 
-def _join(words: list[str], language: str) -> str:
+def _join(words: list[str], language: str, conjunction: dict[str, str] = _AND) -> str:
     if len(words) <= 1:
         return "".join(words)
-    return f"{', '.join(words[:-1])} {_AND[language]} {words[-1]}"
+    return f"{', '.join(words[:-1])} {conjunction[language]} {words[-1]}"
 
 
 def _badges(licences: Iterable[Licence]) -> list[str]:
@@ -167,6 +201,36 @@ class Adaptation:
     def suggested(self) -> Licence | None:
         """The licence to preselect: the most open one allowed."""
         return self.allowed[0] if self.allowed else None
+
+    def explanation(self, locale: str) -> str:
+        """Why a remix of these sources may carry only ``allowed`` (or why none at all), in
+        one or two sentences naming the licences: the editor of a remix shows it beside the
+        licence choice, and a refused save quotes it."""
+        reason = self.reason(locale)
+        if reason is not None:
+            return reason
+        language = _language(locale)
+        required = frozenset().union(*(lic.elements for lic in self.sources))
+        strongest = next((element for element in (Element.SA, Element.NC, Element.BY)
+                          if element in required), None)
+        setting = [lic for lic in self.sources if strongest is None or strongest in lic.elements]
+        return _CONDITION[strongest][language].format(
+            sources=_join(_badges(setting), language),
+            allowed=_join(_badges(self.allowed), language, _OR))
+
+    def allows(self, spdx: str) -> bool:
+        """May a remix of these sources carry ``spdx`` (any case)?"""
+        return registry.get(spdx or "") in self.allowed
+
+    def refusal_of(self, spdx: str, locale: str) -> str | None:
+        """``None`` when a remix of these sources may carry ``spdx``; else why not, in a
+        sentence that names the licence and the rule."""
+        if self.allows(spdx):
+            return None
+        chosen = registry.get(spdx or "")
+        language = _language(locale)
+        return _NOT_ALLOWED[language].format(licence=chosen.badge if chosen else spdx or "—",
+                                             why=self.explanation(language))
 
     def reason(self, locale: str) -> str | None:
         """Why the remix is refused, naming the offending licences by their badges."""

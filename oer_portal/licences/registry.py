@@ -160,5 +160,7 @@ def get(spdx: str) -> Licence | None:
         (lic for key, lic in LICENCES.items() if key.lower() == spdx.strip().lower()), None)
 
 
-def is_known(spdx: str) -> bool:
-    return get(spdx) is not None
+def badge(spdx: str) -> str:
+    """The short label of a licence (``CC BY-SA``), or the id itself when it is unknown."""
+    licence = get(spdx)
+    return licence.badge if licence is not None else spdx

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from oer_portal.accounts import service as accounts
 from oer_portal.core import outbox
 from oer_portal.core.uow import current_uow, transactional
-from oer_portal.materials import interchange, linkcheck
+from oer_portal.materials import interchange, licensing, linkcheck
 from oer_portal.materials.models import MaterialKind
 from oer_portal.materials.service import get_material, version_by_number
 
@@ -66,6 +68,25 @@ def export_material(material_id: int, path: Path, number: int | None) -> None:
     click.echo(_("Exported version %(n)d to %(folder)s", n=version.number, folder=folder))
 
 
+@materials_cli.command("check-licences")
+@transactional
+def check_licences() -> None:
+    """List every version of a remix whose licence its sources do not allow (written before
+    the rule was enforced on every save); exit 1 when there is any."""
+    with click.progressbar(length=licensing.derived_count(), label=_("Checking"),
+                           show_pos=True, file=sys.stderr) as bar:
+        found = list(licensing.breaches(progress=lambda _material: bar.update(1)))
+    for breach in found:
+        sources = ", ".join(_("material %(id)d version %(n)d (%(licence)s)", id=m, n=n,
+                              licence=licence) for m, n, licence in breach.sources)
+        click.echo(_("Material %(id)d version %(n)d has %(licence)s; its source %(sources)s "
+                     "allows only: %(allowed)s", id=breach.material_id, n=breach.version_number,
+                     licence=breach.licence, sources=sources,
+                     allowed=", ".join(breach.allowed) or "—"))
+    click.echo(ngettext("%(num)d version breaks the licence rule.",
+                        "%(num)d versions break the licence rule.", len(found)))
+    if found:
+        raise SystemExit(1)
 
 
 @materials_cli.command("check-links")

@@ -21,10 +21,12 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as WtfValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
 from oer_portal.licences import registry
+from oer_portal.materials import licensing
 from oer_portal.materials.metadata import (
     MAX_DESCRIPTION,
     MAX_TITLE,
@@ -32,7 +34,7 @@ from oer_portal.materials.metadata import (
     VersionFields,
     vocabularies,
 )
-from oer_portal.materials.models import MaterialVersion
+from oer_portal.materials.models import Material, MaterialVersion
 
 
 class CheckboxListField(SelectMultipleField):
@@ -40,6 +42,11 @@ class CheckboxListField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def _known_licence(_form: FlaskForm, field: RadioField) -> None:
+    if field.data and registry.get(field.data) is None:
+        raise WtfValidationError(_("Choose one of the licences offered."))
 
 
 class MaterialForm(FlaskForm):
@@ -63,7 +70,11 @@ class MaterialForm(FlaskForm):
         description=_l("PDF, images, office and OpenDocument files, audio, video, ZIP, text "
                        "or CSV; at most 50 MB each."))
     keep_attachments = CheckboxListField(_l("Attached files"), coerce=int, choices=[])
-    licence = RadioField(_l("Licence"), validators=[DataRequired()], choices=[])
+    #: Checked against the licences the portal knows, not against the choices: the service
+    #: refuses a licence a remix's sources do not allow with the engine's reason, which
+    #: "Not a valid choice" would hide.
+    licence = RadioField(_l("Licence"), validators=[DataRequired(), _known_licence],
+                         choices=[], validate_choice=False)
     language = SelectField(_l("Language of the material"), validators=[DataRequired()],
                            choices=[])
     subjects = CheckboxListField(
@@ -106,7 +117,11 @@ class RejectForm(FlaskForm):
     submit = SubmitField(_l("Reject"))
 
 
-def set_choices(form: MaterialForm, version: MaterialVersion | None) -> None:
+def set_choices(form: MaterialForm, version: MaterialVersion | None,
+                material: Material | None = None) -> None:
+    """The vocabularies' terms, the attached files, and the licences: for a remix only those
+    its sources allow, with the reason in the licence's help text (the service refuses any
+    other, so a tampered form gets the same answer)."""
     locale = str(get_locale())
     vocab = vocabularies()
 
@@ -117,8 +132,12 @@ def set_choices(form: MaterialForm, version: MaterialVersion | None) -> None:
     form.subjects.choices = options("subject")
     form.levels.choices = options("level")
     form.resource_type.choices = [("", _("— choose —")), *options("resource_type")]
-    form.licence.choices = [(lic.spdx, lic.name(locale)) for lic in registry.OFFERED]
-    if version is not None and version.licence not in {c[0] for c in form.licence.choices}:
+    rule = licensing.adaptation_for(material) if material is not None else None
+    form.licence.choices = [(lic.spdx, lic.name(locale))
+                            for lic in (rule.allowed if rule else registry.OFFERED)]
+    if rule is not None:
+        form.licence.description = rule.explanation(locale)
+    elif version is not None and version.licence not in {c[0] for c in form.licence.choices}:
         known = registry.get(version.licence)
         form.licence.choices.append((version.licence, known.name(locale) if known
                                      else version.licence))

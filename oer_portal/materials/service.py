@@ -24,7 +24,7 @@ from oer_portal.core.errors import EditConflict, NotFound, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
-from oer_portal.materials import policy
+from oer_portal.materials import licensing, policy
 from oer_portal.materials.attachments import AttachmentRef, attach, refs_of
 from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.merge import merge3
@@ -87,8 +87,11 @@ def lock_head(material_id: int) -> Material:
 
 def create_material(actor: Actor, kind: MaterialKind, fields: VersionFields,
                     attachments: Sequence[AttachmentRef] = (), summary: str = "",
-                    external_id: str | None = None) -> Material:
-    """A new draft material with its first version, owned by ``actor``."""
+                    external_id: str | None = None,
+                    derived_from: MaterialVersion | None = None) -> Material:
+    """A new draft material with its first version, owned by ``actor``; ``derived_from``
+    makes it an adaptation of that version (the remix service's business: it decides who
+    may adapt what), whose licence rule the first version already meets."""
     require_permission(policy.can_create(actor))
     fields = validate(fields, kind)
     if kind == MaterialKind.FILE and not attachments:
@@ -96,6 +99,7 @@ def create_material(actor: Actor, kind: MaterialKind, fields: VersionFields,
     now = utcnow()
     material = Material(kind=kind.value, slug=slugify(fields.title), owner_id=actor.id,
                         status=MaterialStatus.DRAFT, external_id=external_id,
+                        derived_from_version_id=derived_from.id if derived_from else None,
                         created_at=now, updated_at=now)
     db.session.add(material)
     db.session.flush()
@@ -109,6 +113,8 @@ def _write_version(material: Material, head: MaterialVersion | None, fields: Ver
                    attachments: Sequence[AttachmentRef], actor: Actor, summary: str,
                    reverted_from_id: int | None = None, merged: bool = False
                    ) -> MaterialVersion:
+    """Every version is written here, so the licence rule holds on every path."""
+    licensing.check_licence(material, fields.licence)
     version = MaterialVersion(
         material_id=material.id, number=(head.number + 1) if head else 1,
         title=fields.title, description=fields.description, body=fields.body,
@@ -194,8 +200,16 @@ def _merge_attachments(base: Sequence[AttachmentRef], mine: Sequence[AttachmentR
     return result + [ref for ref in added if ref not in result]
 
 
+@dataclass(frozen=True)
+class RevertResult:
+    version: MaterialVersion
+    #: The old version's licence when the sources no longer allow it and the current licence
+    #: was kept instead (see ``_licence_for_revert``).
+    licence_not_restored: str | None = None
+
+
 def revert(actor: Actor, material_id: int, number: int, base_version_id: int,
-           summary: str = "") -> MaterialVersion:
+           summary: str = "") -> RevertResult:
     """A new version with the content of version ``number`` (history is never rewritten)."""
     material = lock_head(material_id)
     require_permission(policy.can_edit(actor, material))
@@ -203,14 +217,27 @@ def revert(actor: Actor, material_id: int, number: int, base_version_id: int,
     if head.id != base_version_id:
         raise EditConflict()
     target = version_by_number(material.id, number)
-    version = _write_version(material, head, VersionFields.of(target),
-                             refs_of(target.attachments), actor, summary,
-                             reverted_from_id=target.id)
+    fields = VersionFields.of(target)
+    version = _write_version(material, head, replace(fields, licence=_licence_for_revert(
+        material, fields.licence, head.licence)), refs_of(target.attachments), actor, summary,
+        reverted_from_id=target.id)
     hooks_for(material.kind).copy_content(target, version)
     _move_head(material, head, version)
     audit.record("material.reverted", actor_id=actor.id, target=("material", material.id),
                  details={"to": number, "version": version.number})
-    return version
+    return RevertResult(version, fields.licence if version.licence != fields.licence else None)
+
+
+def _licence_for_revert(material: Material, wanted: str, current: str) -> str:
+    """The old version's licence, unless the sources no longer allow it (the original moved
+    to another licence and the remix pulled that change): then the current licence stays,
+    or failing that the most open one allowed.  A revert restores content, not a breach."""
+    adaptation = licensing.adaptation_for(material)
+    if adaptation is None or adaptation.allows(wanted):
+        return wanted
+    if adaptation.allows(current) or adaptation.suggested is None:
+        return current
+    return adaptation.suggested.spdx
 
 
 def version_by_number(material_id: int, number: int) -> MaterialVersion:

@@ -185,7 +185,7 @@ def edit(material_id: int) -> str | Response:
     base = head
     if request.method == "POST" and form.base_version_id.data:
         base = _version_of(material, form.base_version_id.data)
-    set_choices(form, base)
+    set_choices(form, base, material)
     if request.method == "GET":
         fill_form(form, head)
     preview = conflict = None
@@ -220,7 +220,7 @@ def _show_conflict(form: MaterialForm, conflict: service.ConflictDetails,
                    material: Material) -> None:
     """The editor now holds the current text (the new base); the user's text stays beside."""
     head = conflict.head
-    set_choices(form, head)
+    set_choices(form, head, material)
     form.base_version_id.data = str(head.id)
     form.body.raw_data = None
     form.body.data = head.body
@@ -314,14 +314,18 @@ def revert(material_id: int, number: int) -> Response:
     material = queries.material_for(current_user, material_id)
     base_id = request.form.get("base_version_id", type=int)
     try:
-        version = service.revert(current_user, material.id, number, base_id or 0,
-                                 summary=_("Reverted to version %(number)d", number=number))
+        result = service.revert(current_user, material.id, number, base_id or 0,
+                                summary=_("Reverted to version %(number)d", number=number))
     except service.EditConflict:
         flash(_("Someone saved a newer version meanwhile. Look at the history again before "
                 "reverting."), "error")
         return redirect(url_for("materials.history", material_id=material.id))
     flash(_("Version %(new)d restores version %(old)d. It is a draft until it is reviewed.",
-            new=version.number, old=number), "success")
+            new=result.version.number, old=number), "success")
+    if result.licence_not_restored:
+        flash(_("Its licence %(old)s is no longer allowed by the original's licence, so the "
+                "remix keeps %(licence)s.", old=registry.badge(result.licence_not_restored),
+                licence=registry.badge(result.version.licence)), "info")
     return redirect(material_url(material))
 
 

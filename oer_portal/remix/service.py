@@ -24,15 +24,15 @@ from oer_portal.core.errors import DomainError, Forbidden
 from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.licences.compatibility import Adaptation, allowed_licences_for_adaptation
+from oer_portal.materials import licensing, queries
 from oer_portal.materials import policy as material_policy
-from oer_portal.materials import queries
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import refs_of
-from oer_portal.materials.metadata import InvalidFields, VersionFields
+from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.remix import policy
 from oer_portal.remix.credits import Author, CreditEntry, Credits
-from oer_portal.remix.models import RemixPull
+from oer_portal.remix.models import RemixPull, RemixUpstream
 
 #: How far the credits follow ``derived_from``; a longer chain (or a cycle, which only broken
 #: data could make) ends with a note that earlier sources are credited on the pages above.
@@ -99,18 +99,16 @@ def remix(actor: Actor, material_id: int, number: int | None, licence: str,
     options = remix_options(actor, material_id, number)
     if not options.adaptation.ok:
         raise RemixRefused(options.adaptation.reason(current_locale()))
-    chosen = registry.get(licence or "")
-    if chosen is None or chosen not in options.allowed:
-        raise InvalidFields({"licence": _("Choose one of the licences this source allows.")})
     source, version = options.material, options.version
     fields = replace(VersionFields.of(version), title=(title or "").strip() or version.title,
-                     licence=chosen.spdx, authors=(), source_url=None, attribution=None,
+                     licence=licence, authors=(), source_url=None, attribution=None,
                      extra={})
     summary = _("Remix of “%(title)s” version %(number)d", title=version.title,
                 number=version.number)
+    # The licence rule is checked where the version is written (materials.licensing).
     created = materials.create_material(actor, MaterialKind(source.kind), fields,
-                                        refs_of(version.attachments), summary=summary)
-    created.derived_from_version_id = version.id
+                                        refs_of(version.attachments), summary=summary,
+                                        derived_from=version)
     audit.record("material.remixed", actor_id=actor.id, target=("material", created.id),
                  details={"source": source.id, "version": version.number})
     return created
@@ -162,6 +160,23 @@ def based_on(remix: Material, version: MaterialVersion | None) -> int | None:
         if pulled is not None:
             return pulled
     return remix.derived_from_version_id
+
+
+def sources_for(remix: Material, version: MaterialVersion | None) -> list[MaterialVersion]:
+    """The original's version that ``version`` of ``remix`` adapts; for the next version
+    (``None``), the one the remix is in step with now (``upstream.pull`` moves it before it
+    saves).  Registered as the licence rule's lookup below."""
+    if version is None:
+        synced = db.session.scalar(select(RemixUpstream.synced_version_id).where(
+            RemixUpstream.material_id == remix.id))
+        source_id = synced or remix.derived_from_version_id
+    else:
+        source_id = based_on(remix, version)
+    source = db.session.get(MaterialVersion, source_id) if source_id else None
+    return [source] if source is not None else []
+
+
+licensing.register_sources(sources_for)
 
 
 class Links(Protocol):

@@ -241,10 +241,12 @@ def pull(actor: Actor, remix_id: int, source_version_id: int) -> PullResult:
                 number=status.latest.number)
     if not merge.clean:
         summary = _("%(summary)s (with conflicts to resolve)", summary=summary)
-    result = materials.save_version(actor, status.remix.id, head.id, merge.fields,
-                                    merge.attachments, summary)
+    # In step with the new version first: the licence rule checks the save against it.
     row = _row(status.remix)
     row.synced_version_id, row.dismissed_version_id = status.latest.id, None
+    db.session.flush()
+    result = materials.save_version(actor, status.remix.id, head.id, merge.fields,
+                                    merge.attachments, summary)
     db.session.add(RemixPull(version_id=result.version.id, material_id=status.remix.id,
                              source_version_id=status.latest.id, pulled_at=utcnow()))
     audit.record("remix.upstream_pulled", actor_id=actor.id, target=("material", remix_id),
