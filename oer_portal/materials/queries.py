@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from oer_portal.accounts.models import User
@@ -121,11 +121,6 @@ def owned_by(actor: Actor) -> Sequence[tuple[Material, MaterialVersion, str | No
         .where(Material.owner_id == actor.id)
         .order_by(Material.updated_at.desc()))
     return [(m, v, "pending" if is_pending else None) for m, v, is_pending in rows]
-
-
-def count_versions(material_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(MaterialVersion).where(
-        MaterialVersion.material_id == material_id)) or 0
 
 
 def latest_rejection(material_id: int) -> ReviewRequest | None:

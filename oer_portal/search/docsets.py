@@ -21,10 +21,10 @@ from itertools import chain
 from typing import Any, Generic, TypeVar
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import FilterMatcher, Matcher
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
+
+from oer_portal.search.whoosh_compat import posting_ids
 
 #: Cached posting sets hold at most this many document numbers in all (about 60 MB).
 TERM_CACHE_POSTINGS = 1_000_000
@@ -138,28 +138,10 @@ def per_segment(reader: IndexReader, kind: str, build: Callable[[], T]) -> T:
     return value
 
 
-def _posting_ids(matcher: Matcher) -> set[int]:
-    """Every document number of one term's postings in one segment, deleted ones included.
-
-    Reads a block at a time (the ids of a block are one tuple), about twenty times faster
-    than ``all_ids()``, which calls ``id()`` and ``next()`` per posting.
-    """
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if not isinstance(matcher, W3LeafMatcher):
-        return set(matcher.all_ids())
-    ids: set[int] = set()
-    while matcher.is_active():
-        matcher.id()  # loads the block's ids
-        ids.update(matcher._ids)  # whoosh3 keeps a block's ids in this tuple
-        matcher._next_block()
-    return ids
-
-
 def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> frozenset[int]:
     def postings() -> frozenset[int]:
         try:
-            return frozenset(_posting_ids(reader.postings(fieldname, btext)))
+            return frozenset(posting_ids(reader.postings(fieldname, btext)))
         except TermNotFound:
             return frozenset()
 
@@ -248,7 +230,7 @@ def column(reader: IndexReader, fieldname: str) -> list[tuple[str, ...]]:
         values: list[tuple[str, ...]] = [()] * reader.doc_count_all()
         for btext in reader.lexicon(fieldname):
             value = btext.decode("utf-8")
-            for docnum in _posting_ids(reader.postings(fieldname, btext)):
+            for docnum in posting_ids(reader.postings(fieldname, btext)):
                 values[docnum] = (*values[docnum], value)
         # One tuple object per distinct combination, not one per document.
         shared: dict[tuple[str, ...], tuple[str, ...]] = {}

@@ -113,6 +113,7 @@ def _writer(ix: FileIndex, timeout: float) -> Iterator[SegmentWriter | None]:
 class DrainResult:
     applied: int  # outbox entries applied
     locked: bool = False  # another process held the writer lock
+    left: int = 0  # entries left for the lock's holder (counted only when locked)
 
 
 def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult:
@@ -123,7 +124,7 @@ def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult
         while True:
             with _writer(ix, lock_timeout) as writer:
                 if writer is None:
-                    return DrainResult(total, locked=True)
+                    return DrainResult(total, locked=True, left=pending(ix))
                 position = applied_position(ix)
                 rows = db.session.execute(
                     select(OutboxEntry.id, OutboxEntry.entity_type, OutboxEntry.entity_id)
@@ -141,6 +142,12 @@ def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult
                 writer.commit(merge=len(writer.segments) >= MERGE_AT_SEGMENTS)
                 total += len(rows)
             db.session.rollback()  # end the reading transaction between batches
+
+
+def pending(ix: FileIndex) -> int:
+    """Outbox entries the index has not applied yet."""
+    newest = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
+    return max(newest - applied_position(ix), 0)
 
 
 def _apply(writer: SegmentWriter, material_id: int) -> None:
@@ -215,13 +222,6 @@ def check() -> Drift:
     with ix.searcher() as searcher:
         indexed = {int(doc["id"]) for doc in searcher.all_stored_fields()
                    if doc.get("id") != POSITION_ID}
-    pending = max(newest - applied_position(ix), 0)
-    return Drift(sorted(published - indexed), sorted(indexed - published), pending,
-                 schema_outdated(ix))
-
-
-def is_indexed(ix: FileIndex, material_id: int) -> bool:
-    with ix.searcher() as searcher:
-        return searcher.document_number(id=str(material_id)) is not None
-
+    return Drift(sorted(published - indexed), sorted(indexed - published),
+                 max(newest - applied_position(ix), 0), schema_outdated(ix))
 

@@ -17,12 +17,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.matching import FilterMatcher
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
+from oer_portal.search import whoosh_compat
 from oer_portal.search.docsets import DocSets, SegmentCache, column, matching, per_segment
 
 B = 0.75
@@ -30,7 +28,6 @@ K1 = 1.2
 #: How strongly the share of the query's words a document has weighs (see ``top``); 1 and
 #: 2 were measured with bench/relevance.py, 1 ranked better in Dutch and as well overall.
 COORDINATION_POWER = 1.0
-_LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
 #: Cached postings hold at most this many (document, weight) pairs in all (about 150 MB).
 WEIGHT_CACHE_POSTINGS = 1_500_000
 
@@ -43,15 +40,8 @@ class Unsupported(Exception):
 
 def field_lengths(reader: IndexReader, fieldname: str) -> array[int]:
     """Each document's length of one field in one segment (an array: 4 bytes a document)."""
-
-    def build() -> array[int]:
-        # The per-document reader's lengths column, read whole (the public
-        # ``doc_field_length`` costs a call per document).
-        perdoc = reader._perdoc
-        column = perdoc.column_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        return array("I", (_LENGTH_OF_BYTE[b] for b in column))
-
-    return per_segment(reader, f"lengths:{fieldname}", build)
+    return per_segment(reader, f"lengths:{fieldname}",
+                       lambda: array("I", whoosh_compat.field_lengths(reader, fieldname)))
 
 
 def _postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float]:
@@ -65,26 +55,9 @@ def _postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float
 
 def _read_postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float]:
     try:
-        matcher = reader.postings(fieldname, text)
+        return whoosh_compat.posting_weights(reader.postings(fieldname, text))
     except TermNotFound:
         return {}
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if not isinstance(matcher, W3LeafMatcher):
-        return {docnum: matcher.weight() for docnum in _walk(matcher)}
-    weights: dict[int, float] = {}
-    while matcher.is_active():
-        matcher.id()
-        matcher.weight()  # loads the block's ids and weights into these tuples
-        weights.update(zip(matcher._ids, matcher._weights, strict=True))
-        matcher._next_block()
-    return weights
-
-
-def _walk(matcher):  # type: ignore[no-untyped-def]
-    while matcher.is_active():
-        yield matcher.id()
-        matcher.next()
 
 
 @dataclass
