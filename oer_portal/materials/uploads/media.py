@@ -7,6 +7,11 @@ the allow-list.  Containers that can hold video are told apart by their streams 
 with a Theora stream is OGV, an MP4 with a video track is MP4, one with only sound is M4A);
 close relatives that browsers do not all play (Matroska, QuickTime; HEIF photos as images)
 are refused with advice.
+
+mutagen (a tag library) was tried in place of these parsers and does not prove the same:
+it has no WebM and no VP8 in Ogg, does not check MP4 brands or tell video from sound
+tracks, accepts MP4 files of any number of boxes, MPEG Layer II as MP3 and an MP3 cut
+inside its first frame, and refuses a cut-off Vorbis file while accepting a cut-off Opus one.
 """
 
 from __future__ import annotations
