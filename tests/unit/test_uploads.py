@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import random
+import struct
 import time
 import unicodedata
 import zipfile
@@ -297,6 +299,14 @@ def test_a_pdf_must_start_with_its_header(upload) -> None:
     assert "HTML" in refused(upload, data, "les.pdf")
 
 
+def test_a_pdf_without_pages_is_refused(upload) -> None:
+    from pypdf import PdfWriter
+
+    buffer = io.BytesIO()
+    PdfWriter().write(buffer)
+    assert "damaged" in refused(upload, buffer.getvalue(), "leeg.pdf")
+
+
 # -- archives --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("member", [
@@ -340,6 +350,48 @@ def test_too_many_entries_are_refused_before_they_are_read(upload) -> None:
     assert upload(data, "veel.zip", UploadLimits(max_zip_entries=2_001)).category == "archive"
 
 
+def _with_declared_entries(data: bytes, entries: int) -> bytes:
+    """``data`` with the entry counts of its end-of-central-directory record replaced."""
+    end = data.rindex(b"PK\x05\x06")
+    counts = struct.pack("<HH", entries, entries)
+    return data[:end + 8] + counts + data[end + 12:]
+
+
+def test_an_archive_that_understates_its_entries_is_still_counted(upload) -> None:
+    data = _with_declared_entries(samples.zip_bytes({f"f{i}.txt": b"x" for i in range(4)}), 1)
+    assert "more than 3 files" in refused(upload, data, "veel.zip", UploadLimits(max_zip_entries=3))
+
+
+def test_a_central_directory_too_large_for_the_entry_cap_is_refused(upload) -> None:
+    data = samples.zip_bytes({"a" * 1_100: b"x", "b" * 1_100: b"y"})
+    limits = UploadLimits(max_zip_entries=2)  # 2 x 1 kB of directory allowed, 2.3 kB used
+    assert "more than 2 files" in refused(upload, data, "lang.zip", limits)
+    assert upload(data, "lang.zip", UploadLimits(max_zip_entries=3)).category == "archive"
+
+
+def _zip64_bytes(monkeypatch: pytest.MonkeyPatch, count: int) -> bytes:
+    """A ZIP with ZIP64 end records whose classic record says "see ZIP64" (0xFFFF)."""
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)  # makes zipfile write ZIP64 records
+    data = samples.zip_bytes({f"f{i}.txt": b"x" for i in range(count)})
+    monkeypatch.undo()
+    assert b"PK\x06\x06" in data
+    return _with_declared_entries(data, 0xFFFF)
+
+
+def test_a_zip64_archive_is_counted_from_its_zip64_record(upload, monkeypatch) -> None:
+    data = _zip64_bytes(monkeypatch, 3)
+    assert upload(data, "map.zip").category == "archive"
+    assert "more than 2 files" in refused(upload, data, "map.zip",
+                                          UploadLimits(max_zip_entries=2))
+
+
+def test_a_zip64_locator_that_points_nowhere_is_refused(upload, monkeypatch) -> None:
+    data = _zip64_bytes(monkeypatch, 3)
+    locator = data.rindex(b"PK\x06\x07")
+    data = data[:locator + 8] + struct.pack("<Q", len(data) * 2) + data[locator + 16:]
+    assert "damaged" in refused(upload, data, "map.zip")
+
+
 def test_too_many_bytes_expanded_are_refused(upload) -> None:
     data = samples.zip_bytes({"a.txt": b"a" * 2_000, "b.txt": b"b" * 2_000})
     limits = UploadLimits(max_zip_expanded_bytes=3_000)
@@ -378,6 +430,8 @@ def test_other_archives_are_refused_with_advice(upload) -> None:
 
     assert "Only ZIP archives" in refused(upload, gzip.compress(b"hallo"), "map.tar.gz")
     assert "Only ZIP archives" in refused(upload, b"Rar!\x1a\x07\x01\x00" + bytes(40), "a.rar")
+    # A header without NUL bytes (where text is looked for) is still an archive.
+    assert "Only ZIP archives" in refused(upload, b"\x1f\x8b\x08" + b"\x01" * 2_000, "a.gz")
 
 
 # -- Office and OpenDocument -----------------------------------------------------------------------
@@ -405,6 +459,24 @@ def test_an_office_file_without_its_main_part_is_refused(upload) -> None:
     assert "damaged" in refused(upload, data, "les.docx")
 
 
+def test_oversized_package_metadata_is_refused(upload) -> None:
+    # Valid XML naming a real main part, but over 1 MB: metadata is never that large.
+    padding = base64.b64encode(random.Random(2).randbytes(800_000))
+    types = samples.content_types({"/word/document.xml": samples.DOCX_MAIN})
+    data = samples.zip_bytes({"[Content_Types].xml": types + b"<!--" + padding + b"-->",
+                              "word/document.xml": b"<x/>"})
+    assert "damaged" in refused(upload, data, "les.docx")
+    small = samples.zip_bytes({"[Content_Types].xml": types + b"<!--" + padding[:1000] + b"-->",
+                               "word/document.xml": b"<x/>"})
+    assert upload(small, "les.docx").category == "office"
+
+
+def test_a_zip_with_content_types_but_no_office_part_is_an_archive(upload) -> None:
+    nuget = samples.content_types({"/pakket.nuspec": "application/octet-stream"})
+    data = samples.zip_bytes({"[Content_Types].xml": nuget, "pakket.nuspec": b"<x/>"})
+    assert upload(data, "pakket.zip").media_type == "application/zip"
+
+
 def test_office_xml_is_parsed_with_defusedxml(upload) -> None:
     laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
               b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
@@ -426,6 +498,31 @@ def test_other_opendocument_kinds_are_refused(upload) -> None:
     data = samples.opendocument_bytes("application/vnd.oasis.opendocument.graphics",
                                       "<office:drawing/>")
     assert ".odt" in refused(upload, data, "tekening.odg")
+
+
+ODT_TYPE = b"application/vnd.oasis.opendocument.text"
+
+
+def test_an_opendocument_without_content_is_refused(upload) -> None:
+    data = samples.zip_bytes({"mimetype": ODT_TYPE, "styles.xml": b"<x/>"})
+    message = refused(upload, data, "les.odt")
+    assert "damaged" in message and "OpenDocument" in message
+
+
+def test_an_opendocument_needs_no_manifest(upload) -> None:
+    data = samples.zip_bytes({"mimetype": ODT_TYPE, "content.xml": b"<x/>"})
+    assert upload(data, "les.odt").media_type == ODT_TYPE.decode()
+
+
+def test_a_broken_opendocument_manifest_is_refused(upload) -> None:
+    data = samples.zip_bytes({"mimetype": ODT_TYPE, "content.xml": b"<x/>",
+                              "META-INF/manifest.xml": b"<manifest"})
+    assert "damaged" in refused(upload, data, "les.odt")
+
+
+def test_a_zip_with_another_mimetype_is_an_archive(upload) -> None:
+    data = samples.zip_bytes({"mimetype": b"application/epub+zip", "content.opf": b"<x/>"})
+    assert upload(data, "boek.epub").media_type == "application/zip"
 
 
 def test_old_office_files_are_refused_with_advice(upload) -> None:
@@ -492,6 +589,13 @@ def test_text_with_nul_bytes_is_refused(upload) -> None:
     assert "do not recognise" in refused(upload, b"Hallo\x00wereld", "a.txt")
 
 
+def test_the_whole_text_is_checked_not_just_its_beginning(upload) -> None:
+    text = b"Een regel tekst.\n" * 100_000  # 1.7 MB: read in more than one piece
+    assert upload(text, "lang.txt").media_type == "text/plain"
+    assert "UTF-8" in refused(upload, text + "José\n".encode("cp1252"), "lang.txt")
+    assert "do not recognise" in refused(upload, text + b"\x00", "lang.txt")
+
+
 def test_csv_needs_both_the_name_and_the_content(upload) -> None:
     data = b"naam,leeftijd\nAnna,12\nBram,13\n"
     assert upload(data, "lijst.csv").media_type == "text/csv"
@@ -549,6 +653,7 @@ def test_messages_need_no_app_context(upload) -> None:
     ("Cafe\u0301.odt", ".odt", "Caf\u00e9.odt"),
     ("notities", None, "notities"),
     ("Les.PDF", None, "Les.pdf"),
+    ("rapport.abc.abc", ".abc", "rapport.abc"),
     ("", None, "bestand"),
 ])
 def test_sanitise_filename_examples(name, extension, expected) -> None:
