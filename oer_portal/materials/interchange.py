@@ -26,7 +26,7 @@ from oer_portal.core.storage import file_store
 from oer_portal.extensions import db
 from oer_portal.materials import lifecycle, service
 from oer_portal.materials.attachments import AttachmentRef, Upload, refs_of, store_upload
-from oer_portal.materials.metadata import VersionFields, validate, vocabularies
+from oer_portal.materials.metadata import VersionFields, resolve_term, validate, vocabularies
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 
 META_KEYS_USED = {"id", "title", "description", "subject", "subjects", "level", "levels",
@@ -124,10 +124,12 @@ class ImportSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _codes(meta: dict[str, Any], single: str, plural: str, vocabulary: dict) -> tuple[str, ...]:
+def _codes(meta: dict[str, Any], single: str, plural: str) -> tuple[str, ...]:
+    """Codes of the terms named (by code or by label) under ``single`` or ``plural``;
+    names no vocabulary knows are left out."""
     raw = meta.get(plural) or ([meta[single]] if meta.get(single) else [])
-    codes = [str(value).strip().lower().replace(" ", "-") for value in raw]
-    return tuple(code for code in codes if code in vocabulary)
+    codes = (resolve_term(single, str(value)) for value in raw)
+    return tuple(dict.fromkeys(code for code in codes if code))
 
 
 def fields_from_meta(meta: dict[str, Any], body: str) -> VersionFields:
@@ -141,8 +143,8 @@ def fields_from_meta(meta: dict[str, Any], body: str) -> VersionFields:
         title=str(meta.get("title") or ""), description=str(meta.get("description") or ""),
         body=body, language=str(meta.get("language") or "").lower(),
         licence=str(meta.get("licence") or ""),
-        subjects=_codes(meta, "subject", "subjects", vocab["subject"]),
-        levels=_codes(meta, "level", "levels", vocab["level"]),
+        subjects=_codes(meta, "subject", "subjects"),
+        levels=_codes(meta, "level", "levels"),
         keywords=tuple(meta.get("keywords") or ()),
         objectives=tuple(meta.get("objectives") or ()),
         resource_type=resource if resource in vocab["resource_type"]

@@ -7,6 +7,7 @@ same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -203,6 +204,29 @@ def vocabularies() -> dict[str, dict[str, Term]]:
     if "vocabularies" not in g:
         g.vocabularies = _load_vocabularies()
     return g.vocabularies
+
+
+def _term_key(name: str) -> str:
+    """``Social studies``, ``social_studies`` and ``SOCIAL-STUDIES`` alike."""
+    return re.sub(r"[\s_-]+", "-", name.strip().casefold())
+
+
+def term_names(vocabulary: str) -> dict[str, str]:
+    """Every name a term of ``vocabulary`` is known by → its code: the code, the Dutch and
+    English labels, and a label without its explanation in brackets (``havo (senior
+    general secondary)`` is also ``havo``).  Import and the search filters both accept
+    these, so a value that works in one works in the other."""
+    names: dict[str, str] = {}
+    for code, term in vocabularies()[vocabulary].items():
+        for name in (code, term.label_nl, term.label_en):
+            names.setdefault(_term_key(name), code)
+            names.setdefault(_term_key(name.split(" (")[0]), code)
+    return names
+
+
+def resolve_term(vocabulary: str, name: str) -> str | None:
+    """The code of the term ``name`` names in ``vocabulary``, or ``None``."""
+    return term_names(vocabulary).get(_term_key(name))
 
 
 def _load_vocabularies() -> dict[str, dict[str, Term]]:

@@ -51,7 +51,7 @@ from oer_portal.materials.metadata import (
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.remix import views as remix_views
-from oer_portal.search import service as search_service
+from oer_portal.search import related
 
 bp = Blueprint("materials", __name__)
 
@@ -162,7 +162,7 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         can_edit=policy.can_edit(current_user, material),
         can_withdraw=policy.can_withdraw(current_user, material), show_status=show_status,
         co_authors=service.co_authors(material),
-        related=search_service.more_like_this(material.id)
+        related=related.more_like_this(material.id)
         if version.id == material.published_version_id else [],
         can_manage_authors=policy.can_manage_authors(current_user, material),
         remix=remix_views.material_page_panel(current_user, material, version, permalink),

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
+from whoosh.support.charset import accent_map
 
 FRAGMENT_CHARS = 220
 MAX_FRAGMENTS = 2
@@ -23,13 +24,38 @@ MAX_ENDING = 4
 MAX_MATCHES = 400
 
 
+def _accented_forms() -> dict[str, str]:
+    """Each plain letter → a character class of it and its accented forms (``e`` →
+    ``[eéèêë…]``): the index folds accents, so a query without them marks the word as
+    the lesson writes it."""
+    forms: dict[str, set[str]] = {}
+    for code, plain in accent_map.items():
+        accented = chr(code)
+        if isinstance(plain, str) and len(plain) == 1 and accented.lower() == accented:
+            forms.setdefault(plain.lower(), {plain.lower()}).add(accented)
+    return {plain: "[" + "".join(sorted(chars)) + "]" for plain, chars in forms.items()}
+
+
+_FORMS = _accented_forms()
+
+
+def _word_pattern(word: str) -> str:
+    return "".join(_FORMS.get(char, re.escape(char)) for char in word)
+
+
 def pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive expression for every word (or stem) worth marking."""
-    unique = sorted({w.casefold() for w in words if len(w) >= 2}, key=len, reverse=True)
+    """One case-insensitive expression for every word (or stem) worth marking, each letter
+    with or without an accent."""
+    unique = sorted({fold(w) for w in words if len(w) >= 2}, key=len, reverse=True)
     if not unique:
         return None
-    alternatives = "|".join(re.escape(w) for w in unique)
+    alternatives = "|".join(_word_pattern(w) for w in unique)
     return re.compile(rf"\b(?:{alternatives})\w{{0,{MAX_ENDING}}}\b", re.IGNORECASE)
+
+
+def fold(word: str) -> str:
+    """Lower case without accents, as the index keeps words."""
+    return word.translate(accent_map).casefold()
 
 
 def snippet(text: str, expression: re.Pattern[str] | None,

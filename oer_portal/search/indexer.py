@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 from whoosh import index as whoosh_index
+from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
 from whoosh.writing import SegmentWriter
@@ -29,7 +30,7 @@ from oer_portal.core.outbox import OutboxEntry
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialStatus
 from oer_portal.search.documents import document_for
-from oer_portal.search.schema import POSITION_ID, build_schema
+from oer_portal.search.schema import POSITION_ID, SCHEMA_VERSION, build_schema
 
 #: ``index_dir`` is a symbolic link to the live generation, swapped atomically by reindex.
 GENERATION_PREFIX = "generation-"
@@ -83,16 +84,29 @@ def _swap_in(root: Path, generation: Path) -> None:
 
 
 def schema_outdated(ix: FileIndex) -> bool:
-    """Whether the index was built with other fields than the code's schema (a release added
-    one): ``check`` reports it, the background drain and ``search worker`` rebuild it, and
-    until then drains write only the fields the index knows."""
-    return set(ix.schema.names()) != set(build_schema().names())
+    """Whether the index was built with other fields or analyzers than the code's schema (a
+    release changed them): ``check`` reports it, the background drain and ``search worker``
+    rebuild it, and until then drains write only the fields the index knows."""
+    if set(ix.schema.names()) != set(build_schema().names()):
+        return True
+    stored = _position_document(ix)
+    return stored is not None and stored.get("schema_version") != SCHEMA_VERSION
+
+
+def _position_document(ix: FileIndex) -> dict[str, object] | None:
+    with ix.searcher() as searcher:
+        return searcher.document(id=POSITION_ID)
 
 
 def applied_position(ix: FileIndex) -> int:
-    with ix.searcher() as searcher:
-        stored = searcher.document(id=POSITION_ID)
+    stored = _position_document(ix)
     return int(stored["position"]) if stored else 0
+
+
+def _position_fields(position: int, schema: Schema) -> dict[str, object]:
+    """The position document; it also says which schema version wrote the index."""
+    fields = {"id": POSITION_ID, "position": str(position), "schema_version": SCHEMA_VERSION}
+    return {name: value for name, value in fields.items() if name in schema}
 
 
 @contextmanager
@@ -138,7 +152,7 @@ def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult
                                        if kind == "material"})
                 for material_id in material_ids:
                     _apply(writer, material_id)
-                writer.update_document(id=POSITION_ID, position=str(rows[-1][0]))
+                writer.update_document(**_position_fields(rows[-1][0], writer.schema))
                 writer.commit(merge=len(writer.segments) >= MERGE_AT_SEGMENTS)
                 total += len(rows)
             db.session.rollback()  # end the reading transaction between batches
@@ -188,7 +202,7 @@ def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
                     count += 1
                     progress(count)
                 db.session.expunge_all()
-            writer.add_document(id=POSITION_ID, position=str(position))
+            writer.add_document(**_position_fields(position, writer.schema))
             writer.commit(optimize=True)
         except BaseException:
             writer.cancel()

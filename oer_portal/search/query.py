@@ -55,9 +55,11 @@ _WORD_CHAR = re.compile(r"\w")
 @dataclass(frozen=True)
 class Clause:
     """One term or phrase; ``words`` are NFKC-normalised as typed (lowercasing and stemming
-    are the field analyzers' job, so each field can do it its own way)."""
+    are the field analyzers' job, so each field can do it its own way).  The search service
+    adds ``all`` clauses of its own (every word, in any field and order: ``object
+    georiënteerd`` beside its joined form), never the parser."""
 
-    kind: Literal["term", "phrase"]
+    kind: Literal["term", "phrase", "all"]
     words: tuple[str, ...]
     excluded: bool = False
 
@@ -76,6 +78,10 @@ class ParsedQuery:
     def is_empty(self) -> bool:
         """True when nothing would be searched for (exclusions alone match nothing)."""
         return not self.groups
+
+    def words(self) -> list[str]:
+        """Every word searched for (not the excluded ones), in query order."""
+        return [word for group in self.groups for clause in group for word in clause.words]
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -218,6 +224,12 @@ def _field(schema: Schema, name: str) -> FieldType:
     return field
 
 
+class FieldsOr(wq.Or):
+    """One word of the query over the fields it is searched in.  Kept apart from a user's
+    ``OR`` (never merged into it) because the ranking combines the word's frequencies in
+    these fields before it saturates them (``ranking``'s BM25F)."""
+
+
 def _one(subqueries: list[wq.Query], combine: type[wq.CompoundQuery]) -> wq.Query:
     return subqueries[0] if len(subqueries) == 1 else combine(subqueries)
 
@@ -240,6 +252,11 @@ def _clause_query(
     clause: Clause, fields: Mapping[str, FieldType], boosts: Mapping[str, float],
 ) -> tuple[wq.Query | None, bool]:
     """The clause over all fields, and whether it must match (False: a stop word somewhere)."""
+    if clause.kind == "all":
+        parts = [_clause_query(Clause("term", (word,)), fields, boosts)
+                 for word in clause.words]
+        found = [q for q, _ in parts if q is not None]
+        return (_one(found, wq.And) if found else None), all(hard for _, hard in parts)
     per_field = [
         _clause_in_field(clause, name, field, boosts[name])
         for name, field in fields.items()
@@ -247,10 +264,10 @@ def _clause_query(
     found = [q for q in per_field if q is not None]
     if not found:
         return None, False
-    # An Or adds the field scores of a document.  Not DisjunctionMax: Whoosh 2.7's
-    # DisjunctionMaxMatcher scores a document with whatever posting another field's list sits
-    # on (it never compares document ids), which put unrelated pages first (measured).
-    return _one(found, wq.Or), len(found) == len(per_field)
+    # Not DisjunctionMax: Whoosh 2.7's DisjunctionMaxMatcher scores a document with
+    # whatever posting another field's list sits on (it never compares document ids), which
+    # put unrelated pages first (measured).
+    return _one(found, FieldsOr), len(found) == len(per_field)
 
 
 def _build(
@@ -282,7 +299,8 @@ def _build(
     ]
     if excluded:
         result = wq.AndNot(result, _one(excluded, wq.Or))
-    return result.normalize()
+    # Not ``normalize()``: it would merge each word's ``FieldsOr`` into a user's ``OR``.
+    return result
 
 
 def to_whoosh(
@@ -293,10 +311,45 @@ def to_whoosh(
     Each clause is an ``Or`` over the fields, each word analysed by that field's own
     analyzer (stemming, stop words); phrases become ``Phrase`` where the field keeps positions
     and an ``And`` of terms where it does not.  Only ``Term``, ``Phrase``, ``And``, ``Or``,
-    ``DisjunctionMax``, ``AndMaybe`` and ``AndNot`` are built: nothing that expands over the
+    ``AndMaybe`` and ``AndNot`` are built: nothing that expands over the
     term dictionary.  Visibility is not part of this: callers pass it as a filter.
     """
     return _build(parsed, fields, schema)
+
+
+def near_pairs(
+    parsed: ParsedQuery, fields: Mapping[str, float], schema: Schema, slop: int
+) -> list[wq.Query]:
+    """For each two plain words next to each other in the query, the documents where they
+    stand together: in the order typed, within ``slop`` positions, in one field.  ``roman
+    empire daily life`` has three pairs; a lesson with *Roman Empire* and *daily life*
+    has two of them, one with *Roman* in the title and *life* far away none."""
+    pairs: list[wq.Query] = []
+    for before, after in zip(parsed.groups, parsed.groups[1:], strict=False):
+        if not all(len(group) == 1 and group[0].kind == "term" for group in (before, after)):
+            continue
+        text = f"{before[0].words[0]} {after[0].words[0]}"
+        phrases: list[wq.Query] = []
+        for name in fields:
+            field = _field(schema, name)
+            tokens = list(field.process_text(text, mode="query"))
+            if len(tokens) == 2 and field.supports("positions"):
+                phrases.append(wq.Phrase(name, tokens, slop=slop))
+        if phrases:
+            pairs.append(_one(phrases, wq.Or))
+    return pairs
+
+
+def replace_words(parsed: ParsedQuery, replacements: Mapping[str, str]) -> ParsedQuery:
+    """``parsed`` with some single words replaced (corrected typos), its text rendered anew
+    so that it can be shown and searched again."""
+    def swap(clause: Clause) -> Clause:
+        if clause.kind != "term" or clause.words[0] not in replacements:
+            return clause
+        return Clause("term", (replacements[clause.words[0]],), clause.excluded)
+
+    groups = tuple(tuple(swap(c) for c in group) for group in parsed.groups)
+    return ParsedQuery(groups, parsed.excluded, _render(groups, parsed.excluded))
 
 
 def with_typo_alternatives(

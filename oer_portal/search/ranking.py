@@ -3,15 +3,22 @@
 Whoosh scores through a tree of pure-Python matchers: for three words in twelve fields it
 made over a million ``skip_to``/``id`` calls per search (profiled at 10,000 materials).  The
 set of matching documents is already known (``docsets``), so here each (field, term) of the
-query adds its BM25 score to the documents it occurs in, reading posting ids and weights a
-block at a time.  The formula and its statistics are Whoosh's own (``whoosh.scoring.BM25F``
-with its defaults, ``byte_to_length`` field lengths), so the ranking is the same as
-``searcher.search`` would give.
+query adds to the documents it occurs in, reading posting ids and weights a block at a time.
+
+The model is BM25F (Robertson, Zaragoza and Taylor 2004): a word's frequencies in its fields
+(``query.FieldsOr``), each weighted by the field's boost and normalised by the field's
+length, are added and saturated once.  Whoosh's own "BM25F" saturates each field apart and
+adds the scores, so a word in the title counted several times over a rarer word of the
+body (``undo changes git`` ranked "Tracking Changes" above the lesson on undoing).  A phrase
+is scored as Whoosh scores it.  ``tests/integration/test_search_ranking.py`` proves the
+scores equal a plain computation from Whoosh's public API, and the matching documents equal
+Whoosh's own.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,12 +29,17 @@ from whoosh.searching import Searcher
 
 from oer_portal.search import whoosh_compat
 from oer_portal.search.docsets import DocSets, SegmentCache, column, matching, per_segment
+from oer_portal.search.query import FieldsOr
 
 B = 0.75
-K1 = 1.2
+#: Higher than Whoosh's 1.2: with the field boosts inside the saturation, 1.2 let one title
+#: match saturate a word; 2 to 5 ranked alike in bench/relevance.py, 3 best in Dutch.
+K1 = 3.0
 #: How strongly the share of the query's words a document has weighs (see ``top``); 1 and
 #: 2 were measured with bench/relevance.py, 1 ranked better in Dutch and as well overall.
 COORDINATION_POWER = 1.0
+#: How much more a document scores where the query's words stand together (see ``top``).
+PROXIMITY_FACTOR = 1.5
 #: Cached postings hold at most this many (document, weight) pairs in all (about 150 MB).
 WEIGHT_CACHE_POSTINGS = 1_500_000
 
@@ -69,12 +81,17 @@ class _Segment:
     candidates: frozenset[int] | set[int]
     statistics: dict[tuple[str, str], tuple[float, float]]
     phrases: dict[int, frozenset[int] | set[int]]
+    #: id() of each word node (one word over its fields) → the word's idf.
+    words: dict[int, float]
 
 
 def _scores(node: wq.Query, segment: _Segment) -> dict[int, float]:
-    """Document → score of ``node`` for the candidates it matches, combined as Whoosh's
-    matchers combine them: ``Or`` adds the scores of the parts that match, ``And`` keeps the
-    documents every part matches, ``AndMaybe`` adds the optional part where it matches."""
+    """Document → score of ``node`` for the candidates it matches: a word by BM25F over its
+    fields, a phrase as Whoosh scores it, and the rest combined as Whoosh's matchers combine
+    them: ``Or`` adds the scores of the parts that match, ``And`` keeps the documents every
+    part matches, ``AndMaybe`` adds the optional part where it matches."""
+    if id(node) in segment.words:
+        return _word_scores(node, segment)
     if isinstance(node, wq.Term):
         return _term_scores(node.fieldname, node.text, node.boost, segment)
     if isinstance(node, wq.Phrase):
@@ -126,10 +143,51 @@ def _term_scores(fieldname: str, text: str, boost: float, segment: _Segment
         weights[docnum] + constant + per_length * lengths[docnum]) for docnum in found}
 
 
+def _word_scores(node: wq.Query, segment: _Segment) -> dict[int, float]:
+    """BM25F of one word over its fields: the frequencies, each weighted by its field's
+    boost and normalised by the field's length, are added before they are saturated once.
+    A word in the title and the description and their neutral copies no longer counts four
+    times over (Robertson, Zaragoza and Taylor 2004)."""
+    terms = node.subqueries if isinstance(node, FieldsOr) else [node]
+    combined: dict[int, float] = {}
+    for term in terms:
+        weights = _postings(segment.reader, term.fieldname, term.text)
+        found = segment.candidates & weights.keys()
+        if not found:
+            continue
+        _idf, average = segment.statistics[(term.fieldname, term.text)]
+        lengths = field_lengths(segment.reader, term.fieldname)
+        for docnum in found:
+            combined[docnum] = combined.get(docnum, 0.0) + term.boost * weights[docnum] / (
+                1 - B + B * lengths[docnum] / average)
+    idf = segment.words[id(node)]
+    return {docnum: idf * (K1 + 1) * x / (K1 + x) for docnum, x in combined.items()}
+
+
 def _nodes(node: wq.Query) -> Iterator[wq.Query]:
     yield node
     for sub in node.children():
         yield from _nodes(sub)
+
+
+def _word_idfs(searcher: Searcher, query: wq.Query, candidates: DocSets) -> dict[int, float]:
+    """Each word node of ``query`` (a ``FieldsOr`` of terms, or a term standing alone) →
+    its idf (Whoosh's formula) over the live documents having the word in any of its
+    fields.  Phrases keep Whoosh's per-field scoring, so their terms are not words here."""
+    result: dict[int, float] = {}
+    total = searcher.doc_count()
+
+    def visit(node: wq.Query) -> None:
+        if isinstance(node, wq.Term) or (
+                isinstance(node, FieldsOr) and all(isinstance(t, wq.Term) for t in node)):
+            found = len(matching(searcher, node, candidates.leaves))
+            result[id(node)] = math.log(total / (found + 1)) + 1
+        elif not isinstance(node, wq.Phrase):
+            for sub in node.children():
+                visit(sub)
+
+    visit(query)
+    return result
 
 
 @dataclass(frozen=True)
@@ -142,13 +200,17 @@ class Preference:
 
 
 def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
-        prefer: Preference | None = None, coordination: Sequence[DocSets] = ()
-        ) -> list[tuple[int, float]]:
+        prefer: Preference | None = None, coordination: Sequence[DocSets] = (),
+        close: Sequence[DocSets] = ()) -> list[tuple[int, float]]:
     """The ``limit`` best (global document number, score) among ``candidates``, best first;
     ties go to the older document, as in Whoosh.
 
     With ``coordination`` (the documents each of the query's groups matched), a score is
     multiplied by the share of groups the document matched (``COORDINATION_POWER``).
+    With ``close`` (for each pair of neighbouring query words, the documents where they
+    stand together), a score is multiplied by ``PROXIMITY_FACTOR`` to the power of the share
+    of pairs the document has together: a title with one of the words must not outrank the
+    lesson about the words together (a multiplier, so the title boost cannot drown it).
     """
     nodes = list(_nodes(query))
     statistics: dict[tuple[str, str], tuple[float, float]] = {}
@@ -162,13 +224,14 @@ def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
                 searcher.avg_field_length(node.fieldname) or 1.0)
         if isinstance(node, wq.Phrase):
             phrases[id(node)] = matching(searcher, node, candidates.leaves)
+    words = _word_idfs(searcher, query, candidates)
     best: list[tuple[float, int]] = []
     for index, ((reader, offset), local) in enumerate(
             zip(candidates.leaves, candidates.sets, strict=True)):
         if not local:
             continue
         segment = _Segment(reader, local, statistics,
-                           {key: docs.sets[index] for key, docs in phrases.items()})
+                           {key: docs.sets[index] for key, docs in phrases.items()}, words)
         scores = dict.fromkeys(local, 0.0)
         scores.update((d, s) for d, s in _scores(query, segment).items() if d in local)
         if coordination:
@@ -176,6 +239,12 @@ def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
             for docnum in scores:
                 share = sum(docnum in group for group in groups) / len(groups)
                 scores[docnum] *= share ** COORDINATION_POWER
+        if close:
+            pairs = [docs.sets[index] for docs in close]
+            for docnum in scores:
+                together = sum(docnum in pair for pair in pairs)
+                if together:
+                    scores[docnum] *= PROXIMITY_FACTOR ** (together / len(pairs))
         if prefer is not None:
             values = column(reader, prefer.fieldname)
             for docnum in scores:

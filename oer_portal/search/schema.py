@@ -1,10 +1,12 @@
 """The Whoosh schema: one document per published material.
 
 Text is indexed per language: a Dutch material fills the ``*_nl`` fields (Dutch stemming and
-stop words), an English one the ``*_en`` fields, and every material fills the neutral
-``*_any`` fields (a material in another language only those), so a query in either language
-finds it and an exact word counts a little more than a stemmed one.  ``snippet`` stores the
-start of the body as plain text for highlights; it is not indexed.
+stop words), an English one the ``*_en`` fields, a material in another language the neutral
+``*_any`` fields; keywords, objectives, authors and attachment text are neutral for all.  A
+query is matched in every one of them, each word analysed by the field's own analyzer.
+``words`` holds every material's words as written, for the spelling corrections and the
+compound forms (``vocabulary.py``); it is not searched.  ``snippet`` stores the start of the
+body as plain text for highlights; it is not indexed.
 
 Facets are plain ID/KEYWORD fields; the search service reads them per segment into columns
 (``docsets.py``).  The document with id ``__position__`` records the last outbox entry the
@@ -13,19 +15,23 @@ index applied, written in the same commit as the documents, so they never disagr
 
 from __future__ import annotations
 
-from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from oer_portal.search.analysis import language_analyzer, neutral_analyzer
 
 LANGUAGES = ("nl", "en")
 TEXT_PARTS = ("title", "description", "body")
 NEUTRAL_ONLY = ("keywords", "objectives", "authors", "attachments")
 POSITION_ID = "__position__"
+#: Stored with the position document; an index written with another version (other
+#: analyzers: the field names alone do not show that) counts as outdated and is rebuilt.
+#: 2: accents folded, hyphenated compounds split and joined, subject labels as keywords;
+#: Dutch and English text in its language's fields only, every material's words in ``words``.
+SCHEMA_VERSION = 2
 
 #: Field name → boost used by the search service: title over description over the rest.
 BOOSTS = {"title": 8.0, "keywords": 4.0, "description": 3.0, "objectives": 2.0, "authors": 2.0,
           "body": 1.0, "attachments": 0.8}
-#: The neutral copy of a language field counts this much of it.
-NEUTRAL_FACTOR = 0.8
 
 
 def build_schema() -> Schema:
@@ -52,15 +58,17 @@ def build_schema() -> Schema:
         "rating_average": STORED(),
         "rating_count": STORED(),
         "position": STORED(),
+        "schema_version": STORED(),
     }
-    neutral = StandardAnalyzer()
+    neutral = neutral_analyzer()
     for part in TEXT_PARTS:
         for language in LANGUAGES:
-            fields[f"{part}_{language}"] = TEXT(analyzer=LanguageAnalyzer(language),
+            fields[f"{part}_{language}"] = TEXT(analyzer=language_analyzer(language),
                                                 phrase=True)
         fields[f"{part}_any"] = TEXT(analyzer=neutral, phrase=True)
     for name in NEUTRAL_ONLY:
         fields[f"{name}_any"] = TEXT(analyzer=neutral, phrase=True)
+    fields["words"] = TEXT(analyzer=neutral, phrase=False)
     return Schema(**fields)
 
 
@@ -70,7 +78,7 @@ def query_fields() -> dict[str, float]:
     for part in TEXT_PARTS:
         for language in LANGUAGES:
             result[f"{part}_{language}"] = BOOSTS[part]
-        result[f"{part}_any"] = BOOSTS[part] * NEUTRAL_FACTOR
+        result[f"{part}_any"] = BOOSTS[part]
     for name in NEUTRAL_ONLY:
         result[f"{name}_any"] = BOOSTS[name]
     return result

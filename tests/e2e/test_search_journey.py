@@ -1,4 +1,4 @@
-"""A student searches in Dutch with a typo, follows the "Bedoelde je …?" suggestion, narrows
+"""A student searches in Dutch with a typo, gets the results for the corrected word, narrows
 the results by level and licence with the facets, removes one filter again and opens a
 result, all with the keyboard only.  axe checks every page on the way for serious or
 critical violations.
@@ -166,12 +166,12 @@ def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server,
     page.keyboard.type(typo)
     page.keyboard.press("Enter")
 
-    # --- No exact match: results for the suggestion, and "Bedoelde je …?". ---
+    # --- No exact match: the results for the corrected word at once, and a link to it. ---
     expect(page).to_have_url(re.compile(rf"/search\?q={typo}$"))
     count = page.locator("#results-title")  # the <h2> above the results
-    expect(count).to_have_text("Geen exacte treffers; 4 resultaten voor vergelijkbare woorden")
+    expect(count).to_have_text(f"4 resultaten voor “{word}”")
     suggestion = page.locator("p.suggestion")
-    expect(suggestion).to_have_text(f"Bedoelde je {word}?")
+    expect(suggestion).to_have_text(f"Niets gevonden voor “{typo}”. Resultaten voor: {word}")
     expect(header_box).to_have_value(typo)
     check_page(page, "search-typo")
 
@@ -252,7 +252,7 @@ def test_student_searches_with_typo_facets_and_keyboard(page: Page, live_server,
     check_page(page, "search-material")
 
     # Not asserted, reported: how far a keyboard user travels from the skip link.
-    print(f"\nTab presses after the skip link: to 'Bedoelde je' {presses_to_suggestion}, "
+    print(f"\nTab presses after the skip link: to the corrected word {presses_to_suggestion}, "
           f"to the 'havo' checkbox {presses_to_havo}")
 
 

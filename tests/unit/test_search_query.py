@@ -25,6 +25,7 @@ from oer_portal.search.query import (
     MAX_QUERY_LENGTH,
     MAX_WORD_LENGTH,
     Clause,
+    FieldsOr,
     ParsedQuery,
     parse,
     to_whoosh,
@@ -58,7 +59,7 @@ DOCS = [
     {"id": "livre", "body": "le livre de cuisine", "summary": "cuisine for the livre"},
 ]
 
-ALLOWED = {wq.Term, wq.Phrase, wq.And, wq.Or, wq.AndMaybe, wq.AndNot}
+ALLOWED = {wq.Term, wq.Phrase, wq.And, wq.Or, FieldsOr, wq.AndMaybe, wq.AndNot}
 FORBIDDEN = (wq.Wildcard, wq.Prefix, wq.Regex, wq.TermRange, wq.FuzzyTerm)
 
 
@@ -230,7 +231,7 @@ def test_phrase_in_a_field_without_positions_is_an_and():
 
 def test_per_field_analysis_and_boosts():
     q = to_whoosh(parse("fietsen"), FIELDS, SCHEMA)
-    assert q == wq.Or([
+    assert q == FieldsOr([
         wq.Term("title_nl", "fiets", boost=3.0),
         wq.Term("body_en", "fietsen"),
         wq.Term("body", "fietsen"),

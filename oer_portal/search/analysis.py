@@ -1,0 +1,85 @@
+"""How text becomes index terms: accents folded, hyphenated compounds split and joined.
+
+- **Accents.** Most pupils type without diacritics, so ``financiele`` must find *financiële*
+  and ``coordinaat`` *coördinaat*: every analyzer folds accented letters (Whoosh's
+  ``accent_map``) after the stop words (whose lists are written with accents) and before
+  stemming.  The highlighter marks the original word (``highlight.pattern``).
+- **Compounds.** Dutch writes *object-georiënteerd*, *objectgeoriënteerd* and *object
+  georiënteerd* for one idea.  A hyphenated word is indexed as its parts (at consecutive
+  positions, so the phrase ``object georiënteerd`` matches it) and as the parts joined (at
+  the first part's position, so ``objectgeoriënteerd`` matches it too); a dotted name
+  (``matplotlib.pyplot``) likewise, kept whole.  In a query such a word is only its parts,
+  a phrase; the search service adds the joined and the split forms of query words as
+  alternatives where the index knows them (``strategies.with_compounds``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from whoosh.analysis import (
+    CharsetFilter,
+    Composable,
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+    Token,
+)
+from whoosh.support.charset import accent_map
+
+#: Whoosh's default token pattern, with ``-`` joining word parts as ``.`` already did.
+TOKEN_PATTERN = r"[\w\*]+(?:[.\-][\w\*]+)*"  # noqa: S105 (a pattern, not a password)
+
+
+class CompoundFilter(Filter):
+    """A word of parts joined by ``-`` or ``.`` is indexed as its parts and as a whole:
+    ``object-georiënteerd`` as *object*, *georiënteerd* and *objectgeoriënteerd*;
+    ``matplotlib.pyplot`` as *matplotlib*, *pyplot* and *matplotlib.pyplot* (code names are
+    looked for by their parts).  In a query only the parts remain, which the field makes a
+    phrase.  The positions of the tokens after it move up to make room for the parts."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CompoundFilter)
+
+    def __hash__(self) -> int:
+        return hash(CompoundFilter)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        shift = 0
+        for token in tokens:
+            if token.positions:
+                token.pos += shift
+            parts = [part for part in _PARTS.split(token.text) if part]
+            if len(parts) < 2:
+                yield token
+                continue
+            start = token.pos if token.positions else 0
+            if token.mode != "query":
+                token.text = token.text.replace("-", "")
+                yield token
+            for offset, part in enumerate(parts):
+                token.text = part
+                if token.positions:
+                    token.pos = start + offset
+                yield token
+            shift += len(parts) - 1
+
+
+_PARTS = re.compile(r"[.\-]")
+
+
+def language_analyzer(language: str) -> Composable:
+    """Words of one language: its stop words out, accents folded, stemmed.  Compounds are
+    split after the stop words, whose filter renumbers the positions it passes."""
+    return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(lang=language)
+            | CompoundFilter() | CharsetFilter(accent_map)
+            | StemFilter(lang=language, cachesize=50_000))
+
+
+def neutral_analyzer() -> Composable:
+    """Words as written (any language): lower case, accents folded, not stemmed."""
+    return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter()
+            | CompoundFilter() | CharsetFilter(accent_map))

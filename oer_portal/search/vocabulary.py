@@ -1,0 +1,124 @@
+"""The words the live index knows, for one search: is a word known, how would a typo be
+corrected, which compound forms exist.
+
+"Known" means a published material has it now: Whoosh's term dictionary still holds the
+words of deleted documents until their segment is merged, so every candidate is checked
+against the live documents (``docsets``) before it is offered.  A word that is known is
+never corrected (``lussen python`` stays as typed); only unknown words get corrections, from
+words published materials contain.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+from oer_portal.search import docsets
+from oer_portal.search.query import Clause, ParsedQuery, to_whoosh
+from oer_portal.search.schema import query_fields
+
+#: Every material's words as written (``schema``): corrections are taken from it.
+WORDS = "words"
+#: Words shorter than this are never corrected (``zo``, ``de``, ``sql``).
+MIN_CORRECTED = 4
+#: Alternatives offered for an unknown word by the typo step.
+MAX_ALTERNATIVES = 8
+#: A word is split into two known words, each at least this long, to find it written apart.
+MIN_COMPOUND_PART = 4
+
+
+class Vocabulary:
+    """What the live index of one searcher knows (one search's lifetime)."""
+
+    def __init__(self, searcher: Searcher, leaves: tuple[docsets.Leaf, ...],
+                 hidden: docsets.DocSets) -> None:
+        self.searcher, self.leaves, self.hidden = searcher, leaves, hidden
+        self._matches: dict[str, docsets.DocSets] = {}
+
+    @cached_property
+    def _reader(self) -> IndexReader:
+        return self.searcher.reader()
+
+    def token(self, word: str) -> str | None:
+        """``word`` as the neutral fields index it (lower case, no accents); ``None`` when it
+        is not one plain token (a stop word, or a hyphenated compound)."""
+        tokens = list(self.searcher.schema[WORDS].process_text(word, mode="query"))
+        return tokens[0] if len(tokens) == 1 else None
+
+    def matches(self, word: str) -> docsets.DocSets:
+        """The live documents ``word`` matches in any searched field, each field analysing it
+        its own way (so *fietsen* matches the Dutch stem of *fiets*)."""
+        if word not in self._matches:
+            clause = ParsedQuery(((Clause("term", (word,)),),), (), word)
+            query = to_whoosh(clause, query_fields(), self.searcher.schema)
+            self._matches[word] = (
+                docsets.matching(self.searcher, query, self.leaves) if query is not None
+                else docsets.empty(self.leaves)) - self.hidden
+        return self._matches[word]
+
+    def is_known(self, word: str) -> bool:
+        return len(self.matches(word)) > 0
+
+    def _frequency(self, token: str) -> int:
+        """Live documents with the word ``token`` (as written)."""
+        return len(docsets.term(self.leaves, WORDS, token) - self.hidden)
+
+    def _near(self, token: str, maxdist: int, prefix: int) -> list[str]:
+        """Known words within ``maxdist`` edits, the first ``prefix`` letters equal; those
+        not shorter than the typed word first (a missing letter is the commonest slip: a
+        ``breukn`` is a *breuken* before it is a *breuk*), then the commonest."""
+        found = {term for term in self._reader.terms_within(WORDS, token, maxdist, prefix=prefix)
+                 if term != token}
+        counted = [(term, self._frequency(term)) for term in found]
+        ranked = sorted(((term, count) for term, count in counted if count),
+                        key=lambda item: (len(item[0]) < len(token), -item[1], item[0]))
+        return [term for term, _count in ranked]
+
+    def correction(self, word: str) -> str | None:
+        """The likeliest known word for an unknown ``word``: one edit away before two (a
+        swapped pair of letters is two); ``None`` for a known, short or odd word."""
+        token = self.token(word)
+        if token is None or len(token) < MIN_CORRECTED or not token.isalpha() \
+                or self.is_known(word):
+            return None
+        for maxdist, prefix in ((1, 1), (2, 2)):
+            near = self._near(token, maxdist, prefix)
+            if near:
+                return near[0]
+        return None
+
+    def alternatives(self, word: str) -> list[str]:
+        """Every known word within one edit of an unknown ``word`` (the typo step), the
+        likeliest first."""
+        token = self.token(word)
+        if token is None or len(token) < MIN_CORRECTED or self.is_known(word):
+            return []
+        return self._near(token, 1, 2)[:MAX_ALTERNATIVES]
+
+    def joined(self, words: tuple[str, ...]) -> str | None:
+        """``object georiënteerd`` → ``objectgeoriënteerd`` when the index knows it so."""
+        tokens = [self.token(word) for word in words]
+        if len(tokens) < 2 or any(token is None for token in tokens):
+            return None
+        joined = "".join(tokens)  # type: ignore[arg-type]
+        return joined if self._frequency(joined) else None
+
+    def split(self, word: str) -> tuple[str, str] | None:
+        """``objectgeoriënteerd`` → (``object``, ``georiënteerd``) when both halves are words
+        the index knows that stand side by side somewhere; the split with the longest first
+        part wins."""
+        token = self.token(word)
+        if token is None or len(token) < 2 * MIN_COMPOUND_PART or not token.isalpha():
+            return None
+        for cut in range(len(token) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
+            first, second = token[:cut], token[cut:]
+            if self._frequency(first) and self._frequency(second):
+                phrase = ParsedQuery(((Clause("phrase", (first, second)),),), (), "")
+                query = to_whoosh(phrase, query_fields(), self.searcher.schema)
+                if query is not None and len(docsets.matching(
+                        self.searcher, query, self.leaves) - self.hidden):
+                    return first, second
+        return None
+
