@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from oer_portal.materials.diff import matching_blocks
+from oer_portal.materials.diff.engine import matching_blocks
 
 MINE_MARKER = "<<<<<<<"
 SEPARATOR = "======="
