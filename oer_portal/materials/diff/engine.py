@@ -6,8 +6,8 @@ repeats (spaces, blank lines), so only small ranges go to it; larger ones are cu
 elements first (patience diff), with Myers' shortest diff for long anchorless stretches.
 Pure: no Flask, no database.
 
-``diff-match-patch`` (each element written as one character) gives the same word diffs of the
-corpus lessons but 1.3-1.7 times slower, and without its time-out it is quadratic on long
+``diff-match-patch`` (each element written as one character) gave the same word diffs of the
+largest corpus lessons, 1.3-1.7 times slower, and without its time-out it is quadratic on long
 repetitive texts (23 s against 0.4 s for 10,000 words); with one, a diff (and so a merge)
 would depend on the machine's load.  Hence our own engine, with a step budget instead.
 """
