@@ -128,8 +128,8 @@ def field_label(field: str) -> str:
 
 def readable_value(field: str, value: object) -> str:
     """A field's value as people read it: vocabulary codes as their labels in the current
-    language, lists joined with commas, ``NO_VALUE`` for none.  Also words the field conflicts
-    of a pull, so the same value reads the same in a message and in a comparison."""
+    language, lists joined with commas, ``NO_VALUE`` for none.  The pull's message about a
+    field both sides changed uses it too, so a value reads there as it does in a comparison."""
     if value in (None, "") or (isinstance(value, list | tuple) and not value):
         return NO_VALUE
     if isinstance(value, list | tuple):
