@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import (
     Blueprint,
     abort,
@@ -29,9 +27,9 @@ from oer_portal.core.markdown import render_markdown
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
-from oer_portal.materials import diff as diffing
 from oer_portal.materials import lifecycle, policy, queries, service
 from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
+from oer_portal.materials.compare import compare_versions
 from oer_portal.materials.forms import (
     MaterialForm,
     WithdrawForm,
@@ -41,11 +39,7 @@ from oer_portal.materials.forms import (
     set_choices,
     show_errors,
 )
-from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.metadata import (
-    FIELD_LABELS,
-    VOCABULARY_OF,
-    Term,
     VersionFields,
     vocabularies,
 )
@@ -268,44 +262,12 @@ def diff(material_id: int) -> str:
     new_number = request.args.get("to", type=int)
     if not old_number or not new_number:
         abort(400)
-    old = queries.version_for(current_user, material, old_number)
-    new = queries.version_for(current_user, material, new_number)
+    comparison = compare_versions(current_user,
+                                  service.version_by_number(material.id, old_number),
+                                  service.version_by_number(material.id, new_number))
     mode = "inline" if request.args.get("view") == "inline" else "side"
-    old_fields, new_fields = VersionFields.of(old), VersionFields.of(new)
-    old_meta = {k: v for k, v in old_fields.comparable().items() if k != "body"}
-    new_meta = {k: v for k, v in new_fields.comparable().items() if k != "body"}
-    text_of = hooks_for(material.kind).diff_text
-    old_text, new_text = text_of(old), text_of(new)
-    segments = diffing.word_diff(old_text, new_text)
-    old_files = {(a.sha256, a.filename) for a in old.attachments}
-    new_files = {(a.sha256, a.filename) for a in new.attachments}
-    vocab = vocabularies()
-    locale = str(get_locale())
-    return render_template(
-        "materials/diff.html", material=material, old=old, new=new, mode=mode,
-        field_labels=FIELD_LABELS,
-        inline=diffing.render_inline(segments) if mode == "inline" else None,
-        rows=diffing.side_by_side(old_text, new_text) if mode == "side" else None,
-        stats=diffing.stats(segments),
-        changes=[_readable(change, vocab, locale)
-                 for change in diffing.metadata_changes(old_meta, new_meta)],
-        files_added=sorted(n for s, n in new_files - old_files),
-        files_removed=sorted(n for s, n in old_files - new_files))
-
-
-def _readable(change: diffing.FieldChange, vocab: dict[str, dict[str, Term]],
-              locale: str) -> diffing.FieldChange:
-    """Vocabulary codes as their labels, lists as text, for the diff page."""
-    terms = vocab.get(VOCABULARY_OF.get(change.field, ""), {})
-
-    def label(value: object) -> object:
-        if isinstance(value, list | tuple):
-            return ", ".join(str(label(item)) for item in value)
-        return terms[value].label(locale) if value in terms else value
-
-    return replace(change, old=label(change.old), new=label(change.new),
-                   added=tuple(label(v) for v in change.added),
-                   removed=tuple(label(v) for v in change.removed))
+    return render_template("materials/diff.html", material=material, comparison=comparison,
+                           mode=mode)
 
 
 @bp.route("/materials/<int:material_id>/revert/<int:number>", methods=["POST"])

@@ -17,15 +17,12 @@ from oer_portal.accounts.policy import Actor
 from oer_portal.core.errors import Conflict
 from oer_portal.core.urls import safe_next
 from oer_portal.licences.compatibility import allowed_licences_for_adaptation
-from oer_portal.materials import diff as diffing
 from oer_portal.materials import policy as material_policy
+from oer_portal.materials.compare import compare_versions, readable_value
 from oer_portal.materials.merge import MINE_MARKER, THEIRS_MARKER
 from oer_portal.materials.metadata import (
     FIELD_LABELS,
-    VOCABULARY_OF,
     InvalidFields,
-    VersionFields,
-    vocabularies,
 )
 from oer_portal.materials.models import Material, MaterialVersion
 from oer_portal.remix import credits as wording
@@ -91,41 +88,10 @@ def remix(material_id: int) -> str | Response | tuple[str, int]:
 def changes(material_id: int) -> str:
     """What the original changed since the version the remix is in step with."""
     status = upstream.status_for(current_user, material_id)
-    context: dict[str, object] = {}
-    if status.has_update and status.latest is not None:
-        context = _diff_context(status.synced, status.latest)
+    comparison = compare_versions(current_user, status.synced, status.latest) \
+        if status.has_update and status.latest is not None else None
     return render_template("remix/upstream.html", status=status, form=UpstreamForm(),
-                           preview=upstream.preview(status), field_labels=FIELD_LABELS,
-                           **context)
-
-
-def _diff_context(old: MaterialVersion, new: MaterialVersion) -> dict[str, object]:
-    """Body side by side, metadata field by field, files added and removed (as the history's
-    diff page shows them)."""
-    old_meta = {k: v for k, v in VersionFields.of(old).comparable().items() if k != "body"}
-    new_meta = {k: v for k, v in VersionFields.of(new).comparable().items() if k != "body"}
-    old_files = {(a.sha256, a.filename) for a in old.attachments}
-    new_files = {(a.sha256, a.filename) for a in new.attachments}
-    return {
-        "old": old, "new": new,
-        "rows": diffing.side_by_side(old.body, new.body),
-        "stats": diffing.stats(diffing.word_diff(old.body, new.body)),
-        "changes": [(change.field, _readable(change.field, change.old),
-                     _readable(change.field, change.new))
-                    for change in diffing.metadata_changes(old_meta, new_meta)],
-        "files_added": sorted(name for _sha, name in new_files - old_files),
-        "files_removed": sorted(name for _sha, name in old_files - new_files),
-    }
-
-
-def _readable(field: str, value: object) -> str:
-    """A field's value as people read it: vocabulary labels, lists joined, "—" for none."""
-    terms = vocabularies().get(VOCABULARY_OF.get(field, ""), {})
-    if value in (None, "", (), []):
-        return "—"
-    if isinstance(value, list | tuple):
-        return ", ".join(_readable(field, item) for item in value)
-    return terms[value].label(_locale()) if value in terms else str(value)
+                           preview=upstream.preview(status), comparison=comparison)
 
 
 def _source_version_id() -> int:
@@ -168,7 +134,7 @@ def pull(material_id: int) -> Response:
         flash(_("%(field)s: you and the original both changed it, and your version was kept. "
                 "The original has: %(theirs)s",
                 field=FIELD_LABELS.get(conflict.field, conflict.field),
-                theirs=_readable(conflict.field, conflict.theirs)), "info")
+                theirs=readable_value(conflict.field, conflict.theirs)), "info")
     if merge.body_conflicts:
         flash(ngettext("Version %(n)d is a draft with the original's changes. You and the "
                        "original changed the same lines in %(num)d place.",

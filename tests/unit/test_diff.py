@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from oer_portal.materials import diff
 from oer_portal.materials.diff import (
     DiffStats,
     FieldChange,
     Gap,
     Segment,
     SideBySideRow,
+    engine,
     matching_blocks,
     metadata_changes,
     render_inline,
@@ -202,7 +202,8 @@ def test_matching_blocks_are_real_ordered_matches(a, b):
 def test_matching_blocks_are_real_matches_on_every_path(a, b, myers_budget):
     """With no range small enough for SequenceMatcher, the anchor, Myers and autojunk paths
     run on small inputs too."""
-    with patch.object(diff, "_DIRECT_LIMIT", 0), patch.object(diff, "_MYERS_BUDGET", myers_budget):
+    with patch.object(engine, "_DIRECT_LIMIT", 0), \
+            patch.object(engine, "_MYERS_BUDGET", myers_budget):
         blocks = matching_blocks(a, b)
     assert blocks[-1] == (len(a), len(b), 0)
     previous_i = previous_j = 0
@@ -226,7 +227,7 @@ def _lcs_length(a: list[int], b: list[int]) -> int:
 @given(st.lists(st.integers(0, 3), min_size=1, max_size=30),
        st.lists(st.integers(0, 3), min_size=1, max_size=30))
 def test_myers_finds_a_longest_common_subsequence(a, b):
-    matches = diff._myers_matches(a, 0, len(a), b, 0, len(b))
+    matches = engine._myers_matches(a, 0, len(a), b, 0, len(b))
     assert matches is not None
     assert all(a[i] == b[j] for i, j, _ in matches)
     assert sum(size for _, _, size in matches) == _lcs_length(a, b)

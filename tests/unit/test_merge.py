@@ -9,7 +9,7 @@ from unittest.mock import patch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from oer_portal.materials import diff
+from oer_portal.materials.diff import engine
 from oer_portal.materials.merge import ConflictRegion, MergeResult, merge3
 
 PROPERTY = settings(max_examples=80, deadline=None)
@@ -179,7 +179,7 @@ long_text_path = st.booleans()
 
 
 def matching(long_path: bool) -> AbstractContextManager[object]:
-    return patch.object(diff, "_DIRECT_LIMIT", 0 if long_path else diff._DIRECT_LIMIT)
+    return patch.object(engine, "_DIRECT_LIMIT", 0 if long_path else engine._DIRECT_LIMIT)
 
 
 @PROPERTY
