@@ -18,7 +18,7 @@ from oer_portal.extensions import db
 from oer_portal.materials import lifecycle
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material, MaterialVersion
-from oer_portal.moderation.models import ReviewRequest
+from oer_portal.materials.reviews import ReviewRequest
 
 
 @pytest.fixture()
