@@ -209,11 +209,10 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
     from flask_babel import get_locale
     from flask_login import current_user
 
-    from oer_portal.community import views as community_views
     from oer_portal.core.markdown import render_markdown
-    from oer_portal.materials import policy, queries
+    from oer_portal.materials import panels, policy, queries
     from oer_portal.materials.metadata import VersionFields, vocabularies
-    from oer_portal.remix.views import material_page_panel
+    from oer_portal.materials.web import PageLinks
 
     with app.test_request_context("/"):
         material = queries.material_for(current_user, material_id)
@@ -223,17 +222,17 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
             _ = attachment.file.size
         _ = (material.owner.display_name, version.author.display_name, material.co_author_ids)
         show_status = policy.can_see_unpublished(current_user, material)
+        locale = str(get_locale())
         return {
             "material": material, "version": version, "permalink": False,
             "fields": VersionFields.of(version), "body": render_markdown(version.body),
-            "vocab": vocabularies(), "locale": str(get_locale()), "head": None,
+            "vocab": vocabularies(), "locale": locale, "head": None,
             "pending": None, "rejection": None,
             "can_edit": policy.can_edit(current_user, material),
             "can_withdraw": policy.can_withdraw(current_user, material),
             "show_status": show_status,
-            "remix": material_page_panel(current_user, material, version),
-            "rating": community_views.material_page_panel(current_user, material, version),
-            "arrangement": None, "used_in": [],
+            "panels": panels.collect(panels.MaterialPage(current_user, material, version, False,
+                                                         PageLinks(), locale)),
         }
 
 

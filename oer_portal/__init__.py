@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _register_panels()
     _register_cli(app)
     return app
 
@@ -70,7 +71,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.community import models as community_models  # noqa: F401
     from oer_portal.core import audit, outbox  # noqa: F401
     from oer_portal.materials import models as material_models  # noqa: F401
-    from oer_portal.moderation import models as moderation_models  # noqa: F401
+    from oer_portal.materials import reviews as review_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
 
 
@@ -93,6 +94,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(remix_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(search_bp)
+
+
+def _register_panels() -> None:
+    """Each feature's parts of the material page and the dashboard register with
+    ``materials.panels`` when their module is imported (materials imports no feature)."""
+    from oer_portal.arrangements import panels as arrangement_panels  # noqa: F401
+    from oer_portal.community import panels as community_panels  # noqa: F401
+    from oer_portal.remix import panels as remix_panels  # noqa: F401
+    from oer_portal.search import panels as search_panels  # noqa: F401
 
 
 def _register_cli(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from oer_portal.accounts.models import Role, User
@@ -9,9 +10,23 @@ from oer_portal.core.errors import Forbidden
 
 
 class Actor(Protocol):
-    """The current user as Flask-Login gives it: a ``User`` or the anonymous user."""
+    """Who acts: a ``User``, Flask-Login's anonymous user in a request, or :data:`PUBLIC`."""
 
-    is_authenticated: bool
+    @property
+    def is_authenticated(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Public:
+    """Anyone at all: signed in as nobody and holding no role."""
+
+    is_authenticated: bool = False
+
+
+#: The public, for a service that asks what anyone may see whoever is acting (an arrangement
+#: sent to review must show the public every material it includes), without reaching for
+#: the web layer's anonymous user.
+PUBLIC: Actor = _Public()
 
 
 def _has(actor: Actor | None, role: Role) -> bool:

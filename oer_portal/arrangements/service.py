@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import defer, lazyload, load_only, selectinload
 
-from oer_portal.accounts.policy import Actor
+from oer_portal.accounts.policy import PUBLIC, Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.arrangements.models import ArrangementNode
 from oer_portal.arrangements.structure import (
@@ -301,7 +300,7 @@ def _check_public_embeds(actor: Actor, version: MaterialVersion) -> None:
     """Before review: every embedded material must be visible to the public, or the
     published arrangement would have holes.  The message names each by the title ``actor``
     may see, else by number."""
-    embedded = resolve(AnonymousUserMixin(), outline_of(version.id))
+    embedded = resolve(PUBLIC, outline_of(version.id))
     hidden = sorted({e.material_id for e in embedded.values() if e.version is None})
     if not hidden:
         return
@@ -322,7 +321,7 @@ def diff_text(version: MaterialVersion) -> str:
     indented under it, so the diff page shows moves, renames and edits word by word.
     Included materials are named as the public sees them (a hidden one by number only)."""
     outline = outline_of(version.id)
-    public = resolve(AnonymousUserMixin(), outline)
+    public = resolve(PUBLIC, outline)
     lines = [version.body.rstrip(), ""] if version.body.strip() else []
     for item in walk(tree(outline)):
         node = item.node

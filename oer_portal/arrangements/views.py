@@ -1,7 +1,7 @@
 """Arrangement pages: the builder (create, edit) and reading the arrangement page by page.
 
-The overview is the material page itself (``materials.views`` asks :func:`overview` for the
-table of contents); each part has its own address under the material's.
+The overview is the material page itself (its table of contents is a panel, ``panels.py``);
+each part has its own address under the material's.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -18,10 +19,10 @@ from werkzeug.wrappers import Response
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.arrangements import builder, service, structure
-from oer_portal.arrangements.pages import overview
+from oer_portal.arrangements.panels import Contents, table_of_contents
 from oer_portal.arrangements.structure import Outline
 from oer_portal.core.errors import NotFound, ValidationError
-from oer_portal.materials import policy, queries
+from oer_portal.materials import lifecycle, policy, queries
 from oer_portal.materials.forms import (
     MaterialForm,
     fields_from,
@@ -32,8 +33,8 @@ from oer_portal.materials.forms import (
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.materials.service import VersionConflict
-from oer_portal.materials.views import after_save, material_url
-from oer_portal.remix import views as remix_views
+from oer_portal.materials.web import PageLinks, after_save, material_url
+from oer_portal.remix.panels import credits_html
 from oer_portal.search import service as search_service
 
 bp = Blueprint("arrangements", __name__)
@@ -158,7 +159,10 @@ def create() -> tuple[str, int] | Response:
         try:
             material = service.create_arrangement(current_user, fields_from(form, None),
                                                   outline, form.summary.data or "")
-            return after_save(material, bool(form.save_and_submit.data))
+            submitting = bool(form.save_and_submit.data)
+            if submitting:
+                lifecycle.submit_for_review(current_user, material)
+            return after_save(material, submitting)
         except service.InvalidOutline as error:
             errors = error.errors
         except ValidationError as error:
@@ -195,7 +199,10 @@ def edit(material_id: int) -> tuple[str, int] | Response:
             result = service.save_arrangement(current_user, material.id, base.id,
                                               fields_from(form, base), outline,
                                               form.summary.data or "")
-            return after_save(material, bool(form.save_and_submit.data), result.merged)
+            submitting = bool(form.save_and_submit.data)
+            if submitting:
+                lifecycle.submit_for_review(current_user, material)
+            return after_save(material, submitting, result.merged)
         except (service.OutlineConflict, VersionConflict) as error:
             newer = error.head if isinstance(error, service.OutlineConflict) \
                 else error.details.head
@@ -210,6 +217,17 @@ def edit(material_id: int) -> tuple[str, int] | Response:
 
 
 # -- Reading ------------------------------------------------------------------------------------
+
+
+@bp.app_template_global("part_url")
+def part_url(contents: Contents, index: int) -> str:
+    """The address of part ``index`` (from 0) of the table of contents: under the version's
+    permalink when the reader came from there, else under the material's own page."""
+    if contents.permalink:
+        return url_for("arrangements.version_part", material_id=contents.material_id,
+                       number=contents.version_number, part=index + 1)
+    return url_for("arrangements.part", material_id=contents.material_id, slug=contents.slug,
+                   part=index + 1)
 
 
 @bp.route("/materials/<int:material_id>-<slug>/parts/<int:part>")
@@ -240,8 +258,8 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
     if not 1 <= part <= len(rows):
         raise NotFound()
     row = rows[part - 1]
-    contents = overview(current_user, material, version, permalink, with_credits=False,
-                        outline=tuple(r.as_node() for r in rows))
+    contents = table_of_contents(current_user, material, version, permalink,
+                                 outline=tuple(r.as_node() for r in rows))
     embedded = contents.embedded.get(part - 1)
     shown = embedded.version if embedded is not None else None
     items = {item.index: item for item in structure.walk(contents.tree)}
@@ -253,4 +271,5 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
         body=Markup(row.body_html),  # noqa: S704 (sanitised when written)
         embedded=embedded,
         item_body=Markup(shown.body_html) if shown else None,  # noqa: S704 (sanitised)
-        item_credits=remix_views.credits_html(embedded.material, shown) if shown else None)
+        item_credits=credits_html(embedded.material, shown, PageLinks(), str(get_locale()))
+        if shown else None)

@@ -25,7 +25,7 @@ from oer_portal.materials.models import (
     MaterialStatus,
     MaterialVersion,
 )
-from oer_portal.moderation.models import ReviewRequest, ReviewStatus
+from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
 
 
 def pending_review(material_id: int) -> ReviewRequest | None:

@@ -23,8 +23,8 @@ from oer_portal.materials.models import (
     MaterialVersion,
     VersionAttachment,
 )
+from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
 from oer_portal.materials.service import get_material, version_by_number
-from oer_portal.moderation.models import ReviewRequest, ReviewStatus
 
 
 def published_ids(material_id: int) -> frozenset[int]:

@@ -20,14 +20,12 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
-from oer_portal.arrangements import pages as arrangement_pages
-from oer_portal.community import views as community_views
 from oer_portal.core.errors import StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
-from oer_portal.materials import lifecycle, policy, queries, service
+from oer_portal.materials import lifecycle, panels, policy, queries, service
 from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
 from oer_portal.materials.compare import compare_versions
 from oer_portal.materials.forms import (
@@ -44,18 +42,13 @@ from oer_portal.materials.metadata import (
     vocabularies,
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
-from oer_portal.remix import views as remix_views
-from oer_portal.search import related
+from oer_portal.materials.web import PageLinks, after_save, material_url
 
 bp = Blueprint("materials", __name__)
 
 #: Attachments are never rendered by the browser as a page of ours.
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 INLINE_CATEGORIES = {"image"}
-
-
-def material_url(material: Material, **values: object) -> str:
-    return url_for("materials.show", material_id=material.id, slug=material.slug, **values)
 
 
 @bp.app_context_processor
@@ -72,19 +65,6 @@ def _attachments_from(form: MaterialForm, version: MaterialVersion | None
         if upload and upload.filename:
             refs.append(store_upload(Upload(upload.stream, upload.filename)))
     return refs
-
-
-def after_save(material: Material, submit: bool, merged: bool = False) -> Response:
-    """Where every editor goes after a save: submit when asked, say what happened."""
-    if merged:
-        flash(_("Someone else saved a newer version while you were editing. "
-                "Your changes did not overlap and have been merged with theirs."), "info")
-    if submit:
-        lifecycle.submit_for_review(current_user, material)
-        flash(_("Saved and submitted for review. A moderator will look at it."), "success")
-    else:
-        flash(_("Saved as a draft. Only you (and moderators) can see it."), "success")
-    return redirect(material_url(material))
 
 
 @bp.route("/materials/new")
@@ -113,7 +93,10 @@ def create(kind: str) -> str | Response:
                 material = service.create_material(
                     current_user, MaterialKind(kind), fields_from(form, None), refs,
                     summary=form.summary.data or "")
-                return after_save(material, bool(form.save_and_submit.data))
+                submitting = bool(form.save_and_submit.data)
+                if submitting:
+                    lifecycle.submit_for_review(current_user, material)
+                return after_save(material, submitting)
             except (ValidationError, StorageFull) as error:
                 show_errors(form, error)
     return render_template("materials/edit.html", form=form, kind=kind, material=None,
@@ -141,6 +124,8 @@ def show_version(material_id: int, number: int) -> str:
 
 
 def _render_version(material: Material, version: MaterialVersion, permalink: bool) -> str:
+    """The page of one version: the material's own parts, then the panels other features
+    registered (``panels.py``), which this module cannot import."""
     show_status = policy.can_see_unpublished(current_user, material)
     head = None
     pending = None
@@ -148,21 +133,18 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         pending = lifecycle.pending_review(material.id)
         if material.latest_version_id != version.id:
             head = queries.version_alone(material.latest_version_id)
+    locale = str(get_locale())
     return render_template(
         "materials/show.html", material=material, version=version, permalink=permalink,
         fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)
-        vocab=vocabularies(), locale=str(get_locale()), head=head, pending=pending,
+        vocab=vocabularies(), locale=locale, head=head, pending=pending,
         rejection=queries.latest_rejection(material.id) if show_status else None,
         can_edit=policy.can_edit(current_user, material),
         can_withdraw=policy.can_withdraw(current_user, material), show_status=show_status,
         co_authors=service.co_authors(material),
-        related=related.more_like_this(material.id)
-        if version.id == material.published_version_id else [],
         can_manage_authors=policy.can_manage_authors(current_user, material),
-        remix=remix_views.material_page_panel(current_user, material, version, permalink),
-        rating=community_views.material_page_panel(current_user, material, version, permalink),
-        arrangement=arrangement_pages.overview(current_user, material, version, permalink),
-        used_in=arrangement_pages.used_in(material, version, permalink))
+        panels=panels.collect(panels.MaterialPage(current_user, material, version, permalink,
+                                                  PageLinks(), locale)))
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
@@ -192,7 +174,10 @@ def edit(material_id: int) -> str | Response:
                 result = service.save_version(current_user, material.id, base.id,
                                               fields_from(form, base), refs,
                                               form.summary.data or "")
-                return after_save(material, bool(form.save_and_submit.data), result.merged)
+                submitting = bool(form.save_and_submit.data)
+                if submitting:
+                    lifecycle.submit_for_review(current_user, material)
+                return after_save(material, submitting, result.merged)
             except service.VersionConflict as error:
                 conflict = error.details
                 _show_conflict(form, conflict, material)
@@ -359,5 +344,5 @@ def dashboard() -> str:
     return render_template("materials/dashboard.html",
                            rows=queries.owned_by(current_user),
                            can_create=policy.can_create(current_user),
-                           upstream_notices=remix_views.dashboard_notices(current_user))
+                           panels=panels.dashboard(current_user))
 

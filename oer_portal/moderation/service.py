@@ -16,7 +16,7 @@ from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import lifecycle
 from oer_portal.materials import policy as material_policy
-from oer_portal.moderation.models import ReviewRequest, ReviewStatus
+from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
 
 
 def queue(actor: Actor) -> Sequence[ReviewRequest]:

@@ -1,32 +1,25 @@
-"""Remix pages: the remix form, the upstream changes page, dismiss and pull; and the remix
-parts of the material page and the dashboard (credits, notices, family tree)."""
+"""Remix pages: the remix form, the upstream changes page, dismiss and pull.
+
+The remix parts of the material page and the dashboard are ``panels.py``."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from oer_portal.accounts.models import User
-from oer_portal.accounts.policy import Actor
 from oer_portal.core.errors import Conflict
 from oer_portal.core.urls import safe_next
-from oer_portal.licences.compatibility import allowed_licences_for_adaptation
-from oer_portal.materials import policy as material_policy
 from oer_portal.materials.compare import compare_versions, readable_value
 from oer_portal.materials.merge import MINE_MARKER, THEIRS_MARKER
 from oer_portal.materials.metadata import (
     FIELD_LABELS,
     InvalidFields,
 )
-from oer_portal.materials.models import Material, MaterialVersion
 from oer_portal.remix import credits as wording
-from oer_portal.remix import policy, provenance, service, upstream
+from oer_portal.remix import service, upstream
 from oer_portal.remix.forms import RemixForm, UpstreamForm
 
 bp = Blueprint("remix", __name__)
@@ -34,20 +27,6 @@ bp = Blueprint("remix", __name__)
 
 def _locale() -> str:
     return str(get_locale())
-
-
-class _Links:
-    """Absolute links for credits, which are copied to other sites."""
-
-    def material(self, material: Material, number: int | None) -> str:
-        if number is None:
-            return url_for("materials.show", material_id=material.id, slug=material.slug,
-                           _external=True)
-        return url_for("materials.show_version", material_id=material.id, number=number,
-                       _external=True)
-
-    def profile(self, user: User) -> str:
-        return url_for("accounts.public_profile", user_id=user.id, _external=True)
 
 
 @bp.route("/materials/<int:material_id>/remix", methods=["GET", "POST"])
@@ -150,94 +129,3 @@ def pull(material_id: int) -> Response:
             "submit it for review.", n=number), "success")
     return redirect(url_for("materials.show_version", material_id=material_id, number=number))
 
-
-# -- Parts of other pages -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MaterialPagePanel:
-    """What the material page shows for remixing: credits, the remix button or why not, the
-    owner's upstream notice, and the family tree."""
-
-    credits_html: Markup
-    credits_text: str
-    credits_markdown: str
-    remix_url: str | None
-    remix_refusal: str | None
-    upstream: upstream.UpstreamStatus | None
-    unresolved_conflicts: bool
-    tree: provenance.FamilyTree
-    tree_svg: Markup | None
-
-
-def credits_html(material: Material, version: MaterialVersion) -> Markup:
-    """The TASL credits of one version with its sources (an arrangement lists these for the
-    materials it includes)."""
-    return wording.as_html(service.credits(material, version, _Links()), _locale())
-
-
-def material_page_panel(actor: Actor, material: Material, version: MaterialVersion,
-                        permalink: bool = False) -> MaterialPagePanel:
-    """Called by the material page (``materials.views._render_version``).
-
-    The page keeps to a small, fixed number of queries: the remix button is offered for the
-    version the public sees now (an older published version can be remixed through the
-    form's ``version`` parameter), and the family tree is shown on the material's own page,
-    not on the permalinks of its versions.
-    """
-    locale = _locale()
-    chain = service.ancestry(material, version)
-    credits = service.credits(material, version, _Links(), chain)
-    remix_url = refusal = None
-    current = frozenset({material.published_version_id or 0})
-    if policy.can_remix(actor, material, version, current):
-        refusal = allowed_licences_for_adaptation([version.licence]).reason(locale)
-        if refusal is None:
-            remix_url = url_for("remix.remix", material_id=material.id)
-    status = upstream.status_of(material) if policy.can_follow_upstream(actor, material) \
-        else None
-    head = material.latest_version if material_policy.can_edit(actor, material) else None
-    tree = _family(actor, material, version, chain, with_descendants=not permalink)
-    return MaterialPagePanel(
-        credits_html=wording.as_html(credits, locale),
-        credits_text=wording.as_text(credits, locale),
-        credits_markdown=wording.as_markdown(credits, locale),
-        remix_url=remix_url, remix_refusal=refusal,
-        upstream=status if status is not None and status.notice else None,
-        unresolved_conflicts=head is not None and upstream.has_conflict_markers(head),
-        tree=tree,
-        tree_svg=None if tree.is_alone else provenance.render_svg(
-            tree, title=_("Family tree of “%(title)s”", title=version.title),
-            description=_("Sources above it: %(sources)d. Remixes below it: %(remixes)d. "
-                          "The list before this picture says the same with links.",
-                          sources=len(tree.ancestors), remixes=tree.descendant_count),
-            withdrawn_label=_("withdrawn"), more_label=_("More in the list above.")))
-
-
-def _family(actor: Actor, material: Material, version: MaterialVersion,
-            chain: service.Ancestry, with_descendants: bool) -> provenance.FamilyTree:
-    def node(of: Material, title: str, url: str) -> provenance.FamilyNode:
-        return provenance.FamilyNode(of.id, title, of.owner.display_name, url,
-                                     withdrawn=of.is_withdrawn)
-
-    def grow(descendant: service.Descendant) -> provenance.FamilyNode:
-        grown = node(descendant.material, descendant.title,
-                     url_for("materials.show", material_id=descendant.material.id,
-                             slug=descendant.material.slug))
-        grown.children = [grow(child) for child in descendant.children]
-        return grown
-
-    roots, deeper = service.descendants(actor, material, chain) if with_descendants \
-        else ([], False)
-    current = node(material, version.title, url_for("materials.show", material_id=material.id,
-                                                    slug=material.slug))
-    current.children = [grow(root) for root in roots]
-    ancestors = [node(source, adapted.title,
-                      url_for("materials.show", material_id=source.id, slug=source.slug))
-                 for source, adapted in chain.links]
-    return provenance.build(current, ancestors, truncated=deeper or chain.truncated)
-
-
-def dashboard_notices(actor: Actor) -> list[upstream.UpstreamStatus]:
-    """Called by the dashboard: the actor's remixes whose original has a newer version."""
-    return upstream.notices(actor)

@@ -18,7 +18,7 @@ from oer_portal.extensions import db
 from oer_portal.materials import lifecycle
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material, MaterialVersion
-from oer_portal.moderation.models import ReviewRequest
+from oer_portal.materials.reviews import ReviewRequest
 
 
 @pytest.fixture()
@@ -189,6 +189,26 @@ def test_review_is_refused_while_an_included_material_is_unpublished(
     assert _count(app, ReviewRequest) == 0
     _publish(app, mine, people["mod"])
     client.post(f"/materials/{arrangement}/submit")
+    assert _count(app, ReviewRequest) == 1
+
+
+def test_save_and_submit_in_the_builder_sends_the_arrangement_to_review(
+        app, client, people, make_material):
+    published = make_material(people["bea"], title="Dijken", publish_by=people["mod"])
+    draft = make_material(people["anna"], title="Mijn eigen concept")
+    client.login(people["anna"].email)
+    refused = client.post("/materials/new/arrangement", _form(nodes=[
+        {"kind": "material", "depth": 0, "material": draft, "pin": ""}],
+        save_and_submit="1"))
+    assert refused.status_code == 400
+    assert "“Mijn eigen concept” is not published" in refused.get_data(as_text=True)
+    assert _count(app, ReviewRequest) == 0 and _count(app, Material) == 2  # nothing saved
+    response = client.post("/materials/new/arrangement", _form(nodes=[
+        {"kind": "material", "depth": 0, "material": published, "pin": ""}],
+        save_and_submit="1"))
+    assert response.status_code == 302
+    assert "submitted for review" in client.get(response.headers["Location"]).get_data(
+        as_text=True)
     assert _count(app, ReviewRequest) == 1
 
 
@@ -446,3 +466,18 @@ def test_a_co_author_never_sees_the_title_of_a_draft_they_may_not_see(
     client.login(people["anna"].email)
     assert "Geheim concept" in client.get(f"/materials/{arrangement}/arrange").get_data(
         as_text=True)
+
+
+def test_the_table_of_contents_links_each_part_under_the_address_it_was_read_from(
+        app, new_client, people, make_material):
+    lesson = make_material(people["bea"], title="Dijken", publish_by=people["mod"])
+    arrangement = _create(app, people["anna"], [
+        Node(NodeKind.SECTION, title="Hoog water"),
+        Node(NodeKind.MATERIAL, depth=1, material_id=lesson)],
+        title="Water", publish_by=people["mod"])
+    reader = new_client()
+    overview = reader.get(f"/materials/{arrangement}-water").get_data(as_text=True)
+    assert f'href="/materials/{arrangement}-water/parts/1"' in overview  # "Start with part 1"
+    assert f'<a href="/materials/{arrangement}-water/parts/2">Dijken</a>' in overview
+    permalink = reader.get(f"/materials/{arrangement}/v/1/parts/1").get_data(as_text=True)
+    assert f'<a rel="next" href="/materials/{arrangement}/v/1/parts/2">' in permalink

@@ -114,7 +114,7 @@ def test_a_moderator_cannot_approve_their_own_work(app, client, make_user):
     both = make_user("teacher", "moderator")
     client.login(both.email)
     client.post("/materials/new/lesson", _lesson_form(save_and_submit="1", save=None))
-    from oer_portal.moderation.models import ReviewRequest
+    from oer_portal.materials.reviews import ReviewRequest
 
     with app.app_context():
         review_id = db.session.scalar(select(ReviewRequest.id))

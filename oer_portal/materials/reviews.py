@@ -1,4 +1,12 @@
-"""Review requests: a version waits for a moderator, who approves or rejects it."""
+"""Review requests: the material lifecycle's record of a version submitted for review and of
+what became of it (approved, rejected, cancelled).
+
+Review state is not a column of the immutable version (docs/architecture.md, "Deviation:
+review state is not a column"), so it lives here, beside the lifecycle that writes it
+(``lifecycle.submit_for_review``, ``cancel_pending_reviews``) and the queries that read it.
+The moderation feature decides requests; it builds on materials, so it imports this model
+(same table, ``review_requests``, as before the model moved here from ``moderation``).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""The arrangement parts of the material page, as plain data: an arrangement's table of
+contents with the credits of the materials it includes, and for any other material the
+arrangements that include it.  Both register with ``materials.panels`` when this module is
+imported; the pages of an arrangement's parts show the same table of contents.
+
+Templates link the parts themselves, from the ids and numbers kept here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from oer_portal.accounts.policy import Actor
+from oer_portal.arrangements import service, structure
+from oer_portal.arrangements.structure import NodeKind, Outline, TreeNode
+from oer_portal.licences.compatibility import collection_credit_note
+from oer_portal.materials import panels
+from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.panels import MaterialPage, Panel, Slot
+from oer_portal.remix.panels import credits_html
+
+
+@dataclass(frozen=True)
+class Contents:
+    """An arrangement's table of contents as one reader sees it."""
+
+    tree: list[TreeNode]
+    #: Part index → the included material as the reader may see it.
+    embedded: dict[int, service.Embedded]
+    #: Part index → the part's title as the reader sees it.
+    titles: dict[int, str]
+    #: What a part's address is made of: the material's, or the version's permalink.
+    material_id: int
+    slug: str
+    version_number: int
+    permalink: bool
+    #: On the material page only: the collection rule's sentence, and the credits of every
+    #: included material, each once.
+    collection_note: str = ""
+    item_credits: tuple[Markup, ...] = ()
+
+
+def table_of_contents(actor: Actor, material: Material, version: MaterialVersion,
+                      permalink: bool, outline: Outline | None = None) -> Contents:
+    """The table of contents of ``version`` for ``actor``; ``outline``: the version's
+    outline when the caller has read it already (a part's page)."""
+    outline = outline if outline is not None else service.outline_of(version.id)
+    embedded = service.resolve(actor, outline)
+    return Contents(tree=structure.tree(outline), embedded=embedded,
+                    titles=titles(outline, embedded), material_id=material.id,
+                    slug=material.slug, version_number=version.number, permalink=permalink)
+
+
+def contents_panel(page: MaterialPage) -> Contents | None:
+    """An arrangement's table of contents with the credits of what it includes (``None``
+    for other kinds)."""
+    if page.material.kind != MaterialKind.ARRANGEMENT:
+        return None
+    contents = table_of_contents(page.actor, page.material, page.version, page.permalink)
+    credits = {(item.material_id, item.version.id): credits_html(
+        item.material, item.version, page.links, page.locale)
+        for item in contents.embedded.values() if item.version is not None}
+    return replace(contents, collection_note=collection_credit_note(page.locale),
+                   item_credits=tuple(credits.values()))
+
+
+@dataclass(frozen=True)
+class Including:
+    """A published arrangement that includes the material, by its published title."""
+
+    material_id: int
+    slug: str
+    title: str
+
+
+def used_in_panel(page: MaterialPage) -> tuple[Including, ...] | None:
+    """The published arrangements that include the material, on its own page (not for
+    arrangements, and not on the permalinks of versions); ``None`` when there are none."""
+    material = page.material
+    if page.permalink or material.kind == MaterialKind.ARRANGEMENT \
+            or not page.shows_public_version:
+        return None
+    return tuple(Including(arrangement.id, arrangement.slug, title)
+                 for arrangement, title in service.used_in(material.id)) or None
+
+
+def titles(outline: Outline, embedded: dict[int, service.Embedded]) -> dict[int, str]:
+    """The title of every part as the reader sees it (an included material's own title,
+    or "not available" when the reader may not see it)."""
+    result = {}
+    for index, node in enumerate(outline):
+        if node.kind != NodeKind.MATERIAL:
+            result[index] = node.title
+            continue
+        item = embedded.get(index)
+        result[index] = node.title or (item.version.title if item and item.version
+                                       else _("Material not available"))
+    return result
+
+
+panels.register(Panel.CONTENTS, contents_panel, {Slot.CONTENT: "arrangements/_overview.html"})
+panels.register(Panel.USED_IN, used_in_panel, {Slot.ASIDE: "arrangements/_used_in.html"})

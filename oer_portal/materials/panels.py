@@ -1,0 +1,157 @@
+"""What other features show on the material page and on a teacher's dashboard.
+
+The material page shows credits and the family tree (remix), the rating (community), an
+arrangement's table of contents and the arrangements that include a material
+(arrangements) and "more like this" (search).  Those features build on materials, not the
+reverse, so the page cannot import them: each registers, when it is imported, a function
+of its service layer that returns its panel as plain data for one page view (or ``None``:
+nothing to show), together with the template that shows it in each part of the page.  The
+page works them out and renders them in the fixed order of :class:`Panel`, the way
+``hooks.py`` lets a feature add to one kind of material.
+
+Panel functions never read the request and never build URLs themselves: what they need
+from the web layer (the visitor, the address of a material, the language) comes in
+:class:`MaterialPage`; templates link ids and slugs themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from oer_portal.accounts.models import User
+from oer_portal.accounts.policy import Actor
+from oer_portal.materials.models import Material, MaterialVersion
+
+
+class Panel(StrEnum):
+    """The panels of the material page, in the order they are worked out and, within each
+    :class:`Slot`, shown."""
+
+    CONTENTS = "contents"  #: an arrangement's table of contents
+    REMIX = "remix"  #: credits, remix button, upstream notice, family tree
+    RATING = "rating"
+    USED_IN = "used_in"  #: the arrangements that include the material
+    RELATED = "related"  #: more like this
+
+
+class Slot(StrEnum):
+    """Where on the material page a panel's template goes."""
+
+    NOTICES = "notices"  #: above the title: messages for the material's authors
+    CREDITS = "credits"  #: in the header, under the title
+    CONTENT = "content"  #: under the material's own text and files
+    ASIDE = "aside"  #: the side column, under the facts
+
+
+class DashboardPanel(StrEnum):
+    """The panels of a teacher's dashboard (``/my/materials``), in the order shown."""
+
+    UPSTREAM = "upstream"  #: originals of the teacher's remixes that have a new version
+
+
+class PageLinks(Protocol):
+    """Addresses a panel needs as text, built by the web layer (``materials/web.py``).
+
+    Credits are copied to other sites, so their links are absolute; ``page`` is a link on
+    our own pages.
+    """
+
+    def material(self, material: Material, number: int | None) -> str:
+        """The material's page (``number`` ``None``) or one version's permalink, absolute."""
+
+    def profile(self, user: User) -> str:
+        """A user's public profile, absolute."""
+
+    def page(self, material: Material) -> str:
+        """The material's page, as a link on the portal's own pages."""
+
+
+@dataclass(frozen=True)
+class MaterialPage:
+    """One view of the material page: what every panel function is given."""
+
+    actor: Actor
+    material: Material
+    version: MaterialVersion
+    #: The address of one version (``/v/<n>``) rather than the material's own page.
+    permalink: bool
+    links: PageLinks
+    locale: str
+
+    @property
+    def shows_public_version(self) -> bool:
+        """The version shown is the one the public sees now."""
+        return self.version.id == self.material.published_version_id
+
+
+#: A panel function: the panel's plain, typed value, or ``None`` to show nothing.
+PageBuilder = Callable[[MaterialPage], object | None]
+DashboardBuilder = Callable[[Actor], object | None]
+
+
+@dataclass(frozen=True)
+class _PageRegistration:
+    build: PageBuilder
+    templates: Mapping[Slot, str]
+
+
+_PAGE: dict[Panel, _PageRegistration] = {}
+_DASHBOARD: dict[DashboardPanel, tuple[DashboardBuilder, str]] = {}
+
+
+def register(panel: Panel, build: PageBuilder, templates: Mapping[Slot, str]) -> None:
+    """Show ``build``'s value on the material page, with a template per slot it fills (the
+    template reads the value as ``panel``)."""
+    _PAGE[panel] = _PageRegistration(build, dict(templates))
+
+
+def register_dashboard(panel: DashboardPanel, build: DashboardBuilder, template: str) -> None:
+    """Show ``build(actor)`` on the dashboard with ``template`` (which reads it as
+    ``panel``)."""
+    _DASHBOARD[panel] = (build, template)
+
+
+@dataclass(frozen=True)
+class ShownPanels:
+    """The panels of one page view: their values, and per slot the templates to include
+    with the value each reads as ``panel``."""
+
+    values: Mapping[Panel, object]
+    placed: Mapping[Slot, tuple[tuple[str, object], ...]]
+
+    def at(self, slot: str) -> tuple[tuple[str, object], ...]:
+        return self.placed.get(Slot(slot), ())
+
+    def get(self, panel: Panel) -> object | None:
+        return self.values.get(panel)
+
+
+def collect(page: MaterialPage) -> ShownPanels:
+    """Every registered panel's value for ``page``, in the order of :class:`Panel`; a panel
+    nobody registered, or one whose function returned ``None``, is left out."""
+    values: dict[Panel, object] = {}
+    placed: dict[Slot, list[tuple[str, object]]] = {slot: [] for slot in Slot}
+    for panel in Panel:
+        registration = _PAGE.get(panel)
+        value = registration.build(page) if registration is not None else None
+        if value is None:
+            continue
+        values[panel] = value
+        for slot, template in registration.templates.items():
+            placed[slot].append((template, value))
+    return ShownPanels(values, {slot: tuple(items) for slot, items in placed.items()})
+
+
+def dashboard(actor: Actor) -> tuple[tuple[str, object], ...]:
+    """The dashboard's panels for ``actor`` as (template, value), in the order of
+    :class:`DashboardPanel`."""
+    shown = []
+    for panel in DashboardPanel:
+        build, template = _DASHBOARD.get(panel, (None, ""))
+        value = build(actor) if build is not None else None
+        if value is not None:
+            shown.append((template, value))
+    return tuple(shown)
