@@ -149,8 +149,10 @@ def top_up(question: Question, found: Answer | None) -> Answer | None:
     widened = question.any_word(question.parsed)
     if widened is None:
         return None
-    # A document with every word also matches the any-word query, so it scores higher.
-    matched = question.run.matching(widened)
+    # A document with every word scores higher: it matches both queries.  (It need not
+    # match the any-word query alone: ``objectgeoriënteerd`` matched ``object georiënteerd``
+    # as a compound.)
+    matched = found.matched | question.run.matching(widened)
     return replace(found, query=Or([found.query, widened]) if found.query else widened,
                    matched=matched,
                    shown=question.run.filtered(matched),

@@ -27,6 +27,9 @@ MIN_CORRECTED = 4
 MAX_ALTERNATIVES = 8
 #: A word is split into two known words, each at least this long, to find it written apart.
 MIN_COMPOUND_PART = 4
+#: A compound form is searched too when materials use it at least a quarter as often as
+#: the form typed.
+COMPOUND_SHARE = 4
 
 
 class Vocabulary:
@@ -97,28 +100,38 @@ class Vocabulary:
             return []
         return self._near(token, 1, 2)[:MAX_ALTERNATIVES]
 
+    def _phrase_frequency(self, words: tuple[str, ...]) -> int:
+        """Live documents with ``words`` side by side in a searched field."""
+        phrase = ParsedQuery(((Clause("phrase", words),),), (), "")
+        query = to_whoosh(phrase, query_fields(), self.searcher.schema)
+        if query is None:
+            return 0
+        return len(docsets.matching(self.searcher, query, self.leaves) - self.hidden)
+
     def joined(self, words: tuple[str, ...]) -> str | None:
-        """``object georiënteerd`` → ``objectgeoriënteerd`` when the index knows it so."""
+        """``object georiënteerd`` → ``objectgeoriënteerd`` when materials write it so, as
+        often as apart or nearly (one *standard-deviation* in code beside a hundred lessons
+        on the standard deviation is no compound)."""
         tokens = [self.token(word) for word in words]
         if len(tokens) < 2 or any(token is None for token in tokens):
             return None
         joined = "".join(tokens)  # type: ignore[arg-type]
-        return joined if self._frequency(joined) else None
+        together = self._frequency(joined)
+        if not together or together * COMPOUND_SHARE < self._phrase_frequency(words):
+            return None
+        return joined
 
     def split(self, word: str) -> tuple[str, str] | None:
-        """``objectgeoriënteerd`` → (``object``, ``georiënteerd``) when both halves are words
-        the index knows that stand side by side somewhere; the split with the longest first
-        part wins."""
+        """``objectgeoriënteerd`` → (``object``, ``georiënteerd``) when materials write it
+        apart as often as joined or nearly; the split with the longest first part wins."""
         token = self.token(word)
         if token is None or len(token) < 2 * MIN_COMPOUND_PART or not token.isalpha():
             return None
+        typed = self._frequency(token)
         for cut in range(len(token) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
-            first, second = token[:cut], token[cut:]
-            if self._frequency(first) and self._frequency(second):
-                phrase = ParsedQuery(((Clause("phrase", (first, second)),),), (), "")
-                query = to_whoosh(phrase, query_fields(), self.searcher.schema)
-                if query is not None and len(docsets.matching(
-                        self.searcher, query, self.leaves) - self.hidden):
-                    return first, second
+            halves = (token[:cut], token[cut:])
+            if self._frequency(halves[0]) and self._frequency(halves[1]):
+                apart = self._phrase_frequency(halves)
+                if apart and apart * COMPOUND_SHARE >= typed:
+                    return halves
         return None
-
