@@ -132,11 +132,15 @@ def set_choices(form: MaterialForm, version: MaterialVersion | None,
     form.subjects.choices = options("subject")
     form.levels.choices = options("level")
     form.resource_type.choices = [("", _("— choose —")), *options("resource_type")]
-    rule = licensing.adaptation_for(material) if material is not None else None
+    sources = licensing.sources_of(material) if material is not None else ()
+    rule = licensing.adaptation_for(material) if sources else None
     form.licence.choices = [(lic.spdx, lic.name(locale))
                             for lic in (rule.allowed if rule else registry.OFFERED)]
     if rule is not None:
-        form.licence.description = rule.explanation(locale)
+        form.licence.description = " ".join((*(
+            _("This is a remix of “%(title)s” (%(licence)s).", title=source.title,
+              licence=registry.badge(source.licence)) for source in sources),
+            rule.explanation(locale)))
     elif version is not None and version.licence not in {c[0] for c in form.licence.choices}:
         known = registry.get(version.licence)
         form.licence.choices.append((version.licence, known.name(locale) if known

@@ -106,7 +106,7 @@ def search(request: SearchRequest) -> SearchResults:
     start = (request.page - 1) * request.per_page
     ranked = run.ranked(answer.query, answer.shown, request.sort, start,
                         start + request.per_page, scoring)
-    expression = highlight.pattern(_highlight_words(answer.searched, searcher))
+    expression = highlight.pattern(_highlight_words(answer.marked, searcher))
     hits = [_hit(searcher, docnum, score, expression) for docnum, score in ranked]
     return SearchResults(request, parsed.text, len(answer.shown), hits, facets,
                          answer.suggestion, answer.fuzzy)

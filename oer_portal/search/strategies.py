@@ -48,8 +48,9 @@ class Answer:
     #: Before and within the visitor's filters (facet counts need both).
     matched: docsets.DocSets
     shown: docsets.DocSets
-    #: The query as searched: its words are marked in the snippets.
-    searched: ParsedQuery
+    #: The words marked in the snippets: those searched, with the joined compound forms but
+    #: not the halves of a split one (*data* on its own is no hit for ``databases``).
+    marked: ParsedQuery
     scoring: Scoring
     #: Found for words other than those typed (corrected, or one edit away).
     fuzzy: bool = False
@@ -83,7 +84,11 @@ class Question:
         matched = self.run.matching(query)
         close = [self.run.matching(pair) for pair in near_pairs(
             parsed, query_fields(), self.run.searcher.schema, NEAR_SLOP)]
-        return Answer(query, matched, self.run.filtered(matched), searched,
+        typed = {clause for group in parsed.groups for clause in group}
+        marked = ParsedQuery(tuple(
+            tuple(c for c in group if c.kind != "phrase" or c in typed)
+            for group in searched.groups), (), parsed.text)
+        return Answer(query, matched, self.run.filtered(matched), marked,
                       Scoring(close=close), **presentation)  # type: ignore[arg-type]
 
     def any_word(self, parsed: ParsedQuery) -> Query | None:

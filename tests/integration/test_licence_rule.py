@@ -63,7 +63,8 @@ def test_the_remix_editor_offers_only_the_licences_the_sources_allow_and_says_wh
     page = client.get(f"/materials/{remix}/edit").get_data(as_text=True)
     offered = re.findall(r'name="licence"[^>]*value="([^"]+)"', page)
     assert offered == ["CC-BY-SA-4.0"]
-    assert "Because of the ShareAlike condition of CC BY-SA, a remix is shared under the " \
+    assert "This is a remix of “Breuken” (CC BY-SA). Because of the ShareAlike condition of "\
+           "CC BY-SA, a remix is shared under the " \
            "same licence: CC BY-SA." in page
 
 
