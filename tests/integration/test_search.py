@@ -237,3 +237,27 @@ def test_a_facet_in_use_still_offers_its_other_values(client, lessons):
     assert levels["havo"] == 1 and levels["vocational"] == 1  # can still be added
     languages = {c["value"] for c in data["facets"]["language"]}
     assert languages == {"nl"}  # other facets follow the filter
+
+
+def test_an_index_written_with_other_analyzers_is_reported_and_rebuilt(app, client, runner,
+                                                                      lessons):
+    """Same fields, another ``SCHEMA_VERSION`` (say, accents were not folded yet): the field
+    names alone do not show it, the position document does."""
+    from oer_portal.search import indexer, worker
+    from oer_portal.search.schema import POSITION_ID, SCHEMA_VERSION
+
+    with app.app_context():
+        ix = indexer.open_index()
+        with ix.writer() as writer:
+            writer.update_document(id=POSITION_ID, position=str(indexer.applied_position(ix)),
+                                   schema_version=SCHEMA_VERSION - 1)
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1 and "older schema" in result.output
+    assert [r["id"] for r in _search(client, q="fotosynthese")["results"]] == [
+        lessons["fotosynthese"]]  # it keeps answering meanwhile
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    worker.drain_forever(app, 0.01, stop=stop)
+    assert runner.invoke(args=["search", "check"]).exit_code == 0

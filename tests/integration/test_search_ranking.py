@@ -215,3 +215,17 @@ def test_sorting_by_date_and_title_uses_every_segment(client, index):
                           ).get_json()
     titles = [r["title"] for r in by_title["results"]]
     assert titles == sorted(titles, key=str.casefold) and "Verwijderd" not in titles
+
+
+def test_a_query_in_dutch_lifts_the_dutch_material(app, index):
+    """*Open source* is in both lessons; *het* and *voor* (Dutch stop words) tell the
+    language, and the Dutch lesson's score is multiplied by the language boost."""
+    from oer_portal.search.language import LANGUAGE_BOOST
+    from oer_portal.search.service import SearchRequest, search
+
+    def scores(text):
+        with app.test_request_context():
+            return {hit.language: hit.score for hit in search(SearchRequest(query=text)).hits}
+
+    plain, dutch = scores("open source"), scores("het open source voor")
+    assert dutch["nl"] / dutch["en"] == pytest.approx(LANGUAGE_BOOST * plain["nl"] / plain["en"])
