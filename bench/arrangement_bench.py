@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from _common import benchmark_parser, build_portal, database_uris
+from _common import benchmark_parser, build_portal, create_teacher_and_moderator, database_uris
 from flask import Flask, render_template
 from pages_bench import (
-    PASSWORD,
     WARM_UP,
     fetch,
     interleaved,
@@ -51,8 +50,6 @@ SECTIONS = 10
 
 def create_arrangement(app: Flask, materials: int) -> tuple[int, str]:
     """The published arrangement including ``materials`` published lessons."""
-    from oer_portal.accounts.models import Role
-    from oer_portal.accounts.service import create_user
     from oer_portal.arrangements import service as arrangements
     from oer_portal.arrangements.structure import Node, NodeKind
     from oer_portal.core.uow import current_uow
@@ -62,10 +59,7 @@ def create_arrangement(app: Flask, materials: int) -> tuple[int, str]:
     from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 
     with app.app_context():
-        owner = create_user("bench-teacher@example.org", "Anne de Vries", PASSWORD,
-                            [Role.TEACHER])
-        moderator = create_user("bench-moderator@example.org", "Bram Jansen", PASSWORD,
-                                [Role.MODERATOR])
+        owner, moderator = create_teacher_and_moderator()
 
         def publish(material: Material) -> None:
             db.session.flush()

@@ -44,7 +44,6 @@ dropped at the end.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import mimetypes
@@ -56,10 +55,17 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    ADMIN_EMAIL,
     StatementCounter,
+    add_corpus_option,
     add_database_option,
+    benchmark_parser,
     build_portal,
+    corpus_materials,
+    create_admin,
     database_uris,
+    import_root,
+    material_folders,
     progress_printer,
 )
 from flask import Flask
@@ -67,50 +73,10 @@ from sqlalchemy import Connection, make_url, select
 
 from oer_portal.extensions import db
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
-
-#: Still argon2id, but cheap (as in the test suite).
-ADMIN_EMAIL = "bench-admin@example.org"
-ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
 #: meta.json keys mapped onto columns or known ``meta`` entries by the baseline.
 BASELINE_KEYS = {"id", "title", "description", "subject", "subjects", "level", "levels",
                  "language", "licence", "keywords", "objectives", "authors", "source_url",
                  "attribution", "attachments", "resource_type"}
-
-
-# -- set-up ------------------------------------------------------------------------------------
-
-
-def material_folders(materials: Path, limit: int | None) -> list[Path]:
-    """The material folders in the order ``interchange.discover`` visits them."""
-    folders = sorted(p for p in materials.iterdir() if (p / "meta.json").is_file())
-    return folders[:limit] if limit else folders
-
-
-def import_root(materials: Path, folders: list[Path], tmp: Path) -> Path:
-    """The folder handed to ``import_path``: the corpus itself, or (with ``--limit``) a
-    folder of symlinks to the first N materials, so the corpus is never copied."""
-    if len(folders) == sum(1 for p in materials.iterdir() if (p / "meta.json").is_file()):
-        return materials
-    subset = tmp / "corpus-subset"
-    subset.mkdir()
-    for folder in folders:
-        (subset / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
-    return subset
-
-
-
-def create_admin(app: Flask) -> int:
-    from oer_portal.accounts.models import Role
-    from oer_portal.accounts.service import create_user
-    from oer_portal.core.uow import current_uow
-
-    with app.app_context():
-        user = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
-        current_uow().commit()
-        return user.id
-
 
 
 # -- the real import ---------------------------------------------------------------------------
@@ -132,18 +98,16 @@ class RealRun:
 
 def real_import(app: Flask, root: Path, total: int, label: str, new_user: bool) -> RealRun:
     """``import_path`` as the CLI calls it.  The first run uses the admin object returned by
-    ``create_user`` (created and committed in the same app context); the re-import looks
+    ``create_admin`` (created and committed in the same app context); the re-import looks
     the admin up by e-mail in a new app context, as ``flask materials import --as`` does."""
-    from oer_portal.accounts.models import Role
-    from oer_portal.accounts.service import create_user, find_by_email
+    from oer_portal.accounts.service import find_by_email
     from oer_portal.core.uow import current_uow
     from oer_portal.materials.interchange import import_path
 
     with app.app_context():
         uow = current_uow()
         if new_user:
-            importer = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
-            uow.commit()
+            importer = create_admin()
         else:
             importer = find_by_email(ADMIN_EMAIL)
             assert importer is not None
@@ -243,7 +207,8 @@ class CoreRun:
 
 
 def core_import(app: Flask, folders: list[Path]) -> CoreRun:
-    owner_id = create_admin(app)
+    with app.app_context():
+        owner_id = create_admin().id
     report = progress_printer("bare Core", len(folders))
     with app.app_context():
         engine = db.engine
@@ -273,19 +238,14 @@ def print_failures(failed: list[tuple[str, str]], shown: int = 10) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help=f"the shared corpus folder (default: {DEFAULT_CORPUS})")
+    parser = benchmark_parser(__doc__)
+    add_corpus_option(parser)
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="import only the first N materials (a quick run)")
     add_database_option(parser)
     args = parser.parse_args(argv)
 
-    materials = args.corpus / "materials"
-    if not materials.is_dir():
-        sys.exit(f"No corpus at {materials}: pass --corpus <folder containing materials/> "
-                 f"(default {DEFAULT_CORPUS}).")
+    materials = corpus_materials(args.corpus)
     folders = material_folders(materials, args.limit)
     if not folders:
         sys.exit(f"No material folders (with meta.json) in {materials}.")

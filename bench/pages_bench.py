@@ -57,13 +57,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import StatementCounter, benchmark_parser, build_portal, database_uris
+from _common import (
+    StatementCounter,
+    benchmark_parser,
+    build_portal,
+    create_teacher_and_moderator,
+    database_uris,
+)
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 
 from oer_portal.extensions import db
 
-PASSWORD = "a benchmark password that is long enough"  # noqa: S105
 TITLE = "Breuken vergelijken en vereenvoudigen"
 BARE_PATH = "/bench-bare"
 WARM_UP = 20
@@ -166,8 +171,6 @@ def attachment_files() -> list[tuple[str, bytes]]:
 
 def create_material(app: Flask, versions: int) -> tuple[int, str]:
     """The lesson with ``versions`` versions, each published; returns (id, slug)."""
-    from oer_portal.accounts.models import Role
-    from oer_portal.accounts.service import create_user
     from oer_portal.core.uow import current_uow
     from oer_portal.materials import lifecycle, service
     from oer_portal.materials.attachments import Upload, store_upload
@@ -176,10 +179,7 @@ def create_material(app: Flask, versions: int) -> tuple[int, str]:
 
     body = synthetic_body()
     with app.app_context():
-        owner = create_user("bench-teacher@example.org", "Anne de Vries", PASSWORD,
-                            [Role.TEACHER])
-        moderator = create_user("bench-moderator@example.org", "Bram Jansen", PASSWORD,
-                                [Role.MODERATOR])
+        owner, moderator = create_teacher_and_moderator()
         refs = [store_upload(Upload(io.BytesIO(data), name)) for name, data in attachment_files()]
         fields = VersionFields(
             title=TITLE, description="Leerlingen vergelijken breuken, maken ze gelijknamig en "

@@ -6,8 +6,8 @@ What is measured (all in one run, on the same imported corpus, so the two are co
    index; a temporary SQLite database, or a throwaway PostgreSQL database with
    ``--database-uri``), migrated with the real Alembic migrations (``flask_migrate.upgrade``).
    An admin is created with ``accounts.service.create_user`` and ``<corpus>/materials`` is
-   imported as ``flask materials import --as <admin>`` does it
-   (``materials.interchange.import_path``, one commit per material, published at once), inside
+   imported as ``flask materials import --as <admin>`` does it (``_common.import_corpus``:
+   ``materials.interchange.import_path``, one commit per material, published at once), inside
    ``core.outbox.deferred()`` so that the search index is drained once, at the end of the
    block.  The benchmark then compares the index with the database (``search.indexer.check``);
    should anything still be pending (e.g. the end-of-import drain found the writer lock taken)
@@ -18,9 +18,9 @@ What is measured (all in one run, on the same imported corpus, so the two are co
    test request context, exactly as the search page calls it (our query parser, per-language
    analysers, field boosts, the typo-tolerant fallback).  The ``filters`` column
    (``key=value;key=value``, e.g. ``subject=mathematics``, ``level=secondary``,
-   ``language=nl``) is mapped onto our facet names (subject, level, licence_family, language,
-   kind, has_attachments); values are made codes the way the import does it (lower case,
-   spaces to hyphens: ``computer science`` → ``computer-science``).
+   ``language=nl``) is mapped onto our facet names (``search.filters.FACETS``: subject, level,
+   licence_family, language, kind, has_attachments); values are made codes the way the import
+   does it (lower case, spaces to hyphens: ``computer science`` → ``computer-science``).
 3. **Baseline.**  A plain BM25 index over the same published versions, read from the portal's
    database after the import: an SQLite FTS5 table (``tokenize='porter'``) with the columns
    title, description, body (``body_html`` as plain text via
@@ -46,9 +46,11 @@ relevant id in its top 10 (the lexical match failed).  The reason is printed bes
 
 Printed: the figures per language and overall, the issue's targets beside our figures
 (overall ≥ baseline + 0.05, Dutch ≥ baseline + 0.10, no language below the baseline, every
-typo query's relevant materials in our top 10), the typo queries, and one row per query sorted
-by *ours - baseline* nDCG@10 (worst first) with our hit count and whether our typo fallback
-answered.  This is a benchmark, not a test: nothing passes or fails (the exit code is 0).
+typo query's relevant materials in our top 10, no query more than 0.10 below the baseline),
+the typo queries, and one row per query sorted by *ours - baseline* nDCG@10 (worst first)
+with our hit count, whether our typo fallback answered and ``<<`` where ours is more than
+0.10 below the baseline; a last line counts and lists those queries.  This is a benchmark,
+not a test: nothing passes or fails (the exit code is 0).
 
 Run from the repository root (about a minute here, nearly all of it the import and indexing)::
 
@@ -65,7 +67,6 @@ lives in an SQLite file in the temporary folder.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import re
@@ -77,28 +78,32 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import add_database_option, build_portal, database_uris, progress_printer
+from _common import (
+    DEFAULT_CORPUS,
+    CorpusImport,
+    add_corpus_option,
+    add_database_option,
+    benchmark_parser,
+    build_portal,
+    database_uris,
+    import_corpus,
+    material_folders,
+    progress,
+)
 from flask import Flask
 from sqlalchemy import make_url, select
 
 from oer_portal.extensions import db
+from oer_portal.search.filters import FACETS, MULTI_VALUED, VOCABULARY_FACETS
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 QUERIES_FILE = "queries-dev.tsv"
 K = 10
+#: A query whose nDCG@10 is more than this below the baseline's is flagged (``<<``).
+MAX_QUERY_DROP = 0.10
 
-#: Still argon2id, but cheap (as in the test suite).
-ADMIN_EMAIL = "bench-admin@example.org"
-ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
-
-#: Our facet names (``search.service.FACETS``), and the spellings the tsv may use for them.
-FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
-MULTI_VALUED = frozenset({"subject", "level"})
+#: The spellings the tsv may use for our facet names (``search.filters.FACETS``).
 FILTER_ALIASES = {"subjects": "subject", "levels": "level", "licence": "licence_family",
                   "license": "licence_family", "lang": "language"}
-#: Facets whose values are codes of a controlled vocabulary (checked after the import).
-VOCABULARY_FACETS = ("subject", "level", "language")
 
 _HAS_WORD = re.compile(r"\w")
 
@@ -164,41 +169,20 @@ def read_queries(path: Path) -> list[Query]:
 
 
 @dataclass
-class ImportReport:
-    seconds: float
-    #: The drain when ``deferred()`` ended.
-    drain_seconds: float
-    created: int
-    updated: int
-    unchanged: int
-    failed: list[tuple[str, str]]
+class IndexState:
+    """The index after the import, compared with the database."""
+
     indexed: int
     #: How the index got filled: by the drain at the end of ``deferred()``, or by ours.
     drained_by: str
     drift: str
 
 
-def import_corpus(app: Flask, materials: Path) -> ImportReport:
-    from oer_portal.accounts.models import Role
-    from oer_portal.accounts.service import create_user
-    from oer_portal.core.outbox import deferred
-    from oer_portal.core.uow import current_uow
-    from oer_portal.materials.interchange import import_path
+def index_state(app: Flask) -> IndexState:
+    """``search.indexer.check()`` after the import; should anything still be pending (the
+    end-of-import drain found the writer lock taken), drained here and said so."""
     from oer_portal.search import indexer
 
-    total = sum(1 for p in materials.iterdir() if (p / "meta.json").is_file())
-    start = time.perf_counter()
-    progress = progress_printer("import", total)
-
-    with app.app_context():
-        uow = current_uow()
-        importer = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
-        uow.commit()
-        with deferred():
-            summary = import_path(materials, importer, commit=uow.commit,
-                                  rollback=uow.rollback, publisher=importer, progress=progress)
-            seconds = time.perf_counter() - start
-        drain_seconds = time.perf_counter() - start - seconds
     with app.app_context():
         drift = indexer.check()
         drained_by = "the drain at the end of outbox.deferred()"
@@ -213,10 +197,8 @@ def import_corpus(app: Flask, materials: Path) -> ImportReport:
                  f"{drift.pending} pending")
         published = indexer.published_count()
         indexed = published - len(drift.missing)
-    print(f"  index: {indexed} of {published} published materials; filled by {drained_by}",
-          file=sys.stderr, flush=True)
-    return ImportReport(seconds, drain_seconds, summary.created, summary.updated, summary.unchanged,
-                        summary.failed, indexed, drained_by, state)
+    progress(f"index: {indexed} of {published} published materials; filled by {drained_by}")
+    return IndexState(indexed, drained_by, state)
 
 
 def vocabulary_codes(app: Flask) -> dict[str, set[str]]:
@@ -419,9 +401,133 @@ def _short(value: str, width: int) -> str:
     return value if len(value) <= width else value[:width - 1] + "…"
 
 
+@dataclass(frozen=True)
+class TypoQuery:
+    """A query that looks like a typo (see the module docstring), and how we did on it."""
+
+    query: Query
+    reason: str
+    #: Its relevant materials in our top 10.
+    found: int
+
+    @property
+    def complete(self) -> bool:
+        return self.found == len(self.query.relevant)
+
+
+def typo_queries(queries: Sequence[Query], runs: Mapping[str, list[Ranking]],
+                 connection: sqlite3.Connection) -> list[TypoQuery]:
+    """The queries with a word no material holds, or whose relevant materials lexical
+    matching did not find."""
+    typos = []
+    for index, query in enumerate(queries):
+        unknown = unknown_words(connection, query.text)
+        lexical_miss = not any(set(runs[s][index].ids) & query.relevant for s in ("OR", "AND"))
+        if unknown or lexical_miss:
+            reasons = []
+            if unknown:
+                reasons.append("unknown word " + ", ".join(repr(w) for w in unknown))
+            if lexical_miss:
+                reasons.append("no baseline finds a relevant id in its top 10")
+            found = len(set(runs["ours"][index].ids) & query.relevant)
+            typos.append(TypoQuery(query, "; ".join(reasons), found))
+    return typos
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    """One query's figures, ours against the baseline's."""
+
+    query: Query
+    ours: Ranking
+    baseline: Ranking
+    ours_ndcg: float
+    base_ndcg: float
+
+    @property
+    def diff(self) -> float:
+        return self.ours_ndcg - self.base_ndcg
+
+    @property
+    def flagged(self) -> bool:
+        """More than ``MAX_QUERY_DROP`` below the baseline (the issue's per-query target)."""
+        return self.diff < -MAX_QUERY_DROP - 1e-12
+
+
+def query_rows(queries: Sequence[Query], runs: Mapping[str, list[Ranking]], base: str
+               ) -> list[QueryRow]:
+    """One row per query, sorted by ours - baseline nDCG@10, worst for us first (ties in the
+    order of the tsv)."""
+    rows = [(QueryRow(query, runs["ours"][index], runs[base][index],
+                      ndcg(runs["ours"][index].ids, query.relevant),
+                      ndcg(runs[base][index].ids, query.relevant)), index)
+            for index, query in enumerate(queries)]
+    return [row for row, _index in sorted(rows, key=lambda item: (item[0].diff, item[1]))]
+
+
+def print_targets(groups: Mapping[str, Mapping[str, Scores]], base: str,
+                  typos: Sequence[TypoQuery], rows: Sequence[QueryRow]) -> None:
+    overall = groups["overall"]
+    print(f"  Targets from the issue (nDCG@10; the baseline = {base}):")
+
+    def target_line(label: str, ours: float, wanted: float) -> None:
+        verdict = "met" if ours >= wanted - 1e-12 else "NOT met"
+        print(f"    {label:<44} ours {ours:.3f}  wanted ≥ {wanted:.3f}  ({verdict})")
+
+    def count_line(label: str, figure: str, met: bool) -> None:
+        print(f"    {label:<44} {figure}  ({'met' if met else 'NOT met'})")
+
+    target_line("overall ≥ baseline + 0.05", overall["ours"].mean_ndcg,
+                overall[base].mean_ndcg + 0.05)
+    if "nl" in groups:
+        target_line("Dutch (nl) ≥ baseline + 0.10", groups["nl"]["ours"].mean_ndcg,
+                    groups["nl"][base].mean_ndcg + 0.10)
+    for group, by_system in groups.items():
+        if group != "overall":
+            target_line(f"no language below baseline: {group}", by_system["ours"].mean_ndcg,
+                        by_system[base].mean_ndcg)
+    complete = sum(1 for typo in typos if typo.complete)
+    count_line("every typo query: all relevant in our top 10",
+               f"{complete} of {len(typos)} typo queries", complete == len(typos))
+    flagged = sum(1 for row in rows if row.flagged)
+    count_line(f"no query more than {MAX_QUERY_DROP:.2f} below the baseline",
+               f"{flagged} of {len(rows)} queries", flagged == 0)
+
+
+def print_typos(typos: Sequence[TypoQuery]) -> None:
+    print("  Typo queries (the tsv marks none; detected as described in the docstring):")
+    if not typos:
+        print("    none")
+    for typo in typos:
+        verdict = "yes" if typo.complete else "NO"
+        print(f"    {_short(typo.query.text, 38):<38}  all relevant in our top 10: {verdict:<3} "
+              f"({typo.found}/{len(typo.query.relevant)})  [{typo.reason}]")
+
+
+def print_queries(rows: Sequence[QueryRow], base: str) -> None:
+    print(f"  Per query, sorted by ours - baseline ({base}) nDCG@10, worst for us first "
+          f"(hits: our total; '~' = our typo fallback answered; '<<' = more than "
+          f"{MAX_QUERY_DROP:.2f} below the baseline):")
+    print(f"    {'query':<42}{'lang':<5}{'filters':<20}{'#rel':>5}{'ours':>7}{'base':>7}"
+          f"{'diff':>8}{'R ours':>8}{'R base':>8}{'hits':>7}")
+    for row in rows:
+        query = row.query
+        hits = f"{'~' if row.ours.fuzzy else ''}{row.ours.total}"
+        print(f"    {_short(query.text, 41):<42}{query.language:<5}"
+              f"{_short(query.raw_filters or '-', 19):<20}{len(query.relevant):>5}"
+              f"{row.ours_ndcg:>7.3f}{row.base_ndcg:>7.3f}{row.diff:>+8.3f}"
+              f"{recall(row.ours.ids, query.relevant):>8.2f}"
+              f"{recall(row.baseline.ids, query.relevant):>8.2f}{hits:>7}"
+              f"{'  <<' if row.flagged else ''}")
+    flagged = [row for row in rows if row.flagged]
+    listed = "; ".join(f"{row.query.text} ({row.diff:+.3f})" for row in flagged)
+    print(f"  queries more than {MAX_QUERY_DROP:.2f} below the baseline: {len(flagged)}"
+          f"{f' ({listed})' if flagged else ''}")
+
+
 def report(queries: Sequence[Query], runs: Mapping[str, list[Ranking]],
-           connection: sqlite3.Connection, imported: ImportReport, known_ids: set[str],
-           materials: Path, dialect: str, warnings: list[str]) -> None:
+           connection: sqlite3.Connection, imported: CorpusImport, index: IndexState,
+           known_ids: set[str], materials: Path, dialect: str, warnings: list[str]) -> None:
     groups = scores_by_group(queries, runs)
     overall = groups["overall"]
     best = "OR" if overall["OR"].mean_ndcg >= overall["AND"].mean_ndcg else "AND"
@@ -429,14 +535,14 @@ def report(queries: Sequence[Query], runs: Mapping[str, list[Ranking]],
     base = best
 
     print()
-    print(f"Search relevance: {len(queries)} queries ({QUERIES_FILE}) on {imported.indexed} "
+    print(f"Search relevance: {len(queries)} queries ({QUERIES_FILE}) on {index.indexed} "
           f"materials from {materials} ({dialect})")
     print(f"  import: {imported.created} created, {imported.updated} updated, "
           f"{imported.unchanged} unchanged, {len(imported.failed)} failed "
           f"in {imported.seconds:.1f} s, then {imported.drain_seconds:.1f} s of index drain")
     for name, reason in imported.failed[:10]:
         print(f"    failed: {name}: {reason}")
-    print(f"  index filled by {imported.drained_by}; now {imported.drift}")
+    print(f"  index filled by {index.drained_by}; now {index.drift}")
     for warning in warnings:
         print(f"  warning: {warning}")
     print()
@@ -460,68 +566,14 @@ def report(queries: Sequence[Query], runs: Mapping[str, list[Ranking]],
     print(f"  mean time per query: ours {mean_ms['ours']:.1f} ms, baseline OR "
           f"{mean_ms['OR']:.1f} ms, baseline AND {mean_ms['AND']:.1f} ms")
 
-    # Typo queries: an unknown word, or lexical matching found none of the relevant ids.
-    typos = []
-    for index, query in enumerate(queries):
-        unknown = unknown_words(connection, query.text)
-        lexical_miss = not any(set(runs[s][index].ids) & query.relevant for s in ("OR", "AND"))
-        if unknown or lexical_miss:
-            reasons = []
-            if unknown:
-                reasons.append("unknown word " + ", ".join(repr(w) for w in unknown))
-            if lexical_miss:
-                reasons.append("no baseline finds a relevant id in its top 10")
-            found = len(set(runs["ours"][index].ids) & query.relevant)
-            typos.append((query, "; ".join(reasons), found))
-
+    typos = typo_queries(queries, runs, connection)
+    rows = query_rows(queries, runs, base)
     print()
-    print(f"  Targets from the issue (nDCG@10; the baseline = {best}):")
-
-    def target_line(label: str, ours: float, wanted: float) -> None:
-        verdict = "met" if ours >= wanted - 1e-12 else "NOT met"
-        print(f"    {label:<44} ours {ours:.3f}  wanted ≥ {wanted:.3f}  ({verdict})")
-
-    target_line("overall ≥ baseline + 0.05", overall["ours"].mean_ndcg,
-                overall[base].mean_ndcg + 0.05)
-    if "nl" in groups:
-        target_line("Dutch (nl) ≥ baseline + 0.10", groups["nl"]["ours"].mean_ndcg,
-                    groups["nl"][base].mean_ndcg + 0.10)
-    for group, by_system in groups.items():
-        if group != "overall":
-            target_line(f"no language below baseline: {group}", by_system["ours"].mean_ndcg,
-                        by_system[base].mean_ndcg)
-    complete = sum(1 for query, _reason, found in typos if found == len(query.relevant))
-    print(f"    {'every typo query: all relevant in our top 10':<44} "
-          f"{complete} of {len(typos)} typo queries  "
-          f"({'met' if complete == len(typos) else 'NOT met'})")
-
+    print_targets(groups, base, typos, rows)
     print()
-    print("  Typo queries (the tsv marks none; detected as described in the docstring):")
-    if not typos:
-        print("    none")
-    for query, reason, found in typos:
-        verdict = "yes" if found == len(query.relevant) else "NO"
-        print(f"    {_short(query.text, 38):<38}  all relevant in our top 10: {verdict:<3} "
-              f"({found}/{len(query.relevant)})  [{reason}]")
-
+    print_typos(typos)
     print()
-    print(f"  Per query, sorted by ours - baseline ({best}) nDCG@10, worst for us first "
-          "(hits: our total; '~' = our typo fallback answered):")
-    print(f"    {'query':<42}{'lang':<5}{'filters':<20}{'#rel':>5}{'ours':>7}{'base':>7}"
-          f"{'diff':>8}{'R ours':>8}{'R base':>8}{'hits':>7}")
-    rows = []
-    for index, query in enumerate(queries):
-        ours, baseline = runs["ours"][index], runs[base][index]
-        ours_ndcg, base_ndcg = ndcg(ours.ids, query.relevant), ndcg(baseline.ids, query.relevant)
-        rows.append((ours_ndcg - base_ndcg, index, query, ours, baseline, ours_ndcg, base_ndcg))
-    for diff, _index, query, ours, baseline, ours_ndcg, base_ndcg in sorted(rows,
-                                                                           key=lambda r: r[:2]):
-        hits = f"{'~' if ours.fuzzy else ''}{ours.total}"
-        print(f"    {_short(query.text, 41):<42}{query.language:<5}"
-              f"{_short(query.raw_filters or '-', 19):<20}{len(query.relevant):>5}"
-              f"{ours_ndcg:>7.3f}{base_ndcg:>7.3f}{diff:>+8.3f}"
-              f"{recall(ours.ids, query.relevant):>8.2f}"
-              f"{recall(baseline.ids, query.relevant):>8.2f}{hits:>7}")
+    print_queries(rows, base)
     missing = sorted({i for q in queries for i in q.relevant} - known_ids)
     if missing:
         print()
@@ -545,10 +597,8 @@ def check_filters(queries: Sequence[Query], codes: Mapping[str, set[str]]) -> li
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help=f"the shared corpus folder (default: {DEFAULT_CORPUS})")
+    parser = benchmark_parser(__doc__)
+    add_corpus_option(parser)
     add_database_option(parser)
     args = parser.parse_args(argv)
 
@@ -565,7 +615,9 @@ def main(argv: list[str] | None = None) -> None:
             dialect = make_url(uri).get_backend_name()
             print(f"Corpus: {materials}; database: {dialect}", file=sys.stderr, flush=True)
             app = build_portal(tmp, uri)
-            imported = import_corpus(app, materials)
+            imported = import_corpus(app, materials, len(material_folders(materials)),
+                                     "import")
+            index = index_state(app)
             warnings = check_filters(queries, vocabulary_codes(app))
             documents = baseline_documents(app)
             connection = build_fts(tmp / "baseline.db", documents)
@@ -573,7 +625,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs = {"ours": run_ours(app, queries),
                         "OR": [fts_search(connection, q, "OR") for q in queries],
                         "AND": [fts_search(connection, q, "AND") for q in queries]}
-                report(queries, runs, connection, imported,
+                report(queries, runs, connection, imported, index,
                        {d.external_id for d in documents}, materials, dialect, warnings)
             finally:
                 connection.close()

@@ -3,43 +3,39 @@
 What is measured (all in one run, on one machine, so only the ratios are meant to be compared):
 
 1. **Set-up.**  A fresh portal in a temporary folder (SQLite database, file store, Whoosh index,
-   instance folder), migrated with the real Alembic migrations.  ``<corpus>/materials`` (1,160
-   material folders) is imported through the real import (``materials.interchange.import_path``
-   as ``flask materials import --as <admin>`` calls it, one commit per material, published at
-   once) inside ``core.outbox.deferred()``, so the index is filled by one drain at the end
-   (timed and printed as the corpus drain).  With ``--n`` below the corpus size only the first
-   N folders are imported.
-2. **Synthetic materials** up to N.  Lesson-sized texts (300-1,500 words) are generated here:
-   Dutch-looking (55 %), English-looking (40 %) and a few Frisian/German-tagged ones written
-   with the Dutch generator; a small school vocabulary (Zipf-weighted) plus subject words,
-   stop words, a few fixed phrases (``elektrische stroom``) and a pool of 30,000 random
-   pseudo-words per language (so the term dictionary grows like a real one); the word
-   ``zonnewijzer`` lands in about one document in 1,500 (the "rare word").  Varied subjects
-   (one or two), levels (one or two, any of the vocabulary), every licence in the registry,
-   kinds ``lesson`` (90 %) and ``link`` (10 %), one attachment (an existing stored file of the
-   corpus, so its extracted text) on 10 %, publication dates spread over 2019-2025.
-   They are written **directly with SQLAlchemy Core**, the way ``bench/import_bench.py``'s
-   baseline does it, 200 materials per transaction: rows in ``materials``,
-   ``material_versions`` (``body_html`` is written by the generator as the exact HTML
-   ``core.markdown.render_markdown`` makes of the generated Markdown; a sample is rendered
-   and compared at start-up, and the run stops if they differ), ``material_publications``,
-   ``version_attachments`` and one ``search_outbox`` row each, then an UPDATE pointing
-   ``latest_version_id``/``published_version_id`` at the version.  No validation, no audit
-   log, no Markdown rendering: this only fills the database fast; the search code under test
-   reads it exactly as it reads materials written by the services.
+   instance folder), migrated with the real Alembic migrations (``_common.build_portal``).
+   ``<corpus>/materials`` (1,160 material folders) is imported through the real import
+   (``_common.import_corpus``: ``materials.interchange.import_path`` as ``flask materials
+   import --as <admin>`` calls it, one commit per material, published at once) inside
+   ``core.outbox.deferred()``, so the index is filled by one drain at the end (timed and
+   printed as the corpus drain).  With ``--n`` below the corpus size only the first N folders
+   are imported.
+2. **Synthetic materials** up to N, made by ``bench/_generator.py`` (its docstring says how):
+   lesson-sized texts (300-1,500 words), Dutch-looking (55 %), English-looking (40 %) and a
+   few Frisian/German-tagged ones, a Zipf-weighted school vocabulary, subject words, fixed
+   phrases (``elektrische stroom``) and 30,000 random pseudo-words per language; the word
+   ``zonnewijzer`` lands in about one document in 1,500 (the "rare word").  They are written
+   **directly with SQLAlchemy Core**, 200 materials per transaction (materials, versions with
+   the exact ``body_html`` that ``core.markdown.render_markdown`` makes, checked on a sample
+   at start-up, publications, attachments on 10 %, one ``search_outbox`` row each): no
+   validation, no audit log, no Markdown rendering; the search code under test reads them
+   exactly as it reads materials written by the services.
 3. **Indexing.**  ``search.indexer.reindex()`` (the full build of all N published materials,
    read from the database with ``search.documents.document_for``), timed, with documents/s,
    the size of the live generation folder and its segment count.  Then ``--drain`` (500)
    more synthetic publications are written the same way and ``search.indexer.drain()`` (the
    incremental path every commit takes) is timed for them.
 4. **Naive baseline.**  A bare Whoosh index in the same temporary folder: a default schema
-   (``id`` ID, ``title`` and ``body`` ``TEXT(stored=True)``, the facets as ``KEYWORD``, the
-   publication date as a plain ``DATETIME``), filled with the same N + 500 published
-   materials (title, full body text, the same facet values ``document_for`` gives) by a
-   default ``ix.writer()`` and one ``commit()``.  Only the Whoosh calls are timed; the time
+   (``id`` ID, ``title`` and ``body`` ``TEXT(stored=True)``, our facets, as
+   ``search.filters.FACETS`` names them, as ``KEYWORD``, the publication date as a plain
+   ``DATETIME``), filled with the same N + 500 published materials (title, the body text
+   ``document_for`` gives: whole in a Dutch or English material's ``body_nl``/``body_en``,
+   capped in another language's ``body_any``; the same facet values) by a default
+   ``ix.writer()`` and one ``commit()``.  Only the Whoosh calls are timed; the time
    spent building the documents from the database (``document_for``, the same work
    ``reindex`` does per material) is timed separately and printed, so reindex's own Whoosh
-   share can be estimated.
+   share can be estimated.  How many documents hold each word of the query mix is printed
+   for both (ours in the ``words`` field, which holds every material's text as written).
 5. **Query latency.**  A query mix of six types, each run ``--queries`` times (after 3
    warm-up runs each), round-robin, ours and naive interleaved:
    a common word, a rare word, three words, a "phrase", a word with two facet filters
@@ -59,13 +55,18 @@ What is measured (all in one run, on one machine, so only the ratios are meant t
    ``materials.service.create_material`` and committed as drafts, then published with
    ``materials.lifecycle.publish`` + ``current_uow().commit()`` (which drains the outbox after
    the commit, as a request does); the clock runs from ``publish`` until ``search()`` for a
-   word unique to the material lists it (p50/p95, with the commit+drain part apart).
-7. **Peak RSS**: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after each phase.  It is the
-   peak of the *whole benchmark process* (importer, generator, both indexes, the baseline's
-   searcher), not of a web worker.  Whoosh reads segment files through ``mmap``, so the
-   index pages a reader touched count as RSS too; beside each peak the current ``RssAnon``
-   (heap) and ``RssFile`` (file-backed, mostly mapped index files) from ``/proc/self/status``
-   are printed (Linux).
+   word unique to the material lists it (p50/p95, with the commit+drain part apart).  A
+   reader thread searching without pause is timed for 10 s with nothing written and again
+   during ``--fresh`` more publications, to show whether commits stall readers.
+7. **Serving processes.**  A fresh process for ours and one for the naive index (this script
+   with ``--serve``) runs only the query mix ``--queries`` rounds and reports its own peak RSS
+   and p50/p95, so that the RSS is a serving process's and not the whole benchmark's.
+8. **Peak RSS** after each phase: ``VmHWM`` from ``/proc/self/status`` (``ru_maxrss`` where
+   there is none).  It is the peak of the *whole benchmark process* (importer, generator, both
+   indexes, the baseline's searcher), not of a web worker.  Whoosh reads segment files
+   through ``mmap``, so the index pages a reader touched count as RSS too; beside each peak
+   the current ``RssAnon`` (heap) and ``RssFile`` (file-backed, mostly mapped index files)
+   from ``/proc/self/status`` are printed (Linux).
 
 ``--profile`` runs the slowest query type of ours (by p50) ``--queries`` more times under
 cProfile and prints the top functions.  This is a benchmark, not a test: nothing passes or
@@ -88,488 +89,49 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import itertools
 import json
-import math
 import pstats
-import random
-import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from _common import build_portal, progress_printer
+from _common import (
+    ADMIN_EMAIL,
+    CorpusImport,
+    add_corpus_option,
+    benchmark_parser,
+    build_portal,
+    corpus_materials,
+    folder_size,
+    import_corpus,
+    import_root,
+    material_folders,
+    mb,
+    memory_now,
+    ms,
+    peak_rss_mb,
+    percentile,
+    progress,
+    ratio,
+    workdir,
+)
+from _generator import RARE_WORD, Inserted, LessonGenerator, insert_synthetic, make_generator
 from flask import Flask
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 
 from oer_portal.extensions import db
+from oer_portal.search.filters import FACETS, MULTI_VALUED
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
-
-#: Still argon2id, but cheap (as in the test suite).
-ADMIN_EMAIL = "bench-admin@example.org"
-ADMIN_PASSWORD = "a benchmark password that is long enough"  # noqa: S105
-SEED = 20240604
-INSERT_BATCH = 200
 WARM_UP = 3
 PER_PAGE = 20
-FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
-MULTI_VALUED = frozenset({"subject", "level"})
-
-
-def progress(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mb() -> float:
-    """The process's peak resident set size so far: VmHWM on Linux (``ru_maxrss`` is carried
-    over from the parent across fork and exec, so a child would report the benchmark's),
-    else ``ru_maxrss`` (macOS reports bytes)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def memory_now() -> str:
-    """Current resident memory split into anonymous (heap) and file-backed pages (Whoosh
-    reads segments through mmap, so open index files count as RSS); Linux only."""
-    try:
-        fields = dict(line.split(":", 1) for line in
-                      Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    except OSError:
-        return ""
-    values = {key: int(fields[key].split()[0]) / 1024 for key in ("RssAnon", "RssFile")
-              if key in fields}
-    return (f" (now {values['RssAnon']:.0f} anon + {values['RssFile']:.0f} file-backed)"
-            if len(values) == 2 else "")
-
-
-# -- synthetic lessons -------------------------------------------------------------------------
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-FUNCTION_WORDS = {
-    "nl": _words("de het een en van in is op met voor dat die te om aan als bij ook naar je we ze "
-          "zijn wordt er dan of maar door over uit nog hoe wat deze kan"),
-    "en": _words("the a an and of in is on with for that to as at by from this it are be or but "
-          "not how what which their they we you can"),
-}
-GENERAL_WORDS = {
-    "nl": _words("leerlingen les opdracht docent vraag antwoord uitleg voorbeeld tekst "
-          "werkblad groep klas onderwerp begrip kennis vaardigheid oefening samenvatting "
-          "toets resultaat "
-          "onderzoek water energie tijd wereld mensen natuur klimaat temperatuur proces model "
-          "gegevens grafiek tabel bron informatie verschil oorzaak gevolg manier belangrijk "
-          "verschillende eerst daarna samen zelf goed nieuwe grote kleine lezen schrijven "
-          "rekenen bespreken onderzoeken beschrijven verklaren vergelijken maken gebruiken "
-          "kiezen denken leren werken zien weten stap doel einde begin deel vorm soort aantal "
-          "waarde punt lijn ruimte plaats stad land school dag jaar eeuw taal woorden zinnen "
-          "verhaal computer experiment materiaal vragen metingen conclusie presentatie "
-          "discussie project"),
-    "en": _words("students lesson assignment teacher question answer explanation example text "
-          "worksheet group class topic concept knowledge skill exercise summary test result "
-          "research water energy time world people nature climate temperature process model "
-          "data graph table source information difference cause effect way important "
-          "different first then together yourself good new large small read write calculate "
-          "discuss investigate describe explain compare make use choose think learn work see "
-          "know step goal end start part form kind number value point line space place city "
-          "country school day year century language words sentences story computer "
-          "experiment material questions measurements conclusion presentation discussion "
-          "project"),
-}
-#: Subject code → (Dutch words, English words, Dutch phrases, English phrases).
-SUBJECTS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
-    "physics": ("kracht snelheid spanning stroom weerstand elektrische magnetisch golf licht "
-                "geluid druk massa beweging warmte atoom",
-                "force velocity voltage current resistance electric magnetic wave light sound "
-                "pressure mass motion heat atom",
-                ("elektrische stroom", "kinetische energie"),
-                ("electric current", "kinetic energy")),
-    "biology": ("cel plant dier ecosysteem voedsel evolutie gen fotosynthese organisme bloed",
-                "cell plant animal ecosystem food evolution gene photosynthesis organism blood",
-                ("de voedselketen", "de menselijke cel"), ("the food chain", "the human cell")),
-    "mathematics": ("vergelijking functie breuk getal hoek driehoek kans formule oppervlakte",
-                    "equation function fraction number angle triangle probability formula area",
-                    ("de stelling van Pythagoras",), ("the Pythagorean theorem",)),
-    "history": ("oorlog koning revolutie middeleeuwen republiek handel kolonie tijdvak keizer",
-                "war king revolution medieval republic trade colony era emperor",
-                ("de Franse revolutie", "de Tweede Wereldoorlog"),
-                ("the French revolution", "the Second World War")),
-    "geography": ("klimaat rivier landschap bevolking kaart gebergte zeespiegel neerslag delta",
-                  "climate river landscape population map mountains sea rainfall delta",
-                  ("zure regen", "het broeikaseffect"), ("acid rain", "the greenhouse effect")),
-    "chemistry": ("molecuul reactie zuur base oplossing element verbinding binding zout",
-                  "molecule reaction acid base solution element compound bond salt",
-                  ("het periodiek systeem",), ("the periodic table",)),
-    "economics": ("markt prijs vraag aanbod geld bank inkomen belasting bedrijf consument",
-                  "market price demand supply money bank income tax company consumer",
-                  ("vraag en aanbod",), ("supply and demand",)),
-    "computer-science": ("algoritme programmeren variabele lus data netwerk code bestand",
-                         "algorithm programming variable loop data network code file",
-                         ("kunstmatige intelligentie",), ("artificial intelligence",)),
-}
-SYLLABLES = {
-    "nl": _words("ka ver lo ge be sch aat ie ijn oor den ber kel ste ruim wijk hout zaam lijk "
-          "heid tra mo pel dro gra vel ster nij ou"),
-    "en": _words("ta ri con ble ment ing ex pro sta tion ly ver mo ful ish dra pen tor qua lex "
-          "zo nu ter ic al ous ward per sub gen"),
-}
-HEADINGS = {
-    "nl": ["Inleiding", "Doelen", "Voorkennis", "Uitleg", "Verdieping", "Opdrachten",
-           "Verwerking", "Afsluiting"],
-    "en": ["Introduction", "Goals", "Prior knowledge", "Explanation", "Going deeper",
-           "Assignments", "Practice", "Wrap up"],
-}
-ASSIGNMENTS = {"nl": "Opdrachten", "en": "Assignments"}
-TITLES = {
-    "nl": ["{Topic}: {a} en {b}", "Les {k}: {topic} voor {level}", "{Topic} en {a} in de klas",
-           "Werken met {a}: {topic}"],
-    "en": ["{Topic}: {a} and {b}", "Lesson {k}: {topic} for {level}",
-           "{Topic} and {a} in class", "Working with {a}: {topic}"],
-}
-NAMES = ["Anne de Vries", "Jan Jansen", "Fatima el Amrani", "Pieter Bakker", "Sanne Visser",
-         "Mohamed Yilmaz", "Lotte Smit", "Kees Mulder", "Emma de Boer", "Noah Peters"]
-RARE_WORD = "zonnewijzer"
-RARE_RATE = 1 / 1500
-RESOURCE_TYPES = ["lesson", "lesson-series", "exercise", "worksheet", "assessment", "tutorial"]
-
-
-@dataclass(frozen=True)
-class Lesson:
-    title: str
-    description: str
-    body: str
-    body_html: str
-    language: str
-    licence: str
-    subjects: tuple[str, ...]
-    levels: tuple[str, ...]
-    keywords: tuple[str, ...]
-    objectives: tuple[str, ...]
-    authors: tuple[str, ...]
-    resource_type: str
-    kind: str
-    published_at: datetime
-
-    def meta(self) -> dict[str, Any]:
-        """What ``VersionFields.meta()`` would store for these fields."""
-        meta: dict[str, Any] = {"subjects": list(self.subjects), "levels": list(self.levels),
-                                "keywords": list(self.keywords),
-                                "objectives": list(self.objectives),
-                                "resource_type": self.resource_type}
-        if self.authors:
-            meta["authors"] = list(self.authors)
-        return meta
-
-
-def _zipf_cumulative(count: int, offset: float, total: float) -> list[float]:
-    weights = [1 / (rank + offset) for rank in range(count)]
-    scale = total / sum(weights)
-    return list(itertools.accumulate(w * scale for w in weights))
-
-
-class LessonGenerator:
-    """Deterministic (seeded) Dutch- and English-looking lesson texts."""
-
-    def __init__(self, seed: int, subjects: Sequence[str], levels: Sequence[str],
-                 licences: Sequence[str]) -> None:
-        from markdown.extensions.toc import slugify_unicode
-
-        from oer_portal.core.markdown import HEADING_ID_PREFIX
-
-        self.rng = random.Random(seed)
-        self.subjects, self.levels, self.licences = list(subjects), list(levels), list(licences)
-        self._slug = lambda text: HEADING_ID_PREFIX + slugify_unicode(text, "-")
-        self.pools: dict[str, tuple[list[str], list[float]]] = {}
-        for language in ("nl", "en"):
-            random_words = self._pseudo_words(language, 30_000)
-            # Shares of the running text: stop words 30 %, school words 45 %, random 15 %
-            # (subject words, 10 %, are mixed in per sentence).
-            words = FUNCTION_WORDS[language] + GENERAL_WORDS[language] + random_words
-            cumulative = (_zipf_cumulative(len(FUNCTION_WORDS[language]), 1.0, 0.30)
-                          + [0.30 + c for c in _zipf_cumulative(
-                              len(GENERAL_WORDS[language]), 1.0, 0.45)]
-                          + [0.75 + c for c in _zipf_cumulative(len(random_words), 10.0, 0.15)])
-            self.pools[language] = (words, cumulative)
-        self.counter = 0
-
-    def _pseudo_words(self, language: str, count: int) -> list[str]:
-        syllables, seen = SYLLABLES[language], set()
-        words: list[str] = []
-        while len(words) < count:
-            word = "".join(self.rng.choices(syllables, k=self.rng.randint(2, 4)))
-            if len(word) >= 4 and word not in seen:
-                seen.add(word)
-                words.append(word)
-        return words
-
-    def _sentence(self, language: str, subject_words: list[str], extra: str | None = None
-                  ) -> str:
-        rng = self.rng
-        words, cumulative = self.pools[language]
-        count = rng.randint(6, 16)
-        chosen = rng.choices(words, cum_weights=cumulative, k=count)
-        for position in rng.sample(range(count), max(1, round(count * 0.1))):
-            chosen[position] = rng.choice(subject_words)
-        if extra:
-            chosen.insert(rng.randrange(count), extra)
-        text = " ".join(chosen)
-        return text[0].upper() + text[1:] + "."
-
-    def lesson(self, subject_bias: str | None = None) -> Lesson:
-        rng = self.rng
-        self.counter += 1
-        roll = rng.random()
-        language = "nl" if roll < 0.55 else "en" if roll < 0.95 else rng.choice(["fy", "de"])
-        text_language = "en" if language == "en" else "nl"
-        index = 0 if text_language == "nl" else 1
-        subject = subject_bias or (rng.choice(list(SUBJECTS)) if rng.random() < 0.7
-                                   else rng.choice(self.subjects))
-        subjects = [subject]
-        if rng.random() < 0.3:
-            second = rng.choice(self.subjects)
-            if second != subject:
-                subjects.append(second)
-        own = SUBJECTS.get(subject)
-        subject_words = own[index].split() if own else GENERAL_WORDS[text_language][20:60]
-        phrases = own[2 + index] if own else ()
-
-        target = rng.randint(300, 1500)
-        sentences: list[str] = []
-        words = 0
-        rare_at = rng.randrange(15) if rng.random() < RARE_RATE else -1
-        while words < target:
-            extra = None
-            if phrases and rng.random() < 0.05:
-                extra = rng.choice(phrases)
-            if len(sentences) == rare_at:
-                extra = RARE_WORD
-            sentence = self._sentence(text_language, subject_words, extra)
-            sentences.append(sentence)
-            words += sentence.count(" ") + 1
-        headings = [h for h in HEADINGS[text_language] if rng.random() < 0.7]
-        if ASSIGNMENTS[text_language] not in headings:
-            headings.insert(min(len(headings), 3), ASSIGNMENTS[text_language])
-        markdown_parts: list[str] = []
-        html_parts: list[str] = []
-        prose = [h for h in headings if h != ASSIGNMENTS[text_language]]
-        items_count = rng.randint(3, 6)
-        items, sentences = sentences[:items_count], sentences[items_count:]
-        per_section = max(1, math.ceil(len(sentences) / max(1, len(prose))))
-        for heading in headings:
-            markdown_parts.append(f"# {heading}")
-            html_parts.append(f'<h2 id="{self._slug(heading)}">{heading}</h2>')
-            if heading == ASSIGNMENTS[text_language]:
-                markdown_parts.append("\n".join(f"- {item}" for item in items))
-                html_parts.append("<ul>\n" + "\n".join(f"<li>{item}</li>" for item in items)
-                                  + "\n</ul>")
-                continue
-            chunk, sentences = sentences[:per_section], sentences[per_section:]
-            while chunk:
-                size = rng.randint(3, 7)
-                paragraph, chunk = " ".join(chunk[:size]), chunk[size:]
-                markdown_parts.append(paragraph)
-                html_parts.append(f"<p>{paragraph}</p>")
-
-        topic_word = rng.choice(subject_words)
-        a, b = rng.sample(subject_words, 2)
-        levels = rng.sample(self.levels, rng.choice([1, 1, 2]))
-        title = rng.choice(TITLES[text_language]).format(
-            Topic=topic_word.capitalize(), topic=topic_word, a=a, b=b,
-            k=rng.randint(1, 12), level=levels[0])
-        description = self._sentence(text_language, subject_words)
-        keywords = tuple(dict.fromkeys(rng.sample(subject_words, min(4, len(subject_words)))))
-        objectives = tuple(self._sentence(text_language, subject_words)
-                           for _ in range(rng.randint(1, 3)))
-        authors = (rng.choice(NAMES),) if rng.random() < 0.5 else ()
-        published = datetime(2019, 1, 1, tzinfo=UTC) + timedelta(
-            seconds=rng.randrange(int(6.5 * 365 * 86400)))
-        return Lesson(title, description, "\n\n".join(markdown_parts) + "\n",
-                      "\n".join(html_parts), language, rng.choice(self.licences),
-                      tuple(subjects), tuple(levels), keywords, objectives, authors,
-                      rng.choice(RESOURCE_TYPES), "link" if rng.random() < 0.1 else "lesson",
-                      published)
-
-
-def check_generated_html(generator: LessonGenerator, samples: int = 5) -> None:
-    """The HTML written with the rows must be what the services would have rendered."""
-    from oer_portal.core.markdown import render_markdown
-
-    state, counter = generator.rng.getstate(), generator.counter
-    for _ in range(samples):
-        lesson = generator.lesson()
-        rendered = str(render_markdown(lesson.body))
-        if rendered != lesson.body_html:
-            for i, (x, y) in enumerate(zip(rendered, lesson.body_html, strict=False)):
-                if x != y:
-                    sys.exit("The generated body_html differs from render_markdown() at "
-                             f"character {i}: {rendered[i - 40:i + 40]!r} against "
-                             f"{lesson.body_html[i - 40:i + 40]!r}")
-            sys.exit("The generated body_html differs from render_markdown() in length.")
-    generator.rng.setstate(state)
-    generator.counter = counter
-
-
-# -- the portal --------------------------------------------------------------------------------
-
-
-@dataclass
-class CorpusImport:
-    seconds: float
-    drain_seconds: float
-    created: int
-    failed: list[tuple[str, str]]
-    admin_id: int
-
-
-def import_corpus(app: Flask, materials: Path, tmp: Path, limit: int) -> CorpusImport:
-    from oer_portal.accounts.models import Role
-    from oer_portal.accounts.service import create_user
-    from oer_portal.core.outbox import deferred
-    from oer_portal.core.uow import current_uow
-    from oer_portal.materials.interchange import import_path
-
-    folders = sorted(p for p in materials.iterdir() if (p / "meta.json").is_file())
-    root = materials
-    if limit < len(folders):
-        folders = folders[:limit]
-        root = tmp / "corpus-subset"
-        root.mkdir()
-        for folder in folders:
-            (root / folder.name).symlink_to(folder.resolve(), target_is_directory=True)
-    with app.app_context():
-        uow = current_uow()
-        admin = create_user(ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD, [Role.ADMIN])
-        uow.commit()
-        admin_id = admin.id
-        start = time.perf_counter()
-        with deferred():
-            summary = import_path(root, admin, commit=uow.commit, rollback=uow.rollback,
-                                  publisher=admin,
-                                  progress=progress_printer("corpus import", len(folders)))
-            seconds = time.perf_counter() - start
-        drain_seconds = time.perf_counter() - start - seconds
-    return CorpusImport(seconds, drain_seconds, summary.created, summary.failed, admin_id)
-
-
-def make_generator(app: Flask) -> LessonGenerator:
-    from oer_portal.licences import registry
-    from oer_portal.materials.metadata import vocabularies
-
-    with app.app_context():
-        terms = vocabularies()
-        generator = LessonGenerator(SEED, list(terms["subject"]), list(terms["level"]),
-                                    sorted(registry.LICENCES))
-        check_generated_html(generator)
-        db.session.rollback()
-    return generator
-
-
-@dataclass
-class Inserted:
-    ids: list[int]
-    seconds: float
-    generate_seconds: float
-
-
-def insert_synthetic(app: Flask, generator: LessonGenerator, count: int, owner_id: int,
-                     label: str) -> Inserted:
-    """``count`` published lessons written with Core, ``INSERT_BATCH`` per transaction, each
-    with its publication row and one search outbox row (no notification: nothing drains)."""
-    from oer_portal.materials.service import slugify
-
-    tables = db.metadata.tables
-    materials, versions = tables["materials"], tables["material_versions"]
-    publications, attachments = tables["material_publications"], tables["version_attachments"]
-    outbox = tables["search_outbox"]
-    ids: list[int] = []
-    generate_seconds = 0.0
-    start = time.perf_counter()
-    with app.app_context():
-        engine = db.engine
-        with engine.connect() as connection:
-            next_material = (connection.scalar(select(func.max(materials.c.id))) or 0) + 1
-            next_version = (connection.scalar(select(func.max(versions.c.id))) or 0) + 1
-            files = connection.execute(
-                select(attachments.c.sha256, attachments.c.filename)
-                .distinct().limit(500)).all()
-        point = (materials.update().where(materials.c.id == bindparam("mid"))
-                 .values(latest_version_id=bindparam("vid"), published_version_id=bindparam("vid")))
-        written = 0
-        while written < count:
-            batch = min(INSERT_BATCH, count - written)
-            rows_m, rows_v, rows_p, rows_a, rows_o, rows_u = [], [], [], [], [], []
-            before = time.perf_counter()
-            for _ in range(batch):
-                lesson = generator.lesson()
-                material_id, version_id = next_material, next_version
-                next_material += 1
-                next_version += 1
-                number = generator.counter
-                now = lesson.published_at
-                rows_m.append({
-                    "id": material_id, "kind": lesson.kind, "slug": slugify(lesson.title),
-                    "owner_id": owner_id, "status": "published",
-                    "external_id": f"synthetic-{number}", "created_at": now, "updated_at": now,
-                    "published_at": now})
-                rows_v.append({
-                    "id": version_id, "material_id": material_id, "number": 1,
-                    "title": lesson.title, "description": lesson.description,
-                    "body": lesson.body, "body_html": lesson.body_html,
-                    "language": lesson.language, "licence": lesson.licence,
-                    "link_url": (f"https://example.org/les/{number}"
-                                 if lesson.kind == "link" else None),
-                    "meta": lesson.meta(), "author_id": owner_id, "created_at": now,
-                    "summary": "Synthetic", "base_version_id": None, "reverted_from_id": None,
-                    "merged": False})
-                rows_p.append({"material_id": material_id, "version_id": version_id,
-                               "published_at": now, "published_by_id": owner_id})
-                if files and generator.rng.random() < 0.1:
-                    sha, filename = generator.rng.choice(files)
-                    rows_a.append({"version_id": version_id, "position": 1, "sha256": sha,
-                                   "filename": filename})
-                rows_o.append({"entity_type": "material", "entity_id": material_id,
-                               "created_at": now})
-                rows_u.append({"mid": material_id, "vid": version_id})
-                ids.append(material_id)
-            generate_seconds += time.perf_counter() - before
-            with engine.begin() as connection:
-                connection.execute(materials.insert(), rows_m)
-                connection.execute(versions.insert(), rows_v)
-                connection.execute(publications.insert(), rows_p)
-                if rows_a:
-                    connection.execute(attachments.insert(), rows_a)
-                connection.execute(outbox.insert(), rows_o)
-                connection.execute(point, rows_u)
-            written += batch
-            if written % 2000 < INSERT_BATCH or written == count:
-                progress(f"{label}: {written}/{count} ({time.perf_counter() - start:.1f} s)")
-    return Inserted(ids, time.perf_counter() - start, generate_seconds)
 
 
 # -- indexes -----------------------------------------------------------------------------------
-
-
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def live_folder(app: Flask) -> Path:
@@ -626,13 +188,13 @@ def timed_drain(app: Flask) -> Timed:
 
 
 def naive_schema():  # type: ignore[no-untyped-def]
+    """Whoosh's default field types: the text as ``TEXT``, our facets (``search.filters``)
+    as ``KEYWORD`` (comma-separated where a material has several values), the date plain."""
     from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
+    facets = {name: KEYWORD(stored=True, commas=name in MULTI_VALUED) for name in FACETS}
     return Schema(id=ID(stored=True, unique=True), title=TEXT(stored=True),
-                  body=TEXT(stored=True), subject=KEYWORD(stored=True, commas=True),
-                  level=KEYWORD(stored=True, commas=True), licence_family=KEYWORD(stored=True),
-                  language=KEYWORD(stored=True), kind=KEYWORD(stored=True),
-                  has_attachments=KEYWORD(stored=True), published=DATETIME(stored=True))
+                  body=TEXT(stored=True), **facets, published=DATETIME(stored=True))
 
 
 @dataclass
@@ -667,15 +229,15 @@ def build_naive(app: Flask, folder: Path) -> NaiveBuild:
             document_seconds += time.perf_counter() - start
             if document is None:
                 continue
+            # The body is in the fields of its own language (full) or, for another language,
+            # in the neutral ``body_any`` (capped as ours is).
             language = document["language"]
-            body = document.get(f"body_{language}", document["body_any"])
+            own = f"body_{language}"
+            body = document[own] if own in document else document["body_any"]
+            facets = {name: document[name] for name in FACETS}
             start = time.perf_counter()
-            writer.add_document(
-                id=document["id"], title=document["title"], body=body,
-                subject=document["subject"], level=document["level"],
-                licence_family=document["licence_family"], language=language,
-                kind=document["kind"], has_attachments=document["has_attachments"],
-                published=document["published"])
+            writer.add_document(id=document["id"], title=document["title"], body=body,
+                                **facets, published=document["published"])
             whoosh_seconds += time.perf_counter() - start
             count += 1
             if count % 2000 == 0:
@@ -765,11 +327,6 @@ class Naive:
         return Outcome(len(results), len(page), highlighted)
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 @dataclass
 class Latency:
     ours: dict[str, list[float]]
@@ -806,7 +363,9 @@ def measure_latency(app: Flask, naive: Naive | None, repetitions: int,
 
 
 def document_frequencies(app: Flask, naive_folder: Path) -> dict[str, str]:
-    """How many documents hold each word of the mix (neutral field, and naive body)."""
+    """How many documents hold each word of the mix: in our ``words`` field (every
+    material's title, description and body as written, whatever its language) and in the
+    naive index's body."""
     from whoosh import index as whoosh_index
 
     from oer_portal.search import indexer
@@ -818,7 +377,7 @@ def document_frequencies(app: Flask, naive_folder: Path) -> dict[str, str]:
         naive_ix = whoosh_index.open_dir(str(naive_folder))
         with ix.searcher() as searcher, naive_ix.searcher() as naive_searcher:
             for word in words:
-                result[word] = (f"{searcher.doc_frequency('body_any', word)}/"
+                result[word] = (f"{searcher.doc_frequency('words', word)}/"
                                 f"{naive_searcher.doc_frequency('body', word)}")
         naive_ix.close()
     return result
@@ -989,18 +548,6 @@ def profile_query(app: Flask, run: Callable[[QueryType], Outcome], query: QueryT
 # -- report ------------------------------------------------------------------------------------
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}"
-
-
-def mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b else "-"
-
-
 def print_build(built: Built, materials: Path, drain: int) -> None:
     corpus, full, naive_build = built.corpus, built.full, built.naive
     print(f"  set-up: {built.published} from {materials}, {len(built.synthetic.ids)} synthetic;"
@@ -1063,17 +610,6 @@ def print_latency(latency: Latency, repetitions: int, documents: int,
           f"{ms(n95):>8}{ratio(o50, n50):>11}{ratio(o95, n95):>8}")
 
 
-@contextmanager
-def workdir(kept: Path | None) -> Iterator[Path]:
-    """The folder of the build: ``kept`` (made if missing), or a temporary one."""
-    if kept is not None:
-        kept.mkdir(parents=True, exist_ok=True)
-        yield kept.resolve()
-        return
-    with tempfile.TemporaryDirectory(prefix="oer-search-bench-") as name:
-        yield Path(name)
-
-
 @dataclass
 class Built:
     corpus: CorpusImport
@@ -1090,7 +626,9 @@ def build(app: Flask, tmp: Path, materials: Path, generator: LessonGenerator,
     more, and build the naive index from the same documents."""
     from oer_portal.search import indexer
 
-    corpus = import_corpus(app, materials, tmp, args.n)
+    folders = material_folders(materials, args.n)
+    corpus = import_corpus(app, import_root(materials, folders, tmp), len(folders),
+                           "corpus import")
     rss.append(("corpus import", peak_rss_mb(), memory_now()))
     with app.app_context():
         published = indexer.published_count()
@@ -1111,15 +649,13 @@ def build(app: Flask, tmp: Path, materials: Path, generator: LessonGenerator,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--n", type=int, default=10_000,
                         help="materials in the full build: the corpus plus synthetic lessons "
                              "(default 10000)")
     parser.add_argument("--queries", type=int, default=50,
                         help="timed repetitions of each query type (default 50)")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help=f"the shared corpus folder (default: {DEFAULT_CORPUS})")
+    add_corpus_option(parser)
     parser.add_argument("--drain", type=int, default=500,
                         help="new publications applied by one incremental drain (default 500)")
     parser.add_argument("--fresh", type=int, default=30,
@@ -1140,17 +676,14 @@ def main(argv: list[str] | None = None) -> None:
         serve(args.serve, args.naive, args.queries)
         return
 
-    materials = args.corpus / "materials"
-    if not materials.is_dir():
-        sys.exit(f"No corpus at {materials}: pass --corpus <folder containing materials/> "
-                 f"(default {DEFAULT_CORPUS}).")
+    materials = corpus_materials(args.corpus)
     if args.n < 1 or args.queries < 1:
         sys.exit("--n and --queries must be at least 1.")
     import whoosh
 
     rss: list[tuple[str, float, str]] = []
     total_start = time.perf_counter()
-    with workdir(args.keep or args.reuse) as tmp:
+    with workdir(args.keep or args.reuse, "oer-search-bench-") as tmp:
         app = build_portal(tmp, f"sqlite:///{tmp / 'portal.db'}")
         from oer_portal.search import indexer
 
@@ -1225,7 +758,7 @@ def main(argv: list[str] | None = None) -> None:
               f"Whoosh {whoosh.versionstring()}, Python {sys.version.split()[0]}")
         if built:
             print_build(built, materials, args.drain)
-        print("  document frequency of the mix's words (ours body_any / naive body): "
+        print("  document frequency of the mix's words (ours words / naive body): "
               + ", ".join(f"{w} {f}" for w, f in frequencies.items()))
 
         print_latency(latency, args.queries, documents, documents)
