@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterator
 
 from whoosh.analysis import (
-    CharsetFilter,
     Composable,
     Filter,
     LowercaseFilter,
@@ -52,13 +51,17 @@ class CompoundFilter(Filter):
         for token in tokens:
             if token.positions:
                 token.pos += shift
-            parts = [part for part in _PARTS.split(token.text) if part]
+            text = token.text
+            if "-" not in text and "." not in text:
+                yield token
+                continue
+            parts = [part for part in _PARTS.split(text) if part]
             if len(parts) < 2:
                 yield token
                 continue
             start = token.pos if token.positions else 0
             if token.mode != "query":
-                token.text = token.text.replace("-", "")
+                token.text = text.replace("-", "")
                 yield token
             for offset, part in enumerate(parts):
                 token.text = part
@@ -71,15 +74,32 @@ class CompoundFilter(Filter):
 _PARTS = re.compile(r"[.\-]")
 
 
+class AccentFilter(Filter):
+    """Whoosh's ``CharsetFilter(accent_map)``, with a fast path for the plain ASCII words
+    that most words are (it translated every one, a third of the neutral analyzer's time)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccentFilter)
+
+    def __hash__(self) -> int:
+        return hash(AccentFilter)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.text.isascii():
+                token.text = token.text.translate(accent_map)
+            yield token
+
+
 def language_analyzer(language: str) -> Composable:
     """Words of one language: its stop words out, accents folded, stemmed.  Compounds are
     split after the stop words, whose filter renumbers the positions it passes."""
     return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(lang=language)
-            | CompoundFilter() | CharsetFilter(accent_map)
+            | CompoundFilter() | AccentFilter()
             | StemFilter(lang=language, cachesize=50_000))
 
 
 def neutral_analyzer() -> Composable:
     """Words as written (any language): lower case, accents folded, not stemmed."""
     return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter()
-            | CompoundFilter() | CharsetFilter(accent_map))
+            | CompoundFilter() | AccentFilter())
