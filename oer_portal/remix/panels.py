@@ -22,7 +22,7 @@ from oer_portal.licences.compatibility import allowed_licences_for_adaptation
 from oer_portal.materials import panels
 from oer_portal.materials import policy as material_policy
 from oer_portal.materials.models import Material, MaterialVersion
-from oer_portal.materials.panels import DashboardPanel, MaterialPage, Panel, Slot
+from oer_portal.materials.panels import DashboardPanel, MaterialPage, PageLinks, Panel, Slot
 from oer_portal.remix import credits as wording
 from oer_portal.remix import policy, provenance, service, upstream
 
@@ -74,7 +74,7 @@ class RemixPanel:
     tree_svg: Markup | None
 
 
-def credits_html(material: Material, version: MaterialVersion, links: service.Links,
+def credits_html(material: Material, version: MaterialVersion, links: PageLinks,
                  locale: str) -> Markup:
     """The TASL credits of one version with its sources (an arrangement lists these for the
     materials it includes)."""

@@ -9,14 +9,12 @@ set only here: the credits are generated from it, so a remixer cannot edit them 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, joinedload
 
-from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core import audit
@@ -30,6 +28,7 @@ from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import refs_of
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.panels import PageLinks
 from oer_portal.remix import policy
 from oer_portal.remix.credits import Author, CreditEntry, Credits
 from oer_portal.remix.models import RemixPull, RemixUpstream
@@ -179,17 +178,7 @@ def sources_for(remix: Material, version: MaterialVersion | None) -> list[Materi
 licensing.register_sources(sources_for)
 
 
-class Links(Protocol):
-    """Absolute URLs for credits (they are copied to other sites); the view layer builds them."""
-
-    def material(self, material: Material, number: int | None) -> str:
-        """The material's page (``number`` ``None``) or the permalink of one version."""
-
-    def profile(self, user: User) -> str:
-        """A user's public profile."""
-
-
-def authors_of(material: Material, version: MaterialVersion, links: Links
+def authors_of(material: Material, version: MaterialVersion, links: PageLinks
                ) -> tuple[Author, ...]:
     """Who is credited: the names an import brought, else the owner and the co-authors."""
     named = VersionFields.of(version).authors
@@ -199,7 +188,7 @@ def authors_of(material: Material, version: MaterialVersion, links: Links
     return tuple(Author(user.display_name, links.profile(user)) for user in users)
 
 
-def credits(material: Material, version: MaterialVersion, links: Links,
+def credits(material: Material, version: MaterialVersion, links: PageLinks,
             chain: Ancestry | None = None) -> Credits:
     """TASL credits of ``version`` and of every source down to the original (``chain``: its
     ancestry, when the caller has it already).  A withdrawn source is linked to its
@@ -212,7 +201,7 @@ def credits(material: Material, version: MaterialVersion, links: Links,
         truncated=chain.truncated)
 
 
-def _entry(material: Material, version: MaterialVersion, links: Links,
+def _entry(material: Material, version: MaterialVersion, links: PageLinks,
            number: int | None) -> CreditEntry:
     fields = VersionFields.of(version)
     url = links.material(material, None if material.is_withdrawn else number)
