@@ -33,7 +33,8 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markupsafe import Markup
 
-__all__ = ["TocEntry", "render_markdown", "render_plain_text", "table_of_contents"]
+__all__ = ["TocEntry", "render_markdown", "render_plain_text", "table_of_contents",
+           "with_scroll_boxes"]
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +318,24 @@ def _encodable(source: str) -> str:
     An author's own U+FDD0 must not come out as a bracket: it becomes U+FFFD."""
     return (source.encode("utf-8", "replace").decode("utf-8")
             .replace(_BRACKET_STAND_IN, "\ufffd"))
+
+
+def with_scroll_boxes(rendered: str, table_label: str) -> Markup:
+    """Sanitised lesson HTML with its code blocks and tables made boxes that scroll on their
+    own (a phone's page stays whole) and can be reached by keyboard, as a scrolling box must
+    be (WCAG 2.1.1; axe ``scrollable-region-focusable``): each ``<pre>`` gets a tab stop, each
+    table a labelled, focusable region around it.
+
+    Applied when a page is shown, not when a version is written: the stored HTML of every
+    older version gets it too, and the label is in the reader's language.  Our sanitiser
+    writes ``<pre>`` and ``<table>`` without attributes, so plain replacements find them.
+    """
+    label = html.escape(table_label, quote=True)
+    boxed = (rendered.replace("<pre>", '<pre tabindex="0">')
+             .replace("<table>", f'<div class="table-scroll" role="region" tabindex="0" '
+                                 f'aria-label="{label}"><table>')
+             .replace("</table>", "</table></div>"))
+    return Markup(boxed)  # noqa: S704 (sanitised HTML plus our own attributes)
 
 
 def render_markdown(source: str) -> Markup:

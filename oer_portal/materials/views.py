@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core.errors import StorageFull, ValidationError
-from oer_portal.core.markdown import render_markdown
+from oer_portal.core.markdown import render_markdown, with_scroll_boxes
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
@@ -54,6 +54,12 @@ INLINE_CATEGORIES = {"image"}
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
     return {"material_url": material_url, "licences": registry, "material_policy": policy}
+
+
+@bp.app_template_filter("lesson_html")
+def _lesson_html(rendered: str) -> Markup:
+    """Sanitised lesson HTML as a page shows it: code and tables in boxes that scroll."""
+    return with_scroll_boxes(str(rendered), _("Table"))
 
 
 def _attachments_from(form: MaterialForm, version: MaterialVersion | None
@@ -334,7 +340,8 @@ def thumbnail(material_id: int, attachment_id: int) -> Response:
 def preview() -> Response:
     """Server-side Markdown preview for the editor's live preview (same sanitiser as pages)."""
     require_permission(policy.can_create(current_user))
-    return Response(str(render_markdown(request.form.get("body", ""))), mimetype="text/html")
+    return Response(str(_lesson_html(render_markdown(request.form.get("body", "")))),
+                    mimetype="text/html")
 
 
 @bp.route("/my/materials")

@@ -74,23 +74,43 @@ def axe() -> Any:
     return Axe()
 
 
+#: The phone every page must fit: no sideways scrolling at this width.
+PHONE = {"width": 390, "height": 844}
+
+
+def _serious_violations(axe: Any, page: Any) -> list[str]:
+    results = axe.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.fixture()
 def check_page(axe: Any, request: pytest.FixtureRequest) -> Any:
-    """Run axe on the page; fail on serious or critical violations; optionally screenshot.
+    """Run axe on the page as it is and again at a phone's width, where the page must also
+    fit (``scrollWidth`` within the viewport: nothing pushes it sideways); fail on serious or
+    critical violations; optionally screenshot.
 
     Not for pages in a context with JavaScript disabled: axe needs timers and hangs there;
     load the same HTML in a normal context instead (see test_materials_journey.py).
     """
 
     def check(page: Any, name: str) -> None:
-        results = axe.run(page)
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} — "
-            + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:3])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        bad = _serious_violations(axe, page)
         assert not bad, f"axe on {name} ({page.url}):\n" + "\n".join(bad)
+        size = page.viewport_size
+        page.set_viewport_size(PHONE)
+        try:
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], f"{name} ({page.url}) is {width[0]} px wide on a " \
+                                         f"{width[1]} px phone"
+            bad = _serious_violations(axe, page)
+            assert not bad, f"axe on {name} at 390 px ({page.url}):\n" + "\n".join(bad)
+        finally:
+            page.set_viewport_size(size)
         if SCREENSHOTS:
             folder = Path(SCREENSHOTS)
             folder.mkdir(parents=True, exist_ok=True)

@@ -449,3 +449,15 @@ def test_a_heading_ends_a_sentence_in_plain_text():
     """Snippets and descriptions read "Aan de slag. Zet ...", not "Aan de slag Zet ..."."""
     text = render_plain_text("## Aan de slag\n\nZet de lamp aan.\n\n### Klaar?\n\nJa.\n")
     assert text == "Aan de slag. Zet de lamp aan. Klaar? Ja."
+
+
+def test_code_and_tables_become_boxes_that_scroll_and_take_the_keyboard():
+    from oer_portal.core.markdown import with_scroll_boxes
+
+    html = str(render_markdown("```\ncode\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"))
+    boxed = str(with_scroll_boxes(html, 'Tabel "1" <b>'))
+    assert '<pre tabindex="0">' in boxed and "<pre>" not in boxed
+    assert ('<div class="table-scroll" role="region" tabindex="0" '
+            'aria-label="Tabel &quot;1&quot; &lt;b&gt;"><table>') in boxed
+    assert boxed.count("</table></div>") == 1
+    assert with_scroll_boxes("<p>Alleen tekst</p>", "Tabel") == "<p>Alleen tekst</p>"
