@@ -292,3 +292,27 @@ def test_result_count_is_a_heading(page: Page, live_server, seeded):
     page.goto(f"{live_server.url}/search?q={seeded.word}")
     expect(page.locator("#results-title")).to_have_text("4 resultaten")
     assert page.get_by_role("heading", level=2, name="4 resultaten").count() == 1
+
+
+def test_a_student_finds_the_lesson_with_a_dutch_typo_in_three_page_loads(
+        page: Page, live_server, seeded, check_page):
+    """Home → results → lesson: the typo (``blatgroen…`` for ``bladgroen…``) is corrected on
+    the results page itself, and the right lesson is the first result."""
+    loads: list[str] = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url)
+            if frame == page.main_frame else None)
+    page.goto(live_server.url + "/")
+    check_page(page, "student-home")
+    typo = seeded.word.replace("bladgroen", "blatgroen", 1)
+    page.get_by_role("searchbox", name="Lesmateriaal zoeken").fill(
+        f"fotosynthese blad {typo}")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-title")).to_contain_text(
+        f"fotosynthese blad {seeded.word}")
+    check_page(page, "student-results")
+    page.locator("ol.hit-list > li").first.get_by_role("heading", level=3).get_by_role(
+        "link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LESSON)
+    expect(page).to_have_url(re.compile(re.escape(seeded.lesson_path) + "$"))
+    check_page(page, "student-lesson")
+    assert len(loads) <= 3, loads
