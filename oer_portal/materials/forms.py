@@ -105,10 +105,17 @@ class MaterialForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(
-        _l("Reason"), validators=[DataRequired(), Length(max=2000)],
+        _l("Reason"), validators=[DataRequired(message=_l("Say why you withdraw it.")),
+                                  Length(max=2000)],
         description=_l("Shown on the material's page, where visitors will find a notice "
                        "instead of the material."))
     submit = SubmitField(_l("Withdraw material"))
+
+
+class DeleteDraftForm(FlaskForm):
+    """Withdrawing a draft nobody has seen: no tombstone, so no reason to give."""
+
+    submit = SubmitField(_l("Delete draft"))
 
 
 class RejectForm(FlaskForm):

@@ -79,10 +79,12 @@ def publish(material: Material, version: MaterialVersion, by: User | None) -> No
 
 
 def withdraw(actor: Actor, material: Material, reason: str) -> None:
-    """Take the material down; its page becomes a tombstone that says when and why."""
+    """Take the material down; its page becomes a tombstone that says when and why.  A draft
+    that was never published is simply removed (no tombstone, no reason needed): the
+    versions stay, for its authors and moderators, as every version does."""
     require_permission(policy.can_withdraw(actor, material))
     reason = reason.strip()
-    if not reason:
+    if not reason and material.published_version_id is not None:
         raise ValidationError(_("Say why the material is withdrawn; the reason is shown on "
                                 "its page."))
     material.status = MaterialStatus.WITHDRAWN

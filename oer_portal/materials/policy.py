@@ -36,9 +36,10 @@ def can_see_unpublished(actor: Actor | None, material: Material) -> bool:
 
 
 def can_view_material(actor: Actor | None, material: Material) -> bool:
-    """Whether the material's page exists for ``actor`` (a tombstone counts as a page)."""
-    return material.published_version_id is not None or material.is_withdrawn \
-        or can_see_unpublished(actor, material)
+    """Whether the material's page exists for ``actor``.  A withdrawn material that was
+    published leaves a public tombstone; a draft that never was is gone for everyone but its
+    authors and staff (its address would otherwise show its title in the slug)."""
+    return material.published_version_id is not None or can_see_unpublished(actor, material)
 
 
 def displayed_version_id(actor: Actor | None, material: Material) -> int | None:

@@ -118,7 +118,10 @@ def owned_by(actor: Actor) -> Sequence[tuple[Material, MaterialVersion, str | No
     rows = db.session.execute(
         select(Material, MaterialVersion, Material.id.in_(pending))
         .join(MaterialVersion, MaterialVersion.id == Material.latest_version_id)
-        .where(Material.owner_id == actor.id)
+        .where(Material.owner_id == actor.id,
+               # A deleted draft (withdrawn, never published) is gone from the list.
+               ~((Material.status == MaterialStatus.WITHDRAWN)
+                 & Material.published_version_id.is_(None)))
         .order_by(Material.updated_at.desc()))
     return [(m, v, "pending" if is_pending else None) for m, v, is_pending in rows]
 

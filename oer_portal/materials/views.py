@@ -29,6 +29,7 @@ from oer_portal.materials import lifecycle, panels, policy, queries, service
 from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
 from oer_portal.materials.compare import compare_versions
 from oer_portal.materials.forms import (
+    DeleteDraftForm,
     MaterialForm,
     WithdrawForm,
     fields_from,
@@ -297,14 +298,21 @@ def submit(material_id: int) -> Response:
 @bp.route("/materials/<int:material_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(material_id: int) -> str | Response:
+    """Withdraw a published material (a tombstone says when and why), or delete a draft
+    that was never published (it is simply gone)."""
     material = queries.material_for(current_user, material_id)
     require_permission(policy.can_withdraw(current_user, material))
-    form = WithdrawForm()
+    draft = material.published_version_id is None
+    form = DeleteDraftForm() if draft else WithdrawForm()
     if form.validate_on_submit():
-        lifecycle.withdraw(current_user, material, form.reason.data)
+        lifecycle.withdraw(current_user, material, "" if draft else form.reason.data)
+        if draft:
+            flash(_("The draft has been deleted."), "success")
+            return redirect(url_for("materials.dashboard"))
         flash(_("The material has been withdrawn."), "success")
         return redirect(material_url(material))
-    return render_template("materials/withdraw.html", material=material, form=form)
+    return render_template("materials/withdraw.html", material=material, form=form,
+                           draft=draft)
 
 
 @bp.route("/materials/<int:material_id>/files/<int:attachment_id>/<path:filename>")

@@ -428,3 +428,38 @@ def test_the_owner_adds_a_co_author_who_may_then_edit(app, client, new_client, m
 
     client.post(f"/materials/{material_id}/authors", {"remove": colleague.id})
     assert other.get(f"/materials/{material_id}/edit").status_code == 403
+
+
+def test_a_draft_never_published_is_deleted_not_withdrawn(app, client, new_client, make_user,
+                                                          make_material):
+    """No tombstone for what nobody saw: no reason asked, no public page (the slug would show
+    its title), gone from the dashboard; the author can still open it."""
+    teacher = make_user("teacher")
+    draft = make_material(teacher, title="Geheim plan")
+    client.login(teacher.email)
+    page = client.get(f"/materials/{draft}", follow_redirects=True).get_data(as_text=True)
+    assert f'href="/materials/{draft}/withdraw">Delete</a>' in page
+    form = client.get(f"/materials/{draft}/withdraw").get_data(as_text=True)
+    assert "Delete draft" in form and 'name="reason"' not in form
+    response = client.post(f"/materials/{draft}/withdraw", {"submit": "1"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/my/materials")
+    assert "Geheim plan" not in client.get("/my/materials").get_data(as_text=True)
+    assert client.get(f"/materials/{draft}", follow_redirects=True).status_code == 200
+    visitor = new_client()
+    assert visitor.get(f"/materials/{draft}").status_code == 404
+    assert visitor.get(f"/materials/{draft}-geheim-plan").status_code == 404
+
+
+def test_a_published_material_is_withdrawn_with_a_reason_and_leaves_a_tombstone(
+        client, new_client, make_user, make_material):
+    teacher = make_user("teacher")
+    published = make_material(teacher, title="Oude les", publish_by=make_user("moderator"))
+    client.login(teacher.email)
+    page = client.get(f"/materials/{published}", follow_redirects=True).get_data(as_text=True)
+    assert f'href="/materials/{published}/withdraw">Withdraw</a>' in page
+    refused = client.post(f"/materials/{published}/withdraw", {"reason": ""})
+    assert refused.status_code == 200 and "Say why you withdraw it." in refused.get_data(
+        as_text=True)
+    client.post(f"/materials/{published}/withdraw", {"reason": "Verouderd."})
+    tombstone = new_client().get(f"/materials/{published}", follow_redirects=True)
+    assert tombstone.status_code == 410 and "Verouderd." in tombstone.get_data(as_text=True)
