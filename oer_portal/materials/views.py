@@ -43,6 +43,7 @@ from oer_portal.materials.metadata import (
     vocabularies,
 )
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.uploads.allowlist import kind_of
 from oer_portal.materials.web import PageLinks, after_save, material_url
 
 bp = Blueprint("materials", __name__)
@@ -54,7 +55,8 @@ INLINE_CATEGORIES = {"image"}
 
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
-    return {"material_url": material_url, "licences": registry, "material_policy": policy}
+    return {"material_url": material_url, "licences": registry, "material_policy": policy,
+            "file_kind": kind_of}
 
 
 @bp.app_template_filter("lesson_html")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, StoredFile, VersionAttachment
+from tests.fixtures.samples import pdf_bytes
 
 
 def _png(width: int = 40, height: int = 30) -> bytes:
@@ -186,3 +187,25 @@ def test_a_full_disk_keeps_the_form_and_stores_nothing(app, client, make_user, m
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Material)) == 0
     assert _store_files(app) == []
+
+
+def test_files_are_named_by_what_they_are_not_by_their_media_type(client, make_user):
+    client.login(make_user("teacher").email)
+    response = _upload(client, "werkblad.pdf", pdf_bytes("Opdracht 1"))
+    page = client.get(response.headers["Location"], follow_redirects=True).get_data(
+        as_text=True)
+    assert re.search(r"PDF document, \d+ (B|kB)", page)
+    assert "application/pdf" not in page
+    client.post("/language", {"locale": "nl"})
+    page = client.get(response.headers["Location"], follow_redirects=True).get_data(
+        as_text=True)
+    assert re.search(r"PDF-document, \d+ (B|kB)", page)
+
+
+def test_an_image_is_accepted_whatever_the_language_of_the_page(client, make_user):
+    """The type's label follows the reader's language; the type itself (a dictionary key of
+    the checks) must not: a Dutch upload of a PNG was refused as damaged."""
+    client.login(make_user("teacher").email)
+    client.post("/language", {"locale": "nl"})
+    response = _upload(client, "strook.png", _png())
+    assert response.status_code == 302, response.get_data(as_text=True)

@@ -7,43 +7,53 @@ parser would say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
 class FileType:
-    """One accepted type: its media type, canonical extension, category and other spellings."""
+    """One accepted type: its media type, canonical extension, category, other spellings,
+    and what people call it ("PDF document", "Worksheet (Excel)"), not ``application/pdf``."""
 
     media_type: str
     extension: str
     category: str
     aliases: tuple[str, ...] = ()
+    #: A lazy string in the reader's language: left out of equality and the hash, which must
+    #: not change with the language (types are dictionary keys).
+    label: str = field(default="", compare=False)
 
 
-PDF = FileType("application/pdf", ".pdf", "pdf")
-PNG = FileType("image/png", ".png", "image")
-JPEG = FileType("image/jpeg", ".jpg", "image", (".jpeg", ".jpe", ".jfif"))
-GIF = FileType("image/gif", ".gif", "image")
-WEBP = FileType("image/webp", ".webp", "image")
+PDF = FileType("application/pdf", ".pdf", "pdf", label=_l("PDF document"))
+PNG = FileType("image/png", ".png", "image", label=_l("Image (PNG)"))
+JPEG = FileType("image/jpeg", ".jpg", "image", (".jpeg", ".jpe", ".jfif"),
+                label=_l("Photo (JPEG)"))
+GIF = FileType("image/gif", ".gif", "image", label=_l("Image (GIF)"))
+WEBP = FileType("image/webp", ".webp", "image", label=_l("Image (WebP)"))
 DOCX = FileType("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                ".docx", "office")
+                ".docx", "office", label=_l("Text document (Word)"))
 XLSX = FileType("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ".xlsx", "office")
+                ".xlsx", "office", label=_l("Worksheet (Excel)"))
 PPTX = FileType("application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                ".pptx", "office")
-ODT = FileType("application/vnd.oasis.opendocument.text", ".odt", "opendocument")
-ODS = FileType("application/vnd.oasis.opendocument.spreadsheet", ".ods", "opendocument")
-ODP = FileType("application/vnd.oasis.opendocument.presentation", ".odp", "opendocument")
-MP3 = FileType("audio/mpeg", ".mp3", "audio")
-OGG = FileType("audio/ogg", ".ogg", "audio", (".oga", ".opus"))
-WAV = FileType("audio/wav", ".wav", "audio", (".wave",))
-M4A = FileType("audio/mp4", ".m4a", "audio")
-MP4 = FileType("video/mp4", ".mp4", "video", (".m4v",))
-WEBM = FileType("video/webm", ".webm", "video")
-OGV = FileType("video/ogg", ".ogv", "video")
-ZIP = FileType("application/zip", ".zip", "archive")
-TEXT = FileType("text/plain", ".txt", "text", (".text",))
-CSV = FileType("text/csv", ".csv", "csv")
+                ".pptx", "office", label=_l("Presentation (PowerPoint)"))
+ODT = FileType("application/vnd.oasis.opendocument.text", ".odt", "opendocument",
+               label=_l("Text document (OpenDocument)"))
+ODS = FileType("application/vnd.oasis.opendocument.spreadsheet", ".ods", "opendocument",
+               label=_l("Worksheet (OpenDocument)"))
+ODP = FileType("application/vnd.oasis.opendocument.presentation", ".odp", "opendocument",
+               label=_l("Presentation (OpenDocument)"))
+MP3 = FileType("audio/mpeg", ".mp3", "audio", label=_l("Audio (MP3)"))
+OGG = FileType("audio/ogg", ".ogg", "audio", (".oga", ".opus"), label=_l("Audio (Ogg)"))
+WAV = FileType("audio/wav", ".wav", "audio", (".wave",), label=_l("Audio (WAV)"))
+M4A = FileType("audio/mp4", ".m4a", "audio", label=_l("Audio (M4A)"))
+MP4 = FileType("video/mp4", ".mp4", "video", (".m4v",), label=_l("Video (MP4)"))
+WEBM = FileType("video/webm", ".webm", "video", label=_l("Video (WebM)"))
+OGV = FileType("video/ogg", ".ogv", "video", label=_l("Video (Ogg)"))
+ZIP = FileType("application/zip", ".zip", "archive", label=_l("ZIP archive"))
+TEXT = FileType("text/plain", ".txt", "text", (".text",), label=_l("Text file"))
+CSV = FileType("text/csv", ".csv", "csv", label=_l("Table (CSV)"))
 
 #: Every accepted type, by media type.
 ALLOWED: dict[str, FileType] = {t.media_type: t for t in (
@@ -53,6 +63,13 @@ ALLOWED: dict[str, FileType] = {t.media_type: t for t in (
 
 CATEGORIES = ("pdf", "image", "office", "opendocument", "audio", "video", "archive", "text",
               "csv")
+
+
+def kind_of(media_type: str) -> str:
+    """What people call a stored file's type; the media type itself for one no longer on
+    the list (a file stored before a type was dropped)."""
+    known = ALLOWED.get(media_type)
+    return str(known.label) if known is not None else media_type
 
 
 @dataclass(frozen=True)
