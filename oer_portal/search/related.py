@@ -1,9 +1,11 @@
-""""More like this": published materials whose words are most like a material's own."""
+""""More like this": published materials in the same language whose words are most like a
+material's own, those for the same school level first."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from whoosh.query import Term
@@ -27,6 +29,8 @@ class Related:
 RELATED_CACHE_SIZE = 2048
 #: The words of a material that "more like this" weighs: its start says what it is about.
 RELATED_TEXT_CHARS = 4000
+#: Alike materials looked at per one shown, so those of the same level can come first.
+CANDIDATES = 4
 _related: OrderedDict[tuple[str, int, int, int], list[Related]] = OrderedDict()
 _related_lock = threading.Lock()
 
@@ -61,7 +65,17 @@ def _more_like_this(searcher: Searcher, material_id: int, limit: int) -> list[Re
     fieldname = f"body_{language}" if language in LANGUAGES else "body_any"
     text = " ".join(filter(None, (stored.get("title"), stored.get("description"),
                                   stored.get("snippet", "")[:RELATED_TEXT_CHARS])))
-    hits = searcher.more_like(docnum, fieldname, text=text, top=limit, numterms=15,
-                              filter=Term("language", language), normalize=True)
+    hits = searcher.more_like(docnum, fieldname, text=text, top=limit * CANDIDATES,
+                              numterms=15, filter=Term("language", language), normalize=True)
+    # The same school level first: a havo lesson's relatives are havo lessons (sharing havo
+    # and its parent, secondary), then vwo and vmbo ones (sharing secondary), then the rest;
+    # the most alike first within each (the sort is stable).
+    levels = _levels(stored)
+    alike = [hit for hit in hits if hit.get("id") not in (None, POSITION_ID, str(material_id))]
+    ranked = sorted(alike, key=lambda hit: -len(levels & _levels(hit)))
     return [Related(int(hit["id"]), hit["title"], hit["slug"], hit.get("licence", ""))
-            for hit in hits if hit.get("id") not in (None, POSITION_ID, str(material_id))]
+            for hit in ranked[:limit]]
+
+
+def _levels(stored: Mapping[str, object]) -> set[str]:
+    return {level for level in str(stored.get("level") or "").split(",") if level}

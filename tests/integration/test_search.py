@@ -261,3 +261,25 @@ def test_an_index_written_with_other_analyzers_is_reported_and_rebuilt(app, clie
     stop.set()
     worker.drain_forever(app, 0.01, stop=stop)
     assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_more_like_this_prefers_the_same_language_and_then_the_same_level(
+        app, make_user, make_material):
+    from oer_portal.search.related import more_like_this
+
+    teacher, moderator = make_user("teacher"), make_user("moderator")
+    text = "Breuken vergelijken met een getallenlijn, gelijknamig maken en vereenvoudigen.\n"
+
+    def lesson(title: str, level: str, language: str = "nl", extra: str = "") -> int:
+        return make_material(teacher, title=title, body=text + extra, language=language,
+                             levels=(level,), publish_by=moderator)
+
+    source = lesson("Breuken voor havo", "havo")
+    primary = lesson("Breuken voor groep 7", "primary", extra="Breuken breuken getallenlijn.\n")
+    vwo = lesson("Breuken voor vwo", "vwo")
+    havo = lesson("Breuken oefenen havo", "havo", extra="Nog een oefening.\n")
+    english = lesson("Fractions", "havo", language="en")
+    with app.test_request_context():
+        related = [r.material_id for r in more_like_this(source)]
+    assert related == [havo, vwo, primary]
+    assert english not in related
