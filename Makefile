@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URI ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PORT ?= 5000
 DEV := OER_ENV=development $(BIN)/flask --app oer_portal
 
 .PHONY: run test test-postgres pytest lint install install-dev translations \
@@ -14,8 +15,8 @@ DEV := OER_ENV=development $(BIN)/flask --app oer_portal
 run: install translations instance/config.py
 	$(DEV) db upgrade
 	$(DEV) demo load
-	@echo "Serving the portal on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	OER_SEARCH_BACKGROUND_DRAIN=true $(DEV) run --host 127.0.0.1 --port 5000
+	@echo "Serving the portal on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	OER_SEARCH_BACKGROUND_DRAIN=true $(DEV) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev translations chromium lint pytest
 

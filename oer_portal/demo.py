@@ -47,8 +47,11 @@ def load() -> None:
 
 @transactional
 def _load_accounts() -> None:
+    target = Path(current_app.instance_path) / "demo-accounts.txt"
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo(_("The portal already has accounts; no demo accounts created."))
+        if target.exists():
+            click.echo(_("The demo accounts' passwords are in %(path)s.", path=target))
         return
     lines = []
     for email, name, roles in DEMO_ACCOUNTS:
@@ -56,7 +59,6 @@ def _load_accounts() -> None:
         service.create_user(email, name, password, roles)
         lines.append(f"{', '.join(r.value for r in roles):<16} {email:<22} {password}")
     text = _("Demo accounts (role, e-mail, password):") + "\n" + "\n".join(lines) + "\n"
-    target = Path(current_app.instance_path) / "demo-accounts.txt"
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -67,6 +67,7 @@ def test_demo_load_creates_the_accounts_once_and_keeps_the_passwords_private(app
 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already has accounts" in second.output
+    assert f"The demo accounts' passwords are in {saved}." in second.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 3
 
