@@ -163,4 +163,6 @@ def test_wide_code_and_tables_scroll_in_their_own_box_reachable_by_keyboard(
         element.focus()
         element.press("ArrowRight")
         element.press("End")
-        assert element.evaluate("e => e.scrollLeft") > 0  # the keyboard scrolled it
+        # The keyboard scrolled it (scrolling may be smooth: wait for it to move).
+        page.wait_for_function("box => box.scrollLeft > 0", arg=element.element_handle(),
+                               timeout=5000)
