@@ -7,8 +7,11 @@ existence does not leak.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from oer_portal.accounts.models import User
@@ -21,6 +24,7 @@ from oer_portal.materials.models import (
     MaterialPublication,
     MaterialStatus,
     MaterialVersion,
+    StoredFile,
     VersionAttachment,
 )
 from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
@@ -146,3 +150,119 @@ def own_version(material: Material, version_id: int) -> MaterialVersion | None:
     """A version by id, only if it belongs to ``material`` (edit forms carry the id)."""
     version = db.session.get(MaterialVersion, version_id)
     return version if version is not None and version.material_id == material.id else None
+
+
+# -- cards: what lists of published materials show (the home page, later search results) --
+
+
+@dataclass(frozen=True)
+class MaterialCard:
+    """One published material as a list shows it: only the columns a card needs.
+
+    Plain data (safe to keep after the session ends).  ``levels`` and ``language`` are
+    vocabulary codes; the template labels them in the reader's language.
+    """
+
+    material_id: int
+    slug: str
+    kind: str
+    title: str
+    description: str
+    language: str
+    licence: str
+    levels: tuple[str, ...]
+    published_at: datetime | None
+    #: The first attachment of the published version with a thumbnail (image or PDF), for
+    #: ``materials.thumbnail``; ``None`` when there is none.
+    thumbnail_id: int | None
+    thumbnail_name: str | None
+
+
+def _first_thumbnail(column: Any) -> Any:
+    """A correlated subquery: ``column`` of the published version's first attachment whose
+    stored file has a thumbnail."""
+    return (select(column)
+            .join(StoredFile, StoredFile.sha256 == VersionAttachment.sha256)
+            .where(VersionAttachment.version_id == MaterialVersion.id,
+                   StoredFile.has_thumbnail.is_(True))
+            .order_by(VersionAttachment.position).limit(1)
+            .correlate(MaterialVersion).scalar_subquery())
+
+
+def published_cards(material_ids: Sequence[int]) -> list[MaterialCard]:
+    """Cards of those of ``material_ids`` that are published, in the order given, in one
+    statement.
+
+    The public sees the published version, never a pending head (nor its attachments);
+    the status is checked here even when the ids came from a list of published materials,
+    because such a list may have been worked out before a withdrawal.  Only the card's
+    columns are read: a version's Markdown and HTML are most of its row.
+    """
+    if not material_ids:
+        return []
+    rows = db.session.execute(
+        select(Material.id, Material.slug, Material.kind, Material.published_at,
+               MaterialVersion.title, MaterialVersion.description, MaterialVersion.language,
+               MaterialVersion.licence, MaterialVersion.meta["levels"].label("levels"),
+               _first_thumbnail(VersionAttachment.id).label("thumbnail_id"),
+               _first_thumbnail(VersionAttachment.filename).label("thumbnail_name"))
+        .join(MaterialVersion, MaterialVersion.id == Material.published_version_id)
+        .where(Material.id.in_(material_ids), Material.status == MaterialStatus.PUBLISHED))
+    cards = {row.id: MaterialCard(
+        material_id=row.id, slug=row.slug, kind=row.kind, title=row.title,
+        description=row.description, language=row.language, licence=row.licence,
+        levels=tuple(row.levels or ()), published_at=row.published_at,
+        thumbnail_id=row.thumbnail_id, thumbnail_name=row.thumbnail_name) for row in rows}
+    return [cards[material_id] for material_id in material_ids if material_id in cards]
+
+
+def publication_state() -> tuple[int, datetime | None]:
+    """How many materials are published and when the last publication was: a key that
+    changes whenever what the public sees changes.
+
+    Publishing (a new material or a new version) sets ``published_at`` to now, so the
+    newest time moves; withdrawing takes one off the count without publishing anything.
+    Nothing else changes the published versions, so results keyed by this (the mixed
+    newest list) never outlive the set they were worked out from.  One indexed read.
+    """
+    count, latest = db.session.execute(
+        select(func.count(Material.id), func.max(Material.published_at))
+        .where(Material.status == MaterialStatus.PUBLISHED)).one()
+    return count, latest
+
+
+def newest_mixed_ids(limit: int) -> list[int]:
+    """The newest published materials, mixed across languages and subjects: ``limit`` ids.
+
+    The rule: within a language, materials are taken in rounds over its subjects (each
+    subject's newest, then each one's second newest, …; newest first within a round; a
+    material's subject is the first one it lists); the list then takes its languages in
+    rounds the same way.  So a language has about ``limit / languages`` places and, within
+    it, a subject about its share of those: an import of a thousand English lessons adds one
+    English lesson per round, and the Dutch ones published before it stay on the list.
+
+    One statement, but it reads the language and subjects of *every* published version, and
+    on SQLite those columns lie behind the Markdown in the row: cache the answer by
+    :func:`publication_state`.
+    """
+    subject = MaterialVersion.meta[("subjects", 0)].as_string()
+    published = (
+        select(Material.id, Material.published_at, MaterialVersion.language,
+               subject.label("subject"))
+        .join(MaterialVersion, MaterialVersion.id == Material.published_version_id)
+        .where(Material.status == MaterialStatus.PUBLISHED)).subquery()
+    newest_first = (published.c.published_at.desc(), published.c.id.desc())
+    in_subject = select(
+        published, func.row_number().over(
+            partition_by=(published.c.language, published.c.subject),
+            order_by=newest_first).label("subject_round")).subquery()
+    in_language = select(
+        in_subject.c.id, in_subject.c.published_at, func.row_number().over(
+            partition_by=in_subject.c.language,
+            order_by=(in_subject.c.subject_round, in_subject.c.published_at.desc(),
+                      in_subject.c.id.desc())).label("language_round")).subquery()
+    return list(db.session.scalars(
+        select(in_language.c.id)
+        .order_by(in_language.c.language_round, in_language.c.published_at.desc(),
+                  in_language.c.id.desc())
+        .limit(limit)))

@@ -12,14 +12,18 @@ from oer_portal.core.errors import ValidationError
 from oer_portal.core.urls import safe_next
 from oer_portal.licences import registry
 from oer_portal.licences.compatibility import allowed_licences_for_adaptation
-from oer_portal.materials import queries
+from oer_portal.materials.metadata import vocabularies
+from oer_portal.pages.home import home_page
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.route("/")
 def home() -> str:
-    return render_template("pages/home.html", newest=queries.newest_published(12))
+    """Search, ways in by level and subject, and the newest materials (``pages/home.py``)."""
+    locale = str(get_locale())
+    return render_template("pages/home.html", home=home_page(locale), vocab=vocabularies(),
+                           locale=locale)
 
 
 @bp.route("/language", methods=["POST"])
