@@ -40,7 +40,7 @@ def lesson(app, make_user, make_material):
 
 def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_user, lesson):
     teacher, moderator, material = lesson
-    pages = [(None, ["/search", "/search?q=breuken", "/help/licences", "/account/login",
+    pages = [(None, ["/", "/search", "/search?q=breuken", "/help/licences", "/account/login",
                     "/account/register", f"/materials/{material}",
                     f"/materials/{material}/history",
                     f"/materials/{material}/diff?from=1&to=2"]),
@@ -59,4 +59,4 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
             assert title.startswith(heading), f"{path}: <title> {title!r}, <h1> {heading!r}"
             checked += 1
         client.logout()
-    assert checked == 18
+    assert checked == 19
