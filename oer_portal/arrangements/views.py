@@ -253,19 +253,25 @@ def version_part(material_id: int, number: int, part: int) -> str:
 
 def _render_part(material: Material, version: MaterialVersion, part: int,
                  permalink: bool) -> str:
-    """One part of the arrangement with the table of contents and previous/next links."""
+    """One part of the arrangement with the table of contents and previous/next links.
+    Previous and next skip sections: a section's page only lists what it holds, so
+    stopping there on the way through is a page load that shows nothing new (it stays
+    linked from the table of contents and the breadcrumbs)."""
     rows = service.rows_of(version.id)
     if not 1 <= part <= len(rows):
         raise NotFound()
     row = rows[part - 1]
-    contents = table_of_contents(current_user, material, version, permalink,
-                                 outline=tuple(r.as_node() for r in rows))
+    outline = tuple(r.as_node() for r in rows)
+    contents = table_of_contents(current_user, material, version, permalink, outline=outline)
+    previous, following = structure.neighbours(outline, part - 1)
     embedded = contents.embedded.get(part - 1)
     shown = embedded.version if embedded is not None else None
     items = {item.index: item for item in structure.walk(contents.tree)}
     return render_template(
         "arrangements/part.html", material=material, version=version, row=row,
         index=part - 1, item=items[part - 1], overview=contents, permalink=permalink,
+        previous=previous, following=following,
+        sections=[items[i] for i in structure.ancestors(outline, part - 1)],
         overview_url=url_for("materials.show_version", material_id=material.id,
                              number=version.number) if permalink else material_url(material),
         body=Markup(row.body_html),  # noqa: S704 (sanitised when written)
