@@ -68,6 +68,16 @@ def _find(page: Page, words: str, javascript: bool) -> None:
         page.get_by_role("button", name="Find", exact=True).click()
 
 
+def _second_section(page: Page, lessons: Lessons, javascript: bool) -> None:
+    """Section 2 after the two lessons of section 1, holding the third lesson (part 4)."""
+    page.get_by_role("button", name="Add a section").press("Enter")
+    expect(page.get_by_label("Title of section 2")).to_be_focused()
+    page.keyboard.type("Verder rekenen")
+    _find(page, lessons.tag, javascript)
+    page.get_by_role("button", name=f"Include {lessons.third}").press("Enter")
+    expect(page.locator("#node-4-pin")).to_be_focused()
+
+
 def test_build_an_arrangement_in_place_in_two_page_loads_and_read_it(
         page: Page, browser: Browser, live_server, check_page):
     base = live_server.url
@@ -114,12 +124,7 @@ def test_build_an_arrangement_in_place_in_two_page_loads_and_read_it(
     # The lessons sit inside the section, and look it (a class: CSP drops style attributes).
     expect(page.locator("#part-1")).to_have_css("margin-left", "24px")
 
-    page.get_by_role("button", name="Add a section").press("Enter")
-    expect(page.get_by_label("Title of section 2")).to_be_focused()
-    page.keyboard.type("Verder rekenen")
-    _find(page, lessons.tag, javascript=True)
-    page.get_by_role("button", name=f"Include {lessons.third}").press("Enter")
-    expect(page.locator("#node-4-pin")).to_be_focused()
+    _second_section(page, lessons, javascript=True)
     expect(status).to_have_text(f"“{lessons.third}” included as part 2.1.")
     assert page.url == builder_url and len(loads) == 1, loads
 
@@ -231,12 +236,7 @@ def test_the_builder_still_works_without_javascript(browser: Browser, live_serve
             expect(page.locator(f"#node-{number}-pin")).to_be_focused()
         page.get_by_role("button", name=f"Up: 1.2 {lessons.first}").press("Enter")
         expect(page.get_by_role("button", name=f"Down: 1.1 {lessons.first}")).to_be_focused()
-        page.get_by_role("button", name="Add a section").press("Enter")
-        expect(page.get_by_label("Title of section 2")).to_be_focused()
-        page.keyboard.type("Verder rekenen")
-        _find(page, lessons.tag, javascript=False)
-        page.get_by_role("button", name=f"Include {lessons.third}").press("Enter")
-        expect(page.locator("#node-4-pin")).to_be_focused()
+        _second_section(page, lessons, javascript=False)
         expect(page.get_by_label("Title of section 1")).to_have_value("Breuken begrijpen")
 
         page.get_by_role("button", name="Save draft").click()
