@@ -1,16 +1,28 @@
 """The builder form: the outline travels in the form as ``node-<i>-<field>`` inputs, and each
-button (move, indent, remove, add) sends the whole form back with ``action``.  The server
-applies the action and shows the form again, unsaved, so the builder works without
-JavaScript and a half-finished outline is never lost; only "Save" writes a version.
+button (move, indent, remove, add, find, include) sends the whole form back with ``action``.
+The server applies the action and shows the builder again, unsaved, so the builder works
+without JavaScript and a half-finished outline is never lost; only "Save" writes a version.
+
+``run`` is the one place a button is answered: the full edit page (no JavaScript) and the
+fragment that ``static/js/builder.js`` swaps in place both render its ``Builder`` with
+``templates/arrangements/_builder.html``, so the two can never disagree.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from oer_portal.arrangements import structure
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from oer_portal.accounts.policy import Actor
+from oer_portal.arrangements import service, structure
 from oer_portal.arrangements.structure import Node, NodeKind, Outline
+from oer_portal.materials.models import MaterialKind, MaterialVersion
+from oer_portal.search import service as search_service
 
 _EDITS: dict[str, Callable[[Outline, int], Outline]] = {
     "up": structure.move_up, "down": structure.move_down, "indent": structure.indent,
@@ -71,3 +83,139 @@ def apply(action: str, outline: Outline) -> Outline:
     if edit:
         return _EDITS[edit.group(1)](outline, int(edit.group(2)))
     return outline
+
+
+# -- What the builder shows after a button ----------------------------------------------------
+
+FOUND_LIMIT = 10
+MAX_QUERY = 200
+_OPPOSITE = {"up": "down", "down": "up", "indent": "outdent", "outdent": "indent"}
+
+
+@dataclass
+class Builder:
+    """What the builder part of the edit page shows."""
+
+    outline: Outline
+    embedded: dict[int, service.Embedded]
+    pins: dict[int, list[MaterialVersion]]
+    errors: dict[int | None, list[str]] = field(default_factory=dict)
+    found: list[search_service.Hit] | None = None
+    find_query: str = ""
+    #: Set after a button changed the outline: the part to put the focus on, and the tool
+    #: button to focus there (``None``: its first field), so a keyboard user can press
+    #: "up" again and again.
+    focus: int | None = None
+    focus_tool: str | None = None
+    #: A button was pressed (the page is the answer to it, not a fresh or saved form).
+    acted: bool = False
+    #: What the button did, in a sentence for screen readers (``builder.js`` puts it in a
+    #: live region: the part moved where the user cannot see it happen).
+    announcement: str = ""
+    #: The form holds work that is not saved (any answer to a POST); ``builder.js`` warns
+    #: before the page is left.
+    unsaved: bool = False
+
+    @cached_property
+    def numbers(self) -> dict[int, str]:
+        """Part index → its number ("1.2"); the template reads it once per part."""
+        return {item.index: item.number for item in structure.walk(structure.tree(self.outline))}
+
+    def tools(self, index: int) -> dict[str, bool]:
+        """Each tool of a part and whether it would change anything (else it is disabled)."""
+        return {name: apply(f"{name}-{index}", self.outline) != self.outline
+                for name in TOOLS}
+
+    def focused_tool(self, index: int, tools: dict[str, bool]) -> str | None:
+        """The tool button that gets the focus on part ``index``: the one just pressed, or
+        when the part went as far as it can (the button is disabled now) the opposite one;
+        ``None`` puts the focus on the part's first field."""
+        if self.focus != index or self.focus_tool is None:
+            return None
+        for tool in (self.focus_tool, _OPPOSITE.get(self.focus_tool)):
+            if tool and tools.get(tool):
+                return tool
+        return None
+
+    @property
+    def focus_on_add(self) -> bool:
+        """After a button that left no part to focus (the last part removed), the focus
+        goes to "Add a section" rather than to the top of the page."""
+        return self.acted and self.focus is None and self.found is None
+
+
+def start(actor: Actor, outline: Outline, **extra: object) -> Builder:
+    """The builder showing ``outline``, its included materials as ``actor`` may see them."""
+    return Builder(outline, service.resolve(actor, outline),
+                   service.pinnable_versions(structure.embedded_ids(outline)), **extra)
+
+
+def run(actor: Actor, action: str, outline: Outline, find_query: str = "") -> Builder:
+    """One builder button: change the outline (unsaved) or look for materials to include."""
+    if action != "find":
+        changed = apply(action, outline)
+        tool = action.partition("-")[0]
+        state = start(actor, changed, focus=_focus_after(action, outline, changed),
+                      focus_tool=tool if tool in TOOLS and tool != "remove" else None,
+                      acted=True, unsaved=True)
+        state.announcement = _announcement(action, outline, state)
+        return state
+    query = find_query.strip()[:MAX_QUERY]
+    reference = material_reference(query)
+    if reference is not None:
+        return run(actor, f"include-{reference}", outline)
+    hits = [hit for hit in search_service.search(search_service.SearchRequest(
+        query=query, per_page=FOUND_LIMIT + 5)).hits
+        if hit.kind != MaterialKind.ARRANGEMENT][:FOUND_LIMIT] if query else []
+    return start(actor, outline, found=hits, find_query=query, acted=True, unsaved=True,
+                 announcement=ngettext("%(num)d material found.", "%(num)d materials found.",
+                                       len(hits)) if hits
+                 else _("No published material matches these words."))
+
+
+def _focus_after(action: str, before: Outline, after: Outline) -> int | None:
+    if action.startswith(("add-", "include-")):
+        return len(after) - 1 if len(after) > len(before) else None
+    kind, _sep, number = action.partition("-")
+    if not number.isdigit() or int(number) >= len(before):
+        return None
+    if kind == "remove":
+        return min(int(number), len(after) - 1) if after else None
+    moved = replace(before[int(number)], depth=0)
+    places = [i for i, node in enumerate(after) if replace(node, depth=0) == moved]
+    return min(places, key=lambda i: abs(i - int(number))) if places else None
+
+
+def _announcement(action: str, before: Outline, state: Builder) -> str:
+    """The sentence a screen reader hears after ``action``; empty when nothing changed."""
+    after = state.outline
+    if after == before:
+        return ""
+    tool, _sep, number = action.partition("-")
+    if tool == "remove":
+        old = {item.index: item.number for item in structure.walk(structure.tree(before))}
+        removed = before[int(number)]
+        if removed.kind == NodeKind.SECTION and structure.subtree_end(before, int(number)) \
+                > int(number) + 1:
+            return _("Section %(number)s removed; what it held moved up a level.",
+                     number=old[int(number)])
+        return _("Part %(number)s removed.", number=old[int(number)])
+    if state.focus is None:
+        return ""
+    now = state.numbers[state.focus]
+    if action == "add-section":
+        return _("Section %(number)s added.", number=now)
+    if action == "add-page":
+        return _("Page %(number)s added.", number=now)
+    if tool == "include":
+        item = state.embedded.get(state.focus)
+        if item is not None and item.version is not None:
+            return _("“%(title)s” included as part %(number)s.", title=item.version.title,
+                     number=now)
+        return _("Material %(id)s included as part %(number)s.", id=number, number=now)
+    return {
+        "up": _("Moved up: now part %(number)s.", number=now),
+        "down": _("Moved down: now part %(number)s.", number=now),
+        "indent": _("Moved into the section above: now part %(number)s.", number=now),
+        "outdent": _("Moved out of its section: now part %(number)s.", number=now),
+    }.get(tool, "")

@@ -42,6 +42,14 @@ class Contents:
     collection_note: str = ""
     item_credits: tuple[Markup, ...] = ()
 
+    @property
+    def start(self) -> TreeNode | None:
+        """The part "start" opens: the first that is not a section (a section's page only
+        lists what the table of contents shows already), else the first part."""
+        items = list(structure.walk(self.tree))
+        return next((item for item in items if item.node.kind != NodeKind.SECTION),
+                    items[0] if items else None)
+
 
 def table_of_contents(actor: Actor, material: Material, version: MaterialVersion,
                       permalink: bool, outline: Outline | None = None) -> Contents:

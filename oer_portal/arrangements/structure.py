@@ -225,3 +225,33 @@ def walk(nodes: Iterable[TreeNode]) -> Iterator[TreeNode]:
     for item in nodes:
         yield item
         yield from walk(item.children)
+
+
+# -- Reading order ----------------------------------------------------------------------------
+
+
+def readable(outline: Sequence[Node]) -> list[int]:
+    """The parts a reader goes through one after another: every part but the sections, whose
+    own pages only list what they hold (the table of contents does that already)."""
+    return [index for index, node in enumerate(outline) if node.kind != NodeKind.SECTION]
+
+
+def neighbours(outline: Sequence[Node], index: int) -> tuple[int | None, int | None]:
+    """The readable parts before and after part ``index`` (``None``: there is none), for
+    "previous" and "next"; from a section's own page they lead to the readable parts
+    around it."""
+    parts = readable(outline)
+    before = [i for i in parts if i < index]
+    after = [i for i in parts if i > index]
+    return (before[-1] if before else None), (after[0] if after else None)
+
+
+def ancestors(outline: Sequence[Node], index: int) -> list[int]:
+    """The sections that hold part ``index``, outermost first."""
+    result: list[int] = []
+    depth = outline[index].depth
+    for i in range(index - 1, -1, -1):
+        if outline[i].depth < depth:
+            result.insert(0, i)
+            depth = outline[i].depth
+    return result

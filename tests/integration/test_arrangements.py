@@ -477,7 +477,47 @@ def test_the_table_of_contents_links_each_part_under_the_address_it_was_read_fro
         title="Water", publish_by=people["mod"])
     reader = new_client()
     overview = reader.get(f"/materials/{arrangement}-water").get_data(as_text=True)
-    assert f'href="/materials/{arrangement}-water/parts/1"' in overview  # "Start with part 1"
+    assert f'<a href="/materials/{arrangement}-water/parts/1">Hoog water</a>' in overview
     assert f'<a href="/materials/{arrangement}-water/parts/2">Dijken</a>' in overview
     permalink = reader.get(f"/materials/{arrangement}/v/1/parts/1").get_data(as_text=True)
     assert f'<a rel="next" href="/materials/{arrangement}/v/1/parts/2">' in permalink
+
+
+def _links(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html))
+
+
+def test_previous_and_next_skip_the_pages_that_only_list_a_sections_contents(
+        app, new_client, people, make_material):
+    lesson = make_material(people["bea"], title="Dijken", publish_by=people["mod"])
+    arrangement = _create(app, people["anna"], [
+        Node(NodeKind.SECTION, title="Hoog water"),
+        Node(NodeKind.PAGE, depth=1, title="Waarom dijken?", body="De zee."),
+        Node(NodeKind.SECTION, title="Laag water"),
+        Node(NodeKind.MATERIAL, depth=1, material_id=lesson),
+        Node(NodeKind.PAGE, depth=1, title="Droogte", body="Te weinig.")],
+        title="Water", publish_by=people["mod"])
+    reader = new_client()
+    base = f"/materials/{arrangement}-water/parts"
+
+    def part(number: int) -> str:
+        response = reader.get(f"{base}/{number}")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    first = part(2)
+    assert _links(first) == {"next": f"{base}/4"}  # past section 2's page
+    assert f'<a href="/materials/{arrangement}-water">← Overview</a>' in first
+    assert _links(part(4)) == {"prev": f"{base}/2", "next": f"{base}/5"}
+    assert _links(part(5)) == {"prev": f"{base}/4"}
+    # A section's own page stays: from the table of contents, and the breadcrumbs of the
+    # parts it holds; its previous and next lead to the parts around it.
+    section = part(3)
+    assert "This section holds:" in section
+    assert _links(section) == {"prev": f"{base}/2", "next": f"{base}/4"}
+    assert f'<a href="{base}/3">2 Laag water</a>' in part(5)  # the breadcrumbs
+    overview = reader.get(f"/materials/{arrangement}-water").get_data(as_text=True)
+    assert f'<a href="{base}/3">Laag water</a>' in overview
+    assert re.search(rf'href="{base}/2">Start with part 1.1<', overview)
+    permalink = reader.get(f"/materials/{arrangement}/v/1/parts/2").get_data(as_text=True)
+    assert _links(permalink) == {"next": f"/materials/{arrangement}/v/1/parts/4"}

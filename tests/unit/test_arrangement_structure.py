@@ -4,6 +4,7 @@ round-trips, numbering follows the tree, and the whole-outline merge picks the c
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,36 @@ def test_the_form_round_trips(raw):
                     Node(n.kind, n.depth, n.title, n.body) for n in outline)
     form_outline = builder.outline_from_form(_as_form(outline))
     assert form_outline == structure.normalise(outline)
+
+
+def test_reading_goes_past_the_sections_own_pages():
+    outline = structure.normalise([section("A"), page("a1"), section("A2", 1), page("a21", 2),
+                                   section("B"), section("C"), page("c1")])
+    assert structure.readable(outline) == [1, 3, 6]
+    assert structure.neighbours(outline, 1) == (None, 3)
+    assert structure.neighbours(outline, 3) == (1, 6)
+    assert structure.neighbours(outline, 6) == (3, None)
+    # From a section's own page (reached from the table of contents): the parts around it.
+    assert structure.neighbours(outline, 0) == (None, 1)
+    assert structure.neighbours(outline, 4) == (3, 6)
+    assert structure.ancestors(outline, 3) == [0, 2]
+    assert structure.ancestors(outline, 6) == [5]
+    assert structure.ancestors(outline, 0) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(nodes, max_size=12))
+def test_next_visits_every_part_but_the_sections_once_in_order_and_previous_goes_back(raw):
+    outline = structure.normalise(raw)
+    parts = structure.readable(outline)
+    visited, index = [], parts[0] if parts else None
+    while index is not None:
+        visited.append(index)
+        index = structure.neighbours(outline, index)[1]
+    assert visited == [i for i, n in enumerate(outline) if n.kind != NodeKind.SECTION]
+    for before, after in pairwise(visited):
+        assert structure.neighbours(outline, after)[0] == before
+    for index in range(len(outline)):
+        held_by = structure.ancestors(outline, index)
+        assert all(outline[i].kind == NodeKind.SECTION for i in held_by)
+        assert [outline[i].depth for i in held_by] == list(range(outline[index].depth))
