@@ -160,7 +160,9 @@ class MergeResult:
         return _joined(lines, self.final_newline)
 
     def passages(self, context: int = 3) -> tuple[Passage, ...]:
-        """Each conflict with up to ``context`` settled lines before and after it."""
+        """Each conflict with the settled text around it: up to ``context`` lines that are
+        not blank on either side (a lesson's paragraphs are apart by blank lines, which
+        would otherwise be most of the context), without blank lines at the outer edges."""
         found: list[Passage] = []
         for at, part in enumerate(self.parts):
             if not isinstance(part, ConflictRegion):
@@ -169,12 +171,26 @@ class MergeResult:
             after = self.parts[at + 1] if at + 1 < len(self.parts) else ()
             assert not isinstance(before, ConflictRegion)
             assert not isinstance(after, ConflictRegion)
+            shown_before, more_before = _context(before[::-1], context)
+            shown_after, more_after = _context(after, context)
             found.append(Passage(
-                number=len(found) + 1, region=part,
-                before=before[-context:] if context else (), after=after[:context],
-                more_before=len(before) > context or at > 1,
-                more_after=len(after) > context or at + 2 < len(self.parts)))
+                number=len(found) + 1, region=part, before=shown_before[::-1],
+                after=shown_after, more_before=more_before or at > 1,
+                more_after=more_after or at + 2 < len(self.parts)))
         return tuple(found)
+
+
+def _context(lines: Lines, count: int) -> tuple[Lines, bool]:
+    """The first lines of ``lines`` up to the ``count``-th that is not blank, trimmed of
+    blank lines at their end, and whether text that is not blank follows."""
+    taken = seen = 0
+    while taken < len(lines) and seen < count:
+        seen += bool(lines[taken].strip())
+        taken += 1
+    shown = lines[:taken]
+    while shown and not shown[-1].strip():
+        shown = shown[:-1]
+    return shown, any(line.strip() for line in lines[taken:])
 
 
 def merge3(

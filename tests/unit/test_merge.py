@@ -247,6 +247,17 @@ def test_passages_show_the_settled_text_around_each_conflict():
     assert merge3(BASE, BASE, BASE).passages() == ()
 
 
+def test_the_context_of_a_passage_skips_blank_lines():
+    mine = BASE.replace("Oefening 2.", "Oefening 2, An.")
+    theirs = BASE.replace("Oefening 2.", "Oefening 2, Bo.")
+    (passage,) = merge3(BASE, mine, theirs).passages(context=2)
+    assert passage.before == ("Inleiding.", "", "Oefening 1.", "")
+    assert passage.after == ("", "Afsluiting.")
+    assert passage.more_before and not passage.more_after
+    (whole,) = merge3(BASE, mine, theirs).passages(context=9)
+    assert whole.before[0] == "# Breuken" and not whole.more_before
+
+
 # -- properties ---------------------------------------------------------------------------------
 
 LINES = ["", "# Titel", "Tekst.", "- punt", "Tekst.", "<b>&amp;</b>", "   ", "=="]
