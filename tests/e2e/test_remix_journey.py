@@ -79,6 +79,17 @@ def _approve(moderator: Page, base: str, title: str) -> None:
     expect(moderator.get_by_role("article", name=title, exact=True)).to_have_count(0)
 
 
+def _publish_edit(author: Page, moderator: Page, base: str, material_id: int, title: str,
+                  body: str, summary: str) -> None:
+    """The author edits the lesson and submits it; the moderator approves."""
+    author.goto(f"{base}/materials/{material_id}/edit")
+    author.get_by_label("Lesson text").fill(body)
+    author.get_by_label("What did you change?").fill(summary)
+    author.get_by_role("button", name="Save and submit for review").click()
+    expect(author.get_by_text("Saved and submitted for review.")).to_be_visible()
+    _approve(moderator, base, title)
+
+
 def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, live_server,
                                                check_page):
     base = live_server.url
@@ -154,14 +165,9 @@ def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, liv
     anna_context = browser.new_context()
     anna_page = anna_context.new_page()
     _english_login(anna_page, base, anna)
-    anna_page.goto(f"{base}/materials/{source_id}/edit")
-    anna_page.get_by_label("Lesson text").fill(LESSON.replace(
-        "Afsluiting: wie legt het uit aan de klas?",
-        "Afsluiting: maak de exit-ticket met drie breuken."))
-    anna_page.get_by_label("What did you change?").fill("Exit-ticket")
-    anna_page.get_by_role("button", name="Save and submit for review").click()
-    expect(anna_page.get_by_text("Saved and submitted for review.")).to_be_visible()
-    _approve(moderator, base, title)
+    exit_ticket = LESSON.replace("Afsluiting: wie legt het uit aan de klas?",
+                                 "Afsluiting: maak de exit-ticket met drie breuken.")
+    _publish_edit(anna_page, moderator, base, source_id, title, exit_ticket, "Exit-ticket")
 
     # --- B sees the notice on the dashboard and on the remix, views the diff, pulls. ---
     page.get_by_role("navigation", name="Account").get_by_role(
@@ -190,16 +196,9 @@ def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, liv
     check_page(page, "remix-after-pull")
 
     # --- A changes the line B changed; B chooses what to keep, by keyboard. ---
-    anna_page.goto(f"{base}/materials/{source_id}/edit")
-    anna_page.get_by_label("Lesson text").fill(LESSON.replace(
+    _publish_edit(anna_page, moderator, base, source_id, title, exit_ticket.replace(
         "We vergelijken breuken op een getallenlijn.",
-        "We vergelijken breuken met een liniaal.").replace(
-        "Afsluiting: wie legt het uit aan de klas?",
-        "Afsluiting: maak de exit-ticket met drie breuken."))
-    anna_page.get_by_label("What did you change?").fill("Liniaal")
-    anna_page.get_by_role("button", name="Save and submit for review").click()
-    expect(anna_page.get_by_text("Saved and submitted for review.")).to_be_visible()
-    _approve(moderator, base, title)
+        "We vergelijken breuken met een liniaal."), "Liniaal")
 
     page.goto(remix_url)
     page.get_by_role("region", name="The original has a new version").get_by_role(

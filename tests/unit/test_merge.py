@@ -412,13 +412,19 @@ def joined(*parts: list[str]) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
+def merged_additions(edits: tuple[list[str], ...], long_path: bool,
+                     mine_first: bool) -> MergeResult:
+    before, mine_new, theirs_new, after = edits
+    with matching(long_path):
+        return merge3(joined(before, after), joined(before, mine_new, after),
+                      joined(before, theirs_new, after), mine_first=mine_first)
+
+
 @PROPERTY
 @given(additions_at_one_place(shared=False), long_text_path, st.booleans())
 def test_additions_at_one_place_are_both_kept_in_order(edits, long_path, mine_first):
     before, mine_new, theirs_new, after = edits
-    with matching(long_path):
-        result = merge3(joined(before, after), joined(before, mine_new, after),
-                        joined(before, theirs_new, after), mine_first=mine_first)
+    result = merged_additions(edits, long_path, mine_first)
     first, second = (mine_new, theirs_new) if mine_first else (theirs_new, mine_new)
     assert result == MergeResult(joined(before, first, second, after))
 
@@ -427,9 +433,7 @@ def test_additions_at_one_place_are_both_kept_in_order(edits, long_path, mine_fi
 @given(additions_at_one_place(shared=True), long_text_path, st.booleans())
 def test_additions_sharing_lines_lose_none_of_them(edits, long_path, mine_first):
     before, mine_new, theirs_new, after = edits
-    with matching(long_path):
-        result = merge3(joined(before, after), joined(before, mine_new, after),
-                        joined(before, theirs_new, after), mine_first=mine_first)
+    result = merged_additions(edits, long_path, mine_first)
     assert result.clean
     merged = lines_of(result.text)
     assert merged[:len(before)] == before and merged[len(merged) - len(after):] == after
