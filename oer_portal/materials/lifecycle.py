@@ -41,6 +41,8 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
     if pending_review(material.id) is not None:
         raise ValidationError(_("This version is already waiting for review."))
     head = db.session.get(MaterialVersion, material.latest_version_id)
+    # A guard for drafts that pulls saved with conflict markers before conflicts were
+    # resolved on a page of their own (nothing writes markers any more).
     if head is not None and has_conflict_markers(head.body):
         raise ValidationError(_("The text still holds conflict markers (<<<<<<< and >>>>>>>): "
                                 "choose what to keep and save before you submit."))

@@ -4,32 +4,41 @@ A remix is *in step* with one version of its original (``derived_from`` at first
 version last pulled).  When the original publishes a newer version, the remix's owners see a
 notice with the diff; they dismiss it, or pull: a three-way merge with the version they are
 in step with as the base, the original's newest published version as *theirs* and the
-remix's head as *ours*.  The result is always saved as a new draft version through the
-materials service (so the compare-and-swap, validation and review rules are the usual ones);
-lines both sides changed differently are kept twice between conflict markers for the
-teacher to resolve, and a field both changed keeps the teacher's value — nothing is lost.
+remix's head as *ours*.  Additions both made at one place are both kept, the remix's first.
+A merge without conflicts is saved at once as a new draft version through the materials
+service (so the compare-and-swap, validation, licence and review rules are the usual ones).
+
+When both changed the same lines, or the same field, differently, nothing is saved until the
+teacher chose what to keep for every one of them on the resolution page (``pending_pull``,
+``pull_resolved``).  Between requests nothing is stored: the page carries the ids of the three
+versions, which never change, so the same merge is worked out again from them; when the remix
+or the original moved on meanwhile, the page is stale and refused (``StalePull``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core import audit
-from oer_portal.core.errors import Conflict, NotFound
+from oer_portal.core.errors import Conflict, NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.licences.compatibility import allowed_licences_for_adaptation
+from oer_portal.materials import merge as merging
 from oer_portal.materials import queries
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import AttachmentRef, refs_of
-from oer_portal.materials.merge import MINE_MARKER, THEIRS_MARKER, ConflictRegion, merge3
+from oer_portal.materials.diff import word_diff
+from oer_portal.materials.merge import Choice, ConflictRegion, MergeResult, Passage, Resolution
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import (
     Material,
@@ -148,27 +157,74 @@ def dismiss(actor: Actor, remix_id: int, source_version_id: int) -> None:
 # -- Pulling ------------------------------------------------------------------------------
 
 
+class NeedsResolution(Conflict):
+    """The pull has passages or fields both sides changed: the teacher chooses first."""
+
+    default_message = _l("You and the original changed the same parts. Choose what to keep "
+                         "before the changes are saved.")
+
+
+class StalePull(Conflict):
+    """A resolution page worked out from versions that are no longer the current ones."""
+
+    default_message = _l("Your remix or the original changed after this page was opened, so "
+                         "your choices were not saved. Start again from the current versions.")
+
+
 @dataclass(frozen=True)
 class FieldConflict:
-    """A field both the remix and the original changed: the remix's value was kept."""
+    """A field both the remix and the original changed differently."""
 
     field: str
     ours: Any
     theirs: Any
 
+    @property
+    def is_list(self) -> bool:
+        """A list (keywords, subjects, …) can keep both sides' items."""
+        return isinstance(self.ours, tuple)
+
+    def value_for(self, choice: Choice) -> Any:
+        if choice is Choice.MINE:
+            return self.ours
+        if choice is Choice.THEIRS:
+            return self.theirs
+        if choice is Choice.BOTH and self.is_list:
+            return self.ours + tuple(item for item in self.theirs if item not in self.ours)
+        raise ValidationError(_("Choose your value or the original's."))
+
 
 @dataclass(frozen=True)
 class UpstreamMerge:
+    #: The merged fields; a field both changed holds the remix's value, and the body is
+    #: ``body.text`` (which has conflict markers when ``body`` is not clean: such fields are
+    #: never saved, ``resolved`` makes the ones that are).
     fields: VersionFields
     attachments: list[AttachmentRef]
-    body_conflicts: tuple[ConflictRegion, ...]
+    body: MergeResult
     field_conflicts: tuple[FieldConflict, ...]
     #: The licence the remix had to move to because the original's licence changed.
     licence_changed_to: str | None = None
 
     @property
+    def body_conflicts(self) -> tuple[ConflictRegion, ...]:
+        return self.body.conflicts
+
+    @property
     def clean(self) -> bool:
         return not self.body_conflicts and not self.field_conflicts
+
+    def resolved(self, passages: Sequence[Resolution],
+                 fields: Mapping[str, Choice]) -> VersionFields:
+        """The merged fields with every conflict decided: one resolution per conflicting
+        passage, in order, and a choice for every conflicting field."""
+        if len(passages) != len(self.body_conflicts) or \
+                set(fields) != {conflict.field for conflict in self.field_conflicts}:
+            raise ValidationError(_("Choose what to keep in every place you and the original "
+                                    "both changed."))
+        chosen = {conflict.field: conflict.value_for(fields[conflict.field])
+                  for conflict in self.field_conflicts}
+        return replace(self.fields, body=self.body.resolved(passages), **chosen)
 
 
 def merge_upstream(base: MaterialVersion, ours: MaterialVersion,
@@ -183,8 +239,8 @@ def merge_upstream(base: MaterialVersion, ours: MaterialVersion,
                              reason=adaptation.reason(current_locale())))
     base_f, ours_f, theirs_f = VersionFields.of(base), VersionFields.of(ours), \
         VersionFields.of(theirs)
-    body = merge3(base_f.body, ours_f.body, theirs_f.body,
-                  labels=(_("your remix"), _("original, version %(n)d", n=theirs.number)))
+    # The remix's own additions keep their place; the original's follow them.
+    body = merging.merge3(base_f.body, ours_f.body, theirs_f.body, mine_first=True)
     merged = ours_f.with_body(body.text)
     base_values, theirs_values = base_f.comparable(), theirs_f.comparable()
     conflicts: list[FieldConflict] = []
@@ -201,7 +257,7 @@ def merge_upstream(base: MaterialVersion, ours: MaterialVersion,
     if merged.licence not in allowed and adaptation.suggested is not None:
         licence_changed_to = adaptation.suggested.spdx
         merged = replace(merged, licence=licence_changed_to)
-    return UpstreamMerge(merged, _merge_attachments(base, ours, theirs), body.conflicts,
+    return UpstreamMerge(merged, _merge_attachments(base, ours, theirs), body,
                          tuple(conflicts), licence_changed_to)
 
 
@@ -232,31 +288,117 @@ def preview(status: UpstreamStatus) -> UpstreamMerge | None:
 
 
 def pull(actor: Actor, remix_id: int, source_version_id: int) -> PullResult:
-    """Merge the original's newest published version into a new draft version of the remix."""
+    """Merge the original's newest published version into a new draft version of the remix;
+    raises :class:`NeedsResolution` (and writes nothing) when both changed the same parts."""
     status = _current(actor, remix_id, source_version_id)
     assert status.latest is not None
     head = status.remix.latest_version
     merge = merge_upstream(status.synced, head, status.latest)
-    summary = _("Changes from “%(title)s” version %(number)d", title=status.latest.title,
-                number=status.latest.number)
     if not merge.clean:
-        summary = _("%(summary)s (with conflicts to resolve)", summary=summary)
+        raise NeedsResolution()
+    return _save_pull(actor, status, head, merge.fields, merge, choices={})
+
+
+@dataclass(frozen=True)
+class PullVersions:
+    """The three versions a pull merges, by id: the version of the original the remix is in
+    step with (base), the remix's head (ours) and the original's newest (theirs)."""
+
+    base_id: int
+    ours_id: int
+    theirs_id: int
+
+
+@dataclass(frozen=True)
+class TextPiece:
+    """A run of a conflicting passage's text; ``differs`` when the other side lacks it."""
+
+    text: str
+    differs: bool
+
+
+@dataclass(frozen=True)
+class PendingPull:
+    """A pull that needs the teacher's choices, as the resolution page shows it."""
+
+    status: UpstreamStatus
+    ours: MaterialVersion
+    theirs: MaterialVersion
+    versions: PullVersions
+    merge: UpstreamMerge
+
+    def passages(self) -> tuple[Passage, ...]:
+        return self.merge.body.passages()
+
+
+def sides(region: ConflictRegion) -> tuple[tuple[TextPiece, ...], tuple[TextPiece, ...]]:
+    """The remix's and the original's text of a conflict, the words only one has marked, so
+    a long paragraph with one changed word shows where to look."""
+    segments = word_diff(region.theirs, region.mine)
+    return (tuple(TextPiece(s.text, s.kind == "insert") for s in segments if s.kind != "delete"),
+            tuple(TextPiece(s.text, s.kind == "delete") for s in segments if s.kind != "insert"))
+
+
+def pending_pull(actor: Actor, remix_id: int,
+                 expected: PullVersions | None = None) -> PendingPull | None:
+    """What pulling the original's newest version means now (``None``: there is nothing new
+    to pull).  With ``expected``, the versions a page was worked out from: when they are no
+    longer the current ones, raises :class:`StalePull`.  Raises :class:`RemixRefused` when
+    the original's licence no longer allows adaptations."""
+    status = status_for(actor, remix_id)
+    head = status.remix.latest_version
+    latest = status.latest if status.has_update else None
+    versions = PullVersions(status.synced.id, head.id, latest.id) if latest else None
+    if expected is not None and versions != expected:
+        if status.synced.id == expected.theirs_id:
+            raise StalePull(_("These changes of the original are already in your remix."))
+        raise StalePull()
+    if latest is None or versions is None:
+        return None
+    return PendingPull(status, head, latest, versions,
+                       merge_upstream(status.synced, head, latest))
+
+
+def pull_resolved(actor: Actor, remix_id: int, versions: PullVersions,
+                  passages: Sequence[Resolution], fields: Mapping[str, Choice]) -> PullResult:
+    """Save the pull of ``versions`` with the teacher's choice for every conflicting passage
+    (in order) and field, as a new draft version of the remix."""
+    pending = pending_pull(actor, remix_id, expected=versions)
+    assert pending is not None
+    resolved = pending.merge.resolved(passages, fields)
+    return _save_pull(actor, pending.status, pending.ours, resolved, pending.merge,
+                      choices={"passages": [resolution.choice.value for resolution in passages],
+                               "fields": {name: choice.value for name, choice in fields.items()}})
+
+
+def _save_pull(actor: Actor, status: UpstreamStatus, head: MaterialVersion,
+               fields: VersionFields, merge: UpstreamMerge,
+               choices: Mapping[str, Any]) -> PullResult:
+    """Write the pulled fields as a draft on top of ``head`` and record the pull."""
+    latest = status.latest
+    assert latest is not None
+    summary = _("Changes from “%(title)s” version %(number)d", title=latest.title,
+                number=latest.number)
+    if not merge.clean:
+        summary = _("%(summary)s, with your choices where you both changed the same parts",
+                    summary=summary)
     # In step with the new version first: the licence rule checks the save against it.
     row = _row(status.remix)
-    row.synced_version_id, row.dismissed_version_id = status.latest.id, None
+    row.synced_version_id, row.dismissed_version_id = latest.id, None
     db.session.flush()
-    result = materials.save_version(actor, status.remix.id, head.id, merge.fields,
-                                    merge.attachments, summary)
+    result = materials.save_version(actor, status.remix.id, head.id, fields, merge.attachments,
+                                    summary)
     db.session.add(RemixPull(version_id=result.version.id, material_id=status.remix.id,
-                             source_version_id=status.latest.id, pulled_at=utcnow()))
-    audit.record("remix.upstream_pulled", actor_id=actor.id, target=("material", remix_id),
-                 details={"source_version": status.latest.id, "version": result.version.number,
-                          "conflicts": len(merge.body_conflicts) + len(merge.field_conflicts)})
+                             source_version_id=latest.id, pulled_at=utcnow()))
+    audit.record("remix.upstream_pulled", actor_id=actor.id,
+                 target=("material", status.remix.id),
+                 details={"source_version": latest.id, "version": result.version.number,
+                          "conflicts": len(merge.body_conflicts) + len(merge.field_conflicts),
+                          **choices})
     return PullResult(result.version, merge)
 
 
 def has_conflict_markers(version: MaterialVersion) -> bool:
-    """Whether a version still holds a merge conflict a teacher has to resolve."""
-    lines = version.body.splitlines()
-    return any(line.startswith(MINE_MARKER) for line in lines) and \
-        any(line.startswith(THEIRS_MARKER) for line in lines)
+    """Whether a version still holds conflict markers, as drafts that pulls saved before
+    conflicts had a page of their own may."""
+    return merging.has_conflict_markers(version.body)

@@ -1,26 +1,30 @@
-"""Remix pages: the remix form, the upstream changes page, dismiss and pull.
+"""Remix pages: the remix form, the upstream changes page, dismiss and pull, and the page that
+resolves a pull both sides changed.
 
 The remix parts of the material page and the dashboard are ``panels.py``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import Conflict
 from oer_portal.core.urls import safe_next
-from oer_portal.materials.compare import compare_versions, readable_value
-from oer_portal.materials.merge import MINE_MARKER, THEIRS_MARKER
-from oer_portal.materials.metadata import (
-    FIELD_LABELS,
-    InvalidFields,
-)
+from oer_portal.materials.compare import compare_versions, field_label, readable_value
+from oer_portal.materials.merge import Choice
+from oer_portal.materials.metadata import InvalidFields
 from oer_portal.remix import credits as wording
 from oer_portal.remix import service, upstream
-from oer_portal.remix.forms import RemixForm, UpstreamForm
+from oer_portal.remix.forms import (
+    FIELD_CHOICES,
+    PullResolutionForm,
+    RemixForm,
+    UpstreamForm,
+    resolution_form,
+)
 
 bp = Blueprint("remix", __name__)
 
@@ -97,35 +101,86 @@ def dismiss(material_id: int) -> Response:
 @bp.route("/materials/<int:material_id>/upstream/pull", methods=["POST"])
 @login_required
 def pull(material_id: int) -> Response:
-    """Merge the original's newest version into a new draft; conflicts go to the editor."""
+    """Merge the original's newest version into a new draft; when both changed the same
+    parts, nothing is saved and the resolution page asks what to keep."""
     upstream_page = url_for("remix.changes", material_id=material_id)
     try:
         result = upstream.pull(current_user, material_id, _source_version_id())
+    except upstream.NeedsResolution as error:
+        flash(error.message, "info")
+        return redirect(url_for("remix.resolve", material_id=material_id))
     except (service.RemixRefused, Conflict) as error:
         flash(error.message, "error")
         return redirect(upstream_page)
-    merge, number = result.merge, result.version.number
-    if merge.licence_changed_to:
-        flash(_("The original changed its licence, so your remix now has the licence "
-                "%(licence)s.", licence=wording.licence_label(merge.licence_changed_to,
-                                                               _locale())[0]), "info")
-    for conflict in merge.field_conflicts:
-        flash(_("%(field)s: you and the original both changed it, and your version was kept. "
-                "The original has: %(theirs)s",
-                field=FIELD_LABELS.get(conflict.field, conflict.field),
-                theirs=readable_value(conflict.field, conflict.theirs)), "info")
-    if merge.body_conflicts:
-        flash(ngettext("Version %(n)d is a draft with the original's changes. You and the "
-                       "original changed the same lines in %(num)d place.",
-                       "Version %(n)d is a draft with the original's changes. You and the "
-                       "original changed the same lines in %(num)d places.",
-                       len(merge.body_conflicts), n=number)
-              + " " + _("Both texts are kept there, between lines starting with %(start)s and "
-                        "%(end)s. Keep what you want, remove the marker lines, and save.",
-                        start=MINE_MARKER, end=THEIRS_MARKER),
-              "info")
-        return redirect(url_for("materials.edit", material_id=material_id))
-    flash(_("The original's changes are merged into version %(n)d, a draft. Check it, then "
-            "submit it for review.", n=number), "success")
-    return redirect(url_for("materials.show_version", material_id=material_id, number=number))
+    return _pulled(material_id, result)
 
+
+def _pulled(material_id: int, result: upstream.PullResult) -> Response:
+    """Say what the pull did and show the new draft."""
+    if result.merge.licence_changed_to:
+        flash(_("The original changed its licence, so your remix now has the licence "
+                "%(licence)s.", licence=wording.licence_label(result.merge.licence_changed_to,
+                                                               _locale())[0]), "info")
+    flash(_("The original's changes are merged into version %(n)d, a draft. Check it, then "
+            "submit it for review.", n=result.version.number), "success")
+    return redirect(url_for("materials.show_version", material_id=material_id,
+                            number=result.version.number))
+
+
+@bp.route("/materials/<int:material_id>/upstream/resolve", methods=["GET", "POST"])
+@login_required
+def resolve(material_id: int) -> str | Response | tuple[str, int]:
+    """Choose what to keep where the remix and the original changed the same passage or
+    field; only when everything is chosen is the pull saved as a new draft.
+
+    Nothing is stored between the page and its form: the form names the three versions the
+    page showed, and a page whose versions are no longer the current ones is refused."""
+    changes_page = url_for("remix.changes", material_id=material_id)
+    expected = None
+    if request.method == "POST":  # (the CSRF token is checked before any view runs)
+        expected = PullResolutionForm().versions()
+        if expected is None:
+            abort(400)
+    try:
+        pending = upstream.pending_pull(current_user, material_id, expected)
+    except upstream.StalePull as error:
+        return render_template("remix/resolve_stale.html", material_id=material_id,
+                               message=error.message, texts=_own_texts()), 409
+    except service.RemixRefused as error:
+        flash(error.message, "error")
+        return redirect(changes_page)
+    if pending is None or pending.merge.clean:
+        flash(_("There is nothing to choose: you can take the original's changes as they "
+                "are.") if pending else _("Your remix is up to date."), "info")
+        return redirect(changes_page)
+    form = resolution_form(pending)
+    if request.method == "GET":
+        form.fill(pending.versions)
+    elif form.validate_on_submit():
+        try:
+            result = upstream.pull_resolved(current_user, material_id, pending.versions,
+                                            form.resolutions(), form.field_choices())
+        except InvalidFields as error:
+            form.form_errors.extend(f"{field_label(name)}: {message}"
+                                    for name, message in error.errors.items())
+        except Conflict as error:  # saved meanwhile by someone else, past the check
+            return render_template("remix/resolve_stale.html", material_id=material_id,
+                                   message=error.message, texts=_own_texts()), 409
+        else:
+            return _pulled(material_id, result)
+    return render_template(
+        "remix/resolve.html", pending=pending, form=form,
+        sides={passage.number: upstream.sides(passage.region)
+               for passage in pending.passages()},
+        fields=[(conflict, {choice.value: readable_value(conflict.field,
+                                                         conflict.value_for(choice))
+                            for choice in FIELD_CHOICES[conflict.is_list]})
+                for conflict in pending.merge.field_conflicts],
+        own=Choice.OWN.value), 422 if form.errors else 200
+
+
+def _own_texts() -> list[str]:
+    """What the teacher wrote in the text boxes of a page that can no longer be saved, so
+    a stale page loses nothing typed (the choices are cheap to make again; text is not)."""
+    return [request.form.get(f"{name}_text", "") for name, value in request.form.items()
+            if name.startswith("passage_") and value == Choice.OWN.value][:100]

@@ -1,7 +1,9 @@
 """Teacher B remixes teacher A's published lesson: only the licences A's licence allows are
 offered; B edits and submits; after a moderator's approval the remix credits A. A publishes
 a new version (edit, submit, approval); B sees the notice, looks at the diff and pulls the
-change into a new draft that keeps B's own edit.  Every page is checked by axe.
+change into a new draft that keeps B's own edit.  A then changes the very line B changed:
+B's pull opens the page that asks what to keep, and B writes the passage anew there, by
+keyboard alone.  Every page is checked by axe (the resolution page at 1280 and 390 px).
 
 The journey runs in English (the language switch in the header), so it reads like the
 message ids and does not depend on the Dutch catalogue being up to date."""
@@ -75,6 +77,17 @@ def _approve(moderator: Page, base: str, title: str) -> None:
     request = moderator.get_by_role("article", name=title, exact=True)
     request.get_by_role("button", name="Approve and publish").click()
     expect(moderator.get_by_role("article", name=title, exact=True)).to_have_count(0)
+
+
+def _publish_edit(author: Page, moderator: Page, base: str, material_id: int, title: str,
+                  body: str, summary: str) -> None:
+    """The author edits the lesson and submits it; the moderator approves."""
+    author.goto(f"{base}/materials/{material_id}/edit")
+    author.get_by_label("Lesson text").fill(body)
+    author.get_by_label("What did you change?").fill(summary)
+    author.get_by_role("button", name="Save and submit for review").click()
+    expect(author.get_by_text("Saved and submitted for review.")).to_be_visible()
+    _approve(moderator, base, title)
 
 
 def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, live_server,
@@ -152,14 +165,9 @@ def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, liv
     anna_context = browser.new_context()
     anna_page = anna_context.new_page()
     _english_login(anna_page, base, anna)
-    anna_page.goto(f"{base}/materials/{source_id}/edit")
-    anna_page.get_by_label("Lesson text").fill(LESSON.replace(
-        "Afsluiting: wie legt het uit aan de klas?",
-        "Afsluiting: maak de exit-ticket met drie breuken."))
-    anna_page.get_by_label("What did you change?").fill("Exit-ticket")
-    anna_page.get_by_role("button", name="Save and submit for review").click()
-    expect(anna_page.get_by_text("Saved and submitted for review.")).to_be_visible()
-    _approve(moderator, base, title)
+    exit_ticket = LESSON.replace("Afsluiting: wie legt het uit aan de klas?",
+                                 "Afsluiting: maak de exit-ticket met drie breuken.")
+    _publish_edit(anna_page, moderator, base, source_id, title, exit_ticket, "Exit-ticket")
 
     # --- B sees the notice on the dashboard and on the remix, views the diff, pulls. ---
     page.get_by_role("navigation", name="Account").get_by_role(
@@ -186,6 +194,53 @@ def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, liv
     expect(lesson).to_contain_text("pizzapunten")  # B's own edit survives
     expect(lesson).to_contain_text("exit-ticket")  # A's change is in
     check_page(page, "remix-after-pull")
+
+    # --- A changes the line B changed; B chooses what to keep, by keyboard. ---
+    _publish_edit(anna_page, moderator, base, source_id, title, exit_ticket.replace(
+        "We vergelijken breuken op een getallenlijn.",
+        "We vergelijken breuken met een liniaal."), "Liniaal")
+
+    page.goto(remix_url)
+    page.get_by_role("region", name="The original has a new version").get_by_role(
+        "link", name="See what changed").click()
+    expect(page.get_by_text("changed the same part in 1 place")).to_be_visible()
+    page.get_by_role("link", name="Choose what to keep").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose what to keep")
+    passage = page.get_by_role("region", name="Passage 1 of 1")
+    sides = passage.locator(".resolve-side")
+    expect(sides.nth(0)).to_contain_text("We vergelijken breuken met pizzapunten.")
+    expect(sides.nth(1)).to_contain_text("We vergelijken breuken met een liniaal.")
+    expect(sides.nth(0).locator("mark")).to_have_text(["pizzapunten"])
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        check_page(page, f"resolve-conflict-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    choice = passage.get_by_role("group", name="What do you keep of passage 1?")
+    choice.get_by_role("radio", name="Keep yours").focus()
+    page.keyboard.press("Space")
+    expect(choice.get_by_role("radio", name="Keep yours")).to_be_checked()
+    for _step in range(3):  # down to the last option, as arrow keys do in a radio group
+        page.keyboard.press("ArrowDown")
+    expect(choice.get_by_role("radio", name="Use the text in the box below")).to_be_checked()
+    page.keyboard.press("Tab")
+    box = passage.get_by_label("Your text for passage 1")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("We vergelijken breuken met pizzapunten.\n"
+                              "We vergelijken breuken met een liniaal.")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("We meten breuken met pizzapunten en een liniaal.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Save as a new draft")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("The original's changes are merged into version 4")).to_be_visible()
+    lesson = page.locator(".lesson-body")
+    expect(lesson).to_contain_text("We meten breuken met pizzapunten en een liniaal.")
+    expect(lesson).to_contain_text("exit-ticket")
+    expect(lesson).not_to_contain_text("=======")
+    check_page(page, "remix-after-resolve")
 
     for context in (moderator_context, visitor_context, anna_context):
         context.close()

@@ -238,8 +238,8 @@ def test_values_read_as_people_read_them(app, field, value, english, dutch):
 
 
 def test_a_pull_names_the_original_s_value_by_its_label(app, client, people, make_material):
-    """The pull's message about a field both sides changed reads the value as a comparison
-    does (the labels, not the codes)."""
+    """The page that asks which value of a field both sides changed to keep reads the values
+    as a comparison does (the labels, not the codes)."""
     source = make_material(people["anna"], body="Tekst.\n", subjects=("biology",),
                            publish_by=people["mod"])
     client.login(people["bea"].email)
@@ -251,4 +251,5 @@ def test_a_pull_names_the_original_s_value_by_its_label(app, client, people, mak
         latest_id = db.session.get(Material, source).published_version_id
     page = client.post(f"/materials/{remix}/upstream/pull",
                        {"source_version_id": str(latest_id)}, follow_redirects=True)
-    assert "The original has: Physics, Biology" in page.get_data(as_text=True)
+    assert "<strong>Physics, Biology</strong>" in page.get_data(as_text=True)
+    assert "<strong>Chemistry</strong>" in page.get_data(as_text=True)

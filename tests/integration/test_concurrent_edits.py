@@ -3,7 +3,8 @@
 Each process repeatedly reads the head, waits a little (so the other may save meanwhile) and
 saves an edit from that now possibly stale base.  Afterwards the chain of versions must show
 that every save either started from the head it replaced, or was merged cleanly, or was
-refused as a conflict — and that no successful edit's text went missing.
+refused as a conflict — and that no successful edit's text went missing.  Two co-authors who
+each add a line at the end never conflict: both additions are kept.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ SCRIPT = textwrap.dedent("""
             base_id, lines = head.id, head.body.splitlines()
             current_uow().commit()  # end the reading transaction, as a page view would
             time.sleep(random.uniform(0, 0.02))
-            lines[line] = f"{{name}} {{n}}"
+            if line < 0:
+                lines.append(f"{{name}} {{n}}")  # a line added at the end
+            else:
+                lines[line] = f"{{name}} {{n}}"
             try:
                 fields = VersionFields(title="Hamer", body="\\n".join(lines) + "\\n")
                 result = service.save_version(db.session.get(User, user_id), material_id,
@@ -88,13 +92,14 @@ def _chain(app, material_id):
             MaterialVersion.material_id == material_id).order_by(MaterialVersion.number)).all()
 
 
-@pytest.mark.parametrize("same_line", [False, True], ids=["different-lines", "same-line"])
+@pytest.mark.parametrize("lines", [(0, 3), (0, 0), (-1, -1)],
+                         ids=["different-lines", "same-line", "both-add-at-the-end"])
 def test_two_processes_hammering_one_material_never_overwrite(app, tmp_path, make_user,
-                                                              make_material, same_line):
+                                                              make_material, lines):
     owner = make_user("teacher")
     material_id = make_material(owner, title="Hamer",
                                 body="start A\nblijft\nblijft ook\nstart B\nrest\n")
-    results = _hammer(app, tmp_path, owner.id, material_id, (0, 0) if same_line else (0, 3))
+    results = _hammer(app, tmp_path, owner.id, material_id, lines)
     chain = _chain(app, material_id)
 
     successes = sum(1 for outcomes in results.values() for kind, _n in outcomes
@@ -105,7 +110,13 @@ def test_two_processes_hammering_one_material_never_overwrite(app, tmp_path, mak
         # Unmerged saves started from exactly the version they replaced: nothing overwritten.
         assert version.merged or version.base_version_id == previous.id
     kinds = [kind for outcomes in results.values() for kind, _n in outcomes]
-    if same_line:
+    if lines == (-1, -1):
+        # Additions at one place are both kept: never a conflict, every saved line is there.
+        assert "conflict" not in kinds and "merged" in kinds
+        final = chain[-1].body.splitlines()
+        for name, outcomes in results.items():
+            assert all(f"{name} {n}" in final for kind, n in outcomes)
+    elif lines == (0, 0):
         assert not any(v.merged for v in chain)
         assert "conflict" in kinds  # the processes did overlap
     else:

@@ -1,16 +1,24 @@
-"""Three-way merge of material bodies: one-sided and identical changes merge, overlapping
-different changes conflict with both versions kept, nothing is ever lost."""
+"""Three-way merge of material bodies: one-sided and identical changes merge, additions both
+sides made at one place are both kept, overlapping different changes conflict with both
+versions kept until a person resolves them, nothing is ever lost."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from unittest.mock import patch
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from oer_portal.materials.diff import engine
-from oer_portal.materials.merge import ConflictRegion, MergeResult, merge3
+from oer_portal.materials.merge import (
+    Choice,
+    ConflictRegion,
+    MergeResult,
+    Resolution,
+    merge3,
+)
 
 PROPERTY = settings(max_examples=80, deadline=None)
 
@@ -50,9 +58,10 @@ def test_different_changes_to_the_same_lines_conflict_with_both_versions():
         "Oefening 2.\n", conflict("Oefening 2, versie An.\n", "Oefening 2, versie Bo.\n")
     )
     assert result.conflicts == (ConflictRegion(
-        base="Oefening 2.", mine="Oefening 2, versie An.", theirs="Oefening 2, versie Bo.",
-        line=7,
+        base_lines=("Oefening 2.",), mine_lines=("Oefening 2, versie An.",),
+        theirs_lines=("Oefening 2, versie Bo.",), line=7,
     ),)
+    assert result.conflicts[0].mine == "Oefening 2, versie An."
     assert result.text.splitlines()[6] == "<<<<<<< jouw versie"
 
 
@@ -97,10 +106,48 @@ def test_both_sides_deleting_the_same_lines_is_clean():
     assert merge3(BASE, both, theirs_also_edits) == MergeResult(theirs_also_edits)
 
 
-def test_inserts_at_the_same_place_conflict_unless_equal():
+def test_inserts_at_the_same_place_are_both_kept_the_first_saved_first():
     base = "a\nb\n"
-    assert not merge3(base, "a\nmijn\nb\n", "a\nhun\nb\n").clean
+    # A stale save: theirs is the head, saved first; my later addition follows it.
+    assert merge3(base, "a\nmijn\nb\n", "a\nhun\nb\n") == MergeResult("a\nhun\nmijn\nb\n")
+    # A pull: mine is the remix the teacher has; the original's addition follows it.
+    assert merge3(base, "a\nmijn\nb\n", "a\nhun\nb\n", mine_first=True) == MergeResult(
+        "a\nmijn\nhun\nb\n")
     assert merge3(base, "a\nzelfde\nb\n", "a\nzelfde\nb\n").text == "a\nzelfde\nb\n"
+
+
+def test_two_sections_added_at_the_end_are_both_kept_whole():
+    mine = BASE + "\n## Huiswerk\n\nMaak opgave 3.\n"
+    theirs = BASE + "\n## Extra\n\nVoor wie klaar is.\n"
+    result = merge3(BASE, mine, theirs, mine_first=True)
+    # Each addition keeps the blank line it starts with: two sections, not one paragraph.
+    assert result == MergeResult(BASE + "\n## Huiswerk\n\nMaak opgave 3.\n"
+                                 "\n## Extra\n\nVoor wie klaar is.\n")
+
+
+def test_paragraphs_added_at_one_place_stay_apart():
+    base = "Een.\n\nTwee.\n"
+    mine = "Een.\n\nMijn alinea.\n\nTwee.\n"
+    theirs = "Een.\n\nHun alinea.\n\nTwee.\n"
+    assert merge3(base, mine, theirs, mine_first=True).text == (
+        "Een.\n\nMijn alinea.\n\nHun alinea.\n\nTwee.\n")
+
+
+def test_an_addition_holding_the_other_at_its_ends_is_not_doubled():
+    base = "a\nz\n"
+    assert merge3(base, "a\nkop\nmeer\nz\n", "a\nkop\nz\n").text == "a\nkop\nmeer\nz\n"
+    assert merge3(base, "a\nkop\nz\n", "a\nkop\nmidden\nstaart\nz\n"
+                  ).text == "a\nkop\nmidden\nstaart\nz\n"
+    assert merge3(base, "a\nkop\nstaart\nz\n", "a\nkop\nmidden\nstaart\nz\n"
+                  ).text == "a\nkop\nmidden\nstaart\nz\n"
+
+
+def test_an_addition_next_to_a_change_of_the_same_lines_is_still_a_conflict():
+    base = "a\nb\nc\n"
+    # Mine adds before b, theirs deletes b: not only additions there.
+    assert not merge3(base, "a\nnieuw\nb\nc\n", "a\nc\n").clean
+    # Mine adds before b, theirs changes b.
+    assert not merge3(base, "a\nnieuw\nb\nc\n", "a\nB\nc\n").clean
 
 
 def test_the_final_newline_merges_on_its_own():
@@ -123,9 +170,10 @@ def test_empty_texts():
     assert merge3("", "", "nieuw\n").text == "nieuw\n"
     assert merge3("weg\n", "", "weg\n").text == ""
     assert merge3("weg\n", "", "").text == ""
-    result = merge3("", "mijn\n", "hun\n")
+    assert merge3("", "mijn\n", "hun\n") == MergeResult("hun\nmijn\n")
+    result = merge3("oud\n", "mijn\n", "hun\n")
     assert result.text == conflict("mijn\n", "hun\n")
-    assert result.conflicts == (ConflictRegion("", "mijn", "hun", 1),)
+    assert result.conflicts == (ConflictRegion(("oud",), ("mijn",), ("hun",), 1),)
 
 
 def test_crlf_input_is_normalised_to_newlines():
@@ -139,6 +187,75 @@ def test_crlf_input_is_normalised_to_newlines():
 def test_labels_name_the_sides_on_one_line_each():
     result = merge3("a\n", "b\n", "c\n", labels=("An (concept)", "Bo\nop\r\nregels"))
     assert result.text == "<<<<<<< An (concept)\nb\n=======\nc\n>>>>>>> Bo op regels\n"
+
+
+# -- resolving conflicts ------------------------------------------------------------------------
+
+TWO_CONFLICTS = (
+    "".join(f"r{n}\n" for n in range(12)),
+    "".join(f"r{n}\n" for n in range(12)).replace("r2\n", "m2\n").replace("r9\n", "m9\n"),
+    "".join(f"r{n}\n" for n in range(12)).replace("r2\n", "t2\n").replace("r9\n", "t9a\nt9b\n"),
+)
+
+
+def test_each_choice_replaces_its_conflict_and_leaves_no_markers():
+    result = merge3(*TWO_CONFLICTS, mine_first=True)
+    assert len(result.conflicts) == 2
+    rows = [f"r{n}" for n in range(12)]
+
+    def expect(second: list[str], first: list[str]) -> str:
+        return "\n".join(rows[:2] + first + rows[3:9] + second + rows[10:]) + "\n"
+
+    assert result.resolved([Resolution(Choice.MINE), Resolution(Choice.THEIRS)]) == expect(
+        ["t9a", "t9b"], ["m2"])
+    assert result.resolved([Resolution(Choice.BOTH), Resolution(Choice.MINE)]) == expect(
+        ["m9"], ["m2", "t2"])
+    own = Resolution(Choice.OWN, "eigen\r\ntekst\n")
+    assert result.resolved([Resolution(Choice.THEIRS), own]) == expect(["eigen", "tekst"], ["t2"])
+    # An empty text of one's own removes the passage's lines.
+    assert result.resolved([Resolution(Choice.OWN, ""), Resolution(Choice.MINE)]) == expect(
+        ["m9"], [])
+    # Both, in the merge's order: theirs first where mine_first is not asked for.
+    assert merge3(*TWO_CONFLICTS).resolved([Resolution(Choice.BOTH)] * 2) == expect(
+        ["t9a", "t9b", "m9"], ["t2", "m2"])
+
+
+def test_resolving_needs_one_decision_per_conflict():
+    result = merge3(*TWO_CONFLICTS)
+    with pytest.raises(ValueError, match="2 conflicts, 1 resolutions"):
+        result.resolved([Resolution(Choice.MINE)])
+    clean = merge3(BASE, BASE + "Extra.\n", BASE)
+    assert clean.resolved([]) == clean.text
+
+
+def test_resolving_keeps_the_merged_final_newline():
+    result = merge3("a\nb", "a\nB", "a\nC")
+    assert result.resolved([Resolution(Choice.MINE)]) == "a\nB"
+    assert merge3("a\nb\n", "a\nB", "a\nC\n").resolved([Resolution(Choice.THEIRS)]) == "a\nC"
+    # A passage resolved to an empty last line keeps that line.
+    assert merge3("a\nb\n", "a\nB\n", "a\nC\n").resolved(
+        [Resolution(Choice.OWN, "\n\n")]) == "a\n\n\n"
+
+
+def test_passages_show_the_settled_text_around_each_conflict():
+    first, second = merge3(*TWO_CONFLICTS).passages(context=3)
+    assert (first.number, first.before, first.after) == (1, ("r0", "r1"), ("r3", "r4", "r5"))
+    assert not first.more_before and first.more_after
+    assert first.region.mine_lines == ("m2",)
+    assert (second.before, second.after) == (("r6", "r7", "r8"), ("r10", "r11"))
+    assert second.more_before and not second.more_after
+    assert merge3(BASE, BASE, BASE).passages() == ()
+
+
+def test_the_context_of_a_passage_skips_blank_lines():
+    mine = BASE.replace("Oefening 2.", "Oefening 2, An.")
+    theirs = BASE.replace("Oefening 2.", "Oefening 2, Bo.")
+    (passage,) = merge3(BASE, mine, theirs).passages(context=2)
+    assert passage.before == ("Inleiding.", "", "Oefening 1.", "")
+    assert passage.after == ("", "Afsluiting.")
+    assert passage.more_before and not passage.more_after
+    (whole,) = merge3(BASE, mine, theirs).passages(context=9)
+    assert whole.before[0] == "# Breuken" and not whole.more_before
 
 
 # -- properties ---------------------------------------------------------------------------------
@@ -274,3 +391,76 @@ def test_edits_well_apart_merge_cleanly_with_both(edits, long_path):
     assume(mine != theirs)
     with matching(long_path):
         assert merge3(base, mine, theirs) == MergeResult(expected)
+
+
+@st.composite
+def additions_at_one_place(draw: st.DrawFn, shared: bool) -> tuple[list[str], ...]:
+    """A base of distinct lines cut at one place, and two different additions there; with
+    ``shared``, the additions may hold the same lines (blank lines, a heading) too."""
+    base = [f"r{n}" for n in range(draw(st.integers(0, 8)))]
+    at = draw(st.integers(0, len(base)))
+    common = ["", "## Kop"] if shared else []
+    mine_new = draw(st.lists(st.sampled_from(["m1", "m2", *common]), min_size=1, max_size=4))
+    theirs_new = draw(st.lists(st.sampled_from(["t1", "t2", *common]), min_size=1,
+                               max_size=4))
+    assume(mine_new != theirs_new)
+    return base[:at], mine_new, theirs_new, base[at:]
+
+
+def joined(*parts: list[str]) -> str:
+    lines = [line for part in parts for line in part]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def merged_additions(edits: tuple[list[str], ...], long_path: bool,
+                     mine_first: bool) -> MergeResult:
+    before, mine_new, theirs_new, after = edits
+    with matching(long_path):
+        return merge3(joined(before, after), joined(before, mine_new, after),
+                      joined(before, theirs_new, after), mine_first=mine_first)
+
+
+@PROPERTY
+@given(additions_at_one_place(shared=False), long_text_path, st.booleans())
+def test_additions_at_one_place_are_both_kept_in_order(edits, long_path, mine_first):
+    before, mine_new, theirs_new, after = edits
+    result = merged_additions(edits, long_path, mine_first)
+    first, second = (mine_new, theirs_new) if mine_first else (theirs_new, mine_new)
+    assert result == MergeResult(joined(before, first, second, after))
+
+
+@PROPERTY
+@given(additions_at_one_place(shared=True), long_text_path, st.booleans())
+def test_additions_sharing_lines_lose_none_of_them(edits, long_path, mine_first):
+    before, mine_new, theirs_new, after = edits
+    result = merged_additions(edits, long_path, mine_first)
+    assert result.clean
+    merged = lines_of(result.text)
+    assert merged[:len(before)] == before and merged[len(merged) - len(after):] == after
+    added = merged[len(before):len(merged) - len(after)]
+    for line in set(mine_new + theirs_new):
+        assert added.count(line) >= max(mine_new.count(line), theirs_new.count(line))
+
+
+@PROPERTY
+@given(text, text, text, long_text_path, st.booleans())
+def test_nothing_added_is_lost_by_keeping_both(base, mine, theirs, long_path, mine_first):
+    """Whatever the conflicts, resolving each with "both" keeps every line either side
+    added; "mine" keeps mine's; neither leaves a marker; the order of additions loses
+    nothing."""
+    with matching(long_path):
+        result = merge3(base, mine, theirs, mine_first=mine_first)
+        other_order = merge3(base, mine, theirs, mine_first=not mine_first)
+    assert sorted(lines_of(result.text)) == sorted(lines_of(other_order.text))
+    base_lines = set(lines_of(base))
+    both = lines_of(result.resolved([Resolution(Choice.BOTH)] * len(result.conflicts)))
+    mine_kept = lines_of(result.resolved([Resolution(Choice.MINE)] * len(result.conflicts)))
+    for line in lines_of(mine) + lines_of(theirs):
+        if line not in base_lines:
+            assert line in both
+    for line in lines_of(mine):
+        if line not in base_lines:
+            assert line in mine_kept
+    assert not any(line.startswith(("<<<<<<<", ">>>>>>>", "=======")) for line in both)
+    if result.clean:
+        assert result.resolved([]) == result.text
