@@ -223,6 +223,17 @@ def test_the_dashboard_says_where_the_request_stands(app, client, new_client, ma
     assert APPROVED in client.get("/my/materials").get_data(as_text=True)  # still here
 
 
+def test_the_request_page_tells_the_decision_itself(app, client, new_client, make_user):
+    _register(client)
+    admin = new_client()
+    admin.login(make_user("admin").email)
+    _decide(admin, app, approve=False, note="Nog geen lesbevoegdheid.")
+    page = client.get("/account/teacher-request").get_data(as_text=True)
+    assert "Rejected" in page and page.count("Nog geen lesbevoegdheid.") == 1
+    assert not NOTICE.search(page)
+    assert not NOTICE.search(client.get("/").get_data(as_text=True))
+
+
 def test_the_dashboard_shows_a_rejection_with_the_note(app, client, new_client, make_user):
     _register(client)
     admin = new_client()
