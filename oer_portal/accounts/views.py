@@ -53,8 +53,8 @@ def _claim_teacher_decision() -> None:
     slot instead of failing on a snapshot another writer made stale). The unit of work's
     teardown restores the intent it set, whatever was set after it.
     """
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return
+    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return  # files, and addresses that are not pages (their 404 would roll it back)
     request_id = current_user.unnoticed_decision_id
     if request_id is None:
         return

@@ -180,6 +180,17 @@ def test_a_decision_claimed_by_a_redirect_is_shown_on_the_page_after_it(
     assert APPROVED not in client.get("/").get_data(as_text=True)
 
 
+def test_an_address_that_is_no_page_leaves_the_decision_for_the_next_page(
+        app, client, new_client, make_user):
+    _register(client)
+    admin = new_client()
+    admin.login(make_user("admin").email)
+    _decide(admin, app, approve=True)
+    assert client.get("/bestaat-niet").status_code == 404
+    assert _requests(app)[0].notified_at is None
+    assert APPROVED in client.get("/").get_data(as_text=True)
+
+
 def test_the_decision_is_told_on_one_device_only(app, client, new_client, make_user):
     _register(client)
     laptop = new_client()
