@@ -17,11 +17,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.test_materials_journey import (
+    PASSWORD,
+    _check_page_as_served_without_js,
+    _create_user,
+    _log_in,
+)
 from tests.fixtures.samples import pdf_bytes
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "een lang en sterk wachtwoord"
 #: The page loads a new teacher needs, from the home page to a submitted lesson.
 BUDGET = 6
 
@@ -33,23 +38,7 @@ Zet 1/2, 3/4 en 2/3 op de getallenlijn. Welke is het grootst?
 
 
 def _create_admin(live_server: Any) -> str:
-    from oer_portal.accounts import service
-    from oer_portal.accounts.models import Role
-    from oer_portal.core.uow import current_uow
-
-    email = f"beheer-{uuid.uuid4().hex[:8]}@example.org"
-    with live_server.app.app_context():
-        service.create_user(email, "Bram Beheerder", PASSWORD, [Role.ADMIN, Role.MODERATOR])
-        current_uow().commit()
-    return email
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()
+    return _create_user(live_server, "beheer", "Bram Beheerder", "admin")
 
 
 def _fits_the_screen(page: Page) -> None:
@@ -258,15 +247,7 @@ def test_the_admins_header_fits_one_line_at_1366_and_works_at_390(
 
 def test_without_javascript_the_file_survives_and_the_errors_take_the_focus(
         browser: Browser, live_server: Any, check_page: Any, tmp_path: Path):
-    from oer_portal.accounts import service
-    from oer_portal.accounts.models import Role
-    from oer_portal.core.uow import current_uow
-    from tests.e2e.test_materials_journey import _check_page_as_served_without_js
-
-    email = f"zonder-script-{uuid.uuid4().hex[:8]}@example.org"
-    with live_server.app.app_context():
-        service.create_user(email, "Sam Zonder Script", PASSWORD, [Role.TEACHER])
-        current_uow().commit()
+    email = _create_user(live_server, "zonder-script", "Sam Zonder Script", "teacher")
     pdf = tmp_path / "opdrachten.pdf"
     pdf.write_bytes(pdf_bytes("Opdrachten"))
     context = browser.new_context(java_script_enabled=False)

@@ -44,6 +44,13 @@ def _decide(admin_client, app, approve: bool, note: str = "") -> None:
     assert response.status_code == 302
 
 
+def _admin_decides(app, new_client, make_user, approve: bool, note: str = "") -> None:
+    """An admin, in a browser of their own, decides the newest request."""
+    admin = new_client()
+    admin.login(make_user("admin").email)
+    _decide(admin, app, approve, note)
+
+
 # --- registration -------------------------------------------------------------------------
 
 
@@ -137,9 +144,7 @@ def test_a_form_with_errors_puts_the_focus_on_its_summary(client):
 def test_an_approval_is_told_once_on_the_next_page(app, client, new_client, make_user):
     _register(client)
     assert not NOTICE.search(client.get("/").get_data(as_text=True))  # nothing decided yet
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=True, note="Welkom bij het portaal!")
+    _admin_decides(app, new_client, make_user, approve=True, note="Welkom bij het portaal!")
 
     page = client.get("/search?q=breuken").get_data(as_text=True)
     assert NOTICE.search(page) and APPROVED in page and "Welkom bij het portaal!" in page
@@ -155,9 +160,7 @@ def test_an_approval_is_told_once_on_the_next_page(app, client, new_client, make
 
 def test_a_rejection_is_told_once_with_the_admins_note(app, client, new_client, make_user):
     _register(client)
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=False, note="We vonden je school niet.")
+    _admin_decides(app, new_client, make_user, approve=False, note="We vonden je school niet.")
     page = client.get("/").get_data(as_text=True)
     assert REJECTED in page and "We vonden je school niet." in page
     assert 'href="/account/teacher-request">Ask again</a>' in page
@@ -169,9 +172,7 @@ def test_a_decision_claimed_by_a_redirect_is_shown_on_the_page_after_it(
         app, client, new_client, make_user):
     _register(client)
     token = client.csrf_token()  # taken now: the client's own page load would claim it
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=True)
+    _admin_decides(app, new_client, make_user, approve=True)
     response = client.raw.post("/language", data={"csrf_token": token, "locale": "en",
                                                   "next": "/"})
     assert response.status_code == 302
@@ -183,9 +184,7 @@ def test_a_decision_claimed_by_a_redirect_is_shown_on_the_page_after_it(
 def test_an_address_that_is_no_page_leaves_the_decision_for_the_next_page(
         app, client, new_client, make_user):
     _register(client)
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=True)
+    _admin_decides(app, new_client, make_user, approve=True)
     assert client.get("/bestaat-niet").status_code == 404
     assert _requests(app)[0].notified_at is None
     assert APPROVED in client.get("/").get_data(as_text=True)
@@ -195,9 +194,7 @@ def test_the_decision_is_told_on_one_device_only(app, client, new_client, make_u
     _register(client)
     laptop = new_client()
     laptop.login("dana@example.org")
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=True)
+    _admin_decides(app, new_client, make_user, approve=True)
     assert APPROVED in laptop.get("/").get_data(as_text=True)
     assert not NOTICE.search(client.get("/").get_data(as_text=True))
 
@@ -206,9 +203,7 @@ def test_a_stale_or_foreign_notice_in_the_session_shows_nothing(app, client, new
                                                                  make_user):
     other = new_client()
     _register(other, email="other@example.org")
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=False, note="Geheime toelichting")
+    _admin_decides(app, new_client, make_user, approve=False, note="Geheime toelichting")
     client.login(make_user("student").email)
     with client.raw.session_transaction() as session:
         session["teacher_decision"] = _requests(app)[0].id
@@ -220,9 +215,7 @@ def test_the_dashboard_says_where_the_request_stands(app, client, new_client, ma
     _register(client)
     assert "Your request for the teacher role" in client.get("/my/materials").get_data(
         as_text=True)
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=True, note="Veel plezier.")
+    _admin_decides(app, new_client, make_user, approve=True, note="Veel plezier.")
 
     dashboard = client.get("/my/materials").get_data(as_text=True)
     # Said once on the page: in the dashboard's own section, not again in the header.
@@ -236,9 +229,7 @@ def test_the_dashboard_says_where_the_request_stands(app, client, new_client, ma
 
 def test_the_request_page_tells_the_decision_itself(app, client, new_client, make_user):
     _register(client)
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=False, note="Nog geen lesbevoegdheid.")
+    _admin_decides(app, new_client, make_user, approve=False, note="Nog geen lesbevoegdheid.")
     page = client.get("/account/teacher-request").get_data(as_text=True)
     assert "Rejected" in page and page.count("Nog geen lesbevoegdheid.") == 1
     assert not NOTICE.search(page)
@@ -247,9 +238,7 @@ def test_the_request_page_tells_the_decision_itself(app, client, new_client, mak
 
 def test_the_dashboard_shows_a_rejection_with_the_note(app, client, new_client, make_user):
     _register(client)
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=False, note="Stuur een schoolmailadres mee.")
+    _admin_decides(app, new_client, make_user, approve=False, note="Stuur een schoolmailadres mee.")
     dashboard = client.get("/my/materials").get_data(as_text=True)
     assert REJECTED in dashboard and "Stuur een schoolmailadres mee." in dashboard
     assert "Ask again" in dashboard
@@ -306,9 +295,7 @@ def test_the_page_that_tells_the_decision_writes_as_a_writer(app, client, new_cl
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("the transaction modes are SQLite's")
     _register(client)
-    admin = new_client()
-    admin.login(make_user("admin").email)
-    _decide(admin, app, approve=True)
+    _admin_decides(app, new_client, make_user, approve=True)
     begins: list[str] = []
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute",
