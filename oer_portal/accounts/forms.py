@@ -15,10 +15,15 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, StopValidation, ValidationError
 
 from oer_portal.accounts.models import Role
-from oer_portal.accounts.service import MAX_DISPLAY_NAME_LENGTH, MAX_PASSWORD_LENGTH
+from oer_portal.accounts.service import (
+    MAX_DISPLAY_NAME_LENGTH,
+    MAX_MOTIVATION_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MAX_SCHOOL_LENGTH,
+)
 from oer_portal.core.i18n import LANGUAGE_NAMES
 
 
@@ -35,14 +40,44 @@ class _MinPasswordLength:
         return str(current_app.config["MIN_PASSWORD_LENGTH"])
 
 
-_password_checks = [DataRequired(), _min_password_length, Length(max=MAX_PASSWORD_LENGTH)]
+def _password_checks(required: object) -> list[object]:
+    return [DataRequired(required), _min_password_length, Length(max=MAX_PASSWORD_LENGTH)]
 
 
 def _display_name_field() -> StringField:
     return StringField(
         _l("Display name"),
-        validators=[DataRequired(), Length(max=MAX_DISPLAY_NAME_LENGTH)],
+        validators=[DataRequired(_l("Fill in a display name.")),
+                    Length(max=MAX_DISPLAY_NAME_LENGTH)],
         description=_l("Shown on your profile and in the credits of what you publish."),
+    )
+
+
+def _for_teachers_only(form: FlaskForm, field: StringField) -> None:
+    """The teacher fields of registration count only with "I am a teacher" ticked; text in
+    them without the tick is a slip (a request nobody sent), so it is pointed out."""
+    if form.is_teacher.data:
+        return
+    if (field.data or "").strip():
+        raise StopValidation(_l("Tick “I am a teacher” to send this, or leave it empty."))
+    raise StopValidation()
+
+
+def _school_field(*checks: object) -> StringField:
+    return StringField(
+        _l("School or institution"),
+        validators=[*checks, DataRequired(_l("Fill in your school or institution.")),
+                    Length(max=MAX_SCHOOL_LENGTH)],
+        description=_l("Where you teach or train teachers."),
+    )
+
+
+def _motivation_field(*checks: object) -> TextAreaField:
+    return TextAreaField(
+        _l("Why do you want the teacher role?"),
+        validators=[*checks, DataRequired(_l("Tell us why you want the teacher role.")),
+                    Length(max=MAX_MOTIVATION_LENGTH)],
+        description=_l("Tell the administrators what you teach and what you want to publish."),
     )
 
 
@@ -50,18 +85,30 @@ class RegisterForm(FlaskForm):
     display_name = _display_name_field()
     email = EmailField(
         _l("E-mail address"),
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[DataRequired(_l("Fill in your e-mail address.")),
+                    Email(_l("Fill in an e-mail address like name@school.nl."),
+                          check_deliverability=False),
+                    Length(max=254)],
         description=_l("Only used to log in; never shown to others."),
     )
     password = PasswordField(
-        _l("Password"), validators=_password_checks,
+        _l("Password"), validators=_password_checks(_l("Choose a password.")),
         description=_l("At least %(min)s characters. A sentence you can remember works well.",
                        min=_MinPasswordLength()),
     )
     confirm = PasswordField(
         _l("Repeat password"),
-        validators=[DataRequired(), EqualTo("password", _l("The passwords do not match."))],
+        validators=[DataRequired(_l("Repeat your password.")),
+                    EqualTo("password", _l("The passwords do not match."))],
     )
+    #: The teacher-role request is part of registering: one form, one page load.
+    is_teacher = BooleanField(
+        _l("I am a teacher"),
+        description=_l("Teachers write and share lesson materials. An administrator checks "
+                       "each request; until then your account is a student account."),
+    )
+    school = _school_field(_for_teachers_only)
+    motivation = _motivation_field(_for_teachers_only)
     submit = SubmitField(_l("Create account"))
 
 
@@ -76,7 +123,7 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        _l("New password"), validators=_password_checks,
+        _l("New password"), validators=_password_checks(_l("Choose a password.")),
         description=_l("You stay logged in here; every other device is logged out."),
     )
     confirm = PasswordField(
@@ -97,15 +144,8 @@ class ProfileForm(FlaskForm):
 
 
 class TeacherRequestForm(FlaskForm):
-    school = StringField(
-        _l("School or institution"), validators=[DataRequired(), Length(max=200)],
-        description=_l("Where you teach or train teachers."),
-    )
-    motivation = TextAreaField(
-        _l("Why do you want the teacher role?"),
-        validators=[DataRequired(), Length(max=4000)],
-        description=_l("Tell the administrators what you teach and what you want to publish."),
-    )
+    school = _school_field()
+    motivation = _motivation_field()
     submit = SubmitField(_l("Send request"))
 
 

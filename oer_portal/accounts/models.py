@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+    #: The id of a decided teacher request the user has not been told about yet; loaded with
+    #: the user by the session loader (one query for both), ``None`` when loaded otherwise.
+    unnoticed_decision_id: Mapped[int | None] = query_expression()
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -107,5 +110,7 @@ class TeacherRequest(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: The admin's reason, shown to the applicant.
     decision_note: Mapped[str | None] = mapped_column(Text)
+    #: When the applicant was shown the decision (once, on the next page they loaded).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import joinedload, with_expression
 
 from oer_portal.accounts import passwords, policy
 from oer_portal.accounts.models import (
@@ -32,6 +34,25 @@ from oer_portal.extensions import db
 
 MAX_PASSWORD_LENGTH = 4096
 MAX_DISPLAY_NAME_LENGTH = 80
+MAX_SCHOOL_LENGTH = 200
+MAX_MOTIVATION_LENGTH = 4000
+
+
+class FieldError(ValidationError):
+    """A refusal that belongs to one field of the form that sent the values (``field`` is
+    the name the forms use), so the form can show it beside what the user typed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TeacherApplication:
+    """What someone asking for the teacher role tells the admins."""
+
+    school: str
+    motivation: str
 
 
 def normalise_email(email: str) -> str:
@@ -50,11 +71,19 @@ def find_by_email(email: str) -> User | None:
 
 
 def load_session_user(cookie_id: str) -> User | None:
-    """Flask-Login's loader: the user only if the cookie's session token is still current."""
+    """Flask-Login's loader: the user only if the cookie's session token is still current.
+
+    The same query says whether a decision on a teacher request waits to be told
+    (``User.unnoticed_decision_id``): every page asks, and pages have a query budget.
+    """
     user_id, _sep, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalar(
+        select(User).where(User.id == int(user_id))
+        .options(joinedload(User.role_rows),
+                 with_expression(User.unnoticed_decision_id, _unnoticed_decision()))
+    )
     if user is None or not _tokens_equal(user.session_token, token):
         return None
     return user
@@ -68,24 +97,33 @@ def _check_email(email: str) -> str:
     try:
         return normalise_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as error:
-        raise ValidationError(_("This is not a valid e-mail address.")) from error
+        raise FieldError("email", _("This is not a valid e-mail address.")) from error
 
 
 def _check_display_name(name: str) -> str:
     name = " ".join(name.split())
     if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
-        raise ValidationError(
-            _("A display name has 1 to %(max)d characters.", max=MAX_DISPLAY_NAME_LENGTH)
-        )
+        raise FieldError("display_name", _("A display name has 1 to %(max)d characters.",
+                                           max=MAX_DISPLAY_NAME_LENGTH))
     return name
 
 
 def _check_password(password: str) -> None:
     minimum = current_app.config["MIN_PASSWORD_LENGTH"]
     if not minimum <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise ValidationError(
-            _("A password has at least %(min)d characters.", min=minimum)
-        )
+        raise FieldError("password",
+                         _("A password has at least %(min)d characters.", min=minimum))
+
+
+def _check_application(application: TeacherApplication) -> TeacherApplication:
+    """The application as it is stored (white space tidied), or the field that is missing."""
+    school = " ".join(application.school.split())
+    motivation = application.motivation.strip()
+    if not school:
+        raise FieldError("school", _("Fill in your school or institution."))
+    if not motivation:
+        raise FieldError("motivation", _("Tell us why you want the teacher role."))
+    return TeacherApplication(school[:MAX_SCHOOL_LENGTH], motivation[:MAX_MOTIVATION_LENGTH])
 
 
 def create_user(email: str, display_name: str, password: str, roles: Iterable[Role]) -> User:
@@ -94,7 +132,7 @@ def create_user(email: str, display_name: str, password: str, roles: Iterable[Ro
     display_name = _check_display_name(display_name)
     _check_password(password)
     if find_by_email(email) is not None:
-        raise ValidationError(_("An account with this e-mail address already exists."))
+        raise FieldError("email", _("An account with this e-mail address already exists."))
     user = User(email=email, display_name=display_name,
                 password_hash=passwords.hash_password(password))
     user.role_rows = [UserRole(role=role.value) for role in sorted(set(roles))]
@@ -105,10 +143,20 @@ def create_user(email: str, display_name: str, password: str, roles: Iterable[Ro
     return user
 
 
-def register(email: str, display_name: str, password: str) -> User:
-    """Self-service registration: every new account is a student, logged in at once."""
+def register(email: str, display_name: str, password: str,
+             application: TeacherApplication | None = None) -> User:
+    """Self-service registration: every new account is a student, logged in at once.
+
+    A teacher registers with an ``application``: the request for the teacher role is sent
+    in the same step (the same ``TeacherRequest`` an admin decides), so a new teacher needs
+    no second form.  The application is checked before anything is written.
+    """
+    if application is not None:
+        _check_application(application)
     user = create_user(email, display_name, password, [Role.STUDENT])
     user.last_login_at = utcnow()
+    if application is not None:
+        request_teacher_role(user, application.school, application.motivation)
     return user
 
 
@@ -225,15 +273,21 @@ def request_teacher_role(user: User, school: str, motivation: str) -> TeacherReq
     policy.require(policy.can_request_teacher_role(user))
     if pending_teacher_request(user) is not None:
         raise ValidationError(_("You already have a request waiting for a decision."))
-    school, motivation = " ".join(school.split()), motivation.strip()
-    if not school or not motivation:
-        raise ValidationError(_("Say where you teach and why you want the teacher role."))
-    request = TeacherRequest(user_id=user.id, school=school[:200], motivation=motivation[:4000])
+    application = _check_application(TeacherApplication(school, motivation))
+    request = TeacherRequest(user_id=user.id, school=application.school,
+                             motivation=application.motivation)
     db.session.add(request)
     db.session.flush()
     audit.record("teacher_request.created", actor_id=user.id,
                  target=("teacher_request", request.id))
     return request
+
+
+def waiting_teacher_request_count(actor: Actor) -> int:
+    """How many requests wait for an admin (the header shows it to admins)."""
+    policy.require(policy.can_decide_teacher_requests(actor))
+    return db.session.scalar(select(func.count()).select_from(TeacherRequest)
+                             .where(TeacherRequest.status == RequestStatus.PENDING)) or 0
 
 
 def pending_teacher_requests(actor: Actor) -> Sequence[TeacherRequest]:
@@ -265,3 +319,46 @@ def decide_teacher_request(actor: Actor, request_id: int, approve: bool, note: s
         request.user.role_rows.append(UserRole(role=Role.TEACHER.value))
     audit.record("teacher_request." + request.status, actor_id=_id(actor),
                  target=("teacher_request", request.id), details={"user": request.user_id})
+
+
+# --- telling the applicant -----------------------------------------------------------------
+
+
+def _unnoticed_decision() -> ColumnElement[int | None]:
+    """The newest decided request of the user being loaded that they have not been told."""
+    return (
+        select(TeacherRequest.id)
+        .where(TeacherRequest.user_id == User.id,
+               TeacherRequest.status != RequestStatus.PENDING,
+               TeacherRequest.notified_at.is_(None))
+        .order_by(TeacherRequest.id.desc()).limit(1)
+        .scalar_subquery()
+    )
+
+
+def claim_decision_notice(user: User, request_id: int) -> bool:
+    """Record that ``user`` is being told the decision on ``request_id``.
+
+    True for exactly one caller: two pages loading at the same moment show it once.  Older
+    untold decisions of the same user (a request decided twice before they came back) are
+    claimed with it; only the newest is worth telling.
+    """
+    claimed = db.session.execute(
+        update(TeacherRequest)
+        .where(TeacherRequest.user_id == user.id,
+               TeacherRequest.id <= request_id,
+               TeacherRequest.status != RequestStatus.PENDING,
+               TeacherRequest.notified_at.is_(None))
+        .values(notified_at=utcnow())
+        .returning(TeacherRequest.id)
+    ).scalars().all()
+    return request_id in claimed
+
+
+def decision_to_tell(user: User, request_id: int) -> TeacherRequest | None:
+    """The decided request ``request_id`` if it is ``user``'s own (the id comes from their
+    session, but a stale or foreign id must show nothing)."""
+    request = db.session.get(TeacherRequest, request_id)
+    if request is None or request.user_id != user.id or request.status == RequestStatus.PENDING:
+        return None
+    return request

@@ -16,7 +16,9 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from oer_portal.accounts import policy, service
 from oer_portal.accounts.forms import (
@@ -26,11 +28,71 @@ from oer_portal.accounts.forms import (
     RegisterForm,
     TeacherRequestForm,
 )
+from oer_portal.accounts.models import TeacherRequest
+from oer_portal.core.db import set_write_intent
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.uow import READ_ONLY_METHODS, current_uow
 from oer_portal.core.urls import safe_next
 from oer_portal.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
+
+#: The session holds the decision a request claimed until a page shows it (as a flashed
+#: message is held), so a redirect or a download cannot swallow it.
+DECISION_NOTICE_KEY = "teacher_decision"
+
+
+@bp.before_app_request
+def _claim_teacher_decision() -> None:
+    """Tell an applicant the decision on their teacher request on the next page they load.
+
+    The session loader already said whether one waits (no extra query on any page). A GET
+    runs a deferred transaction, so that readers never queue behind the writer; the one GET
+    that claims a notice must write, so it restarts its transaction, which has done nothing
+    but load the user, as a writer (``BEGIN IMMEDIATE`` on SQLite: it waits for the writer
+    slot instead of failing on a snapshot another writer made stale). The unit of work's
+    teardown restores the intent it set, whatever was set after it.
+    """
+    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return  # files, and addresses that are not pages (their 404 would roll it back)
+    request_id = current_user.unnoticed_decision_id
+    if request_id is None:
+        return
+    if request.method in READ_ONLY_METHODS:
+        current_uow().rollback()
+        set_write_intent(True)
+    if service.claim_decision_notice(current_user, request_id):
+        session[DECISION_NOTICE_KEY] = request_id
+
+
+def _teacher_decision_notice() -> TeacherRequest | None:
+    """The decision to show in the header of this page; taken from the session, so once."""
+    request_id = session.pop(DECISION_NOTICE_KEY, None)
+    if not isinstance(request_id, int) or not current_user.is_authenticated:
+        return None
+    return service.decision_to_tell(current_user, request_id)
+
+
+def _waiting_teacher_requests() -> int:
+    """For the admins' header: how many teacher requests wait (others: no query)."""
+    if not policy.can_decide_teacher_requests(current_user):
+        return 0
+    return service.waiting_teacher_request_count(current_user)
+
+
+def _latest_teacher_request() -> TeacherRequest | None:
+    """For the dashboard: where the user's own request stands."""
+    if not current_user.is_authenticated:
+        return None
+    return service.latest_teacher_request(current_user)
+
+
+@bp.app_context_processor
+def _account_notices() -> dict[str, object]:
+    """Functions, not values: only the templates that show them pay for their queries."""
+    return {"teacher_decision_notice": _teacher_decision_notice,
+            "waiting_teacher_requests": _waiting_teacher_requests,
+            "latest_teacher_request": _latest_teacher_request}
 
 
 def _start_session(user: service.User, remember: bool = False) -> None:
@@ -49,21 +111,36 @@ def _login_account_key() -> str:
 @bp.route("/account/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], methods=["POST"])
 def register() -> str | Response:
-    """Create a student account and log it in."""
+    """Create a student account and log it in; a teacher's request for the role is sent
+    with it, and the dashboard then says where it stands."""
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = RegisterForm()
     if form.validate_on_submit():
+        application = (service.TeacherApplication(form.school.data, form.motivation.data)
+                       if form.is_teacher.data else None)
         try:
-            user = service.register(form.email.data, form.display_name.data, form.password.data)
+            user = service.register(form.email.data, form.display_name.data, form.password.data,
+                                    application)
         except ValidationError as error:
-            form.email.errors.append(error.message)
+            _field_of(form, error, form.email).errors.append(error.message)
         else:
             _start_session(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name),
-                  "success")
-            return redirect(url_for("pages.home"))
+            if application is None:
+                flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name),
+                      "success")
+                return redirect(url_for("pages.home"))
+            flash(_("Welcome, %(name)s! Your account is ready and your request for the teacher "
+                    "role has been sent. The portal tells you as soon as an administrator has "
+                    "decided.", name=user.display_name), "success")
+            return redirect(url_for("materials.dashboard"))
     return render_template("accounts/register.html", form=form)
+
+
+def _field_of(form: FlaskForm, error: ValidationError, default: Field) -> Field:
+    """The field a service's refusal belongs to, so it is shown beside what was typed."""
+    name = getattr(error, "field", None)
+    return form[name] if name and name in form else default
 
 
 @bp.route("/account/login", methods=["GET", "POST"])
@@ -156,7 +233,7 @@ def teacher_request() -> str | Response:
         try:
             service.request_teacher_role(current_user, form.school.data, form.motivation.data)
         except ValidationError as error:
-            form.motivation.errors.append(error.message)
+            _field_of(form, error, form.motivation).errors.append(error.message)
         else:
             flash(_("Your request has been sent. An administrator will decide on it."),
                   "success")

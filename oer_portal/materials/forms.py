@@ -52,7 +52,7 @@ def _known_licence(_form: FlaskForm, field: RadioField) -> None:
 class MaterialForm(FlaskForm):
     base_version_id = HiddenField()
     title = StringField(
-        _l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)],
+        _l("Title"), validators=[DataRequired(_l("Fill in a title.")), Length(max=MAX_TITLE)],
         description=_l("Short and clear, as a student would search for it."))
     description = TextAreaField(
         _l("Summary"), validators=[Length(max=MAX_DESCRIPTION)],
@@ -70,12 +70,17 @@ class MaterialForm(FlaskForm):
         description=_l("PDF, images, office and OpenDocument files, audio, video, ZIP, text "
                        "or CSV; at most 50 MB each."))
     keep_attachments = CheckboxListField(_l("Attached files"), coerce=int, choices=[])
+    #: Files added in an attempt that came back with an error, as signed claims
+    #: (``attachments.hold``); the view redeems each one and sets the choices itself.
+    held_files = CheckboxListField(_l("Attached files"), choices=[], validate_choice=False)
     #: Checked against the licences the portal knows, not against the choices: the service
     #: refuses a licence a remix's sources do not allow with the engine's reason, which
     #: "Not a valid choice" would hide.
-    licence = RadioField(_l("Licence"), validators=[DataRequired(), _known_licence],
+    licence = RadioField(_l("Licence"),
+                         validators=[DataRequired(_l("Choose a licence.")), _known_licence],
                          choices=[], validate_choice=False)
-    language = SelectField(_l("Language of the material"), validators=[DataRequired()],
+    language = SelectField(_l("Language of the material"),
+                           validators=[DataRequired(_l("Choose the language of the material."))],
                            choices=[])
     subjects = CheckboxListField(
         _l("Subjects"), choices=[],

@@ -20,13 +20,20 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
-from oer_portal.core.errors import StorageFull, ValidationError
+from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown, with_scroll_boxes
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
 from oer_portal.materials import lifecycle, panels, policy, queries, service
-from oer_portal.materials.attachments import THUMBNAIL_NAME, AttachmentRef, Upload, store_upload
+from oer_portal.materials.attachments import (
+    THUMBNAIL_NAME,
+    AttachmentRef,
+    Upload,
+    hold,
+    redeem,
+    store_upload,
+)
 from oer_portal.materials.compare import compare_versions
 from oer_portal.materials.forms import (
     DeleteDraftForm,
@@ -65,15 +72,44 @@ def _lesson_html(rendered: str) -> Markup:
     return with_scroll_boxes(str(rendered), _("Table"))
 
 
-def _attachments_from(form: MaterialForm, version: MaterialVersion | None
+#: More held files than any honest form carries are ignored (each costs a lookup).
+MAX_HELD_FILES = 50
+
+
+def _kept_attachments(form: MaterialForm, version: MaterialVersion | None
                       ) -> list[AttachmentRef]:
+    """The base version's attachments the user left ticked."""
     keep = set(form.keep_attachments.data or ())
-    refs = [AttachmentRef(a.sha256, a.filename) for a in (version.attachments if version
+    return [AttachmentRef(a.sha256, a.filename) for a in (version.attachments if version
                                                             else []) if a.id in keep]
+
+
+def _carried_files(form: MaterialForm) -> list[AttachmentRef]:
+    """The files this attempt brings: those held from an attempt that came back (each claim
+    redeemed for this user) and the new uploads, stored at once, so that they survive if
+    the form comes back again (``_hold_files``).  A refusal goes to the files field; the
+    caller then saves nothing.  Called after validation, which would clear those errors."""
+    refs: list[AttachmentRef] = []
+    for claim in list(dict.fromkeys(form.held_files.data or ()))[:MAX_HELD_FILES]:
+        try:
+            refs.append(redeem(current_user.id, claim))
+        except InvalidUpload as error:
+            form.files.errors.append(error.message)
     for upload in request.files.getlist(form.files.name):
         if upload and upload.filename:
-            refs.append(store_upload(Upload(upload.stream, upload.filename)))
-    return refs
+            try:
+                refs.append(store_upload(Upload(upload.stream, upload.filename)))
+            except (InvalidUpload, StorageFull) as error:
+                form.files.errors.append(error.message)
+    return list(dict.fromkeys(refs))
+
+
+def _hold_files(form: MaterialForm, refs: list[AttachmentRef]) -> None:
+    """Show ``refs`` as already attached in the form that comes back, ticked, each carried
+    as a fresh claim for this user."""
+    claims = [(hold(current_user.id, ref), ref.filename) for ref in refs]
+    form.held_files.choices = claims
+    form.held_files.data = [claim for claim, _name in claims]
 
 
 @bp.route("/materials/new")
@@ -93,14 +129,15 @@ def create(kind: str) -> str | Response:
     if request.method == "GET":
         fill_new(form)
     preview = None
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    carried = _carried_files(form) if form.is_submitted() else []
+    if valid and not form.files.errors:
         if form.preview.data:
             preview = render_markdown(form.body.data or "")
         else:
             try:
-                refs = _attachments_from(form, None)
                 material = service.create_material(
-                    current_user, MaterialKind(kind), fields_from(form, None), refs,
+                    current_user, MaterialKind(kind), fields_from(form, None), carried,
                     summary=form.summary.data or "")
                 submitting = bool(form.save_and_submit.data)
                 if submitting:
@@ -108,6 +145,7 @@ def create(kind: str) -> str | Response:
                 return after_save(material, submitting)
             except (ValidationError, StorageFull) as error:
                 show_errors(form, error)
+    _hold_files(form, carried)
     return render_template("materials/edit.html", form=form, kind=kind, material=None,
                            preview=preview)
 
@@ -174,14 +212,16 @@ def edit(material_id: int) -> str | Response:
     if request.method == "GET":
         fill_form(form, head)
     preview = conflict = None
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    carried = _carried_files(form) if form.is_submitted() else []
+    if valid and not form.files.errors:
         if form.preview.data:
             preview = render_markdown(form.body.data or "")
         else:
             try:
-                refs = _attachments_from(form, base)
                 result = service.save_version(current_user, material.id, base.id,
-                                              fields_from(form, base), refs,
+                                              fields_from(form, base),
+                                              _kept_attachments(form, base) + carried,
                                               form.summary.data or "")
                 submitting = bool(form.save_and_submit.data)
                 if submitting:
@@ -192,6 +232,9 @@ def edit(material_id: int) -> str | Response:
                 _show_conflict(form, conflict, material)
             except (ValidationError, StorageFull) as error:
                 show_errors(form, error)
+    # A conflict answers 409 and rolls back, so files new to the store are not kept; the
+    # page says to add them again.
+    _hold_files(form, [] if conflict else carried)
     return render_template("materials/edit.html", form=form, kind=material.kind,
                            material=material, preview=preview, conflict=conflict), \
         409 if conflict else 200

@@ -101,7 +101,7 @@ def test_teacher_request_and_admin_approval(page: Page, browser, live_server, ch
     _log_in(admin, base, admin_email, admin_password)
     admin.get_by_role("link", name="Beheer", exact=True).click()
     check_page(admin, "admin-users")
-    admin.get_by_role("link", name="Aanvragen docentrol").click()
+    admin.get_by_role("link", name="Aanvragen docentrol", exact=True).click()
     expect(admin.get_by_text("Stedelijk Gymnasium")).to_be_visible()
     check_page(admin, "admin-teacher-requests")
     admin.get_by_role("button", name="Goedkeuren").click()

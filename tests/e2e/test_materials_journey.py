@@ -92,7 +92,7 @@ def test_lesson_from_writing_to_review_publication_edit_and_diff(
     _log_in(page, base, teacher_email)
     page.get_by_role("link", name="Mijn materiaal").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn materiaal")
-    page.get_by_role("link", name="Nieuw lesmateriaal").click()
+    page.get_by_role("main").get_by_role("link", name="Nieuw lesmateriaal").click()
     page.get_by_role("link", name="Een les").click()
     expect(page).to_have_url(re.compile(r"/materials/new/lesson$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Nieuwe les")

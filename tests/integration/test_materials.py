@@ -67,7 +67,7 @@ def test_form_errors_name_the_field_and_keep_the_text(client, make_user):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert page.count('aria-invalid="true"') >= 1
-    assert "This field is required." in page
+    assert "Fill in a title." in page
     assert "Choose one of the licences offered." in page
     assert "Mijn lange tekst" in page
     link = client.post("/materials/new/link", _lesson_form(link_url="javascript:alert(1)"))
@@ -254,8 +254,11 @@ def test_material_page_issues_a_bounded_number_of_queries(app, client, make_user
                  f"/materials/{material_id}/v/250", f"/materials/{material_id}/diff?from=1&to=500"):
         statements.clear()
         assert client.get(path).status_code == 200
-        # 13: the page also shows the rating and the arrangements that include the material.
-        assert len(statements) <= 13, (path, statements)
+        # 14: the page also shows the rating and the arrangements that include the material,
+        # and the session loader reads the user, the roles and whether a decision on a
+        # teacher request waits to be told in one query (it found the owner among the
+        # versions' authors before, but a reader who is not an author paid two).
+        assert len(statements) <= 14, (path, statements)
     history = client.get(f"/materials/{material_id}/history").get_data(as_text=True)
     assert history.count('name="from"') == 100 and "page=2" in history
     last = client.get(f"/materials/{material_id}/history?page=5").get_data(as_text=True)
