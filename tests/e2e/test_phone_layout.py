@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.test_materials_journey import _log_in
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "een lang en sterk wachtwoord"
@@ -98,14 +100,6 @@ def _published(live_server, owner_email: str, moderator_email: str) -> list[int]
             ids += list(db.session.scalars(select(Material.id).where(
                 Material.external_id.in_(HARD_LESSONS))))
     return ids
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()
 
 
 def test_every_kind_of_page_fits_a_phone_with_hard_lessons(page: Page, live_server,
