@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.core import audit, outbox  # noqa: F401
     from oer_portal.materials import models as material_models  # noqa: F401
     from oer_portal.materials import reviews as review_models  # noqa: F401
+    from oer_portal.notifications import models as notification_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
 
 
