@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_panels()
+    _register_listeners()
     _register_cli(app)
     return app
 
@@ -104,6 +105,12 @@ def _register_panels() -> None:
     from oer_portal.community import panels as community_panels  # noqa: F401
     from oer_portal.remix import panels as remix_panels  # noqa: F401
     from oer_portal.search import panels as search_panels  # noqa: F401
+
+
+def _register_listeners() -> None:
+    """Features that react to another's events register when imported: the remix feature
+    tells the owners of remixes when their original publishes (``materials.publishing``)."""
+    from oer_portal.remix import upstream_notices  # noqa: F401
 
 
 def _register_cli(app: Flask) -> None:

@@ -1,7 +1,9 @@
 """Draft → submitted for review → published; withdrawn leaves a tombstone.
 
-Publishing moves ``published_version_id``, notes the publication and tells the search outbox;
-the public keeps seeing the previous published version until a moderator approves the new one.
+Publishing moves ``published_version_id``, notes the publication, tells the search outbox and
+then the features that listen (``publishing.py``: the remix feature tells the owners of
+remixes); the public keeps seeing the previous published version until a moderator approves
+the new one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from oer_portal.core import audit, outbox
 from oer_portal.core.errors import ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
-from oer_portal.materials import policy
+from oer_portal.materials import policy, publishing
 from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.merge import has_conflict_markers
 from oer_portal.materials.models import (
@@ -78,6 +80,7 @@ def publish(material: Material, version: MaterialVersion, by: User | None) -> No
     outbox.record_change("material", material.id)
     audit.record("material.published", actor_id=by.id if by else None,
                  target=("material", material.id), details={"version": version.number})
+    publishing.published(material, version, by)
 
 
 def withdraw(actor: Actor, material: Material, reason: str) -> None:
