@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.community.views import bp as community_bp
     from oer_portal.materials.views import bp as materials_bp
     from oer_portal.moderation.views import bp as moderation_bp
+    from oer_portal.notifications.views import bp as notifications_bp
     from oer_portal.pages.views import bp as pages_bp
     from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(remix_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def _register_panels() -> None:

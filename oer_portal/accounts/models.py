@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     #: The id of a decided teacher request the user has not been told about yet; loaded with
     #: the user by the session loader (one query for both), ``None`` when loaded otherwise.
     unnoticed_decision_id: Mapped[int | None] = query_expression()
+    #: How many of the user's notifications are unread (the header's count); loaded with the
+    #: user by the session loader, ``None`` when loaded otherwise.
+    unread_notifications: Mapped[int | None] = query_expression()
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -31,6 +31,8 @@ from oer_portal.core import audit
 from oer_portal.core.errors import NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
+from oer_portal.notifications import service as notifications
+from oer_portal.notifications.models import NotificationKind, TargetType
 
 MAX_PASSWORD_LENGTH = 4096
 MAX_DISPLAY_NAME_LENGTH = 80
@@ -74,7 +76,8 @@ def load_session_user(cookie_id: str) -> User | None:
     """Flask-Login's loader: the user only if the cookie's session token is still current.
 
     The same query says whether a decision on a teacher request waits to be told
-    (``User.unnoticed_decision_id``): every page asks, and pages have a query budget.
+    (``User.unnoticed_decision_id``) and how many notifications are unread (the header's
+    count): every page asks, and pages have a query budget.
     """
     user_id, _sep, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
@@ -82,7 +85,9 @@ def load_session_user(cookie_id: str) -> User | None:
     user = db.session.scalar(
         select(User).where(User.id == int(user_id))
         .options(joinedload(User.role_rows),
-                 with_expression(User.unnoticed_decision_id, _unnoticed_decision()))
+                 with_expression(User.unnoticed_decision_id, _unnoticed_decision()),
+                 with_expression(User.unread_notifications,
+                                 notifications.unread_count_of(User.id)))
     )
     if user is None or not _tokens_equal(user.session_token, token):
         return None
@@ -319,6 +324,11 @@ def decide_teacher_request(actor: Actor, request_id: int, approve: bool, note: s
         request.user.role_rows.append(UserRole(role=Role.TEACHER.value))
     audit.record("teacher_request." + request.status, actor_id=_id(actor),
                  target=("teacher_request", request.id), details={"user": request.user_id})
+    # The header tells the decision once (``claim_decision_notice``); the inbox keeps it.
+    notifications.notify([request.user_id],
+                         NotificationKind.TEACHER_APPROVED if approve
+                         else NotificationKind.TEACHER_REJECTED,
+                         (TargetType.TEACHER_REQUEST, request.id), actor_id=_id(actor))
 
 
 # --- telling the applicant -----------------------------------------------------------------

@@ -210,11 +210,18 @@ def test_the_admins_header_fits_one_line_at_1366_and_works_at_390(
     admin_email = _create_admin(live_server)
     from oer_portal.accounts import service
     from oer_portal.core.uow import current_uow
+    from oer_portal.notifications import service as notifications
+    from oer_portal.notifications.models import NotificationKind, TargetType
 
     with live_server.app.app_context():
         student = service.register(f"wachtend-{uuid.uuid4().hex[:8]}@example.org",
                                    "Wachtende Docent", PASSWORD,
                                    service.TeacherApplication("De School", "Ik geef les."))
+        # The widest count of unread notifications beside the admin's name too.
+        for number in range(12):
+            notifications.notify([service.find_by_email(admin_email).id],
+                                 NotificationKind.REVIEW_COMMENT, (TargetType.REVIEW, number),
+                                 {"title": "Breuken"})
         current_uow().commit()
         assert student.id
 
@@ -227,6 +234,7 @@ def test_the_admins_header_fits_one_line_at_1366_and_works_at_390(
                       "Bram Beheerder"):
             expect(nav.get_by_role("link", name=entry, exact=True)).to_be_visible()
         expect(nav.get_by_role("link", name=re.compile("wachten: \\d+$"))).to_be_visible()
+        expect(nav.get_by_role("link", name="Ongelezen meldingen: 9+")).to_be_visible()
         assert _on_one_line(page)
         check_page(page, "teacher-admin-header")
 
