@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.core.db import configure_engine
     from oer_portal.core.types import render_migration_item
     from oer_portal.extensions import csrf, db, limiter, login_manager, migrate
+    from oer_portal.notifications import mail as notification_mail
 
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
@@ -66,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
     search.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    notification_mail.init_app(app)
 
     # Model registration (Alembic and relationships need every table known).
     from oer_portal.arrangements import models as arrangement_models  # noqa: F401

@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -78,6 +79,25 @@ class Defaults:
     SEARCH_BACKGROUND_DRAIN = False
     SEARCH_DRAIN_INTERVAL = 1.0
 
+    #: The portal's public address (``https://oer.example.nl``, with a path if it is served
+    #: under one).  Links in e-mails are built on it, never on the Host header of the request
+    #: that caused them (anyone can send any Host), and commands without a request need it.
+    #: Required in production when mail is sent over SMTP.
+    PORTAL_URL: str | None = None
+
+    #: E-mail (Flask-Mailman).  Without ``MAIL_SERVER`` messages are written to the log
+    #: instead of sent (``oer_portal.notifications.mail``).
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "OER-portaal <noreply@localhost>"
+    #: Seconds to wait for the SMTP server: sending happens after the commit but within the
+    #: request that caused it, so a server that hangs must not hold the response for long.
+    MAIL_TIMEOUT = 10
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""
@@ -109,6 +129,7 @@ def _check(app: Flask) -> None:
     env = config["ENV"]
     if env not in ENVIRONMENTS:
         raise RuntimeError(f"OER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+    _check_portal_url(config)
     if env != "production":
         # Plain http on 127.0.0.1 must keep working for `make run` and the browser tests.
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = False
@@ -125,3 +146,20 @@ def _check(app: Flask) -> None:
             f"or put SECRET_KEY = \"...\" in {Path(app.instance_path) / 'config.py'}.\n"
             "For local development set OER_ENV=development instead (`make run` does)."
         )
+
+
+def _check_portal_url(config: Any) -> None:
+    """E-mails sent in production link to ``PORTAL_URL``: without it their links would come
+    from the Host header of whoever caused the e-mail, which they choose."""
+    url = config.get("PORTAL_URL")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise RuntimeError(f"OER_PORTAL_URL must be an address like "
+                               f"https://oer.example.nl, not {url!r}.")
+        config["PORTAL_URL"] = url.rstrip("/")
+    elif config["ENV"] == "production" and config.get("MAIL_SERVER"):
+        raise RuntimeError(
+            "E-mail is configured (OER_MAIL_SERVER) but the portal's public address is not, "
+            "so e-mails could not link to it safely.\n"
+            "Set it, for example: export OER_PORTAL_URL=https://oer.example.nl")

@@ -11,6 +11,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -25,6 +26,7 @@ from oer_portal.accounts.service import (
     MAX_SCHOOL_LENGTH,
 )
 from oer_portal.core.i18n import LANGUAGE_NAMES
+from oer_portal.notifications.messages import WORDINGS
 
 
 def _min_password_length(_form: FlaskForm, field: PasswordField) -> None:
@@ -141,6 +143,18 @@ class ProfileForm(FlaskForm):
         validators=[DataRequired()],
     )
     submit = SubmitField(_l("Save profile"))
+
+
+class EmailSettingsForm(FlaskForm):
+    """Which kinds of notification are also e-mailed: a box per kind, ticked ones on (an
+    unticked box sends nothing, so every box is part of the answer)."""
+
+    emailed = SelectMultipleField(
+        _l("Send me an e-mail when"),
+        choices=[SelectChoice(kind.value, _l(wording.setting))
+                 for kind, wording in WORDINGS.items()],
+    )
+    save = SubmitField(_l("Save e-mail settings"))
 
 
 class TeacherRequestForm(FlaskForm):

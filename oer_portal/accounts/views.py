@@ -23,6 +23,7 @@ from wtforms import Field
 from oer_portal.accounts import policy, service
 from oer_portal.accounts.forms import (
     ChangePasswordForm,
+    EmailSettingsForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
@@ -34,6 +35,8 @@ from oer_portal.core.errors import ValidationError
 from oer_portal.core.uow import READ_ONLY_METHODS, current_uow
 from oer_portal.core.urls import safe_next
 from oer_portal.extensions import limiter
+from oer_portal.notifications import service as notifications
+from oer_portal.notifications.models import NotificationKind
 
 bp = Blueprint("accounts", __name__)
 
@@ -213,7 +216,31 @@ def profile() -> str | Response:
             session["locale"] = form.locale.data
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form)
+    return _render_profile(form, _email_settings_form())
+
+
+def _email_settings_form() -> EmailSettingsForm:
+    settings = notifications.email_settings(current_user.id)
+    return EmailSettingsForm(formdata=None,
+                             emailed=[kind.value for kind, on in settings.items() if on])
+
+
+def _render_profile(form: ProfileForm, email_form: EmailSettingsForm) -> str:
+    return render_template("accounts/profile.html", form=form, email_form=email_form)
+
+
+@bp.route("/account/email-settings", methods=["POST"])
+@login_required
+def email_settings() -> str | Response:
+    """Which notifications are also e-mailed (the inbox gets every one regardless)."""
+    email_form = EmailSettingsForm()
+    if email_form.validate_on_submit():
+        notifications.save_email_settings(
+            current_user.id, [NotificationKind(value) for value in email_form.emailed.data])
+        flash(_("Your e-mail settings have been saved."), "success")
+        return redirect(url_for("accounts.profile", _anchor="email-settings"))
+    form = ProfileForm(formdata=None, obj=current_user, locale=str(get_locale()))
+    return _render_profile(form, email_form)
 
 
 @bp.route("/users/<int:user_id>")
