@@ -206,7 +206,7 @@ def change_password() -> str | Response:
 @bp.route("/account/profile", methods=["GET", "POST"])
 @login_required
 def profile() -> str | Response:
-    form = ProfileForm(obj=current_user, locale=str(get_locale()))
+    form = _profile_form()
     if form.validate_on_submit():
         try:
             service.update_profile(current_user, form.display_name.data, form.locale.data)
@@ -217,6 +217,13 @@ def profile() -> str | Response:
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("accounts.profile"))
     return _render_profile(form, _email_settings_form())
+
+
+def _profile_form(**options: object) -> ProfileForm:
+    """The profile form with the language in force chosen: the user's own ``locale`` is
+    ``None`` until they pick one, and read from the user it would leave both unchosen."""
+    return ProfileForm(display_name=current_user.display_name, locale=str(get_locale()),
+                       **options)
 
 
 def _email_settings_form() -> EmailSettingsForm:
@@ -239,8 +246,7 @@ def email_settings() -> str | Response:
             current_user.id, [NotificationKind(value) for value in email_form.emailed.data])
         flash(_("Your e-mail settings have been saved."), "success")
         return redirect(url_for("accounts.profile", _anchor="email-settings"))
-    form = ProfileForm(formdata=None, obj=current_user, locale=str(get_locale()))
-    return _render_profile(form, email_form)
+    return _render_profile(_profile_form(formdata=None), email_form)
 
 
 @bp.route("/users/<int:user_id>")

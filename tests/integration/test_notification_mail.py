@@ -6,6 +6,7 @@ that is down or refuses a mailbox is logged and never undoes the decision."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -117,7 +118,7 @@ def test_the_profile_page_offers_each_kind_with_its_default(app, client, make_us
     user = make_user("teacher")
     client.login(user.email)
     page = client.get("/account/profile").get_data(as_text=True)
-    assert '<h2 id="email-settings" tabindex="-1">E-mail</h2>' in page
+    assert '<h2 id="email-settings">E-mail</h2>' in page
     assert "<legend>Send me an e-mail when</legend>" in page
     checked = {kind: f'value="{kind.value}" checked' in page for kind in NotificationKind}
     assert all(f'value="{kind.value}"' in page for kind in NotificationKind)
@@ -298,3 +299,17 @@ def test_production_mail_needs_the_portals_address(production):
     assert app.config["PORTAL_URL"] == "https://oer.example.nl"
     assert app.config["MAIL_BACKEND"] == "smtp"
     assert create_app(production).config["MAIL_BACKEND"] == mail.LOG_BACKEND
+
+
+def test_the_profile_page_shows_the_language_in_use_when_none_was_chosen(new_client,
+                                                                         make_user):
+    """The profile's two forms are shown together; the language radio shows the language in
+    force even for someone who never chose one (it showed none, and saving the name then
+    asked for it)."""
+    client = new_client(None)
+    client.login(make_user("teacher").email)
+    page = client.get("/account/profile").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="nl"|value="nl"[^>]*checked', page)
+    response = client.post("/account/email-settings", {"emailed": ["nonsense"]})
+    assert re.search(r'<input checked[^>]*value="nl"|value="nl"[^>]*checked',
+                     response.get_data(as_text=True))
