@@ -106,8 +106,8 @@ def _body(delivery: Delivery) -> str:
         gettext("Hello %(name)s,", name=delivery.display_name), "",
         messages.sentence(delivery.kind, delivery.params, delivery.actor_name), "",
     ]
-    link = web.absolute_notification_url(delivery.kind, delivery.target_type,
-                                         delivery.target_id, delivery.params)
+    link = web.notification_url(delivery.kind, delivery.target_type, delivery.target_id,
+                                delivery.params, external=True)
     if link:
         lines += [gettext("Open it on the portal:"), link, ""]
     lines.append("-- ")

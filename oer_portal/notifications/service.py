@@ -181,10 +181,12 @@ def save_email_settings(user_id: int, emailed: Iterable[NotificationKind]) -> No
     """E-mail the kinds in ``emailed`` to the user and no others.
 
     Only choices that differ from a kind's default are stored: someone who left a default
-    alone follows it if it ever changes.  Rows are deleted and written again in the request's
-    one transaction, so two saves at once end as one of them, not a mix.
+    alone follows it if it ever changes.  The user's row is locked first (PostgreSQL; SQLite's
+    writer lock does it there) and the rows are deleted and written again, so two saves at
+    once (two tabs) end as one of them, not a mix or a duplicate key.
     """
     wanted = set(emailed)
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
     db.session.execute(delete(NotificationSetting)
                        .where(NotificationSetting.user_id == user_id))
     db.session.add_all(

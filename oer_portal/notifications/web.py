@@ -44,23 +44,14 @@ def _route(kind: str, target_type: str, target_id: int, params: Mapping[str, Any
 
 
 def notification_url(kind: str, target_type: str, target_id: int,
-                     params: Mapping[str, Any]) -> str | None:
-    """The link on the portal's own pages (the inbox)."""
+                     params: Mapping[str, Any], external: bool = False) -> str | None:
+    """The link on the portal's own pages (the inbox), or ``external`` for an e-mail;
+    ``None`` when it leads nowhere or no absolute address can be made."""
     route = _route(kind, target_type, target_id, params)
     if route is None:
         return None
     endpoint, values, suffix = route
-    return url_for(endpoint, **values) + suffix
-
-
-def absolute_notification_url(kind: str, target_type: str, target_id: int,
-                              params: Mapping[str, Any]) -> str | None:
-    """The link for an e-mail, or ``None`` when no absolute address can be made."""
-    route = _route(kind, target_type, target_id, params)
-    if route is None:
-        return None
-    endpoint, values, suffix = route
-    base = absolute_url(endpoint, **values)
+    base = absolute_url(endpoint, **values) if external else url_for(endpoint, **values)
     return base + suffix if base is not None else None
 
 

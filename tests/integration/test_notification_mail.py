@@ -269,10 +269,12 @@ def test_links_follow_the_portals_address_and_need_one_outside_a_request(
     under_a_path = another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"],
                                            PORTAL_URL="https://school.example.nl/oer/"))
     with under_a_path.app_context():
-        assert web.absolute_notification_url("teacher.approved", "teacher_request", 1, {}) \
+        assert web.notification_url("teacher.approved", "teacher_request", 1, {},
+                                    external=True) \
             == "https://school.example.nl/oer/account/teacher-request"
     with app.app_context():  # no address configured and no request: no link at all
-        assert web.absolute_notification_url("review.approved", "material", 1, {}) is None
+        assert web.notification_url("review.approved", "material", 1, {}, external=True) \
+            is None
         delivery = service.Delivery(1, "review.approved", "material", 1,
                                     {"title": "Breuken", "version": 2}, "Mo", 1,
                                     "a@example.org", "Anna", "en")
