@@ -22,7 +22,7 @@ from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material
 from oer_portal.notifications.models import Notification, NotificationKind
 from oer_portal.remix import service as remixing
-from tests.integration.test_notification_inbox import text_of
+from tests.integration.test_notification_inbox import _badge, text_of
 from tests.integration.test_teacher_requests import _ask, _request_id
 
 
@@ -68,6 +68,7 @@ def test_a_teacher_decision_tells_the_applicant_and_nobody_else(
     # The header's notice tells it once, as before; the inbox keeps it.
     first = client.get("/").get_data(as_text=True)
     assert 'class="decision-notice' in first and "Zie de voorwaarden." in first
+    assert _badge(first) == "Unread notifications: 1"  # the page that claims the notice too
     assert 'class="decision-notice' not in client.get("/").get_data(as_text=True)
     inbox = client.get("/my/notifications").get_data(as_text=True)
     assert sentence in text_of(inbox)
