@@ -197,6 +197,7 @@ def test_request_changes_then_the_revision_continues_the_same_request_to_approva
     assert "A moderator asked for changes to version 1:" in page
     assert "Voeg een voorbeeld met taart toe." in page
     assert "Not met yet:" in page and "Images have alt text" in page
+    assert "Submit again without changes" in page  # the version asked about is the head
     dashboard = text(client.get("/my/materials"))
     assert "Changes requested" in dashboard and "Voeg een voorbeeld met taart toe." in dashboard
     assert "Moderators ask for changes" in dashboard
@@ -256,6 +257,39 @@ def test_a_rejected_request_is_closed_and_the_next_submission_starts_a_new_one(
     assert new_review != review_id
     assert [status for _id, status, _v in requests_of(app, material_id)] == ["rejected",
                                                                            "pending"]
+
+
+def test_answering_a_request_for_changes_unchanged_continues_the_request(
+        app, client, new_client, people, submitted):
+    """An author who disagrees says so in the conversation and submits the same version
+    again: the request goes back to the queue, with a second round of the same version."""
+    material_id, review_id = submitted
+    first = head_id(app, material_id)
+    decide(as_user(new_client, people["mo"]), review_id, "request_changes", first,
+           comment="Is dit niveau niet te hoog?")
+    client.login(people["anna"].email)
+    comment(client, review_id, "Nee, dit is havo 4.")
+    assert client.post(f"/materials/{material_id}/submit").status_code == 302
+    assert requests_of(app, material_id) == [(review_id, "pending", first)]
+    with app.app_context():
+        assert db.session.scalars(select(ReviewRound.version_id).where(
+            ReviewRound.request_id == review_id)).all() == [first, first]
+    refused = client.post(f"/materials/{material_id}/submit", follow_redirects=True)
+    assert "already waiting for review" in text(refused)
+
+
+def test_a_material_has_one_open_request_which_the_database_keeps(app, people, submitted):
+    from sqlalchemy.exc import IntegrityError
+
+    material_id, _review_id = submitted
+    with app.app_context():
+        db.session.add(ReviewRequest(material_id=material_id,
+                                     version_id=head_id(app, material_id),
+                                     submitted_by_id=people["anna"].id,
+                                     status="changes_requested"))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
 
 
 def test_withdrawing_cancels_the_open_request_also_when_it_waits_for_changes(
@@ -393,7 +427,10 @@ def test_replies_join_their_thread_and_a_parent_from_another_request_is_not_foun
     other_review = submit(app, people["anna"], other_material)
     assert comment(client, other_review, "Verkeerde draad.", parent_id=first
                    ).status_code == 404
-    assert comment(client, review_id, "", follow_redirects=True).status_code == 200
+    assert "Write a comment first." in text(comment(client, review_id, "  ",
+                                                    follow_redirects=True))
+    empty = comment(as_user(new_client, people["mo"]), review_id, " ", back="review")
+    assert empty.status_code == 422 and 'aria-invalid="true"' in text(empty)
     with app.app_context():
         assert db.session.scalar(select(ReviewMessage.id).where(
             ReviewMessage.body == "Verkeerde draad.")) is None
