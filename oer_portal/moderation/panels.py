@@ -83,9 +83,7 @@ def review_panel_for(actor: Actor, material: Material, version: MaterialVersion
         submitted_by=latest.submitted_by if latest else request.submitted_by.display_name,
         submitted_at=latest.submitted_at if latest else request.submitted_at,
         reason=request.reason, shows_reviewed_version=shows, for_author=for_author,
-        may_decide=shows and not for_author and not own
-        and request.status == ReviewStatus.PENDING
-        and material_policy.can_review(actor, material, request.version),
+        may_decide=shows and review.may_decide(actor, request, own),
         own_work=own,
         conversation=talk, checklist=checklist.points())
 

@@ -76,12 +76,11 @@ def is_own_work(actor: Actor | None, request: ReviewRequest) -> bool:
         MaterialVersion.number <= request.version.number))))
 
 
-def may_decide(actor: Actor | None, request: ReviewRequest) -> bool:
+def may_decide(actor: Actor | None, request: ReviewRequest, own_work: bool) -> bool:
     """A moderator or admin, on a request waiting for a decision, that is not their own
-    work."""
-    return (request.status == ReviewStatus.PENDING
-            and material_policy.can_review(actor, request.material, request.version)
-            and not is_own_work(actor, request))
+    work (``own_work``: :func:`is_own_work`, which the caller shows as well)."""
+    return (request.status == ReviewStatus.PENDING and not own_work
+            and material_policy.can_review(actor, request.material, request.version))
 
 
 # -- Deciding -------------------------------------------------------------------------------
@@ -103,66 +102,52 @@ def decide(actor: User, review_id: int, decision: Decision, version_id: int | No
                          "you decide.", n=request.version.number))
     ticked = checklist_points.known(checklist)
     if decision == Decision.APPROVE:
-        _approve(actor, request, ticked, (comment or "").strip()[:conversation.MAX_LENGTH])
+        published = request.material.published_version
+        if published is not None and published.number > request.version.number:
+            raise Conflict(_("A newer version (%(n)d) was published meanwhile; publishing "
+                             "this one would take it back.", n=published.number))
+        text = (comment or "").strip()[:conversation.MAX_LENGTH]
     elif decision == Decision.REQUEST_CHANGES:
-        _request_changes(actor, request, ticked, conversation.clean_text(
-            comment, _("Tell the author what to change.")))
+        text = conversation.clean_text(comment, _("Tell the author what to change."))
     else:
-        _reject(actor, request, ticked, conversation.clean_text(
-            comment, _("Tell the author why, so they can improve it.")))
+        text = conversation.clean_text(comment, _("Tell the author why, so they can improve "
+                                                  "it."))
+    _record(actor, request, decision, text, ticked)
+    if decision == Decision.APPROVE:
+        lifecycle.publish(request.material, request.version, actor)
     return request
 
 
-def _approve(actor: User, request: ReviewRequest, ticked: list[str], comment: str) -> None:
-    material, version = request.material, request.version
-    published = material.published_version
-    if published is not None and published.number > version.number:
-        raise Conflict(_("A newer version (%(n)d) was published meanwhile; publishing "
-                         "this one would take it back.", n=published.number))
-    _close(actor, request, ReviewStatus.APPROVED, None)
-    lifecycle.publish(material, version, actor)
-    message = conversation.record_decision(actor, request, MessageKind.APPROVED, comment,
-                                           ticked)
-    _audit("review.approved", actor, request, message.id, ticked)
-    conversation.notify_authors(actor, request, NotificationKind.REVIEW_APPROVED,
-                                {"moderator": actor.display_name,
-                                 "comment": conversation.excerpt(comment)})
+#: What each decision makes of the request, its message, its audit entry and the authors'
+#: notification (with the name its text has in the notification's params).
+_OUTCOMES = {
+    Decision.APPROVE: (ReviewStatus.APPROVED, MessageKind.APPROVED, "review.approved",
+                       NotificationKind.REVIEW_APPROVED, "comment"),
+    Decision.REQUEST_CHANGES: (ReviewStatus.CHANGES_REQUESTED, MessageKind.CHANGES_REQUESTED,
+                               "review.changes_requested",
+                               NotificationKind.REVIEW_CHANGES_REQUESTED, "comment"),
+    Decision.REJECT: (ReviewStatus.REJECTED, MessageKind.REJECTED, "review.rejected",
+                      NotificationKind.REVIEW_REJECTED, "reason"),
+}
 
 
-def _request_changes(actor: User, request: ReviewRequest, ticked: list[str],
-                     comment: str) -> None:
-    _close(actor, request, ReviewStatus.CHANGES_REQUESTED, comment)
-    message = conversation.record_decision(actor, request, MessageKind.CHANGES_REQUESTED,
-                                           comment, ticked)
-    _audit("review.changes_requested", actor, request, message.id, ticked)
-    conversation.notify_authors(actor, request, NotificationKind.REVIEW_CHANGES_REQUESTED,
-                                {"moderator": actor.display_name,
-                                 "comment": conversation.excerpt(comment)})
-
-
-def _reject(actor: User, request: ReviewRequest, ticked: list[str], reason: str) -> None:
-    _close(actor, request, ReviewStatus.REJECTED, reason)
-    message = conversation.record_decision(actor, request, MessageKind.REJECTED, reason,
-                                           ticked)
-    _audit("review.rejected", actor, request, message.id, ticked)
-    conversation.notify_authors(actor, request, NotificationKind.REVIEW_REJECTED,
-                                {"moderator": actor.display_name,
-                                 "reason": conversation.excerpt(reason)})
-
-
-def _close(actor: User, request: ReviewRequest, status: ReviewStatus, reason: str | None
-           ) -> None:
+def _record(actor: User, request: ReviewRequest, decision: Decision, text: str,
+            ticked: list[str]) -> None:
+    """Close the round: the request's status, the decision as a message of the
+    conversation, the audit entry, the authors told."""
+    status, kind, action, notification, text_name = _OUTCOMES[decision]
     request.status = status
     request.decided_by_id, request.decided_at = actor.id, utcnow()
-    request.reason = reason
-
-
-def _audit(action: str, actor: User, request: ReviewRequest, message_id: int,
-           ticked: list[str]) -> None:
+    # What the author is shown as where the request stands (none once it is published).
+    request.reason = None if decision == Decision.APPROVE else text
+    message = conversation.record_decision(actor, request, kind, text, ticked)
     audit.record(action, actor_id=actor.id, target=("material", request.material_id),
                  details={"review": request.id, "version_id": request.version_id,
-                          "version": request.version.number, "message": message_id,
+                          "version": request.version.number, "message": message.id,
                           "checklist": ticked})
+    conversation.notify_authors(actor, request, notification,
+                                {"moderator": actor.display_name,
+                                 text_name: conversation.excerpt(text)})
 
 
 # -- The review screen ----------------------------------------------------------------------
@@ -245,8 +230,7 @@ def review_screen(actor: Actor, review_id: int, links: PageLinks, locale: str
         request=request, material=material, version=version, published=published,
         comparison=comparison, credits_html=credit_wording.as_html(credits, locale),
         source=source, conversation=talk,
-        may_decide=not own and request.status == ReviewStatus.PENDING
-        and material_policy.can_review(actor, material, version),
+        may_decide=may_decide(actor, request, own),
         own_work=own,
         newer_draft_number=material.latest_version.number
         if material.latest_version_id not in (version.id, None) else None,

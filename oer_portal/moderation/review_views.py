@@ -28,12 +28,15 @@ from oer_portal.moderation.review import Decision
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
-CONFIRMATIONS = {
-    Decision.APPROVE: lambda n: _("Approved: version %(n)d is now published.", n=n),
-    Decision.REQUEST_CHANGES: lambda n: _("Sent back to the author with your comment: "
-                                          "their next version continues this review.", n=n),
-    Decision.REJECT: lambda n: _("Rejected: the author sees your reason.", n=n),
-}
+
+
+def _confirmation(decision: Decision, number: int) -> str:
+    if decision == Decision.APPROVE:
+        return _("Approved: version %(n)d is now published.", n=number)
+    if decision == Decision.REQUEST_CHANGES:
+        return _("Sent back to the author with your comment: their next version continues "
+                 "this review.")
+    return _("Rejected: the author sees your reason.")
 
 
 @bp.app_template_global("review_on_diff")
@@ -84,7 +87,7 @@ def decide(review_id: int) -> str | Response | tuple[str, int]:
         return _render_screen(review_id, form, error=error.message), 409
     except ValidationError as error:
         return _render_screen(review_id, form, error=error.message), 422
-    flash(CONFIRMATIONS[decision](decided.version.number), "success")
+    flash(_confirmation(decision, decided.version.number), "success")
     if form.back.data == "review":
         return redirect(url_for("moderation.queue"))
     return redirect(_back_to(decided, form.back.data))
