@@ -518,6 +518,7 @@ def test_the_review_screen_shows_the_whole_first_submission_and_the_checklist(
     _material_id, review_id = submitted
     screen = text(as_user(new_client, people["mo"]).get(f"/moderation/reviews/{review_id}"))
     assert "<h1>Review: Breuken</h1>" in screen
+    assert "<title>Review: Breuken · " in screen  # the tab says what the heading says
     assert "Nothing yet: this is the first submission." in screen
     assert "The whole text" in screen and "Breuken zijn delen van een geheel." in screen
     assert screen.count('name="checklist"') == 5
