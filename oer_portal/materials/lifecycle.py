@@ -1,4 +1,5 @@
-"""Draft → submitted for review → published; withdrawn leaves a tombstone.
+"""Draft → submitted for review (perhaps sent back for changes and submitted again) →
+published; withdrawn leaves a tombstone.
 
 Publishing moves ``published_version_id``, notes the publication, tells the search outbox and
 then the features that listen (``publishing.py``: the remix feature tells the owners of
@@ -27,20 +28,42 @@ from oer_portal.materials.models import (
     MaterialStatus,
     MaterialVersion,
 )
-from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
+from oer_portal.materials.reviews import (
+    OPEN_STATUSES,
+    ReviewRequest,
+    ReviewRound,
+    ReviewStatus,
+)
 
 
 def pending_review(material_id: int) -> ReviewRequest | None:
+    """The material's request waiting for a moderator, if any."""
     return db.session.scalar(select(ReviewRequest).where(
         ReviewRequest.material_id == material_id, ReviewRequest.status == ReviewStatus.PENDING))
 
 
+def open_review(material_id: int) -> ReviewRequest | None:
+    """The material's request still in conversation (waiting, or sent back for changes)."""
+    return db.session.scalar(select(ReviewRequest).where(
+        ReviewRequest.material_id == material_id,
+        ReviewRequest.status.in_(OPEN_STATUSES)))
+
+
 def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
-    """Ask a moderator to publish the head version."""
+    """Ask a moderator to publish the head version.
+
+    A material has one open request at a time, and it is one conversation: when a
+    moderator asked for changes (or the author wants the newer version looked at instead of
+    the one waiting), submitting continues that request with the head as its next round,
+    rather than starting a second one.  Only a decided request (approved, rejected,
+    cancelled) makes the next submission a new request.
+    """
     require_permission(policy.can_edit(actor, material))
     if material.latest_version_id == material.published_version_id:
         raise ValidationError(_("This version is already published."))
-    if pending_review(material.id) is not None:
+    request = open_review(material.id)
+    if request is not None and request.status == ReviewStatus.PENDING \
+            and request.version_id == material.latest_version_id:
         raise ValidationError(_("This version is already waiting for review."))
     head = db.session.get(MaterialVersion, material.latest_version_id)
     # A guard for drafts that pulls saved with conflict markers before conflicts were
@@ -50,19 +73,46 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
                                 "choose what to keep and save before you submit."))
     if head is not None:
         hooks_for(material.kind).check_submit(actor, head)
-    request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
-                            submitted_by_id=actor.id, submitted_at=utcnow())
-    db.session.add(request)
+    now = utcnow()
+    if request is None:
+        request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
+                                submitted_by_id=actor.id, submitted_at=now)
+        db.session.add(request)
+        db.session.flush()
+        action = "review.submitted"
+    else:
+        request.version_id = material.latest_version_id
+        request.status = ReviewStatus.PENDING
+        request.decided_by_id = request.decided_at = request.reason = None
+        action = "review.resubmitted"
+    db.session.add(ReviewRound(request_id=request.id, version_id=material.latest_version_id,
+                               submitted_by_id=actor.id, submitted_at=now))
     db.session.flush()
-    audit.record("review.submitted", actor_id=actor.id, target=("material", material.id),
+    audit.record(action, actor_id=actor.id, target=("material", material.id),
                  details={"version_id": material.latest_version_id, "review": request.id})
     return request
 
 
+#: Why :func:`cancel_pending_reviews` is called.
+SUPERSEDED = "superseded"
+WITHDRAWN = "withdrawn"
+
+
 def cancel_pending_reviews(material_id: int, reason: str) -> None:
+    """End the material's open request when it no longer applies.
+
+    Only a withdrawal ends it.  A newer version (``SUPERSEDED``: every save tells this) does
+    not: a request is about the version it names, so a draft saved meanwhile is neither
+    published by an approval nor in its way, and the author who wants the newer version
+    reviewed submits it, which continues the same request (``submit_for_review``).  Before
+    requests could continue, a save cancelled the pending request and the moderator found
+    it gone.
+    """
+    if reason == SUPERSEDED:
+        return
     for request in db.session.scalars(select(ReviewRequest).where(
             ReviewRequest.material_id == material_id,
-            ReviewRequest.status == ReviewStatus.PENDING)):
+            ReviewRequest.status.in_(OPEN_STATUSES))):
         request.status = ReviewStatus.CANCELLED
         request.decided_at = utcnow()
         request.reason = reason
@@ -96,7 +146,7 @@ def withdraw(actor: Actor, material: Material, reason: str) -> None:
     material.withdrawn_at = utcnow()
     material.withdrawn_by_id = actor.id
     material.withdrawn_reason = reason[:2000]
-    cancel_pending_reviews(material.id, reason="withdrawn")
+    cancel_pending_reviews(material.id, reason=WITHDRAWN)
     outbox.record_change("material", material.id)
     audit.record("material.withdrawn", actor_id=actor.id, target=("material", material.id),
                  details={"reason": reason[:200]})

@@ -1,13 +1,14 @@
 """What other features show on the material page and on a teacher's dashboard.
 
-The material page shows credits and the family tree (remix), the rating (community), an
-arrangement's table of contents and the arrangements that include a material
-(arrangements) and "more like this" (search).  Those features build on materials, not the
-reverse, so the page cannot import them: each registers, when it is imported, a function
-of its service layer that returns its panel as plain data for one page view (or ``None``:
-nothing to show), together with the template that shows it in each part of the page.  The
-page works them out and renders them in the fixed order of :class:`Panel`, the way
-``hooks.py`` lets a feature add to one kind of material.
+The material page shows the review of a version and its conversation (moderation), credits
+and the family tree (remix), the rating (community), an arrangement's table of contents and
+the arrangements that include a material (arrangements) and "more like this" (search).
+Those features build on materials, not the reverse, so the page cannot import them: each
+registers, when it is imported, a function of its service layer that returns its panel as
+plain data for one page view (or ``None``: nothing to show), together with the template
+that shows it in each part of the page.  The page works them out and renders them in the
+fixed order of :class:`Panel`, the way ``hooks.py`` lets a feature add to one kind of
+material.
 
 Panel functions never read the request and never build URLs themselves: what they need
 from the web layer (the visitor, the address of a material, the language) comes in
@@ -30,6 +31,8 @@ class Panel(StrEnum):
     """The panels of the material page, in the order they are worked out and, within each
     :class:`Slot`, shown."""
 
+    #: the review request: the moderator's decisions, the conversation with the authors
+    REVIEW = "review"
     CONTENTS = "contents"  #: an arrangement's table of contents
     REMIX = "remix"  #: credits, remix button, upstream notice, family tree
     RATING = "rating"
@@ -40,6 +43,9 @@ class Panel(StrEnum):
 class Slot(StrEnum):
     """Where on the material page a panel's template goes."""
 
+    #: under the material's own text: its review, the moderator's decisions and the
+    #: conversation (only its authors and moderators ever get a panel here)
+    REVIEW = "review"
     NOTICES = "notices"  #: above the title: messages for the material's authors
     CREDITS = "credits"  #: in the header, under the title
     CONTENT = "content"  #: under the material's own text and files
@@ -49,6 +55,8 @@ class Slot(StrEnum):
 class DashboardPanel(StrEnum):
     """The panels of a teacher's dashboard (``/my/materials``), in the order shown."""
 
+    #: where each material stands in review (per row of the list) and what asks for changes
+    REVIEWS = "reviews"
     UPSTREAM = "upstream"  #: originals of the teacher's remixes that have a new version
 
 
@@ -145,7 +153,23 @@ def collect(page: MaterialPage) -> ShownPanels:
     return ShownPanels(values, {slot: tuple(items) for slot, items in placed.items()})
 
 
-def dashboard(actor: Actor) -> tuple[tuple[str, object], ...]:
+class ShownDashboard(tuple[tuple[str, object], ...]):
+    """The dashboard's panels as (template, value) pairs, in order; ``get`` finds one panel's
+    value, for a part of the page that reads it outside its own template (the list of
+    materials shows each one's review state)."""
+
+    values: Mapping[DashboardPanel, object]
+
+    def __new__(cls, shown: tuple[tuple[DashboardPanel, str, object], ...]) -> ShownDashboard:
+        made = super().__new__(cls, tuple((template, value) for _panel, template, value in shown))
+        made.values = {panel: value for panel, _template, value in shown}
+        return made
+
+    def get(self, panel: str) -> object | None:
+        return self.values.get(DashboardPanel(panel))
+
+
+def dashboard(actor: Actor) -> ShownDashboard:
     """The dashboard's panels for ``actor`` as (template, value), in the order of
     :class:`DashboardPanel`."""
     shown = []
@@ -153,5 +177,5 @@ def dashboard(actor: Actor) -> tuple[tuple[str, object], ...]:
         build, template = _DASHBOARD.get(panel, (None, ""))
         value = build(actor) if build is not None else None
         if value is not None:
-            shown.append((template, value))
-    return tuple(shown)
+            shown.append((panel, template, value))
+    return ShownDashboard(tuple(shown))

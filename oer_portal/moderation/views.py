@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import ValidationError
 from oer_portal.materials.forms import RejectForm
-from oer_portal.moderation import service
+from oer_portal.moderation import review_views, service
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -42,3 +42,9 @@ def reject(review_id: int) -> Response:
     except ValidationError as error:
         flash(error.message, "error")
     return redirect(url_for("moderation.queue"))
+
+
+# The review screen and the conversation (``review_views``) live beside the queue, under
+# its address; importing them registers the review's panels on the material page and the
+# dashboard too (``moderation/panels.py``).
+bp.register_blueprint(review_views.bp)

@@ -79,3 +79,51 @@ def test_every_table_of_the_models_is_created(empty_database, tmp_path):
     finally:
         engine.dispose()
     assert set(db.metadata.tables) <= tables
+
+
+def test_0008_gives_every_earlier_request_its_round_and_its_decision(tmp_path):
+    """Requests from before the conversation existed went through one version each; a
+    moderator's decision becomes the first message of the conversation.  Downgrading turns a
+    request for changes into the rejection the earlier schema told the author."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from oer_portal import create_app
+
+    uri = f"sqlite:///{tmp_path / 'data.db'}"
+    app = create_app(make_config(tmp_path, uri))
+    with app.app_context():
+        upgrade(revision="0007_notifications")
+        now = "2026-01-05 10:00:00.000000"
+        for statement in (
+            "INSERT INTO users (id, email, display_name, password_hash, session_token, "
+            "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', :now), "
+            "(2, 'm@example.org', 'Mo', 'x', 't2', :now)",
+            "INSERT INTO materials (id, kind, slug, owner_id, status, created_at, updated_at) "
+            "VALUES (1, 'lesson', 'breuken', 1, 'draft', :now, :now)",
+            "INSERT INTO material_versions (id, material_id, number, title, description, body, "
+            "body_html, language, licence, meta, author_id, created_at, summary, merged) "
+            "VALUES (1, 1, 1, 'Breuken', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, :now, '', 0), "
+            "(2, 1, 2, 'Breuken', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, :now, '', 0)",
+            "INSERT INTO review_requests (id, material_id, version_id, submitted_by_id, "
+            "submitted_at, status, decided_by_id, decided_at, reason) VALUES "
+            "(1, 1, 1, 1, :now, 'rejected', 2, :now, 'Bronnen ontbreken.'), "
+            "(2, 1, 2, 1, :now, 'pending', NULL, NULL, NULL)"):
+            db.session.execute(text(statement), {"now": now})
+        db.session.commit()
+        upgrade()
+        rounds = db.session.execute(text(
+            "SELECT request_id, version_id, submitted_by_id FROM review_rounds ORDER BY id")).all()
+        messages = db.session.execute(text(
+            "SELECT request_id, author_id, version_id, kind, body FROM review_messages")).all()
+        assert [tuple(r) for r in rounds] == [(1, 1, 1), (2, 2, 1)]
+        assert [tuple(m) for m in messages] == [(1, 2, 1, "rejected", "Bronnen ontbreken.")]
+
+        db.session.execute(text("UPDATE review_requests SET status = 'changes_requested', "
+                                "reason = 'Meer' WHERE id = 2"))
+        db.session.commit()
+        downgrade(revision="0007_notifications")
+        assert db.session.execute(text("SELECT status, reason FROM review_requests WHERE id = 2")
+                                  ).one() == ("rejected", "Meer")
+        db.session.remove()
+        db.engine.dispose()

@@ -53,3 +53,13 @@ def test_the_dashboard_shows_only_panels_with_something_to_say(registry) -> None
     panels.register_dashboard(DashboardPanel.UPSTREAM, lambda actor: ("news",), "notices.html")
     assert panels.dashboard(SimpleNamespace(is_authenticated=True)) == (
         ("notices.html", ("news",)),)
+
+
+def test_a_part_of_the_dashboard_can_read_one_panels_value(registry) -> None:
+    """The list of materials shows each one's review state from the reviews panel."""
+    panels.register_dashboard(DashboardPanel.UPSTREAM, lambda actor: ("news",), "notices.html")
+    panels.register_dashboard(DashboardPanel.REVIEWS, lambda actor: {7: "pending"},
+                              "reviews.html")
+    shown = panels.dashboard(SimpleNamespace(is_authenticated=True))
+    assert shown == (("reviews.html", {7: "pending"}), ("notices.html", ("news",)))
+    assert shown.get("reviews") == {7: "pending"} and shown.get("upstream") == ("news",)
