@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.arrangements.views import bp as arrangements_bp
     from oer_portal.community.views import bp as community_bp
     from oer_portal.materials.views import bp as materials_bp
+    from oer_portal.moderation.report_views import bp as reports_bp
     from oer_portal.moderation.views import bp as moderation_bp
     from oer_portal.notifications.views import bp as notifications_bp
     from oer_portal.pages.views import bp as pages_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(materials_bp)
     app.register_blueprint(arrangements_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(remix_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(search_bp)

@@ -65,6 +65,8 @@ class Defaults:
     REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
     #: Live previews while typing (one every 400 ms at most from the editor).
     PREVIEW_LIMIT = "120 per minute"
+    #: Reports a user may send (per account): enough for a real problem, not for a flood.
+    REPORT_LIMIT = "10 per hour"
 
     #: argon2-cffi ``PasswordHasher`` parameters; empty means the library's argon2id defaults.
     PASSWORD_HASHER: dict[str, int] = {}

@@ -1,5 +1,6 @@
 """Draft → submitted for review (perhaps sent back for changes and submitted again) →
-published; withdrawn leaves a tombstone.
+published; withdrawn leaves a tombstone.  A moderator may take a published material offline
+(``unpublish``: a withdrawal marked as the moderation's) and put it back (``reinstate``).
 
 Publishing moves ``published_version_id``, notes the publication, tells the search outbox and
 then the features that listen (``publishing.py``: the remix feature tells the owners of
@@ -8,6 +9,9 @@ the new one.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -150,3 +154,64 @@ def withdraw(actor: Actor, material: Material, reason: str) -> None:
     outbox.record_change("material", material.id)
     audit.record("material.withdrawn", actor_id=actor.id, target=("material", material.id),
                  details={"reason": reason[:200]})
+
+
+#: The longest public reason kept for a withdrawal or an unpublishing.
+MAX_REASON = 2000
+
+
+def unpublish(actor: Actor, material: Material, reason: str,
+              details: Mapping[str, Any] | None = None) -> None:
+    """A moderator takes a published material offline: its page becomes a tombstone that
+    says when and why, and every public channel drops it, exactly as for a withdrawal (the
+    status is the same; ``withdrawn_by_moderation`` tells the two apart).
+
+    The published version stays where it is, so :func:`reinstate` can put the same version
+    back.  Meanwhile the material is frozen: a withdrawn material cannot be edited,
+    withdrawn, submitted or remixed (``policy``), and its open review is cancelled, so
+    nothing can publish a version of it behind the moderators' backs.  ``details`` (the
+    reports it closes) go into the audit entry beside the reason and the version.
+    """
+    require_permission(policy.can_unpublish(actor, material))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the material is taken offline; the reason is shown "
+                                "on its page."))
+    material.status = MaterialStatus.WITHDRAWN
+    material.withdrawn_at = utcnow()
+    material.withdrawn_by_id = actor.id
+    material.withdrawn_reason = reason[:MAX_REASON]
+    material.withdrawn_by_moderation = True
+    cancel_pending_reviews(material.id, reason=WITHDRAWN)
+    outbox.record_change("material", material.id)
+    version = db.session.get(MaterialVersion, material.published_version_id)
+    audit.record("material.unpublished", actor_id=actor.id, target=("material", material.id),
+                 details={"reason": reason[:MAX_REASON],
+                          "version_id": material.published_version_id,
+                          "version": version.number if version else None,
+                          **dict(details or {})})
+
+
+def reinstate(actor: Actor, material: Material, reason: str,
+              details: Mapping[str, Any] | None = None) -> None:
+    """Put a material a moderator took offline back: public again with the version that
+    was published when it went down (no new publication: nothing new is published, so the
+    history and the "newest" lists keep their order).  An author's own withdrawal cannot be
+    undone this way (``policy.can_reinstate``)."""
+    require_permission(policy.can_reinstate(actor, material))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the material is put back online."))
+    audit.record("material.reinstated", actor_id=actor.id, target=("material", material.id),
+                 details={"reason": reason[:MAX_REASON],
+                          "version_id": material.published_version_id,
+                          "version": material.published_version.number,
+                          "unpublished_at": material.withdrawn_at.isoformat()
+                          if material.withdrawn_at else None,
+                          "unpublished_reason": material.withdrawn_reason,
+                          **dict(details or {})})
+    material.status = MaterialStatus.PUBLISHED
+    material.withdrawn_at = material.withdrawn_by_id = material.withdrawn_reason = None
+    material.withdrawn_by_moderation = False
+    material.updated_at = utcnow()
+    outbox.record_change("material", material.id)

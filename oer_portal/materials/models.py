@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +78,10 @@ class Material(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    #: Taken down by a moderator (``lifecycle.unpublish``), not by its authors: only such a
+    #: withdrawal can be undone (``lifecycle.reinstate``), and its tombstone says so.
+    withdrawn_by_moderation: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                          server_default=false())
     #: Links only: the last check of the URL (``None`` = not checked yet).
     link_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     link_ok: Mapped[bool | None] = mapped_column(Boolean)
@@ -97,6 +102,11 @@ class Material(db.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.status == MaterialStatus.WITHDRAWN
+
+    @property
+    def is_unpublished(self) -> bool:
+        """Withdrawn by a moderator (and so can be reinstated), not by its authors."""
+        return self.is_withdrawn and self.withdrawn_by_moderation
 
 
 class MaterialCoAuthor(db.Model):

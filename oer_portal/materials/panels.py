@@ -1,6 +1,7 @@
 """What other features show on the material page and on a teacher's dashboard.
 
-The material page shows the review of a version and its conversation (moderation), credits
+The material page shows the review of a version and its conversation and the link to report
+it (moderation: for moderators, taking it offline and putting it back), credits
 and the family tree (remix), the rating (community), an arrangement's table of contents and
 the arrangements that include a material (arrangements) and "more like this" (search).
 Those features build on materials, not the reverse, so the page cannot import them: each
@@ -38,6 +39,8 @@ class Panel(StrEnum):
     RATING = "rating"
     USED_IN = "used_in"  #: the arrangements that include the material
     RELATED = "related"  #: more like this
+    #: reporting the material; for moderators, taking it offline or putting it back
+    REPORT = "report"
 
 
 class Slot(StrEnum):

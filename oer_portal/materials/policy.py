@@ -82,3 +82,17 @@ def can_review(actor: Actor | None, material: Material, version: MaterialVersion
     if user is None or not is_staff(user):
         return False
     return not is_author(user, material) and user.id != version.author_id
+
+
+def can_unpublish(actor: Actor | None, material: Material) -> bool:
+    """Moderators and admins take a published material offline (a report, a post-review);
+    a draft has nothing public to take down, and a withdrawn one is down already."""
+    return is_staff(actor) and not material.is_withdrawn \
+        and material.published_version_id is not None
+
+
+def can_reinstate(actor: Actor | None, material: Material) -> bool:
+    """Only what a moderator took down comes back: an author's own withdrawal is their
+    decision, which no moderator undoes."""
+    return is_staff(actor) and material.is_unpublished \
+        and material.published_version_id is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
@@ -60,3 +60,66 @@ class ReviewMessage(db.Model):
     @property
     def is_decision(self) -> bool:
         return self.kind in DECISIONS
+
+
+class ReportCategory(StrEnum):
+    """Why someone reports a material (labels: ``reports.CATEGORY_LABELS``)."""
+
+    COPYRIGHT = "copyright"
+    INAPPROPRIATE = "inappropriate"
+    INCORRECT = "incorrect"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    #: A moderator looked and left the material online.
+    DISMISSED = "dismissed"
+    #: The material was taken offline (by a decision on this report or another of it).
+    UPHELD = "upheld"
+
+
+_OPEN_REPORT = "status = 'open'"
+
+
+class Report(db.Model):
+    """One user's report of a published material, and what a moderator made of it.
+
+    Only moderators (and the reporter, through their notification) ever learn of it: the
+    material's authors are told the outcome, never who reported.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint("category IN ('copyright', 'inappropriate', 'incorrect', 'spam', "
+                        "'other')", name="known_category"),
+        CheckConstraint("status IN ('open', 'dismissed', 'upheld')", name="known_status"),
+        Index("ix_reports_status_created", "status", "created_at"),
+        Index("ix_reports_material_status", "material_id", "status"),
+        # One open report per reporter and material, even when two posts race.
+        Index("uq_reports_open_reporter", "material_id", "reporter_id", unique=True,
+              sqlite_where=text(_OPEN_REPORT), postgresql_where=text(_OPEN_REPORT)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id"))
+    #: The version the reporter saw (the published one when they reported).
+    version_id: Mapped[int] = mapped_column(ForeignKey("material_versions.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.OPEN)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Dismissed: the note to the reporter (may be empty); upheld: the public reason.
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ReportStatus.OPEN

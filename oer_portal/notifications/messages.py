@@ -17,7 +17,11 @@ kind                                  params
 ``review.comment``                    ``title``
 ``teacher.approved`` / ``.rejected``  none
 ``report.outcome``                    ``title`` (of the reported material), ``material_id``
-                                      (the link goes to the material, not to the report)
+                                      (the link goes to the material, not to the report),
+                                      ``outcome`` (``dismissed``, ``unpublished``,
+                                      ``reinstated``), ``to`` (``reporter`` or ``author``),
+                                      ``reason`` (the public reason, or the note to the
+                                      reporter of a dismissal; may be empty)
 ``upstream.changed``                  ``title`` (the remix's), ``source_title`` and ``version``
                                       (the original's new version)
 ====================================  ===========================================================
@@ -97,6 +101,33 @@ WORDINGS: dict[NotificationKind, Wording] = {
         N_("The original of one of my remixes has a new version"), N_("Someone"), False),
 }
 
+#: ``report.outcome`` says what happened and speaks to the reporter or to the authors
+#: (``outcome`` and ``to`` params; "dismissed" with a note reads with it): sentence and
+#: subject per case.  The authors are never told who reported, and never of a dismissal.
+#: A notification without these params (or one stored before they existed) reads as the
+#: kind's own wording above.
+OUTCOMES: dict[tuple[str, str], tuple[str, str]] = {
+    ("dismissed", "reporter"): (
+        N_("%(actor)s looked at your report about “%(title)s”: the material stays online."),
+        N_("Your report about “%(title)s”: the material stays online")),
+    ("dismissed+reason", "reporter"): (
+        N_("%(actor)s looked at your report about “%(title)s”: the material stays online. "
+           "%(reason)s"),
+        N_("Your report about “%(title)s”: the material stays online")),
+    ("unpublished", "reporter"): (
+        N_("%(actor)s took “%(title)s”, which you reported, offline: %(reason)s"),
+        N_("Your report about “%(title)s”: the material is offline")),
+    ("unpublished", "author"): (
+        N_("%(actor)s took your material “%(title)s” offline: %(reason)s"),
+        N_("Your material “%(title)s” has been taken offline")),
+    ("reinstated", "reporter"): (
+        N_("%(actor)s put “%(title)s”, which you reported, back online."),
+        N_("“%(title)s” is back online")),
+    ("reinstated", "author"): (
+        N_("%(actor)s put your material “%(title)s” back online."),
+        N_("Your material “%(title)s” is back online")),
+}
+
 UNKNOWN_KIND = N_("You have a new notification.")
 UNKNOWN_SUBJECT = N_("New notification")
 
@@ -115,6 +146,16 @@ def wording(kind: str) -> Wording | None:
         return None
 
 
+def _outcome(kind: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A report's outcome's own sentence and subject, when the params name one."""
+    if kind != NotificationKind.REPORT_OUTCOME:
+        return None
+    outcome = str(params.get("outcome", ""))
+    if outcome == "dismissed" and params.get("reason"):
+        outcome = "dismissed+reason"
+    return OUTCOMES.get((outcome, str(params.get("to", ""))))
+
+
 def sentence(kind: str, params: Mapping[str, Any], actor_name: str | None) -> str:
     """The notification as one sentence in the current locale."""
     found = wording(kind)
@@ -122,7 +163,8 @@ def sentence(kind: str, params: Mapping[str, Any], actor_name: str | None) -> st
         return gettext(UNKNOWN_KIND)
     values = _Params(params)
     values["actor"] = actor_name or gettext(found.someone)
-    return gettext(found.sentence) % values
+    outcome = _outcome(kind, params)
+    return gettext(outcome[0] if outcome else found.sentence) % values
 
 
 def subject(kind: str, params: Mapping[str, Any]) -> str:
@@ -130,7 +172,8 @@ def subject(kind: str, params: Mapping[str, Any]) -> str:
     found = wording(kind)
     if found is None:
         return gettext(UNKNOWN_SUBJECT)
-    return gettext(found.subject) % _Params(params)
+    outcome = _outcome(kind, params)
+    return gettext(outcome[1] if outcome else found.subject) % _Params(params)
 
 
 def email_by_default(kind: str) -> bool:
