@@ -1,22 +1,23 @@
 """The reports' forms: filing a report, and a moderator's decisions (dismiss, take offline,
-put back).  The service (``reports.py``) holds the rules; these parse what comes back, hold
-CSRF and label the fields for the report page."""
+put back).  The service (``reports.py``) holds every rule, lengths and required texts
+included, and says what is wrong in its own words; these parse what comes back and label
+the fields."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
-from wtforms.validators import Length
 
-from oer_portal.moderation.reports import CATEGORY_LABELS, MAX_COMMENT
+from oer_portal.moderation.reports import CATEGORY_LABELS
 
 
 class ReportForm(FlaskForm):
+    #: Any value comes back to the service, which says what is wrong in its own words.
     category = RadioField(_l("What is wrong with it?"),
-                          choices=[SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()],
+                          choices=[SelectChoice(code.value, label)
+                                   for code, label in CATEGORY_LABELS.items()],
                           validate_choice=False)
-    #: Its length is the service's rule (``reports.MAX_COMMENT``), said in its words.
     comment = TextAreaField(
         _l("Explain"),
         description=_l("Required for copyright and for something else: what is wrong, and "
@@ -26,12 +27,11 @@ class ReportForm(FlaskForm):
 
 
 class DismissForm(FlaskForm):
-    note = TextAreaField(_l("Note to the reporter (optional)"),
-                         validators=[Length(max=MAX_COMMENT)])
+    note = TextAreaField(_l("Note to the reporter (optional)"))
 
 
 class UnpublishForm(FlaskForm):
-    reason = TextAreaField(_l("Public reason"), validators=[Length(max=MAX_COMMENT)])
+    reason = TextAreaField(_l("Public reason"))
     report_id = HiddenField()
 
     def report(self) -> int | None:
@@ -40,4 +40,4 @@ class UnpublishForm(FlaskForm):
 
 
 class ReinstateForm(FlaskForm):
-    reason = TextAreaField(_l("Why it goes back online"), validators=[Length(max=MAX_COMMENT)])
+    reason = TextAreaField(_l("Why it goes back online"))

@@ -1,6 +1,10 @@
 """Reports on the web: the report page of a material (``/materials/<id>/report``), the
 moderators' reports queue (``/moderation/reports``) and the decisions (dismiss, take
-offline, put back).  Importing this registers the reports' panel on the material page."""
+offline, put back).  Importing this registers the reports' panel on the material page.
+
+The decisions are form posts from the queue or the material's page (CSRF is checked for
+every post by ``CSRFProtect``); each answers with a redirect back and a flash that says
+what happened, or why nothing did."""
 
 from __future__ import annotations
 
@@ -85,15 +89,12 @@ def _back(default_material_id: int | None = None) -> Response:
 @login_required
 def dismiss(report_id: int) -> Response:
     form = DismissForm()
-    if form.validate_on_submit():
-        try:
-            reports.dismiss(current_user, report_id, form.note.data or "")
-            flash(_("Report dismissed: the material stays online and the reporter is told."),
-                  "success")
-        except (Conflict, ValidationError) as error:
-            flash(error.message, "error")
-    else:
-        flash(_("The note is too long."), "error")
+    try:
+        reports.dismiss(current_user, report_id, form.note.data or "")
+        flash(_("Report dismissed: the material stays online and the reporter is told."),
+              "success")
+    except (Conflict, ValidationError) as error:
+        flash(error.message, "error")
     return _back()
 
 
@@ -101,16 +102,12 @@ def dismiss(report_id: int) -> Response:
 @login_required
 def unpublish(material_id: int) -> Response:
     form = UnpublishForm()
-    if form.validate_on_submit():
-        try:
-            reports.unpublish(current_user, material_id, form.reason.data or "",
-                              form.report())
-            flash(_("The material is offline; its page says why. Its authors and the "
-                    "reporters are told."), "success")
-        except (Conflict, ValidationError) as error:
-            flash(error.message, "error")
-    else:
-        flash(_("The reason is too long."), "error")
+    try:
+        reports.unpublish(current_user, material_id, form.reason.data or "", form.report())
+        flash(_("The material is offline; its page says why. Its authors and the "
+                "reporters are told."), "success")
+    except (Conflict, ValidationError) as error:
+        flash(error.message, "error")
     return _back(material_id)
 
 
@@ -118,12 +115,9 @@ def unpublish(material_id: int) -> Response:
 @login_required
 def reinstate(material_id: int) -> Response:
     form = ReinstateForm()
-    if form.validate_on_submit():
-        try:
-            reports.reinstate(current_user, material_id, form.reason.data or "")
-            flash(_("The material is back online."), "success")
-        except (Conflict, ValidationError) as error:
-            flash(error.message, "error")
-    else:
-        flash(_("The reason is too long."), "error")
+    try:
+        reports.reinstate(current_user, material_id, form.reason.data or "")
+        flash(_("The material is back online."), "success")
+    except (Conflict, ValidationError) as error:
+        flash(error.message, "error")
     return _back(material_id)

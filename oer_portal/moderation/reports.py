@@ -291,13 +291,13 @@ def unpublish(actor: User, material_id: int, reason: str,
     closing = list(db.session.scalars(select(Report).where(
         Report.material_id == material.id, Report.status == ReportStatus.OPEN)
         .order_by(Report.id)))
-    now = utcnow()
-    for report in closing:
-        report.status = ReportStatus.UPHELD
-        report.decided_by_id, report.decided_at = actor.id, now
-        report.decision_reason = reason
     lifecycle.unpublish(actor, material, reason,
                         {"report": report_id, "reports": [r.id for r in closing]})
+    for report in closing:
+        report.status = ReportStatus.UPHELD
+        # The same instant as the material's: it tells which reports took it down.
+        report.decided_by_id, report.decided_at = actor.id, material.withdrawn_at
+        report.decision_reason = reason
     authors = author_ids(material)
     _tell(authors, actor, (TargetType.MATERIAL, material.id), material, "unpublished",
           "author", reason)

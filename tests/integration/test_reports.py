@@ -27,7 +27,6 @@ from oer_portal.notifications.models import Notification
 from tests.fixtures.samples import image_bytes
 
 
-
 @pytest.fixture()
 def people(make_user):
     return {"anna": make_user("teacher", name="Anna Auteur"),
@@ -159,7 +158,7 @@ def test_a_category_without_comment_is_enough_for_spam(app, new_client, people, 
 
 
 def test_a_second_report_while_the_first_is_open_is_refused_politely(
-        app, new_client, people, lesson):
+        app, new_client, make_user, people, lesson):
     sam = as_user(new_client, people["sam"])
     file_report(sam, lesson, "spam")
     again = file_report(sam, lesson, "incorrect", "Nog iets.")
@@ -167,7 +166,9 @@ def test_a_second_report_while_the_first_is_open_is_refused_politely(
     assert "your report is being dealt with" in text(again)
     assert len(reports_of(app, lesson)) == 1
     # Dutch, as the portal speaks by default.
-    dutch = as_user(new_client, people["sam"], locale="nl")
+    dutch_person = make_user("student")
+    dutch = as_user(new_client, dutch_person, locale=None)
+    file_report(dutch, lesson, "spam")
     assert "je melding is in behandeling" in text(file_report(dutch, lesson, "spam"))
     # Another person's report is welcome, and so is Sam's next one once the first is decided.
     tom = as_user(new_client, people["tom"])
@@ -176,7 +177,7 @@ def test_a_second_report_while_the_first_is_open_is_refused_politely(
     first = reports_of(app, lesson)[0]
     mo.post(f"/moderation/reports/{first.id}/dismiss", {"note": ""})
     assert file_report(sam, lesson, "spam").status_code == 303
-    assert len(reports_of(app, lesson)) == 3
+    assert len(reports_of(app, lesson)) == 4
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, lesson):
@@ -467,6 +468,9 @@ def test_a_moderator_takes_a_material_offline_from_its_page(app, new_client, peo
     empty = mo.post(f"/moderation/materials/{lesson}/unpublish",
                     {"reason": "  ", "back": "material"}, follow_redirects=True)
     assert "Say why the material is taken offline" in text(empty)
+    too_long = mo.post(f"/moderation/materials/{lesson}/unpublish",
+                       {"reason": "x" * 2001, "back": "material"}, follow_redirects=True)
+    assert "at most 2000 characters" in text(too_long)
     assert audit_rows(app, "material.unpublished") == []
     response = mo.post(f"/moderation/materials/{lesson}/unpublish",
                        {"reason": "Persoonsgegevens van leerlingen.", "back": "material"})
