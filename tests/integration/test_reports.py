@@ -615,3 +615,69 @@ def test_the_version_seen_is_kept_when_a_newer_one_is_published(app, new_client,
         current_uow().commit()
     assert reports_of(app, lesson)[0].version_id == seen
     assert "Version seen" in text(as_user(new_client, people["mo"]).get("/moderation/reports"))
+
+
+def test_arrangements_and_more_like_this_drop_an_offline_material_and_take_it_back(
+        app, new_client, people, lesson, make_material):
+    from oer_portal.arrangements import service as arrangements
+    from oer_portal.arrangements.structure import Node, NodeKind
+
+    sibling = make_material(people["tom"], title="Zetmeel en zonlicht",
+                            body="Planten maken zetmeel met zonlicht en bladgroen.\n",
+                            publish_by=people["mo"])
+    with app.app_context():
+        arrangement = arrangements.create_arrangement(
+            db.session.get(User, people["tom"].id),
+            VersionFields(title="Reeks planten", body="Inleiding."),
+            [Node(NodeKind.MATERIAL, material_id=lesson)])
+        current_uow().commit()
+        arrangement_id = arrangement.id
+        lifecycle.publish(db.session.get(Material, arrangement_id),
+                          db.session.get(Material, arrangement_id).latest_version,
+                          db.session.get(User, people["mo"].id))
+        current_uow().commit()
+    visitor = new_client()
+
+    def shown() -> tuple[bool, bool]:
+        part = text(visitor.get(f"/materials/{arrangement_id}-reeks-planten/parts/1"))
+        page = text(visitor.get(f"/materials/{sibling}", follow_redirects=True))
+        related = page[page.index('id="related-title"'):] if 'id="related-title"' in page \
+            else ""
+        return "zetmeel met zonlicht" in part, f"/materials/{lesson}-" in related
+
+    assert shown() == (True, True)
+    mo = as_user(new_client, people["mo"])
+    mo.post(f"/moderation/materials/{lesson}/unpublish", {"reason": "Onjuist."})
+    part = text(visitor.get(f"/materials/{arrangement_id}-reeks-planten/parts/1"))
+    assert "not available" in part
+    assert shown() == (False, False)
+    mo.post(f"/moderation/materials/{lesson}/reinstate", {"reason": "Toch juist."})
+    assert shown() == (True, True)
+
+
+def test_putting_back_needs_a_csrf_token(app, new_client, people, lesson):
+    mo = as_user(new_client, people["mo"])
+    mo.post(f"/moderation/materials/{lesson}/unpublish", {"reason": "Onjuist."})
+    assert mo.raw.post(f"/moderation/materials/{lesson}/reinstate",
+                       data={"reason": "Terug"}).status_code == 400
+    assert new_client().get(f"/materials/{lesson}", follow_redirects=True).status_code == 410
+
+
+def test_the_outcome_reads_in_dutch_in_the_inbox_and_the_email_subject(app, new_client,
+                                                                      people, lesson):
+    from flask_babel import force_locale
+
+    sam = as_user(new_client, people["sam"])
+    file_report(sam, lesson, "spam")
+    mo = as_user(new_client, people["mo"])
+    mo.post(f"/moderation/materials/{lesson}/unpublish", {"reason": "Reclame."})
+    with app.test_request_context(), force_locale("nl"):
+        notification = db.session.scalar(select(Notification).where(
+            Notification.user_id == people["anna"].id))
+        assert messages.subject(notification.kind, notification.params) == \
+            "Je lesmateriaal “Bladgroen in de zon” is offline gehaald"
+        assert messages.sentence(notification.kind, notification.params, "Mo") == \
+            "Mo heeft je lesmateriaal “Bladgroen in de zon” offline gehaald: Reclame."
+    # The reporter's notification leads to the material (now its tombstone).
+    inbox = text(sam.get("/my/notifications"))
+    assert "Mo Moderator took “Bladgroen in de zon”, which you reported, offline" in inbox
