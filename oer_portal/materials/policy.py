@@ -84,15 +84,22 @@ def can_review(actor: Actor | None, material: Material, version: MaterialVersion
     return not is_author(user, material) and user.id != version.author_id
 
 
+def can_moderate(actor: Actor | None, material: Material) -> bool:
+    """Moderators and admins judge what others published, never their own work: a
+    moderator who wrote the material would judge a report about it, or put it back after
+    another moderator took it down (their own withdrawal is the authors' withdraw page)."""
+    return is_staff(actor) and not is_author(actor, material)
+
+
 def can_unpublish(actor: Actor | None, material: Material) -> bool:
-    """Moderators and admins take a published material offline (a report, a post-review);
-    a draft has nothing public to take down, and a withdrawn one is down already."""
-    return is_staff(actor) and not material.is_withdrawn \
+    """A moderator takes a published material offline (a report, a post-review); a draft
+    has nothing public to take down, and a withdrawn one is down already."""
+    return can_moderate(actor, material) and not material.is_withdrawn \
         and material.published_version_id is not None
 
 
 def can_reinstate(actor: Actor | None, material: Material) -> bool:
     """Only what a moderator took down comes back: an author's own withdrawal is their
     decision, which no moderator undoes."""
-    return is_staff(actor) and material.is_unpublished \
+    return can_moderate(actor, material) and material.is_unpublished \
         and material.published_version_id is not None

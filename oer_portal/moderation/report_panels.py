@@ -31,13 +31,13 @@ class ReportPanel:
     may_unpublish: bool
     #: A moderator may put it back online here.
     may_reinstate: bool
-    #: Moderators: the material's open reports.
+    #: Moderators (not its authors): the material's open reports.
     open_reports: int
 
 
 def material_page_panel(page: MaterialPage) -> ReportPanel | None:
     actor, material = page.actor, page.material
-    staff = material_policy.is_staff(actor)
+    moderates = material_policy.can_moderate(actor, material)
     public = reports.is_reportable(material) and page.shows_public_version
     may_report = public and not material_policy.is_author(actor, material)
     may_unpublish = material_policy.can_unpublish(actor, material)
@@ -48,7 +48,7 @@ def material_page_panel(page: MaterialPage) -> ReportPanel | None:
     if may_report and getattr(actor, "is_authenticated", False):
         reported = reports.open_report_of(actor.id, material.id) is not None  # type: ignore[attr-defined]
     open_reports = 0
-    if staff:
+    if moderates:
         open_reports = db.session.scalar(select(func.count(Report.id)).where(
             Report.material_id == material.id, Report.status == ReportStatus.OPEN)) or 0
     return ReportPanel(material.id, may_report, reported, may_unpublish, may_reinstate,

@@ -11,6 +11,8 @@ Rules every path keeps:
 - taking a material offline closes every open report of it as upheld, and tells each
   reporter and the authors; a dismissal tells only the reporter (the authors never learn of
   a report that changed nothing), and the authors are never told who reported;
+- a moderator never decides about their own material (owner or co-author): another one
+  does;
 - every decision locks the material's row first, so a dismissal and an unpublishing of the
   same material, or two of either, happen one after the other and the second sees the
   first's result;
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from oer_portal.accounts.models import User
@@ -41,7 +43,12 @@ from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import lifecycle
 from oer_portal.materials import policy as material_policy
-from oer_portal.materials.models import Material, MaterialStatus, MaterialVersion
+from oer_portal.materials.models import (
+    Material,
+    MaterialCoAuthor,
+    MaterialStatus,
+    MaterialVersion,
+)
 from oer_portal.materials.service import lock_head
 from oer_portal.moderation.conversation import author_ids, excerpt
 from oer_portal.moderation.models import Report, ReportCategory, ReportStatus
@@ -167,6 +174,8 @@ class QueueRow:
     material_unpublished: bool
     material_withdrawn: bool
     decided_by: str | None
+    #: The reader wrote the material: another moderator decides.
+    own_work: bool
 
     @property
     def category_name(self) -> str:
@@ -195,10 +204,14 @@ def queue(actor: Actor, show: str = "open", page: int = 1) -> Queue:
                         .where(other.material_id == Report.material_id,
                                other.status == ReportStatus.OPEN)
                         .scalar_subquery())
+    actor_id = actor.id  # type: ignore[attr-defined]
+    own_work = (Material.owner_id == actor_id) | exists().where(
+        MaterialCoAuthor.material_id == Report.material_id,
+        MaterialCoAuthor.user_id == actor_id)
     statement = (
         select(Report, Material.slug, MaterialVersion.title, MaterialVersion.number,
                reporter.display_name, open_of_material, Material.withdrawn_by_moderation,
-               Material.status, decider.display_name)
+               Material.status, decider.display_name, own_work)
         .join(Material, Material.id == Report.material_id)
         .join(MaterialVersion, MaterialVersion.id == Report.version_id)
         .join(reporter, reporter.id == Report.reporter_id)
@@ -214,7 +227,8 @@ def queue(actor: Actor, show: str = "open", page: int = 1) -> Queue:
     made = [QueueRow(report=row[0], material_id=row[0].material_id, slug=row[1], title=row[2],
                      version_number=row[3], reporter=row[4], open_of_material=row[5],
                      material_unpublished=bool(row[6]) and row[7] == MaterialStatus.WITHDRAWN,
-                     material_withdrawn=row[7] == MaterialStatus.WITHDRAWN, decided_by=row[8])
+                     material_withdrawn=row[7] == MaterialStatus.WITHDRAWN, decided_by=row[8],
+                     own_work=bool(row[9]))
             for row in rows[:QUEUE_PAGE]]
     return Queue(made, show, page, len(rows) > QUEUE_PAGE, open_report_count())
 
@@ -228,6 +242,7 @@ def _report_for(actor: Actor, report_id: int) -> tuple[Report, Material]:
     if report is None:
         raise NotFound()
     material = lock_head(report.material_id)
+    require_permission(material_policy.can_moderate(actor, material))
     db.session.refresh(report)
     return report, material
 
@@ -278,6 +293,7 @@ def unpublish(actor: User, material_id: int, reason: str,
     the authors are told.  Returns the reports closed."""
     require_permission(material_policy.is_staff(actor))
     material = lock_head(material_id)
+    require_permission(material_policy.can_moderate(actor, material))
     reason = _clean(reason, _("Say why the material is taken offline; the reason is shown on "
                               "its page."))
     if report_id is not None:
@@ -329,6 +345,7 @@ def reinstate(actor: User, material_id: int, reason: str) -> Material:
     authors and the reporters whose reports took it down are told."""
     require_permission(material_policy.is_staff(actor))
     material = lock_head(material_id)
+    require_permission(material_policy.can_moderate(actor, material))
     reason = _clean(reason, _("Say why the material is put back online."))
     if material.is_withdrawn and not material.is_unpublished:
         raise Conflict(_("Its authors withdrew this material; only a material the "

@@ -681,3 +681,28 @@ def test_the_outcome_reads_in_dutch_in_the_inbox_and_the_email_subject(app, new_
     # The reporter's notification leads to the material (now its tombstone).
     inbox = text(sam.get("/my/notifications"))
     assert "Mo Moderator took “Bladgroen in de zon”, which you reported, offline" in inbox
+
+
+def test_a_moderator_never_decides_about_their_own_material(app, new_client, people,
+                                                            make_user, make_material):
+    writer = make_user("teacher", "moderator", name="Mo Schrijver")
+    own = make_material(writer, title="Les van Mo", publish_by=people["admin"])
+    sam = as_user(new_client, people["sam"])
+    file_report(sam, own, "spam")
+    [report] = reports_of(app, own)
+    mo = as_user(new_client, writer)
+    queue = text(mo.get("/moderation/reports"))
+    assert "This is your own work; another moderator decides." in queue
+    assert "Sam Student" not in queue  # an author never learns who reported
+    assert f"/moderation/reports/{report.id}/dismiss" not in queue
+    page = text(mo.get(f"/materials/{own}", follow_redirects=True))
+    assert "/unpublish" not in page and "open report" not in page
+    assert mo.post(f"/moderation/reports/{report.id}/dismiss", {"note": ""}).status_code == 403
+    assert mo.post(f"/moderation/materials/{own}/unpublish",
+                   {"reason": "x", "report_id": str(report.id)}).status_code == 403
+    admin = as_user(new_client, people["admin"])
+    admin.post(f"/moderation/materials/{own}/unpublish", {"reason": "Spam."})
+    assert mo.post(f"/moderation/materials/{own}/reinstate", {"reason": "x"}).status_code == 403
+    assert new_client().get(f"/materials/{own}", follow_redirects=True).status_code == 410
+    assert admin.post(f"/moderation/materials/{own}/reinstate",
+                      {"reason": "Toch goed."}).status_code == 303
