@@ -706,3 +706,60 @@ def test_a_moderator_never_decides_about_their_own_material(app, new_client, peo
     assert new_client().get(f"/materials/{own}", follow_redirects=True).status_code == 410
     assert admin.post(f"/moderation/materials/{own}/reinstate",
                       {"reason": "Toch goed."}).status_code == 303
+
+
+def _statements(app, client, path: str) -> list[str]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", note)
+    return [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
+
+
+def test_the_reports_queue_reads_a_fixed_number_of_statements(app, new_client, make_user,
+                                                              people, lesson, make_material):
+    mo = as_user(new_client, people["mo"])
+
+    def add_reports(count: int) -> None:
+        with app.app_context():
+            for n in range(count):
+                material_id = lesson if n % 2 else make_material(
+                    people["anna"], title=f"Les {n}", publish_by=people["mo"])
+                reporter = make_user("student")
+                reports.file_report(db.session.get(User, reporter.id), material_id, "spam",
+                                    f"Melding {n}")
+                current_uow().commit()
+
+    add_reports(2)
+    few = _statements(app, mo, "/moderation/reports")
+    add_reports(60)
+    many = _statements(app, mo, "/moderation/reports")
+    assert len(many) == len(few), "\n\n".join(many)
+    page = text(mo.get("/moderation/reports"))
+    assert page.count('class="panel report"') == reports.QUEUE_PAGE
+    assert "Next page" in page
+    assert text(mo.get("/moderation/reports?page=2")).count('class="panel report"') == 12
+
+
+def test_an_outcome_without_its_params_reads_as_the_kinds_own_wording(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
+        assert messages.sentence("report.outcome", {"title": "X"}, "Mo") == \
+            "Mo dealt with your report about “X”."
+        assert messages.sentence("report.outcome", {"title": "X", "outcome": "unknown",
+                                                    "to": "author"}, "Mo") == \
+            "Mo dealt with your report about “X”."
+        assert messages.subject("report.outcome", {"title": "X", "outcome": "dismissed",
+                                                   "to": "reporter"}) == \
+            "Your report about “X”: the material stays online"
