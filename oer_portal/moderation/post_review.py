@@ -65,15 +65,16 @@ def waiting(actor: Actor) -> Sequence[PostReviewItem]:
     """Every request waiting for post-review, oldest publication first (three statements:
     the requests, the versions each material published before, the reader's co-authorships)."""
     require_permission(material_policy.is_staff(actor))
-    latest_round = (select(func.max(ReviewRound.id)).where(
-        ReviewRound.request_id == ReviewRequest.id).scalar_subquery())
+    latest_round = (select(ReviewRound.request_id, func.max(ReviewRound.id).label("id"))
+                    .group_by(ReviewRound.request_id).subquery())
     rows = db.session.execute(
         select(ReviewRequest.id, Material.id, Material.slug, MaterialVersion.title,
                MaterialVersion.id, MaterialVersion.number, User.display_name,
                ReviewRound.submitted_at, Material.owner_id, MaterialVersion.author_id)
         .join(Material, Material.id == ReviewRequest.material_id)
         .join(MaterialVersion, MaterialVersion.id == ReviewRequest.version_id)
-        .join(ReviewRound, ReviewRound.id == latest_round)
+        .join(latest_round, latest_round.c.request_id == ReviewRequest.id)
+        .join(ReviewRound, ReviewRound.id == latest_round.c.id)
         .join(User, User.id == ReviewRound.submitted_by_id)
         .where(ReviewRequest.post_review.is_(True))
         .order_by(ReviewRound.submitted_at, ReviewRequest.id)).all()
