@@ -56,7 +56,7 @@ class TrustForm(FlaskForm):
     user_id = HiddenField()
     note = TextAreaField()
     #: The search the page showed, so the answer returns to it.
-    q = HiddenField()
+    find = HiddenField()
 
     def chosen_user(self) -> int | None:
         raw = self.user_id.data or ""

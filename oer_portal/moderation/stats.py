@@ -105,7 +105,7 @@ class Bar:
     width: float
     total: int
     segments: tuple[Segment, ...]
-    #: Show the day under the bar (every seventh, and the last).
+    #: Show the day under the bar (today and every seventh day before it).
     labelled: bool
 
 
@@ -251,5 +251,5 @@ def chart(days: Sequence[Counts]) -> Chart:
                 segments.append(Segment(str(kind), count, y, height))
         bars.append(Bar(day.start, round(_LEFT + index * slot + (slot - width) / 2, 2), width,
                         day.total, tuple(segments),
-                        labelled=index % 7 == 0 or index == len(days) - 1))
+                        labelled=(len(days) - 1 - index) % 7 == 0))
     return Chart(CHART_WIDTH, CHART_HEIGHT, baseline, float(_TOP), scale, tuple(bars))

@@ -20,8 +20,9 @@ bp = Blueprint("trust", __name__)
 @bp.route("/trusted")
 @login_required
 def trusted() -> str:
-    """The trusted teachers, and a search for teachers to trust."""
-    query = (request.args.get("q") or "").strip()
+    """The trusted teachers, and a search for teachers to trust (``find``: not ``q``, which
+    the header's search box would show)."""
+    query = (request.args.get("find") or "").strip()
     return render_template("moderation/trusted.html",
                            trusted=trust.trusted_teachers(current_user), query=query,
                            found=trust.find_users(current_user, query) if query else None,
@@ -29,8 +30,8 @@ def trusted() -> str:
 
 
 def _back_to_trusted(form: TrustForm) -> Response:
-    query = (form.q.data or "").strip()
-    return redirect(url_for("moderation.trust.trusted", q=query or None), 303)
+    query = (form.find.data or "").strip()
+    return redirect(url_for("moderation.trust.trusted", find=query or None), 303)
 
 
 @bp.route("/trusted/grant", methods=["POST"])

@@ -48,7 +48,7 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
                        "/materials/new/link", f"/materials/{material}/edit",
                        f"/materials/{material}/withdraw", "/my/materials", "/account/profile",
                        "/account/password"]),
-             (moderator, ["/moderation/", "/moderation/trusted", "/moderation/trusted?q=user",
+             (moderator, ["/moderation/", "/moderation/trusted", "/moderation/trusted?find=user",
                           "/moderation/post-review", "/moderation/dashboard"])]
     checked = 0
     for user, paths in pages:

@@ -80,10 +80,10 @@ def post_review_ids(client) -> str:
 def test_a_moderator_grants_and_revokes_trust_on_the_page_and_each_is_audited(
         app, new_client, people):
     mo = as_user(new_client, people["mo"])
-    found = text(mo.get("/moderation/trusted?q=tina"))
+    found = text(mo.get("/moderation/trusted?find=tina"))
     assert "Tina Trusted" in found and 'action="/moderation/trusted/grant"' in found
     # By e-mail too.
-    assert "Tina Trusted" in text(mo.get(f"/moderation/trusted?q={people['tina'].email}"))
+    assert "Tina Trusted" in text(mo.get(f"/moderation/trusted?find={people['tina'].email}"))
 
     response = grant(mo, people["tina"].id, "Levert al jaren goed werk.")
     assert response.status_code == 303
@@ -130,11 +130,11 @@ def test_self_grant_and_non_teachers_are_refused(app, new_client, people):
     mota = as_user(new_client, people["mota"])
     own = grant(mota, people["mota"].id, follow_redirects=True)
     assert "You cannot trust yourself" in text(own)
-    assert "You cannot trust yourself." in text(mota.get("/moderation/trusted?q=Mota"))
+    assert "You cannot trust yourself." in text(mota.get("/moderation/trusted?find=Mota"))
     for who in ("student", "mo", "admin"):
         refused = grant(mota, people[who].id, follow_redirects=True)
         assert "Only teachers can be trusted" in text(refused)
-    assert "Not a teacher" in text(mota.get("/moderation/trusted?q=Sam"))
+    assert "Not a teacher" in text(mota.get("/moderation/trusted?find=Sam"))
     assert grant(mota, 9999).status_code == 404
     assert trusted_ids(app) == set() and audit_rows(app, "trust.granted") == []
     # Without CSRF nothing happens.
