@@ -366,3 +366,22 @@ def test_withdrawing_takes_a_publication_off_the_post_review_list(
                            "Verouderd.")
         current_uow().commit()
     assert "Ingetrokken" not in post_review_ids(trusted)
+
+
+def test_the_review_screen_and_the_material_page_say_it_waits_for_post_review(
+        app, new_client, people, make_material, trusted):
+    material_id = make_material(people["tina"], title="Sterren")
+    review_id = submit(app, people["tina"], material_id)
+    screen = text(as_user(new_client, people["max"]).get(f"/moderation/reviews/{review_id}"))
+    assert "Published directly" in screen and "waits for a moderator's look" in screen
+    assert "/moderation/post-review" in screen
+    assert "Your decision on version" not in screen  # decided on the list, not here
+    page = text(trusted.get(f"/materials/{material_id}", follow_redirects=True))
+    assert "A trusted teacher's version, published at once." in page
+    # The conversation stays open while it waits: the author can write, the moderator too.
+    tina = as_user(new_client, people["tina"])
+    assert tina.post(f"/moderation/reviews/{review_id}/comments",
+                     {"body": "Ik heb een bron toegevoegd.", "back": "material"}
+                     ).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(ReviewMessage.body)) == "Ik heb een bron toegevoegd."
