@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_reports'
-down_revision = '0008_review_conversation'
+down_revision = '0010_trusted_teachers'
 branch_labels = None
 depends_on = None
 

@@ -117,3 +117,29 @@ class TeacherRequest(db.Model):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class TrustedTeacher(db.Model):
+    """A teacher a moderator trusts: their submissions are published at once and a
+    moderator looks at them afterwards (post-review).
+
+    A row of its own rather than columns of ``users``: trust is granted and revoked, not an
+    attribute every page loads with the user, and a new table needs no rebuild of ``users``
+    on SQLite.  Revoking deletes the row; the audit log (``trust.granted``,
+    ``trust.revoked``) keeps the history.
+    """
+
+    __tablename__ = "trusted_teachers"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Why, in the moderator's words (shown to moderators only).
+    note: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])

@@ -62,3 +62,8 @@ def require(allowed: bool) -> None:
     """Raise :class:`Forbidden` unless ``allowed``."""
     if not allowed:
         raise Forbidden()
+
+
+def can_manage_trust(actor: Actor | None) -> bool:
+    """Moderators (and admins) decide whose submissions are published at once."""
+    return is_moderator(actor) or is_admin(actor)

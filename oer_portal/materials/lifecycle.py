@@ -1,6 +1,8 @@
 """Draft → submitted for review (perhaps sent back for changes and submitted again) →
-published; withdrawn leaves a tombstone.  A moderator may take a published material offline
-(``unpublish``: a withdrawal marked as the moderation's) and put it back (``reinstate``).
+published; withdrawn leaves a tombstone.  A trusted teacher's submission (``accounts.trust``)
+is published at once and waits for a moderator's look afterwards (post-review).  A moderator
+may take a published material offline (``unpublish``: a withdrawal marked as the
+moderation's) and put it back (``reinstate``).
 
 Publishing moves ``published_version_id``, notes the publication, tells the search outbox and
 then the features that listen (``publishing.py``: the remix feature tells the owners of
@@ -16,6 +18,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from oer_portal.accounts import trust
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
@@ -53,19 +56,32 @@ def open_review(material_id: int) -> ReviewRequest | None:
         ReviewRequest.status.in_(OPEN_STATUSES)))
 
 
+def awaiting_post_review(material_id: int) -> ReviewRequest | None:
+    """The material's request published at once and waiting for a moderator's look."""
+    return db.session.scalar(select(ReviewRequest).where(
+        ReviewRequest.material_id == material_id, ReviewRequest.post_review.is_(True)))
+
+
 def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
-    """Ask a moderator to publish the head version.
+    """Ask a moderator to publish the head version; a trusted teacher's head is published
+    at once and a moderator looks at it afterwards (post-review).
 
     A material has one open request at a time, and it is one conversation: when a
     moderator asked for changes (or the author wants the newer version looked at instead of
     the one waiting), submitting continues that request with the head as its next round,
-    rather than starting a second one.  Only a decided request (approved, rejected,
-    cancelled) makes the next submission a new request.
+    rather than starting a second one.  A request waiting for post-review is continued the
+    same way (by a trusted author: published again, still waiting for post-review; after
+    the trust was revoked: back in the queue, pending).  Only a decided request (approved
+    and looked at, rejected, cancelled) makes the next submission a new request.
+
+    Whether the submission is published is the *submitter's* trust, asked here, so every
+    path that submits (the editor's "save and submit", the submit button, arrangements,
+    imports, an API) gets the same rule.
     """
     require_permission(policy.can_edit(actor, material))
     if material.latest_version_id == material.published_version_id:
         raise ValidationError(_("This version is already published."))
-    request = open_review(material.id)
+    request = open_review(material.id) or awaiting_post_review(material.id)
     if request is not None and request.status == ReviewStatus.PENDING \
             and request.version_id == material.latest_version_id:
         raise ValidationError(_("This version is already waiting for review."))
@@ -78,22 +94,32 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
     if head is not None:
         hooks_for(material.kind).check_submit(actor, head)
     now = utcnow()
+    trusted = head is not None and isinstance(actor, User) and trust.is_trusted(actor)
     if request is None:
         request = ReviewRequest(material_id=material.id, version_id=material.latest_version_id,
                                 submitted_by_id=actor.id, submitted_at=now)
         db.session.add(request)
-        db.session.flush()
         action = "review.submitted"
     else:
         request.version_id = material.latest_version_id
-        request.status = ReviewStatus.PENDING
         request.decided_by_id = request.decided_at = request.reason = None
         action = "review.resubmitted"
+    if trusted:
+        # Approved by the author's trust, not by a moderator: ``decided_by`` stays empty.
+        request.status, request.post_review, request.decided_at = \
+            ReviewStatus.APPROVED, True, now
+    else:
+        request.status, request.post_review = ReviewStatus.PENDING, False
+    db.session.flush()
     db.session.add(ReviewRound(request_id=request.id, version_id=material.latest_version_id,
-                               submitted_by_id=actor.id, submitted_at=now))
+                               submitted_by_id=actor.id, submitted_at=now,
+                               published_directly=trusted))
     db.session.flush()
     audit.record(action, actor_id=actor.id, target=("material", material.id),
-                 details={"version_id": material.latest_version_id, "review": request.id})
+                 details={"version_id": material.latest_version_id, "review": request.id,
+                          "post_review": trusted})
+    if trusted and head is not None and isinstance(actor, User):
+        publish(material, head, actor)
     return request
 
 
@@ -120,6 +146,11 @@ def cancel_pending_reviews(material_id: int, reason: str) -> None:
         request.status = ReviewStatus.CANCELLED
         request.decided_at = utcnow()
         request.reason = reason
+    # A withdrawn material's published version needs no look any more: it leaves the
+    # post-review list, approved as it was.
+    waiting = awaiting_post_review(material_id)
+    if waiting is not None:
+        waiting.post_review = False
 
 
 def publish(material: Material, version: MaterialVersion, by: User | None) -> None:

@@ -12,6 +12,14 @@ go through several versions: a moderator asks for changes, the author revises an
 again, and the *same* request continues with the new version (``ReviewRound``), until it is
 approved, rejected or cancelled.  ``version_id`` is always the version under review now: the
 one an approval publishes, whatever drafts were saved after it.
+
+Post-review: a trusted teacher's submission (``accounts.trust``) is published at once, and
+its request is *approved and waiting for a moderator's look* (``post_review``).  It stays
+one conversation: a moderator marks it seen (``post_review`` cleared) or asks for changes
+(the request is open again and the author's next submission continues it), and a further
+submission while it waits continues it too.  A flag rather than a status of its own: the
+request *is* approved (the version is public), and a new status would rebuild
+``review_requests`` on SQLite, which the rounds and messages reference with cascades.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
@@ -41,6 +49,7 @@ class ReviewStatus(StrEnum):
 #: Requests still in conversation: a material has at most one (a unique index says so).
 OPEN_STATUSES = frozenset({ReviewStatus.PENDING, ReviewStatus.CHANGES_REQUESTED})
 _OPEN_SQL = "status IN ('pending', 'changes_requested')"
+_POST_REVIEW_SQL = "post_review"
 
 
 class ReviewRequest(db.Model):
@@ -51,6 +60,10 @@ class ReviewRequest(db.Model):
         # Two open requests for one material would be two conversations about one change.
         Index("uq_review_requests_open_material", "material_id", unique=True,
               sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
+        # One request per material waits for post-review (a further submission continues
+        # it), and it is never also open (``submit_for_review`` continues either).
+        Index("uq_review_requests_post_review_material", "material_id", unique=True,
+              sqlite_where=text(_POST_REVIEW_SQL), postgresql_where=text(_POST_REVIEW_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +80,9 @@ class ReviewRequest(db.Model):
     #: Why the request is where it is, shown to the author: the moderator's comment with a
     #: request for changes, the reason of a rejection (required), or why it was cancelled.
     reason: Mapped[str | None] = mapped_column(Text)
+    #: Published at once (its submitter is trusted) and not looked at by a moderator yet:
+    #: listed for post-review.  Only ever true with status ``approved``.
+    post_review: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     material: Mapped[Material] = relationship()
     version: Mapped[MaterialVersion] = relationship()
@@ -77,7 +93,9 @@ class ReviewRequest(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        """Still in conversation: waiting, sent back for changes, or published and waiting
+        for post-review."""
+        return self.status in OPEN_STATUSES or self.post_review
 
 
 class ReviewRound(db.Model):
@@ -93,6 +111,9 @@ class ReviewRound(db.Model):
     version_id: Mapped[int] = mapped_column(ForeignKey("material_versions.id"))
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The version was published at once, its submitter being trusted (a moderator looks at
+    #: it afterwards): the conversation and the statistics tell these rounds apart.
+    published_directly: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     request: Mapped[ReviewRequest] = relationship(back_populates="rounds")
     version: Mapped[MaterialVersion] = relationship()

@@ -333,8 +333,12 @@ def revert(material_id: int, number: int) -> Response:
 def submit(material_id: int) -> Response:
     material = queries.material_for(current_user, material_id)
     try:
-        lifecycle.submit_for_review(current_user, material)
-        flash(_("Submitted for review. A moderator will look at it."), "success")
+        submitted = lifecycle.submit_for_review(current_user, material)
+        if submitted.post_review:
+            flash(_("Published at once: you are a trusted teacher. A moderator looks at it "
+                    "afterwards."), "success")
+        else:
+            flash(_("Submitted for review. A moderator will look at it."), "success")
     except ValidationError as error:
         flash(error.message, "error")
     return redirect(material_url(material))

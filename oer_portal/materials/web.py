@@ -29,7 +29,11 @@ def after_save(material: Material, submitted: bool, merged: bool = False) -> Res
     if merged:
         flash(_("Someone else saved a newer version while you were editing. "
                 "Your changes did not overlap and have been merged with theirs."), "info")
-    if submitted:
+    if submitted and material.published_version_id == material.latest_version_id:
+        # A trusted teacher's submission is published at once (``submit_for_review``).
+        flash(_("Saved and published at once: you are a trusted teacher. A moderator looks "
+                "at it afterwards."), "success")
+    elif submitted:
         flash(_("Saved and submitted for review. A moderator will look at it."), "success")
     else:
         flash(_("Saved as a draft. Only you (and moderators) can see it."), "success")

@@ -48,3 +48,28 @@ class CommentForm(FlaskForm):
     def parent(self) -> int | None:
         raw = self.parent_id.data or ""
         return int(raw) if raw.isdigit() else None
+
+
+class TrustForm(FlaskForm):
+    """Grant or revoke trust (``accounts.trust``): whom, and the moderator's note."""
+
+    user_id = HiddenField()
+    note = TextAreaField()
+    #: The search the page showed, so the answer returns to it.
+    find = HiddenField()
+
+    def chosen_user(self) -> int | None:
+        raw = self.user_id.data or ""
+        return int(raw) if raw.isdigit() else None
+
+
+class PostReviewForm(FlaskForm):
+    """A moderator's look at a version published at once: the version they looked at and,
+    with a request for changes, what to change."""
+
+    version_id = HiddenField()
+    comment = TextAreaField()
+
+    def reviewed_version_id(self) -> int | None:
+        raw = self.version_id.data or ""
+        return int(raw) if raw.isdigit() else None

@@ -52,6 +52,8 @@ class ReviewPanel:
     own_work: bool
     conversation: Conversation
     checklist: tuple[ChecklistPoint, ...]
+    #: Published at once (a trusted teacher's) and waiting for a moderator's look.
+    post_review: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -85,7 +87,7 @@ def review_panel_for(actor: Actor, material: Material, version: MaterialVersion
         reason=request.reason, shows_reviewed_version=shows, for_author=for_author,
         may_decide=shows and review.may_decide(actor, request, own),
         own_work=own,
-        conversation=talk, checklist=checklist.points())
+        conversation=talk, checklist=checklist.points(), post_review=request.post_review)
 
 
 def material_page_panel(page: MaterialPage) -> ReviewPanel | None:
@@ -106,6 +108,8 @@ class Standing:
     version_number: int
     title: str
     reason: str | None
+    #: Published at once (the author is trusted), a moderator has yet to look.
+    post_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def dashboard_standings(actor: Actor) -> ReviewStandings | None:
     rows = db.session.execute(
         select(ReviewRequest.material_id, Material.slug, ReviewRequest.id,
                ReviewRequest.status, MaterialVersion.number, MaterialVersion.title,
-               ReviewRequest.reason)
+               ReviewRequest.reason, ReviewRequest.post_review)
         .join(Material, Material.id == ReviewRequest.material_id)
         .join(MaterialVersion, MaterialVersion.id == ReviewRequest.version_id)
         .where(ReviewRequest.id.in_(latest)))

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import ValidationError
 from oer_portal.materials.forms import RejectForm
-from oer_portal.moderation import review_views, service
+from oer_portal.moderation import dashboard_views, review_views, service, trust_views
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -48,3 +48,7 @@ def reject(review_id: int) -> Response:
 # its address; importing them registers the review's panels on the material page and the
 # dashboard too (``moderation/panels.py``).
 bp.register_blueprint(review_views.bp)
+
+# Trusted teachers and the post-review list; the dashboard's numbers.
+bp.register_blueprint(trust_views.bp)
+bp.register_blueprint(dashboard_views.bp)

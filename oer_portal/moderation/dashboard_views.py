@@ -1,0 +1,19 @@
+"""The moderation dashboard (``/moderation/dashboard``): the numbers of ``stats.py``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_babel import format_timedelta
+from flask_login import current_user, login_required
+
+from oer_portal.moderation import stats
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/dashboard")
+@login_required
+def show() -> str:
+    return render_template("moderation/dashboard.html",
+                           stats=stats.dashboard(current_user), kinds=stats.KINDS,
+                           format_timedelta=format_timedelta)
