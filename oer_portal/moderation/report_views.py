@@ -79,9 +79,13 @@ def queue() -> str:
 
 
 def _back(default_material_id: int | None = None) -> Response:
-    """Back where the form was sent from: the queue, or the material's page."""
-    if request.form.get("back") == "material" and default_material_id is not None:
+    """Back where the form was sent from: the queue, the material's page, or the
+    post-review list."""
+    back = request.form.get("back")
+    if back == "material" and default_material_id is not None:
         return redirect(url_for("materials.show", material_id=default_material_id), 303)
+    if back == "post_review":
+        return redirect(url_for("moderation.trust.post_review_list"), 303)
     return redirect(url_for("reports.queue"), 303)
 
 

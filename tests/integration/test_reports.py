@@ -763,3 +763,14 @@ def test_an_outcome_without_its_params_reads_as_the_kinds_own_wording(app):
         assert messages.subject("report.outcome", {"title": "X", "outcome": "dismissed",
                                                    "to": "reporter"}) == \
             "Your report about “X”: the material stays online"
+
+
+def test_the_dashboard_counts_the_open_reports(app, new_client, people, lesson):
+    mo = as_user(new_client, people["mo"])
+    assert "<dt>Open reports</dt><dd>0</dd>" in text(mo.get("/moderation/dashboard"))
+    assert file_report(as_user(new_client, people["sam"]), lesson, "incorrect").status_code \
+        == 303
+    assert "<dt>Open reports</dt><dd>1</dd>" in text(mo.get("/moderation/dashboard"))
+    [report] = reports_of(app, lesson)
+    mo.post(f"/moderation/reports/{report.id}/dismiss", {"note": ""})
+    assert "<dt>Open reports</dt><dd>0</dd>" in text(mo.get("/moderation/dashboard"))

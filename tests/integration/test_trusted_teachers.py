@@ -401,3 +401,27 @@ def test_the_post_review_list_reads_the_same_statements_for_one_item_or_many(
     many = _statements(app, trusted, "/moderation/post-review")
     assert "Les 5" in post_review_ids(trusted)
     assert len(many) == len(few)
+
+
+def test_a_moderator_takes_a_trusted_publication_offline_from_the_post_review_list(
+        app, new_client, people, make_material, trusted):
+    material_id = make_material(people["tina"], title="Getallenlijn")
+    review_id = submit(app, people["tina"], material_id)
+    listing = post_review_ids(trusted)
+    assert f'action="/moderation/materials/{material_id}/unpublish"' in listing
+    assert f'for="offline-{review_id}"' in listing and 'value="post_review"' in listing
+    response = trusted.post(f"/moderation/materials/{material_id}/unpublish",
+                            {"reason": "Bevat namen van leerlingen.", "back": "post_review"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/moderation/post-review")
+    # Offline: gone for the public, off the list, the look closed, the author told.
+    assert new_client().get(f"/materials/{material_id}",
+                            follow_redirects=True).status_code == 410
+    assert "Getallenlijn" not in post_review_ids(trusted)
+    with app.app_context():
+        request = db.session.get(ReviewRequest, review_id)
+        assert (request.status, request.post_review) == ("approved", False)
+        assert db.session.scalars(select(Notification.kind).where(
+            Notification.user_id == people["tina"].id)).all()[-1] == "report.outcome"
+    [entry] = audit_rows(app, "material.unpublished")
+    assert entry.actor_id == people["mo"].id
