@@ -1,5 +1,5 @@
 """A student reports a published lesson from its page; the moderator finds the report under
-"Meldingen", dismisses it with a note, and the student reads the outcome in the inbox.  Then
+"Meldingen over lesmateriaal", dismisses it with a note, and the student reads the outcome in the inbox.  Then
 the moderator takes the lesson offline from its page (a visitor finds the tombstone with the
 reason) and puts it back.  Every page is checked by axe, at the desktop's width and a phone's.
 """
@@ -61,14 +61,14 @@ def test_a_report_is_dismissed_and_the_reporter_told_then_offline_and_back(
     expect(page.get_by_text("Je hebt dit lesmateriaal gemeld: je melding is in behandeling."))\
         .to_be_visible()
 
-    # --- The moderator finds it under "Meldingen" and dismisses it with a note. ---
+    # --- The moderator finds it under "Meldingen over lesmateriaal" and dismisses it with a note. ---
     moderator_context = browser.new_context()
     moderator = moderator_context.new_page()
     _log_in(moderator, base, moderator_email)
     moderator.goto(base + "/moderation/")
     moderator.get_by_role("navigation", name="Moderatie").get_by_role(
-        "link", name="Meldingen").click()
-    expect(moderator.get_by_role("heading", level=1)).to_have_text("Meldingen")
+        "link", name="Meldingen over lesmateriaal").click()
+    expect(moderator.get_by_role("heading", level=1)).to_have_text("Meldingen over lesmateriaal")
     report = moderator.get_by_role("article", name=title, exact=True)
     expect(report).to_contain_text("Een eik heeft geen naalden.")
     expect(report).to_contain_text("Sien Student")

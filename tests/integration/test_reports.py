@@ -595,7 +595,7 @@ def test_the_report_page_and_queue_speak_dutch(app, new_client, people, lesson):
     file_report(sam, lesson, "inappropriate", "")
     mo = as_user(new_client, people["mo"], locale=None)
     queue = text(mo.get("/moderation/reports"))
-    assert "Meldingen" in queue and "Ongepast" in queue
+    assert "Meldingen over lesmateriaal" in queue and "Ongepast" in queue
 
 
 def test_the_version_seen_is_kept_when_a_newer_one_is_published(app, new_client, people,
