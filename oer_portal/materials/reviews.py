@@ -67,6 +67,13 @@ class ReviewRequest(db.Model):
     #: Why the request is where it is, shown to the author: the moderator's comment with a
     #: request for changes, the reason of a rejection (required), or why it was cancelled.
     reason: Mapped[str | None] = mapped_column(Text)
+    #: The moderator who said "I'll take this one" and when (``moderation/claims.py``): while
+    #: the claim is younger than ``MODERATION_CLAIM_MINUTES`` no other moderator decides.
+    #: Columns, not a table: a request has at most one claim, the decision locks this row
+    #: anyway, and the history is the audit log's (``review.claimed``, ``review.released``).
+    claimed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     material: Mapped[Material] = relationship()
     version: Mapped[MaterialVersion] = relationship()
