@@ -16,17 +16,26 @@ branch_labels = None
 depends_on = None
 
 
+FK = 'fk_review_requests_claimed_by_id_users'
+
+
 def upgrade():
-    with op.batch_alter_table('review_requests', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('claimed_by_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_review_requests_claimed_by_id_users'),
-                                    'users', ['claimed_by_id'], ['id'], ondelete='SET NULL')
+    if op.get_bind().dialect.name == 'sqlite':
+        # Not a batch (copy, drop, rename): dropping review_requests would cascade to the
+        # rounds and messages of every request.  SQLite adds a column with its reference.
+        op.execute('ALTER TABLE review_requests ADD COLUMN claimed_by_id INTEGER '
+                   f'CONSTRAINT {FK} REFERENCES users (id)')
+    else:
+        op.add_column('review_requests', sa.Column('claimed_by_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(FK, 'review_requests', 'users', ['claimed_by_id'], ['id'])
+    op.add_column('review_requests',
+                  sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('review_requests', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_review_requests_claimed_by_id_users'),
-                                 type_='foreignkey')
-        batch_op.drop_column('claimed_at')
-        batch_op.drop_column('claimed_by_id')
+    # Plain drops on both databases (SQLite 3.35+ drops a column in place), for the same
+    # reason as above.
+    op.drop_column('review_requests', 'claimed_at')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(FK, 'review_requests', type_='foreignkey')
+    op.drop_column('review_requests', 'claimed_by_id')

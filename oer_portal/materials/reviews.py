@@ -71,8 +71,7 @@ class ReviewRequest(db.Model):
     #: the claim is younger than ``MODERATION_CLAIM_MINUTES`` no other moderator decides.
     #: Columns, not a table: a request has at most one claim, the decision locks this row
     #: anyway, and the history is the audit log's (``review.claimed``, ``review.released``).
-    claimed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     material: Mapped[Material] = relationship()

@@ -93,8 +93,9 @@ def current(request: ReviewRequest) -> Claim | None:
 def lock(request: ReviewRequest) -> None:
     """Lock the request's row for this transaction and read it again, so what is checked
     next (status, claim) is what the database holds and stays so until the commit."""
-    db.session.execute(select(ReviewRequest).where(ReviewRequest.id == request.id)
-                       .with_for_update().execution_options(populate_existing=True))
+    # Fetched, not only executed: the rows refresh the loaded request as they are read.
+    db.session.scalars(select(ReviewRequest).where(ReviewRequest.id == request.id)
+                       .with_for_update().execution_options(populate_existing=True)).one()
 
 
 def held_message(claim: Claim) -> str:
