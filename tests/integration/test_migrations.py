@@ -159,7 +159,8 @@ def test_0009_adds_the_claim_without_touching_rounds_or_messages(tmp_path):
             db.session.execute(text(statement), {"now": now})
         db.session.commit()
         upgrade(revision="0009_review_claims")
-        counts = "SELECT (SELECT count(*) FROM review_rounds), (SELECT count(*) FROM review_messages)"
+        counts = ("SELECT (SELECT count(*) FROM review_rounds), "
+                  "(SELECT count(*) FROM review_messages)")
         assert tuple(db.session.execute(text(counts)).one()) == (1, 1)
         assert tuple(db.session.execute(text(
             "SELECT claimed_by_id, claimed_at FROM review_requests")).one()) == (None, None)
