@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -234,6 +234,7 @@ class QueueEntry:
 
     @property
     def may_claim(self) -> bool:
+        """Take it on, or (when the reader holds it) release it: whoever may decide."""
         return self.may_decide
 
 
@@ -247,8 +248,8 @@ class QueuePage:
     waiting: int
     matching: int
     pages: int
+    #: The reader is an admin, who may take over another moderator's claim.
     may_take_over: bool = False
-    waiting_days: tuple[int, ...] = field(default=WAITING_DAYS)
 
     @property
     def page(self) -> int:
