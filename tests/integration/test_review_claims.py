@@ -271,3 +271,19 @@ def test_two_moderators_claiming_at_once_exactly_one_gets_it(app, new_client, pe
     claimed = [row for row in audit_rows(app) if row[0] == "review.claimed"]
     assert len(claimed) == 1
     assert state(app, review_id) == ("pending", claimed[0][1])
+
+
+def test_the_lesson_page_offers_another_moderator_no_decision_while_claimed(
+        app, new_client, people, submitted):
+    material_id, review_id = submitted
+    mo, max_ = as_user(new_client, people["mo"]), as_user(new_client, people["max"])
+    claim(mo, review_id)
+    assert 'name="decision"' not in text(max_.get(f"/materials/{material_id}",
+                                                  follow_redirects=True))
+    assert 'name="decision"' in text(mo.get(f"/materials/{material_id}",
+                                            follow_redirects=True))
+    screen = text(max_.get(f"/moderation/reviews/{review_id}"))
+    assert "waiting for your review" not in screen and "Submitted by Anna Auteur." in screen
+    # A decision posted from the lesson page anyway is refused on the review screen.
+    refused = decide(max_, review_id, "approve", head_id(app, material_id), back="material")
+    assert refused.status_code == 409 and "Mo Moderator has taken this review on" in text(refused)
