@@ -100,6 +100,10 @@ class Defaults:
     #: request that caused it, so a server that hangs must not hold the response for long.
     MAIL_TIMEOUT = 10
 
+    #: How long a moderator's claim on a review request ("ik pak deze op") holds before
+    #: another moderator may take it over (minutes; 0: a claim never blocks anyone).
+    MODERATION_CLAIM_MINUTES = 60
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_trusted_teachers'
-down_revision = '0008_review_conversation'
+down_revision = '0009_review_claims'
 branch_labels = None
 depends_on = None
 

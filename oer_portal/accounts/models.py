@@ -56,6 +56,10 @@ class User(UserMixin, db.Model):
     #: How many of the user's notifications are unread (the header's count); loaded with the
     #: user by the session loader, ``None`` when loaded otherwise.
     unread_notifications: Mapped[int | None] = query_expression()
+    #: For moderators and admins, how much waits for them (reviews; the header's count next
+    #: to "Review"), loaded by the session loader; ``None`` for others or when loaded
+    #: otherwise.
+    staff_waiting: Mapped[int | None] = query_expression()
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -8,7 +8,7 @@ nothing behind even if the caller forgets to roll back.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -72,12 +72,25 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+#: What waits for the moderators, as an expression of the user id column (``None`` for
+#: users who are not moderators or admins): the moderation feature registers it
+#: (``moderation.service.waiting_count_of``) because accounts cannot know what waits.
+_staff_waiting: list[Callable[[ColumnElement[int]], ColumnElement[int | None]]] = []
+
+
+def register_staff_waiting(
+        expression: Callable[[ColumnElement[int]], ColumnElement[int | None]]) -> None:
+    """Let the session loader read ``User.staff_waiting`` with ``expression``."""
+    _staff_waiting[:] = [expression]
+
+
 def load_session_user(cookie_id: str) -> User | None:
     """Flask-Login's loader: the user only if the cookie's session token is still current.
 
     The same query says whether a decision on a teacher request waits to be told
-    (``User.unnoticed_decision_id``) and how many notifications are unread (the header's
-    count): every page asks, and pages have a query budget.
+    (``User.unnoticed_decision_id``), how many notifications are unread and, for
+    moderators, how much waits for them (the header's counts): every page asks, and pages
+    have a query budget.
     """
     user_id, _sep, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
@@ -87,7 +100,9 @@ def load_session_user(cookie_id: str) -> User | None:
         .options(joinedload(User.role_rows),
                  with_expression(User.unnoticed_decision_id, _unnoticed_decision()),
                  with_expression(User.unread_notifications,
-                                 notifications.unread_count_of(User.id)))
+                                 notifications.unread_count_of(User.id)),
+                 *(with_expression(User.staff_waiting, expression(User.id))
+                   for expression in _staff_waiting))
     )
     if user is None or not _tokens_equal(user.session_token, token):
         return None

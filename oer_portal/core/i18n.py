@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
         return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "ROLE_LABELS": ROLE_LABELS,
                 "current_locale": str(get_locale()),
                 "format_date": format_date, "format_datetime": format_datetime,
-                "format_decimal": format_decimal}
+                "format_decimal": format_decimal, "format_timedelta": format_timedelta}
 
 
 def N_(message: str) -> str:

@@ -83,6 +83,12 @@ class ReviewRequest(db.Model):
     #: Published at once (its submitter is trusted) and not looked at by a moderator yet:
     #: listed for post-review.  Only ever true with status ``approved``.
     post_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The moderator who said "I'll take this one" and when (``moderation/claims.py``): while
+    #: the claim is younger than ``MODERATION_CLAIM_MINUTES`` no other moderator decides.
+    #: Columns, not a table: a request has at most one claim, the decision locks this row
+    #: anyway, and the history is the audit log's (``review.claimed``, ``review.released``).
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     material: Mapped[Material] = relationship()
     version: Mapped[MaterialVersion] = relationship()

@@ -23,7 +23,7 @@ from oer_portal.materials import policy as material_policy
 from oer_portal.materials.models import Material, MaterialVersion
 from oer_portal.materials.panels import DashboardPanel, MaterialPage, Panel, Slot
 from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
-from oer_portal.moderation import checklist, conversation, review
+from oer_portal.moderation import checklist, claims, conversation, review
 from oer_portal.moderation.checklist import ChecklistPoint
 from oer_portal.moderation.conversation import Conversation
 
@@ -85,9 +85,17 @@ def review_panel_for(actor: Actor, material: Material, version: MaterialVersion
         submitted_by=latest.submitted_by if latest else request.submitted_by.display_name,
         submitted_at=latest.submitted_at if latest else request.submitted_at,
         reason=request.reason, shows_reviewed_version=shows, for_author=for_author,
-        may_decide=shows and review.may_decide(actor, request, own),
+        may_decide=shows and review.may_decide(actor, request, own)
+        and _not_held_by_another(actor, request),
         own_work=own,
         conversation=talk, checklist=checklist.points(), post_review=request.post_review)
+
+
+def _not_held_by_another(actor: Actor, request: ReviewRequest) -> bool:
+    """No other moderator's claim holds (``decide`` would refuse: the decisions are not
+    offered; the review screen says who has it)."""
+    claim = claims.current(request)
+    return claim is None or claim.held_by(getattr(actor, "id", None))
 
 
 def material_page_panel(page: MaterialPage) -> ReviewPanel | None:

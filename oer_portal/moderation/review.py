@@ -12,6 +12,8 @@ Rules every decision keeps, on every path:
   else, nothing happens and the moderator is told (``Conflict``);
 - an approval publishes exactly the version under review, even when newer drafts exist:
   they stay drafts;
+- while another moderator's claim on the request holds (``claims``), nobody else decides;
+  a decision ends the claim;
 - every decision is a message of the conversation (with the moderator's checklist), is
   audited and tells the authors.
 """
@@ -27,6 +29,7 @@ from markupsafe import Markup
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
+from oer_portal.accounts import policy as accounts_policy
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
@@ -42,7 +45,7 @@ from oer_portal.materials.models import Material, MaterialVersion
 from oer_portal.materials.panels import PageLinks
 from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
 from oer_portal.moderation import checklist as checklist_points
-from oer_portal.moderation import conversation
+from oer_portal.moderation import claims, conversation
 from oer_portal.moderation.conversation import Conversation
 from oer_portal.moderation.models import MessageKind
 from oer_portal.notifications.models import NotificationKind
@@ -93,6 +96,9 @@ def decide(actor: User, review_id: int, decision: Decision, version_id: int | No
     request = conversation.request_for(actor, review_id)
     require_permission(material_policy.can_review(actor, request.material, request.version)
                        and not is_own_work(actor, request))
+    # The status and the claim are read under the row's lock: a claim or decision made
+    # meanwhile by another moderator is seen here, never overwritten.
+    claims.lock(request)
     if request.status != ReviewStatus.PENDING:
         raise Conflict(_("This review has already been decided.")
                        if not request.is_open else
@@ -100,6 +106,7 @@ def decide(actor: User, review_id: int, decision: Decision, version_id: int | No
     if version_id is not None and version_id != request.version_id:
         raise Conflict(_("The author submitted version %(n)d meanwhile. Look at it before "
                          "you decide.", n=request.version.number))
+    claims.refuse_if_held_by_another(actor, request)
     ticked = checklist_points.known(checklist)
     if decision == Decision.APPROVE:
         published = request.material.published_version
@@ -138,6 +145,7 @@ def _record(actor: User, request: ReviewRequest, decision: Decision, text: str,
     status, kind, action, notification, text_name = _OUTCOMES[decision]
     request.status = status
     request.decided_by_id, request.decided_at = actor.id, utcnow()
+    claims.end(request)
     # What the author is shown as where the request stands (none once it is published).
     request.reason = None if decision == Decision.APPROVE else text
     message = conversation.record_decision(actor, request, kind, text, ticked)
@@ -184,6 +192,12 @@ class ReviewScreen:
     newer_draft_number: int | None
     #: The version of the round before (the one changes were asked to), if any.
     previous_number: int | None
+    #: The claim that holds now ("taken on by …"), if any.
+    claim: claims.Claim | None
+    #: The reader may take the request on (or renew their own claim).
+    may_claim: bool
+    #: The reader is an admin who may take over another moderator's claim.
+    may_take_over: bool
 
     @property
     def checklist(self) -> tuple[checklist_points.ChecklistPoint, ...]:
@@ -225,14 +239,20 @@ def review_screen(actor: Actor, review_id: int, links: PageLinks, locale: str
                 [source_version.licence]).allows(version.licence))
     talk = conversation.conversation_of(request)
     own = is_own_work(actor, request)
+    claim = claims.current(request)
+    user_id = getattr(actor, "id", None)
+    held_by_other = claim is not None and not claim.held_by(user_id)
+    eligible = may_decide(actor, request, own)
     numbers = [round_.version_number for round_ in talk.rounds]
     return ReviewScreen(
         request=request, material=material, version=version, published=published,
         comparison=comparison, credits_html=credit_wording.as_html(credits, locale),
         source=source, conversation=talk,
-        may_decide=may_decide(actor, request, own),
+        may_decide=eligible and not held_by_other,
         own_work=own,
         newer_draft_number=material.latest_version.number
         if material.latest_version_id not in (version.id, None) else None,
         previous_number=numbers[-2] if len(numbers) > 1 and numbers[-2] != numbers[-1]
-        else None)
+        else None,
+        claim=claim, may_claim=eligible and not held_by_other,
+        may_take_over=eligible and held_by_other and accounts_policy.is_admin(actor))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from oer_portal.accounts.policy import Actor
@@ -159,6 +159,22 @@ def based_on(remix: Material, version: MaterialVersion | None) -> int | None:
         if pulled is not None:
             return pulled
     return remix.derived_from_version_id
+
+
+def based_on_column(material_id: ColumnElement[int],
+                    derived_from_version_id: ColumnElement[int | None],
+                    version_number: ColumnElement[int]) -> ColumnElement[int | None]:
+    """:func:`based_on` as an expression of a statement's columns (the remix's id, its
+    ``derived_from_version_id`` and the number of its version in question): lists of many
+    remixes (the review queue) find every source in their one statement."""
+    pulled_version = aliased(MaterialVersion)
+    pulled = (select(RemixPull.source_version_id)
+              .join(pulled_version, pulled_version.id == RemixPull.version_id)
+              .where(RemixPull.material_id == material_id,
+                     pulled_version.number <= version_number)
+              .order_by(pulled_version.number.desc()).limit(1)
+              .correlate_except(RemixPull, pulled_version).scalar_subquery())
+    return func.coalesce(pulled, derived_from_version_id)
 
 
 def sources_for(remix: Material, version: MaterialVersion | None) -> list[MaterialVersion]:

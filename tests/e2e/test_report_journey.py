@@ -1,7 +1,8 @@
 """A student reports a published lesson from its page; the moderator finds the report under
-"Meldingen over lesmateriaal", dismisses it with a note, and the student reads the outcome in the inbox.  Then
-the moderator takes the lesson offline from its page (a visitor finds the tombstone with the
-reason) and puts it back.  Every page is checked by axe, at the desktop's width and a phone's.
+"Meldingen over lesmateriaal", dismisses it with a note, and the student reads the outcome
+in the inbox.  Then the moderator takes the lesson offline from its page (a visitor finds the
+tombstone with the reason) and puts it back.  Every page is checked by axe, at the desktop's
+width and a phone's.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def test_a_report_is_dismissed_and_the_reporter_told_then_offline_and_back(
     expect(page.get_by_text("Je hebt dit lesmateriaal gemeld: je melding is in behandeling."))\
         .to_be_visible()
 
-    # --- The moderator finds it under "Meldingen over lesmateriaal" and dismisses it with a note. ---
+    # --- The moderator finds it under "Meldingen over lesmateriaal", dismisses it with a note.
     moderator_context = browser.new_context()
     moderator = moderator_context.new_page()
     _log_in(moderator, base, moderator_email)

@@ -127,3 +127,46 @@ def test_0008_gives_every_earlier_request_its_round_and_its_decision(tmp_path):
                                   ).one() == ("rejected", "Meer")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0009_adds_the_claim_without_touching_rounds_or_messages(tmp_path):
+    """SQLite cannot add a foreign key by copying review_requests: dropping the old table
+    would cascade to every request's rounds and messages.  Up and down, they stay."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from oer_portal import create_app
+
+    uri = f"sqlite:///{tmp_path / 'data.db'}"
+    app = create_app(make_config(tmp_path, uri))
+    with app.app_context():
+        upgrade(revision="0008_review_conversation")
+        now = "2026-01-05 10:00:00.000000"
+        for statement in (
+            "INSERT INTO users (id, email, display_name, password_hash, session_token, "
+            "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', :now)",
+            "INSERT INTO materials (id, kind, slug, owner_id, status, created_at, updated_at) "
+            "VALUES (1, 'lesson', 'breuken', 1, 'draft', :now, :now)",
+            "INSERT INTO material_versions (id, material_id, number, title, description, body, "
+            "body_html, language, licence, meta, author_id, created_at, summary, merged) "
+            "VALUES (1, 1, 1, 'Breuken', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, :now, '', 0)",
+            "INSERT INTO review_requests (id, material_id, version_id, submitted_by_id, "
+            "submitted_at, status) VALUES (1, 1, 1, 1, :now, 'pending')",
+            "INSERT INTO review_rounds (request_id, version_id, submitted_by_id, submitted_at) "
+            "VALUES (1, 1, 1, :now)",
+            "INSERT INTO review_messages (request_id, author_id, version_id, kind, body, "
+            "created_at) VALUES (1, 1, 1, 'comment', 'Hallo', :now)"):
+            db.session.execute(text(statement), {"now": now})
+        db.session.commit()
+        upgrade(revision="0009_review_claims")
+        counts = ("SELECT (SELECT count(*) FROM review_rounds), "
+                  "(SELECT count(*) FROM review_messages)")
+        assert tuple(db.session.execute(text(counts)).one()) == (1, 1)
+        assert tuple(db.session.execute(text(
+            "SELECT claimed_by_id, claimed_at FROM review_requests")).one()) == (None, None)
+        db.session.execute(text("UPDATE review_requests SET claimed_by_id = 1"))
+        db.session.commit()
+        downgrade(revision="0008_review_conversation")
+        assert tuple(db.session.execute(text(counts)).one()) == (1, 1)
+        db.session.remove()
+        db.engine.dispose()

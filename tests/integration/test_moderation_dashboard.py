@@ -191,7 +191,7 @@ def test_the_page_shows_the_numbers_the_chart_and_its_table(app, new_client, peo
     assert page.count('class="stats-chart__bar stats-chart__bar--') >= 3
     assert "<details" in page and "The numbers per day" in page
     assert "Reviews waiting" in page and "Published, waiting for post-review" in page
-    assert "<dt>Open reports</dt><dd>0</dd>" in page  # the reports feature's count
+    assert '<dt>Open reports</dt><dd><a href="/moderation/reports">0</a></dd>' in page
     assert " style=" not in page  # the CSP forbids inline styles
     assert 'aria-current="page">Dashboard' in page
 

@@ -765,12 +765,18 @@ def test_an_outcome_without_its_params_reads_as_the_kinds_own_wording(app):
             "Your report about “X”: the material stays online"
 
 
+def _open_reports(client) -> str | None:
+    found = re.search(r'<dt>Open reports</dt><dd><a href="/moderation/reports">(\d+)</a>',
+                      text(client.get("/moderation/dashboard")))
+    return found[1] if found else None
+
+
 def test_the_dashboard_counts_the_open_reports(app, new_client, people, lesson):
     mo = as_user(new_client, people["mo"])
-    assert "<dt>Open reports</dt><dd>0</dd>" in text(mo.get("/moderation/dashboard"))
+    assert _open_reports(mo) == "0"
     assert file_report(as_user(new_client, people["sam"]), lesson, "incorrect").status_code \
         == 303
-    assert "<dt>Open reports</dt><dd>1</dd>" in text(mo.get("/moderation/dashboard"))
+    assert _open_reports(mo) == "1"
     [report] = reports_of(app, lesson)
     mo.post(f"/moderation/reports/{report.id}/dismiss", {"note": ""})
-    assert "<dt>Open reports</dt><dd>0</dd>" in text(mo.get("/moderation/dashboard"))
+    assert _open_reports(mo) == "0"
