@@ -175,3 +175,221 @@ def test_an_image_in_a_published_lesson_pointing_at_an_admin_page_writes_nothing
     assert "/admin/users/1" not in page
     assert reader.get("/admin/users/1", headers=IMAGE_LOAD).status_code == 403
     assert audit_count(app) == before
+
+
+# --- 2. The audit page -----------------------------------------------------------------------
+
+
+def add_entries(app, n: int, actor_id: int | None, action: str = "login.succeeded",
+                target: tuple[str, int] | None = None, details: dict | None = None,
+                at=None) -> None:
+    """``n`` entries written straight into the table (one statement), oldest first."""
+    start = at or utcnow() - timedelta(days=1)
+    with app.app_context():
+        db.session.execute(insert(AuditEntry), [
+            {"action": action, "actor_id": actor_id, "details": details or {},
+             "target_type": target[0] if target else None,
+             "target_id": target[1] if target else None,
+             "created_at": start + timedelta(seconds=i)} for i in range(n)])
+        db.session.commit()
+
+
+def entry_ids(page: str) -> list[str]:
+    return re.findall(r'<time datetime="([^"]+)"', page)
+
+
+@pytest.mark.parametrize("role, status", [("moderator", 200), ("admin", 200),
+                                          ("teacher", 403), ("student", 403)])
+def test_only_moderators_and_admins_read_the_log(app, new_client, make_user, role, status):
+    response = as_user(new_client, make_user(role)).get("/moderation/audit")
+    assert response.status_code == status
+    if status == 200:
+        page = text_of(response)
+        assert "<h1>Audit log</h1>" in page and "<title>Audit log" in page
+        assert 'href="/moderation/audit" aria-current="page"' in page
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/moderation/audit")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_the_queue_links_the_audit_log(new_client, people):
+    queue = text_of(as_user(new_client, people["mo"]).get("/moderation/"))
+    assert 'href="/moderation/audit"' in queue
+
+
+def test_the_page_shows_who_what_which_object_version_and_reason(
+        app, new_client, people, make_material):
+    material_id = make_material(people["anna"], title="Breuken met pizza",
+                                publish_by=people["mo"])
+    with app.app_context():
+        audit.record("material.withdrawn", actor_id=people["mo"].id,
+                     target=("material", material_id),
+                     details={"reason": "Auteursrecht van de plaatjes is onduidelijk.",
+                              "version": 1})
+        audit.record("login.failed", target=("user", people["anna"].id),
+                     details={"reason": "wrong password"})
+        current_uow().commit()
+    admin = as_user(new_client, people["admin"])
+    page = text_of(admin.get("/moderation/audit"))
+    assert "Material withdrawn" in page and "Mo Moderator" in page
+    assert f'href="/materials/{material_id}">Breuken met pizza</a>' in page
+    assert f'href="/materials/{material_id}/v/1">1</a>' in page
+    assert "Auteursrecht van de plaatjes is onduidelijk." in page
+    assert "Sign-in failed" in page and "wrong password" in page
+    # An admin may open the user's page; the moderator gets the name without the link.
+    assert f'href="/admin/users/{people["anna"].id}">Anna Auteur</a>' in page
+    moderator_page = text_of(as_user(new_client, people["mo"]).get("/moderation/audit"))
+    assert f'href="/admin/users/{people["anna"].id}"' not in moderator_page
+    assert "Anna Auteur" in moderator_page
+    # Newest first: the sign-in attempt of this test came after the withdrawal.
+    table = page.split("<tbody>")[1]
+    assert table.index("Sign-in failed") < table.index("Material withdrawn")
+
+
+def test_the_page_is_in_dutch_for_a_dutch_reader(app, new_client, people):
+    with app.app_context():
+        audit.record("role.granted", actor_id=people["admin"].id,
+                     target=("user", people["anna"].id), details={"role": "moderator"})
+        current_uow().commit()
+    dutch = new_client(locale="nl")
+    dutch.login(people["admin"].email)
+    page = text_of(dutch.get("/moderation/audit"))
+    assert "<h1>Auditlog</h1>" in page and "Rol toegekend" in page
+
+
+def test_secrets_are_never_shown_even_if_a_writer_stored_one(app, new_client, people):
+    with app.app_context():
+        audit.record("password.changed", actor_id=people["anna"].id,
+                     details={"password": "hunter2-secret", "reset_token": "abc123xyz",
+                              "note": "via profiel"})
+        current_uow().commit()
+    page = text_of(as_user(new_client, people["admin"]).get("/moderation/audit"))
+    assert "hunter2" not in page and "abc123xyz" not in page and "via profiel" in page
+
+
+def test_filters_by_actor_action_object_and_date(app, new_client, people, make_material):
+    material_id = make_material(people["anna"], title="Fotosynthese")
+    mo = as_user(new_client, people["mo"])
+    long_ago = utcnow() - timedelta(days=40)
+    add_entries(app, 3, people["mo"].id, "review.comment", ("material", material_id),
+                at=long_ago)
+    add_entries(app, 2, people["admin"].id, "role.granted", ("user", people["anna"].id),
+                {"role": "teacher"})
+
+    def shown(**params) -> str:
+        response = mo.get("/moderation/audit", query_string=params)
+        assert response.status_code == 200
+        return text_of(response)
+
+    by_name = shown(actor="mo moder")
+    assert len(entry_ids(by_name)) == 3 + 2  # and Mo's account.created and login.succeeded
+    assert len(entry_ids(shown(actor=str(people["admin"].id)))) == 2 + 1
+    actions = shown(action="role.granted")
+    assert len(entry_ids(actions)) == 2
+    assert '<option value="role.granted" selected>Role granted</option>' in actions
+    assert '<option value="review.comment">Review comment</option>' in actions
+    about = shown(type="material", object=str(material_id))
+    assert len(entry_ids(about)) == 3 + 1  # material.created
+    assert len(entry_ids(shown(type="material", object=str(material_id),
+                               action="review.comment"))) == 3
+    recent = (utcnow() - timedelta(days=5)).date().isoformat()
+    assert "Review comment" not in shown(**{"from": recent}).split("<tbody>")[1]
+    old_day = long_ago.date()
+    until = shown(to=(old_day + timedelta(days=1)).isoformat())
+    assert len(entry_ids(until)) == 3
+    # Nonsense filters filter nothing rather than fail.
+    assert shown(object="x", **{"from": "gisteren"}).count("<time") >= 5
+
+
+def test_pages_of_fifty_keep_the_filters_forwards_and_back(app, new_client, people):
+    add_entries(app, 120, people["mo"].id, "review.comment", ("material", 1))
+    mo = as_user(new_client, people["mo"])
+    first = text_of(mo.get("/moderation/audit", query_string={"action": "review.comment"}))
+    assert len(entry_ids(first)) == 50
+    assert "Newer entries" not in first
+    older = re.search(r'href="(/moderation/audit\?[^"]+)" rel="next"', first).group(1)
+    older = older.replace("&amp;", "&")
+    assert "action=review.comment" in older
+    second = text_of(mo.get(older))
+    assert len(entry_ids(second)) == 50
+    assert set(entry_ids(first)).isdisjoint(entry_ids(second))
+    third = text_of(mo.get(re.search(r'href="([^"]+)" rel="next"', second).group(1)
+                           .replace("&amp;", "&")))
+    assert len(entry_ids(third)) == 20 and 'rel="next"' not in third
+    back = text_of(mo.get(re.search(r'href="([^"]+)" rel="prev"', third).group(1)
+                          .replace("&amp;", "&")))
+    assert entry_ids(back) == entry_ids(second)
+    assert entry_ids(first) + entry_ids(second) + entry_ids(third) == sorted(
+        entry_ids(first) + entry_ids(second) + entry_ids(third), reverse=True)
+
+
+def test_reading_the_log_writes_nothing(app, new_client, people):
+    mo = as_user(new_client, people["mo"])
+    before = audit_count(app)
+    assert mo.get("/moderation/audit?actor=x&action=login.failed").status_code == 200
+    assert audit_count(app) == before
+    assert mo.raw.post("/moderation/audit").status_code in (400, 405)
+
+
+def _statements(app, client, path: str) -> list[str]:
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", note)
+    return [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
+
+
+def waiting_requests(app, make_material, author, n: int) -> list[int]:
+    """``n`` materials, each with a request waiting for review."""
+    ids = []
+    for i in range(n):
+        material_id = make_material(author, title=f"Les {i}")
+        with app.app_context():
+            request = lifecycle.submit_for_review(db.session.get(User, author.id),
+                                                  db.session.get(Material, material_id))
+            current_uow().commit()
+            ids.append(request.id)
+    return ids
+
+
+def test_the_audit_page_costs_the_same_statements_for_20_or_200_entries(
+        app, new_client, people, make_material):
+    mo = as_user(new_client, people["mo"])
+    material_id = make_material(people["anna"])
+    kinds = [("review.comment", ("material", material_id), {"version": 1, "review": 1}),
+             ("role.granted", ("user", people["anna"].id), {"role": "teacher"}),
+             ("login.failed", None, {"reason": "unknown account"})]
+    for action, target, details in kinds:
+        add_entries(app, 7, people["mo"].id, action, target, details)
+    few = _statements(app, mo, "/moderation/audit")
+    for action, target, details in kinds:
+        add_entries(app, 60, people["admin"].id, action, target, details)
+    waiting_requests(app, make_material, people["anna"], 200)
+    many = _statements(app, mo, "/moderation/audit")
+    filtered = _statements(app, mo, f"/moderation/audit?actor=Ada&action=role.granted"
+                                    f"&type=user&object={people['anna'].id}&from=2020-01-01")
+    # The session's user, the filters' choices, one page of entries with their names.
+    assert len(few) == len(many) == len(filtered), (few, many)
+    assert len(many) <= 4, many
+
+
+def test_the_review_screen_costs_the_same_statements_with_200_waiting_requests(
+        app, new_client, people, make_material):
+    mo = as_user(new_client, people["mo"])
+    first, _second = waiting_requests(app, make_material, people["anna"], 2)
+    few = _statements(app, mo, f"/moderation/reviews/{first}")
+    waiting_requests(app, make_material, people["anna"], 198)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReviewRequest)) == 200
+    many = _statements(app, mo, f"/moderation/reviews/{first}")
+    assert len(few) == len(many), (few, many)
