@@ -164,15 +164,24 @@ def test_a_refused_change_is_audited_whatever_its_headers_say(app, new_client, p
 
 
 def test_an_image_in_a_published_lesson_pointing_at_an_admin_page_writes_nothing(
-        app, new_client, people, make_material):
-    """The attack of the issue, end to end: the stored lesson cannot even carry the image
-    (it is dropped when rendered), and the browser's request for it would write nothing."""
+        app, new_client, people, make_material, monkeypatch):
+    """The attack of the issue, end to end, with a lesson stored before the rule (saving one
+    now is refused, see below): the page drops the image's source when it is shown, and a
+    browser's request for it would write nothing."""
+    from markupsafe import Markup
+
+    from oer_portal.materials import metadata, service
+
+    monkeypatch.setattr(metadata, "refused_image_sources", lambda body: ())
+    monkeypatch.setattr(service, "render_markdown", lambda body: Markup(
+        '<p>Kijk: <img alt="x" src="/admin/users/1" loading="lazy"></p>'))
     material_id = make_material(people["anna"], title="Plaatjes",
                                 body="Kijk: ![x](/admin/users/1)\n", publish_by=people["mo"])
+    monkeypatch.undo()
     reader = as_user(new_client, people["student"])
     before = audit_count(app)
     page = text_of(reader.get(f"/materials/{material_id}", follow_redirects=True))
-    assert "/admin/users/1" not in page
+    assert "/admin/users/1" not in page and '<img alt="x" loading="lazy">' in page
     assert reader.get("/admin/users/1", headers=IMAGE_LOAD).status_code == 403
     assert audit_count(app) == before
 
@@ -393,3 +402,46 @@ def test_the_review_screen_costs_the_same_statements_with_200_waiting_requests(
         assert db.session.scalar(select(func.count()).select_from(ReviewRequest)) == 200
     many = _statements(app, mo, f"/moderation/reviews/{first}")
     assert len(few) == len(many), (few, many)
+
+
+# --- 3b. A lesson cannot carry an image that loads a page of ours ----------------------------
+
+LESSON = {"title": "Fotosynthese", "description": "Hoe planten licht gebruiken.",
+          "language": "nl", "licence": "CC-BY-4.0", "subjects": ["biology"],
+          "levels": ["havo"], "keywords": "planten, licht", "save": "1"}
+
+
+def test_saving_a_lesson_with_an_image_of_a_page_of_ours_is_refused_with_the_reason(
+        app, new_client, people, make_material):
+    teacher = as_user(new_client, people["anna"])
+    body = "## Inleiding\n\nPlanten maken suiker.\n\n![beheer](/admin/users/1)\n"
+    before = audit_count(app)
+    response = teacher.post("/materials/new/lesson", {**LESSON, "body": body})
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "An image in the text points at a page of this portal, not at a file: " \
+           "/admin/users/1." in page
+    assert "Planten maken suiker." in page and "![beheer](/admin/users/1)" in page
+    assert 'value="Fotosynthese"' in page  # nothing typed is lost
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Material)) == 0
+    assert audit_count(app) == before
+
+    # Editing an existing lesson: the same refusal, no new version.
+    material_id = make_material(people["anna"], title="Fotosynthese", body="Een.\n")
+    with app.app_context():
+        head = db.session.get(Material, material_id).latest_version_id
+    response = teacher.post(f"/materials/{material_id}/edit", {
+        **LESSON, "body": "Een.\n\n![](https://localhost/moderation/audit)\n",
+        "base_version_id": str(head)})
+    assert response.status_code == 200
+    assert "https://localhost/moderation/audit" in text_of(response)
+    assert "not at a file" in text_of(response)
+    with app.app_context():
+        assert db.session.get(Material, material_id).latest_version_id == head
+
+    # An image of the material's own files is fine.
+    saved = teacher.post(f"/materials/{material_id}/edit", {
+        **LESSON, "body": f"Een.\n\n![blad](/materials/{material_id}/files/1/blad.png)\n",
+        "base_version_id": str(head)})
+    assert saved.status_code == 302
