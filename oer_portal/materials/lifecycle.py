@@ -89,7 +89,9 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
                                submitted_by_id=actor.id, submitted_at=now))
     db.session.flush()
     audit.record(action, actor_id=actor.id, target=("material", material.id),
-                 details={"version_id": material.latest_version_id, "review": request.id})
+                 details={"version_id": material.latest_version_id,
+                          "version": head.number if head is not None else None,
+                          "review": request.id})
     return request
 
 
@@ -148,5 +150,7 @@ def withdraw(actor: Actor, material: Material, reason: str) -> None:
     material.withdrawn_reason = reason[:2000]
     cancel_pending_reviews(material.id, reason=WITHDRAWN)
     outbox.record_change("material", material.id)
+    published = material.published_version
     audit.record("material.withdrawn", actor_id=actor.id, target=("material", material.id),
-                 details={"reason": reason[:200]})
+                 details={"reason": material.withdrawn_reason,
+                          "version": published.number if published is not None else None})

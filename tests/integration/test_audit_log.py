@@ -445,3 +445,121 @@ def test_saving_a_lesson_with_an_image_of_a_page_of_ours_is_refused_with_the_rea
         **LESSON, "body": f"Een.\n\n![blad](/materials/{material_id}/files/1/blad.png)\n",
         "base_version_id": str(head)})
     assert saved.status_code == 302
+
+
+# --- 4. Every moderation and admin action is in the log ----------------------------------------
+
+
+def last(app, action: str) -> AuditEntry:
+    found = rows(app, action)
+    assert found, f"no {action} entry"
+    return found[-1]
+
+
+def test_review_decisions_are_logged_with_moderator_material_version_and_reason(
+        app, new_client, people, make_material):
+    mo = as_user(new_client, people["mo"])
+    review_ids = waiting_requests(app, make_material, people["anna"], 3)
+    with app.app_context():
+        requests = [db.session.get(ReviewRequest, i) for i in review_ids]
+        targets = [(r.material_id, r.version_id) for r in requests]
+    for review_id, (_material_id, version_id), (decision, words) in zip(
+            review_ids, targets, [("reject", "Bronnen ontbreken."),
+                                  ("request_changes", "Voeg een bron toe."),
+                                  ("approve", "Mooi.")], strict=True):
+        response = mo.post(f"/moderation/reviews/{review_id}/decision",
+                           {"decision": decision, "comment": words, "back": "review",
+                            "version_id": str(version_id), "checklist": ["rights"]})
+        assert response.status_code == 302, text_of(response)
+    for (material_id, version_id), action, key, words in zip(
+            targets, ["review.rejected", "review.changes_requested", "review.approved"],
+            ["reason", "comment", "comment"], ["Bronnen ontbreken.", "Voeg een bron toe.",
+                                                "Mooi."], strict=True):
+        entry = [e for e in rows(app, action) if e.target_id == material_id][-1]
+        assert entry.actor_id == people["mo"].id
+        assert (entry.target_type, entry.target_id) == ("material", material_id)
+        assert entry.details["version_id"] == version_id and entry.details["version"] == 1
+        assert entry.details[key] == words and entry.details["checklist"] == ["rights"]
+    published = last(app, "material.published")
+    assert (published.actor_id, published.target_id, published.details["version"]) == (
+        people["mo"].id, targets[2][0], 1)
+    # The queue's one-click rejection goes the same way.
+    review_id = waiting_requests(app, make_material, people["anna"], 1)[0]
+    assert mo.post(f"/moderation/reviews/{review_id}/reject",
+                   {"reason": "Niet passend."}).status_code == 302
+    assert last(app, "review.rejected").details["reason"] == "Niet passend."
+    # The author's submission names the version too.
+    submitted = last(app, "review.submitted")
+    assert submitted.actor_id == people["anna"].id and submitted.details["version"] == 1
+    # The page shows it readably.
+    page = text_of(as_user(new_client, people["admin"]).get(
+        "/moderation/audit?action=review.rejected"))
+    assert "Review: rejected" in page and "Niet passend." in page and "Bronnen ontbreken." in page
+
+
+def test_role_changes_are_logged_with_admin_user_and_role(app, new_client, people):
+    admin = as_user(new_client, people["admin"])
+    path = f"/admin/users/{people['anna'].id}"
+    assert admin.post(path, {"role": "moderator", "action": "grant"}).status_code == 302
+    assert admin.post(path, {"role": "moderator", "action": "revoke"}).status_code == 302
+    # Taking away a role the user does not have changes nothing and logs nothing.
+    assert admin.post(path, {"role": "moderator", "action": "revoke"}).status_code == 302
+    granted, revoked = last(app, "role.granted"), rows(app, "role.revoked")
+    assert (granted.actor_id, granted.target_type, granted.target_id, granted.details) == (
+        people["admin"].id, "user", people["anna"].id, {"role": "moderator"})
+    assert [(e.actor_id, e.target_id, e.details) for e in revoked] == [
+        (people["admin"].id, people["anna"].id, {"role": "moderator"})]
+
+
+def test_logins_and_failed_logins_are_logged_without_the_password(app, client, people):
+    assert client.login(people["anna"].email, "a wrong password!").status_code == 200
+    assert client.login("nobody@example.org", "whatever it is 123").status_code == 200
+    assert client.login(people["anna"].email).status_code == 302
+    failed = rows(app, "login.failed")
+    assert [(e.actor_id, e.target_type, e.target_id, e.details) for e in failed] == [
+        (None, "user", people["anna"].id, {"reason": "wrong password"}),
+        (None, None, None, {"reason": "unknown account"})]
+    succeeded = last(app, "login.succeeded")
+    assert (succeeded.actor_id, succeeded.target_id) == (people["anna"].id, people["anna"].id)
+    with app.app_context():
+        logged = " ".join(str(e.details) for e in db.session.scalars(select(AuditEntry)))
+    assert "wrong password!" not in logged and "whatever it is" not in logged
+    assert "nobody@example.org" not in logged
+
+
+def test_teacher_request_decisions_are_logged_with_admin_applicant_note_and_role(
+        app, new_client, people, make_user):
+    applicants = [make_user("student"), make_user("student")]
+    for applicant in applicants:
+        as_user(new_client, applicant).post("/account/teacher-request",
+                                            {"school": "De School", "motivation": "Ik geef les."})
+    from oer_portal.accounts.models import TeacherRequest
+
+    with app.app_context():
+        request_ids = list(db.session.scalars(select(TeacherRequest.id).order_by(
+            TeacherRequest.id)))
+    admin = as_user(new_client, people["admin"])
+    admin.post(f"/admin/teacher-requests/{request_ids[0]}", {"approve": "1",
+                                                             "note": "Welkom!"})
+    admin.post(f"/admin/teacher-requests/{request_ids[1]}", {"reject": "1",
+                                                             "note": "Geen school gevonden."})
+    approved, rejected = last(app, "teacher_request.approved"), last(
+        app, "teacher_request.rejected")
+    assert (approved.actor_id, approved.target_type, approved.target_id, approved.details) == (
+        people["admin"].id, "teacher_request", request_ids[0],
+        {"user": applicants[0].id, "note": "Welkom!", "role": "teacher"})
+    assert (rejected.actor_id, rejected.target_id, rejected.details) == (
+        people["admin"].id, request_ids[1],
+        {"user": applicants[1].id, "note": "Geen school gevonden."})
+
+
+def test_a_withdrawal_is_logged_with_moderator_material_version_and_whole_reason(
+        app, new_client, people, make_material):
+    material_id = make_material(people["anna"], publish_by=people["mo"])
+    reason = "Auteursrecht: " + "de plaatjes komen uit een methode. " * 10
+    mo = as_user(new_client, people["mo"])
+    assert mo.post(f"/materials/{material_id}/withdraw", {"reason": reason}).status_code == 302
+    entry = last(app, "material.withdrawn")
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (
+        people["mo"].id, "material", material_id)
+    assert entry.details == {"reason": reason.strip(), "version": 1}

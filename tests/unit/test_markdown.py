@@ -237,7 +237,8 @@ def test_images_may_not_load_other_addresses_of_our_own_site(src):
 
 def test_an_image_of_a_page_of_ours_loses_its_source_and_is_reported(app_context_hosts):
     source = ("![beheer](/admin/users/1) ![ok](/materials/1/files/2/a.png)\n\n"
-              '<img src="/moderation/audit" alt="log"> <img src="https://example.org/b.png" alt="b">')
+              '<img src="/moderation/audit" alt="log"> '
+              '<img src="https://example.org/b.png" alt="b">')
     rendered = render_markdown(source)
     images = [attrs for tag, attrs in elements(rendered) if tag == "img"]
     assert images == [{"alt": "beheer", "loading": "lazy"},
