@@ -48,7 +48,7 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
                        "/materials/new/link", f"/materials/{material}/edit",
                        f"/materials/{material}/withdraw", "/my/materials", "/account/profile",
                        "/account/password"]),
-             (moderator, ["/moderation/"])]
+             (moderator, ["/moderation/", "/moderation/audit"])]
     checked = 0
     for user, paths in pages:
         if user is not None:
@@ -59,4 +59,4 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
             assert title.startswith(heading), f"{path}: <title> {title!r}, <h1> {heading!r}"
             checked += 1
         client.logout()
-    assert checked == 19
+    assert checked == 20
