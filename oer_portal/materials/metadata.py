@@ -19,7 +19,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from oer_portal.core.errors import ValidationError
-from oer_portal.core.markdown import refused_image_sources
 from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.materials.models import MaterialKind, MaterialVersion, VocabularyTerm
@@ -155,13 +154,6 @@ def validate(fields_: VersionFields, kind: str) -> VersionFields:
                                   max=MAX_DESCRIPTION)
     if len(f.body) > MAX_BODY:
         errors["body"] = _("The text is too long (at most %(max)d characters).", max=MAX_BODY)
-    elif refused := refused_image_sources(f.body):
-        errors["body"] = _(
-            "An image in the text points at a page of this portal, not at a file: %(sources)s. "
-            "A page cannot be shown as an image (and every reader's browser would open it). "
-            "Attach the image to the material and use the address of the file "
-            "(/materials/…/files/…), or the full address of an image on another site "
-            "(https://…).", sources=", ".join(source[:80] for source in refused[:3]))
     if kind == MaterialKind.LINK and not (f.link_url and is_web_url(f.link_url)):
         errors["link_url"] = _("Give a web address that starts with http:// or https://.")
     if f.source_url and not is_web_url(f.source_url):

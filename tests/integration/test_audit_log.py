@@ -165,14 +165,13 @@ def test_a_refused_change_is_audited_whatever_its_headers_say(app, new_client, p
 
 def test_an_image_in_a_published_lesson_pointing_at_an_admin_page_writes_nothing(
         app, new_client, people, make_material, monkeypatch):
-    """The attack of the issue, end to end, with a lesson stored before the rule (saving one
-    now is refused, see below): the page drops the image's source when it is shown, and a
+    """The attack of the issue, end to end, with HTML stored before the rule (the editor
+    refuses such an image now, see below): the page drops the image's source when it is shown, and a
     browser's request for it would write nothing."""
     from markupsafe import Markup
 
-    from oer_portal.materials import metadata, service
+    from oer_portal.materials import service
 
-    monkeypatch.setattr(metadata, "refused_image_sources", lambda body: ())
     monkeypatch.setattr(service, "render_markdown", lambda body: Markup(
         '<p>Kijk: <img alt="x" src="/admin/users/1" loading="lazy"></p>'))
     material_id = make_material(people["anna"], title="Plaatjes",
