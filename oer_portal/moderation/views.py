@@ -53,7 +53,8 @@ def audit() -> str:
     reading it changes nothing)."""
     query = audit_log.parse_query(request.args)
     page = audit_log.audit_page(current_user, query, get_timezone())
-    return render_template("moderation/audit.html", page=page, query=query,
+    # ``audit_query``: ``query`` is the header's search box.
+    return render_template("moderation/audit.html", page=page, audit_query=query,
                            filters=query.filters(),
                            links_users=account_policy.can_manage_roles(current_user),
                            links_teacher_requests=account_policy.can_decide_teacher_requests(
