@@ -1,8 +1,10 @@
 """The append-only audit log: logins, denials, every admin and moderation decision.
 
 It lives in ``core`` (not ``moderation``) because every feature writes to it, the way every
-feature writes to the search outbox; ``moderation`` will read it.  Entries are only ever
-added in the caller's unit of work, never changed.
+feature writes to the search outbox; ``moderation/audit_log.py`` reads it for the audit page.
+Entries are only ever added in the caller's unit of work; the database refuses to change or
+delete one (migration 0012), so ``details`` must hold at the time of writing everything the
+entry should say (the version, the reason as written), and never a password or a token.
 """
 
 from __future__ import annotations
