@@ -564,3 +564,45 @@ def test_a_withdrawal_is_logged_with_moderator_material_version_and_whole_reason
     assert (entry.actor_id, entry.target_type, entry.target_id) == (
         people["mo"].id, "material", material_id)
     assert entry.details == {"reason": reason.strip(), "version": 1}
+
+
+# --- The migration ---------------------------------------------------------------------------
+
+
+def test_0012_keeps_every_entry_and_its_downgrade_allows_changes_again(tmp_path):
+    """SQLite copies the table to change the key: the entries must survive it; downgrading
+    drops the triggers and brings back ``SET NULL``."""
+    from flask_migrate import downgrade, upgrade
+
+    from oer_portal import create_app
+    from tests.conftest import make_config
+
+    uri = f"sqlite:///{tmp_path / 'data.db'}"
+    app = create_app(make_config(tmp_path, uri))
+    with app.app_context():
+        upgrade(revision="0008_review_conversation")
+        now = "2026-01-05 10:00:00.000000"
+        db.session.execute(text(
+            "INSERT INTO users (id, email, display_name, password_hash, session_token, "
+            "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', :now)"), {"now": now})
+        db.session.execute(text(
+            "INSERT INTO audit_entries (id, created_at, actor_id, action, target_type, "
+            "target_id, details) VALUES (1, :now, 1, 'login.succeeded', 'user', 1, '{}'), "
+            "(2, :now, NULL, 'login.failed', NULL, NULL, '{\"reason\": \"unknown account\"}')"),
+            {"now": now})
+        db.session.commit()
+        upgrade()
+        assert [tuple(r) for r in db.session.execute(text(
+            "SELECT id, actor_id, action FROM audit_entries ORDER BY id"))] == [
+            (1, 1, "login.succeeded"), (2, None, "login.failed")]
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.session.execute(text("DELETE FROM audit_entries"))
+        db.session.rollback()
+        downgrade(revision="0008_review_conversation")
+        db.session.execute(text("DELETE FROM users WHERE id = 1"))  # SET NULL again
+        assert db.session.execute(text("SELECT actor_id FROM audit_entries WHERE id = 1")
+                                  ).scalar() is None
+        db.session.execute(text("DELETE FROM audit_entries"))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
