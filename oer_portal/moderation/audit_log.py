@@ -227,7 +227,13 @@ def _choices() -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]
 
 
 def _start_of(day: date, zone: tzinfo) -> datetime:
-    return datetime.combine(day, time.min).replace(tzinfo=zone).astimezone(UTC)
+    """Midnight at the start of ``day`` in ``zone``, in UTC.  A pytz zone (what Babel may
+    hand out) must ``localize``: ``replace(tzinfo=…)`` would use its first offset in history
+    (Amsterdam's local mean time, +00:18)."""
+    naive = datetime.combine(day, time.min)
+    localize = getattr(zone, "localize", None)
+    local = localize(naive) if localize is not None else naive.replace(tzinfo=zone)
+    return local.astimezone(UTC)
 
 
 def _entries(query: AuditQuery, zone: tzinfo, actions: tuple[tuple[str, str], ...],

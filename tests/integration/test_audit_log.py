@@ -606,3 +606,20 @@ def test_0012_keeps_every_entry_and_its_downgrade_allows_changes_again(tmp_path)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_dates_are_days_in_the_readers_time_zone(app, new_client, people):
+    """23:30 UTC on 5 January is 00:30 on the 6th in Amsterdam (the portal's zone)."""
+    from datetime import UTC, datetime
+
+    add_entries(app, 1, people["admin"].id, "role.granted", ("user", people["anna"].id),
+                at=datetime(2026, 1, 5, 23, 30, tzinfo=UTC))
+    mo = as_user(new_client, people["mo"])
+
+    def count(day_from: str, day_to: str) -> int:
+        return len(entry_ids(text_of(mo.get("/moderation/audit", query_string={
+            "action": "role.granted", "from": day_from, "to": day_to}))))
+
+    assert count("2026-01-06", "2026-01-06") == 1
+    assert count("2026-01-05", "2026-01-05") == 0
+    assert count("2026-01-01", "2026-01-07") == 1
