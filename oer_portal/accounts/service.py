@@ -263,6 +263,8 @@ def revoke_role(actor: Actor, user_id: int, role: Role) -> None:
     user = get_user(user_id)
     if role is Role.ADMIN and user.id == _id(actor):
         raise ValidationError(_("You cannot take away your own admin role."))
+    if not user.has_role(role):
+        return  # nothing changes, so nothing is logged (as for a role granted twice)
     user.role_rows = [row for row in user.role_rows if row.role != role.value]
     audit.record("role.revoked", actor_id=_id(actor), target=("user", user.id),
                  details={"role": role.value})
@@ -335,10 +337,16 @@ def decide_teacher_request(actor: Actor, request_id: int, approve: bool, note: s
     request.decided_at = utcnow()
     request.decided_by_id = _id(actor)
     request.decision_note = note.strip() or None
-    if approve and not request.user.has_role(Role.TEACHER):
+    granted = approve and not request.user.has_role(Role.TEACHER)
+    if granted:
         request.user.role_rows.append(UserRole(role=Role.TEACHER.value))
+    details: dict[str, object] = {"user": request.user_id}
+    if request.decision_note:
+        details["note"] = request.decision_note
+    if granted:
+        details["role"] = Role.TEACHER.value
     audit.record("teacher_request." + request.status, actor_id=_id(actor),
-                 target=("teacher_request", request.id), details={"user": request.user_id})
+                 target=("teacher_request", request.id), details=details)
     # The header tells the decision once (``claim_decision_notice``); the inbox keeps it.
     notifications.notify([request.user_id],
                          NotificationKind.TEACHER_APPROVED if approve

@@ -1,8 +1,10 @@
 """The append-only audit log: logins, denials, every admin and moderation decision.
 
 It lives in ``core`` (not ``moderation``) because every feature writes to it, the way every
-feature writes to the search outbox; ``moderation`` will read it.  Entries are only ever
-added in the caller's unit of work, never changed.
+feature writes to the search outbox; ``moderation/audit_log.py`` reads it for the audit page.
+Entries are only ever added in the caller's unit of work; the database refuses to change or
+delete one (migration 0012), so ``details`` must hold at the time of writing everything the
+entry should say (the version, the reason as written), and never a password or a token.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oer_portal.core.types import UTCDateTime, utcnow
@@ -18,15 +20,20 @@ from oer_portal.extensions import db
 
 
 class AuditEntry(db.Model):
+    """One thing that happened.  The database refuses to change or delete a row (triggers of
+    migration 0012), so what the log says is what was written when it happened."""
+
     __tablename__ = "audit_entries"
+    #: The audit page's "everything about material 12".
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: When it happened (UTC).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    #: Who did it; ``None`` for anonymous visitors and the system.
-    actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    #: Who did it; ``None`` for anonymous visitors and the system.  No ``ON DELETE SET
+    #: NULL``: an entry keeps its actor, so a user with entries cannot be deleted (accounts
+    #: are never deleted; one to be forgotten would be anonymised, the row kept).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: Dotted verb, e.g. ``login.failed``, ``role.granted``, ``access.denied``.
     action: Mapped[str] = mapped_column(String(64), index=True)
     #: What it was done to, e.g. ``("user", 7)``.

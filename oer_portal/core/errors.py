@@ -98,6 +98,39 @@ def error_response(status: int, message: str | None = None) -> tuple[str | Respo
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+#: Methods that change nothing; any other method that reaches a denial carried our CSRF
+#: token, so someone meant it.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def denial_is_audited() -> bool:
+    """Whether a refused request is written to the audit log: only what a person asked for.
+
+    A page that merely *loads* something (an ``<img src="/admin/users/1">`` in a published
+    lesson, a prefetch) must never write to the log, or every viewer's browser would add a
+    row per view.  Browsers say what a request is for in the Fetch Metadata headers:
+
+    - a request that changes something (POST, …) is always audited: it passed the CSRF
+      check, so a page of ours sent it on purpose, and no header can talk it out of the log;
+    - a reading request is audited only as a top-level navigation: ``Sec-Fetch-Dest``
+      ``document`` (or absent: old browsers and scripts send none) and ``Sec-Fetch-Mode``
+      ``navigate`` (or absent); an image, a script, a frame, a ``fetch`` is not;
+    - a speculative load (``Sec-Purpose``/``Purpose: prefetch`` or prerender) is not either:
+      nobody has opened the page yet.
+
+    A client can forge these headers to keep its reading attempts out of the log; it learns
+    nothing by that (the request is refused all the same), which is why changes ignore them.
+    """
+    if request.method not in _SAFE_METHODS:
+        return True
+    dest = request.headers.get("Sec-Fetch-Dest", "document").strip().lower()
+    mode = request.headers.get("Sec-Fetch-Mode", "navigate").strip().lower()
+    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "")
+    if "prefetch" in purpose.lower() or "prerender" in purpose.lower():
+        return False
+    return dest == "document" and mode == "navigate"
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     from oer_portal.core import audit
@@ -105,7 +138,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> tuple[str | Response, int]:
-        if isinstance(error, Forbidden):
+        if isinstance(error, Forbidden) and denial_is_audited():
             # The request's own changes are void, but the denial itself is worth keeping.
             uow = current_uow()
             uow.rollback()

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
@@ -33,8 +34,9 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markupsafe import Markup
 
-__all__ = ["TocEntry", "render_markdown", "render_plain_text", "table_of_contents",
-           "with_scroll_boxes"]
+__all__ = ["TocEntry", "image_source_allowed", "refused_image_sources", "render_markdown",
+           "render_plain_text", "table_of_contents", "with_scroll_boxes",
+           "without_refused_images"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,19 +129,83 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def _sanitise(rendered: str) -> str:
-    return nh3.clean(
+# --- Images of our own site: files only --------------------------------------------------------
+
+#: The only addresses of the portal itself that a lesson's image may load: a material's
+#: files (``/materials/<id>/files/<n>/<name>``, the thumbnail included) and the static
+#: files.  Any other address of ours is a page, and an image that loads a page makes every
+#: reader's browser request it as that reader: an ``<img src="/admin/users/1">`` in a
+#: published lesson once wrote an audit row for each view.
+_FILE_PATH = re.compile(r"/materials/[0-9]+/files/[0-9]+/[^/?#\\]+|/static/[^?#\\]+")
+_URL_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):(.*)", re.DOTALL)
+#: What a browser strips from an address before reading it (WHATWG URL): tabs and new lines
+#: anywhere, control characters and spaces at the ends.
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def _is_file_path(path: str) -> bool:
+    decoded = unquote(path)
+    if any(segment in (".", "..") for segment in decoded.split("/")):
+        return False
+    return _FILE_PATH.fullmatch(decoded) is not None
+
+
+def image_source_allowed(src: str, own_hosts: frozenset[str]) -> bool:
+    """Whether an image may load ``src``: another site's address (the CSP decides those),
+    or one of our own file addresses.  Our own site is a path (``/…``), or an absolute or
+    scheme-relative address on one of ``own_hosts``; read as a browser reads it (a
+    backslash is a slash, ``http:/x`` is relative to the page).  A relative path
+    (``plaatje.png``, ``../admin``) is refused: where it leads depends on the page that
+    shows the lesson."""
+    url = _URL_NOISE.sub("", src).strip(_C0_AND_SPACE)
+    if not url:
+        return True  # an empty source loads nothing
+    url = url.replace("\\", "/")
+    scheme = _URL_SCHEME.fullmatch(url)
+    if scheme:
+        if scheme.group(1).lower() not in ("http", "https"):
+            return True  # not a web address: the sanitiser's scheme list already decided
+        url = scheme.group(2)
+        if not url.startswith("//"):
+            return False  # "https:admin/users" is relative to the page's own address
+    if url.startswith("//"):
+        try:
+            parts = urlsplit("https:" + url)
+            host = unquote(parts.hostname or "").rstrip(".").lower()
+        except ValueError:
+            return False
+        if host and host not in own_hosts:
+            return True
+        return _is_file_path(parts.path)
+    if url.startswith("/"):
+        return _is_file_path(urlsplit(url).path)
+    return False
+
+
+def _sanitise(rendered: str, own_hosts: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    """The sanitised HTML, and the image sources it dropped (see :func:`image_source_allowed`)."""
+    refused: list[str] = []
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src" and not image_source_allowed(value, own_hosts):
+            refused.append(value)
+            return None
+        return _filter_attribute(tag, attribute, value)
+
+    cleaned = nh3.clean(
         rendered,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(REMOVED_WITH_CONTENT),
         attributes=ALLOWED_ATTRIBUTES,
         tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
         set_tag_attribute_values={"img": {"loading": "lazy"}},
-        attribute_filter=_filter_attribute,
+        attribute_filter=attribute_filter,
         url_schemes=set(URL_SCHEMES),
         link_rel=LINK_REL,
         strip_comments=True,
     )
+    return cleaned, tuple(dict.fromkeys(refused))
 
 
 # --- Python-Markdown, hardened against slow inputs -------------------------------------------
@@ -295,6 +361,8 @@ class TocEntry:
 class _Rendered:
     html: str
     toc: tuple[TocEntry, ...]
+    #: Image sources dropped because they point at a page of ours.
+    refused_images: tuple[str, ...] = ()
 
 
 def _flatten(tokens: Iterable[dict[str, Any]]) -> Iterable[TocEntry]:
@@ -304,13 +372,21 @@ def _flatten(tokens: Iterable[dict[str, Any]]) -> Iterable[TocEntry]:
         yield from _flatten(token["children"])
 
 
+def _own_hosts() -> frozenset[str]:
+    from oer_portal.core.urls import own_hosts
+
+    return own_hosts()
+
+
 @functools.lru_cache(maxsize=64)
-def _render(source: str) -> _Rendered:
+def _render(source: str, own_hosts: frozenset[str] = frozenset()) -> _Rendered:
     """Cached, because one page view asks for the HTML and the table of contents of the same
-    lesson, and popular lessons are viewed far more often than edited."""
+    lesson, and popular lessons are viewed far more often than edited (and a save validates
+    the text and then stores its HTML)."""
     md = _new_markdown()
     rendered = md.convert(source)
-    return _Rendered(html=_sanitise(rendered), toc=tuple(_flatten(md.toc_tokens)))
+    cleaned, refused = _sanitise(rendered, own_hosts)
+    return _Rendered(html=cleaned, toc=tuple(_flatten(md.toc_tokens)), refused_images=refused)
 
 
 def _encodable(source: str) -> str:
@@ -339,13 +415,43 @@ def with_scroll_boxes(rendered: str, table_label: str) -> Markup:
 
 
 def render_markdown(source: str) -> Markup:
-    """The lesson as HTML that is safe to put on a page as it is; callable from any thread."""
-    return Markup(_render(_encodable(source)).html)  # noqa: S704 (sanitised by nh3 in _render)
+    """The lesson as HTML that is safe to put on a page as it is; callable from any thread.
+    An image that points at a page of this portal (not one of its files) loses its source."""
+    rendered = _render(_encodable(source), _own_hosts())
+    return Markup(rendered.html)  # noqa: S704 (sanitised by nh3 in _render)
+
+
+def refused_image_sources(source: str) -> tuple[str, ...]:
+    """The image sources of the lesson that :func:`render_markdown` drops, each once: the
+    editor refuses to save them and says why."""
+    return _render(_encodable(source), _own_hosts()).refused_images
+
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
+_SRC_ATTRIBUTE = re.compile(r'\ssrc="([^"]*)"')
+
+
+def without_refused_images(rendered: str) -> str:
+    """Sanitised lesson HTML with the source of every image that points at a page of ours
+    removed, for HTML stored before the rule (or saved under another host name): applied
+    when a page is shown, with the reader's own host.  Our sanitiser writes attributes in
+    double quotes, so a pattern finds them."""
+    if "<img" not in rendered:
+        return rendered
+    hosts = _own_hosts()
+
+    def check(tag: re.Match[str]) -> str:
+        src = _SRC_ATTRIBUTE.search(tag.group())
+        if src is None or image_source_allowed(html.unescape(src.group(1)), hosts):
+            return tag.group()
+        return tag.group().replace(src.group(), "", 1)
+
+    return _IMG_TAG.sub(check, rendered)
 
 
 def table_of_contents(source: str) -> list[TocEntry]:
     """The lesson's headings in document order, with the ids :func:`render_markdown` gives them."""
-    return list(_render(_encodable(source)).toc)
+    return list(_render(_encodable(source), _own_hosts()).toc)
 
 
 #: Elements whose end is a word break in plain text; inline ones (``<em>``) are not.
@@ -414,7 +520,7 @@ def render_plain_text(source: str, max_chars: int | None = None) -> str:
     """
     source = _encodable(source)
     try:
-        text = _text_of(_render(source).html)
+        text = _text_of(_render(source, _own_hosts()).html)
     except Exception:
         # Python-Markdown has crashed on odd input before (CVE-2025-69534); the words still count.
         logger.warning("Markdown could not be rendered as plain text", exc_info=True)

@@ -25,6 +25,7 @@ from wtforms.validators import ValidationError as WtfValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
+from oer_portal.core.markdown import refused_image_sources
 from oer_portal.licences import registry
 from oer_portal.materials import licensing
 from oer_portal.materials.metadata import (
@@ -49,6 +50,21 @@ def _known_licence(_form: FlaskForm, field: RadioField) -> None:
         raise WtfValidationError(_("Choose one of the licences offered."))
 
 
+def _no_images_of_pages(_form: FlaskForm, field: TextAreaField) -> None:
+    """The editor refuses an image that points at a page of ours (not one of our files):
+    the page would drop it, and the teacher should know why their picture is missing.
+    Only the editor asks: an import or a revert keeps the text as it is (every page drops
+    such an image's source when it shows the lesson)."""
+    refused = refused_image_sources(field.data or "")
+    if refused:
+        raise WtfValidationError(_(
+            "An image in the text points at a page of this portal, not at a file: %(sources)s. "
+            "A page cannot be shown as an image (and every reader's browser would open it). "
+            "Attach the image to the material and use the address of the file "
+            "(/materials/…/files/…), or the full address of an image on another site "
+            "(https://…).", sources=", ".join(source[:80] for source in refused[:3])))
+
+
 class MaterialForm(FlaskForm):
     base_version_id = HiddenField()
     title = StringField(
@@ -62,7 +78,7 @@ class MaterialForm(FlaskForm):
         _l("Web address"), validators=[Optional(), Length(max=2000)],
         description=_l("The address of the website or resource, starting with https://."))
     body = TextAreaField(
-        _l("Lesson text"),
+        _l("Lesson text"), validators=[_no_images_of_pages],
         description=_l("Written in Markdown: ## for a heading, * for a list, **bold**, "
                        "[text](https://…) for a link, | for tables."))
     files = MultipleFileField(

@@ -116,8 +116,9 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
                                published_directly=trusted))
     db.session.flush()
     audit.record(action, actor_id=actor.id, target=("material", material.id),
-                 details={"version_id": material.latest_version_id, "review": request.id,
-                          "post_review": trusted})
+                 details={"version_id": material.latest_version_id,
+                          "version": head.number if head is not None else None,
+                          "review": request.id, "post_review": trusted})
     if trusted and head is not None and isinstance(actor, User):
         publish(material, head, actor)
     return request
@@ -183,8 +184,10 @@ def withdraw(actor: Actor, material: Material, reason: str) -> None:
     material.withdrawn_reason = reason[:2000]
     cancel_pending_reviews(material.id, reason=WITHDRAWN)
     outbox.record_change("material", material.id)
+    published = material.published_version
     audit.record("material.withdrawn", actor_id=actor.id, target=("material", material.id),
-                 details={"reason": reason[:200]})
+                 details={"reason": material.withdrawn_reason,
+                          "version": published.number if published is not None else None})
 
 
 #: The longest public reason kept for a withdrawal or an unpublishing.

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
-from oer_portal.core.markdown import render_markdown, with_scroll_boxes
+from oer_portal.core.markdown import render_markdown, with_scroll_boxes, without_refused_images
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
@@ -68,8 +68,9 @@ def _helpers() -> dict[str, object]:
 
 @bp.app_template_filter("lesson_html")
 def _lesson_html(rendered: str) -> Markup:
-    """Sanitised lesson HTML as a page shows it: code and tables in boxes that scroll."""
-    return with_scroll_boxes(str(rendered), _("Table"))
+    """Sanitised lesson HTML as a page shows it: code and tables in boxes that scroll, and
+    no image that loads a page of ours (stored HTML from before that rule included)."""
+    return with_scroll_boxes(without_refused_images(str(rendered)), _("Table"))
 
 
 #: More held files than any honest form carries are ignored (each costs a lookup).

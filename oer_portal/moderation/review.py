@@ -149,10 +149,15 @@ def _record(actor: User, request: ReviewRequest, decision: Decision, text: str,
     # What the author is shown as where the request stands (none once it is published).
     request.reason = None if decision == Decision.APPROVE else text
     message = conversation.record_decision(actor, request, kind, text, ticked)
+    # The moderator's words are kept whole in the entry: the log must say why without
+    # relying on the conversation.
+    details = {"review": request.id, "version_id": request.version_id,
+               "version": request.version.number, "message": message.id,
+               "checklist": ticked}
+    if text:
+        details[text_name] = text
     audit.record(action, actor_id=actor.id, target=("material", request.material_id),
-                 details={"review": request.id, "version_id": request.version_id,
-                          "version": request.version.number, "message": message.id,
-                          "checklist": ticked})
+                 details=details)
     conversation.notify_authors(actor, request, notification,
                                 {"moderator": actor.display_name,
                                  text_name: conversation.excerpt(text)})

@@ -6,15 +6,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from oer_portal.accounts import policy as account_policy
 from oer_portal.core.errors import Conflict, ValidationError
 from oer_portal.materials.forms import RejectForm
 from oer_portal.materials.metadata import vocabularies
-from oer_portal.moderation import claims, dashboard_views, review_views, service, trust_views
+from oer_portal.moderation import (
+    audit_log,
+    claims,
+    dashboard_views,
+    review_views,
+    service,
+    trust_views,
+)
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -96,6 +104,21 @@ def release(review_id: int) -> Response:
 
 def _short(moment: datetime) -> str:
     return format_datetime(moment, "short")
+
+
+@bp.route("/audit")
+@login_required
+def audit() -> str:
+    """The audit log, newest first, filtered and paginated by the query string (GET only:
+    reading it changes nothing)."""
+    query = audit_log.parse_query(request.args)
+    page = audit_log.audit_page(current_user, query, get_timezone())
+    # ``audit_query``: ``query`` is the header's search box.
+    return render_template("moderation/audit.html", page=page, audit_query=query,
+                           filters=query.filters(),
+                           links_users=account_policy.can_manage_roles(current_user),
+                           links_teacher_requests=account_policy.can_decide_teacher_requests(
+                               current_user))
 
 
 # The review screen and the conversation (``review_views``) live beside the queue, under

@@ -20,6 +20,7 @@ PROTECTED = [
     ("GET", "/admin/teacher-requests", {"admin"}, None, 200),
     ("POST", "/admin/teacher-requests/{request}", {"admin"}, {"approve": "1"}, 302),
     ("GET", "/moderation/", {"moderator", "admin"}, None, 200),
+    ("GET", "/moderation/audit", {"moderator", "admin"}, None, 200),
     ("GET", "/materials/new", {"teacher", "admin"}, None, 200),
     ("GET", "/materials/new/lesson", {"teacher", "admin"}, None, 200),
     ("POST", "/materials/preview", {"teacher", "admin"}, {"body": "# Hoi"}, 200),

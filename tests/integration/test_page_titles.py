@@ -49,7 +49,8 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
                        f"/materials/{material}/withdraw", "/my/materials", "/account/profile",
                        "/account/password"]),
              (moderator, ["/moderation/", "/moderation/trusted", "/moderation/trusted?find=user",
-                          "/moderation/post-review", "/moderation/dashboard"])]
+                          "/moderation/post-review", "/moderation/dashboard",
+                          "/moderation/audit", "/moderation/reports"])]
     checked = 0
     for user, paths in pages:
         if user is not None:
@@ -60,4 +61,4 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
             assert title.startswith(heading), f"{path}: <title> {title!r}, <h1> {heading!r}"
             checked += 1
         client.logout()
-    assert checked == 23
+    assert checked == 25

@@ -15,6 +15,8 @@ from markupsafe import Markup
 
 from oer_portal.core.markdown import (
     TocEntry,
+    image_source_allowed,
+    refused_image_sources,
     render_markdown,
     render_plain_text,
     table_of_contents,
@@ -187,6 +189,95 @@ def test_images_keep_safe_sources_and_load_lazily(source, src):
     assert first(render_markdown(source), "img") == {"alt": "cell", "src": src, "loading": "lazy"}
 
 
+OWN = frozenset({"oer.example.nl", "localhost"})
+
+
+@pytest.mark.parametrize("src", [
+    "/materials/12/files/3/plaatje.png",
+    "/materials/12/files/3/thumbnail",
+    "/materials/12/files/3/plaatje%20groot.png?download=0",
+    "https://oer.example.nl/materials/12/files/3/plaatje.png",
+    "//oer.example.nl/materials/12/files/3/plaatje.png",
+    "/static/img/logo.png",
+    "https://example.org/admin/users/1",  # another site: the CSP decides
+    "//other.example/admin",
+    "",
+])
+def test_images_may_load_our_files_and_other_sites(src):
+    assert image_source_allowed(src, OWN)
+
+
+@pytest.mark.parametrize("src", [
+    "/admin/users/1",
+    "/moderation/",
+    "/materials/12",
+    "/materials/12/edit",
+    "/account/logout",
+    "https://oer.example.nl/admin/users/1",
+    "HTTPS://OER.EXAMPLE.NL./admin/users/1",
+    "https://oer.example.nl:8443/moderation/audit",
+    "//oer.example.nl/admin/users/1",
+    "http:/admin/users/1",  # relative to the page for a browser
+    "https:admin/users/1",
+    "\\admin/users/1",
+    "/\\oer.example.nl/admin",  # a backslash is a slash: //oer.example.nl/admin
+    "/materials/12/files/3/../../../../admin/users/1",
+    "/materials/12/files/3/%2e%2e/%2E%2E/x",
+    "/materials/12/files/3/..%2F..%2Fadmin",
+    "/static/../admin/users/1",
+    "/ad\tmin/users/1",
+    " /admin/users/1",
+    "plaatje.png",  # relative: where it leads depends on the page
+    "../admin/users/1",
+    "files/3/plaatje.png",
+])
+def test_images_may_not_load_other_addresses_of_our_own_site(src):
+    assert not image_source_allowed(src, OWN)
+
+
+def test_an_image_of_a_page_of_ours_loses_its_source_and_is_reported(app_context_hosts):
+    source = ("![beheer](/admin/users/1) ![ok](/materials/1/files/2/a.png)\n\n"
+              '<img src="/moderation/audit" alt="log"> '
+              '<img src="https://example.org/b.png" alt="b">')
+    rendered = render_markdown(source)
+    images = [attrs for tag, attrs in elements(rendered) if tag == "img"]
+    assert images == [{"alt": "beheer", "loading": "lazy"},
+                      {"alt": "ok", "src": "/materials/1/files/2/a.png", "loading": "lazy"},
+                      {"alt": "log", "loading": "lazy"},
+                      {"alt": "b", "src": "https://example.org/b.png", "loading": "lazy"}]
+    assert refused_image_sources(source) == ("/admin/users/1", "/moderation/audit")
+    assert refused_image_sources("![ok](/materials/1/files/2/a.png) [link](/admin)") == ()
+
+
+def test_the_portals_own_absolute_address_counts_as_our_site(app_context_hosts):
+    source = "![x](https://oer.example.nl/admin/users/1) ![y](https://localhost/admin)"
+    assert refused_image_sources(source) == ("https://oer.example.nl/admin/users/1",
+                                             "https://localhost/admin")
+
+
+def test_stored_html_from_before_the_rule_loses_such_images_when_shown(app_context_hosts):
+    from oer_portal.core.markdown import without_refused_images
+
+    stored = ('<p><img alt="a" src="/admin/users/1" loading="lazy"> '
+              '<img alt="b" src="/materials/1/files/2/b.png" loading="lazy"> '
+              '<img alt="c" src="https://oer.example.nl/moderation/?x=1&amp;y=2"></p>')
+    shown = without_refused_images(stored)
+    assert [attrs.get("src") for _, attrs in elements(shown) if _ == "img"] == [
+        None, "/materials/1/files/2/b.png", None]
+    assert without_refused_images("<p>geen plaatjes</p>") == "<p>geen plaatjes</p>"
+
+
+@pytest.fixture()
+def app_context_hosts():
+    """A request on the portal at PORTAL_URL https://oer.example.nl, as localhost."""
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.config["PORTAL_URL"] = "https://oer.example.nl"
+    with app.test_request_context("/", base_url="http://localhost"):
+        yield
+
+
 def test_data_url_images_are_dropped():
     image = first(render_markdown("![x](data:image/png;base64,iVBORw0KGgo=)"), "img")
     assert "src" not in image
@@ -233,10 +324,10 @@ def test_only_classes_that_markdown_writes_survive():
 
 def test_numeric_and_enumerated_attributes_keep_only_sensible_values():
     rendered = render_markdown(
-        '<img src="/a.png" width="120" height="50%">\n\n<p dir="rtl" lang="ar">مرحبا</p>\n\n'
+        '<img src="/static/a.png" width="120" height="50%">\n\n<p dir="rtl" lang="ar">مرحبا</p>\n\n'
         '<p dir="sideways">x</p>\n\n<table><tr><td colspan="2" rowspan="x">1</td></tr></table>'
     )
-    assert first(rendered, "img") == {"src": "/a.png", "width": "120", "loading": "lazy"}
+    assert first(rendered, "img") == {"src": "/static/a.png", "width": "120", "loading": "lazy"}
     paragraphs = [attrs for tag, attrs in elements(rendered) if tag == "p"]
     assert {"dir": "rtl", "lang": "ar"} in paragraphs and {} in paragraphs
     assert first(rendered, "td") == {"colspan": "2"}
