@@ -63,6 +63,16 @@ ACTION_LABELS: dict[str, Any] = {
     "review.approved": _l("Review: approved"),
     "review.changes_requested": _l("Review: changes requested"),
     "review.rejected": _l("Review: rejected"),
+    "review.claimed": _l("Review taken on"),
+    "review.released": _l("Review released"),
+    "review.claim_taken_over": _l("Review taken over from another moderator"),
+    "review.post_reviewed": _l("Post-review: seen, fine"),
+    "trust.granted": _l("Trust granted"),
+    "trust.revoked": _l("Trust revoked"),
+    "report.filed": _l("Material reported"),
+    "report.dismissed": _l("Report dismissed"),
+    "material.unpublished": _l("Taken offline by a moderator"),
+    "material.reinstated": _l("Put back online by a moderator"),
 }
 
 #: Readable names of the kinds of object an entry is about.
@@ -71,6 +81,7 @@ TARGET_LABELS: dict[str, Any] = {
     "user": _l("User"),
     "teacher_request": _l("Teacher request"),
     "review": _l("Review"),
+    "report": _l("Report"),
 }
 
 #: Readable names of the details' keys; others are shown by their key.
@@ -85,12 +96,28 @@ DETAIL_LABELS: dict[str, Any] = {
     "checklist": _l("Checked"),
     "user": _l("User"),
     "source": _l("Original"),
+    "category": _l("Category"),
+    "material": _l("Material"),
+    "report": _l("Report"),
+    "reports": _l("Reports closed"),
+    "renewed": _l("Renewed"),
+    "previous": _l("Taken over from"),
+    "lapsed_claim_of": _l("Claim that had run out"),
+    "post_review": _l("Published at once (trusted)"),
+    "unpublished_at": _l("Offline since"),
+    "unpublished_reason": _l("Reason it went offline"),
 }
 
 #: Values some writers use, in the reader's language.
 VALUE_LABELS: dict[str, Any] = {
     "wrong password": _l("wrong password"),
     "unknown account": _l("unknown account"),
+    # Report categories (``moderation.models.ReportCategory``).
+    "copyright": _l("copyright"),
+    "inappropriate": _l("inappropriate"),
+    "incorrect": _l("incorrect"),
+    "spam": _l("spam"),
+    "other": _l("other"),
 }
 
 #: Details shown in a column of their own (or not worth showing: ids of rows the other

@@ -623,3 +623,21 @@ def test_dates_are_days_in_the_readers_time_zone(app, new_client, people):
     assert count("2026-01-06", "2026-01-06") == 1
     assert count("2026-01-05", "2026-01-05") == 0
     assert count("2026-01-01", "2026-01-07") == 1
+
+
+def test_every_action_and_object_the_code_writes_has_a_readable_label():
+    """The audit page names actions and objects in the reader's language; one a writer adds
+    without a label would show as its code.  Read every writer in the source."""
+    from pathlib import Path
+
+    from oer_portal.moderation import audit_log
+
+    source = "\n".join(path.read_text() for path in
+                       (Path(__file__).parents[2] / "oer_portal").rglob("*.py"))
+    actions = set(re.findall(r'(?:audit\.record|_audit)\(\s*"([a-z_]+\.[a-z_.]+)"', source))
+    actions |= {"teacher_request.approved", "teacher_request.rejected"}  # + request.status
+    actions |= set(re.findall(r'audit\.record\(\s*"([a-z_]+)"', source))  # "logout"
+    targets = set(re.findall(r'target=\(\s*"([a-z_]+)"', source))
+    assert {"review.claimed", "trust.granted", "material.unpublished"} <= actions  # the regex
+    assert actions - set(audit_log.ACTION_LABELS) == set()
+    assert targets - set(audit_log.TARGET_LABELS) == set()
