@@ -139,6 +139,14 @@ _NOT_ALLOWED = {
     "en": "The licence {licence} is not allowed for this remix. {why}",
 }
 
+#: Added to a refusal when the chosen licence is an older version of an allowed one (a
+#: remix of CC BY-SA 3.0 is shared under CC BY-SA 4.0): without the versions both read
+#: "CC BY-SA" and the refusal would seem to refuse what it asks for.
+_OLDER_VERSION = {
+    "nl": "Een oudere versie van een licentie kies je niet meer voor nieuw werk: kies {allowed}.",
+    "en": "An older version of a licence is no longer chosen for new work: choose {allowed}.",
+}
+
 _COLLECTION_CREDIT_NOTE = {
     "nl": "Tenzij anders vermeld: de eigen pagina's van dit arrangement vallen onder de licentie "
           "van het arrangement; elk opgenomen materiaal houdt zijn eigen licentie, die bij de "
@@ -229,8 +237,13 @@ class Adaptation:
             return None
         chosen = registry.get(spdx or "")
         language = _language(locale)
+        why = self.explanation(language)
+        if chosen is not None and chosen.badge in _badges(self.allowed):
+            why += " " + _OLDER_VERSION[language].format(allowed=_join(
+                [lic.versioned_badge for lic in self.allowed], language, _OR))
+            return _NOT_ALLOWED[language].format(licence=chosen.versioned_badge, why=why)
         return _NOT_ALLOWED[language].format(licence=chosen.badge if chosen else spdx or "—",
-                                             why=self.explanation(language))
+                                             why=why)
 
     def reason(self, locale: str) -> str | None:
         """Why the remix is refused, naming the offending licences by their badges."""

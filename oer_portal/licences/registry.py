@@ -53,6 +53,14 @@ class Licence:
             return "PD"
         return "CC " + "-".join(e.value for e in _ORDER if e in self.elements)
 
+    @property
+    def versioned_badge(self) -> str:
+        """The badge with its version (``CC BY-SA 3.0``), where two versions must be told
+        apart; ``CC0`` and ``PD`` have none to show."""
+        if self.spdx in ("CC0-1.0", "PDM-1.0"):
+            return self.badge
+        return f"{self.badge} {self.spdx.rsplit('-', 1)[1]}"
+
 
 _ORDER = (Element.BY, Element.NC, Element.SA, Element.ND)
 
@@ -164,3 +172,10 @@ def badge(spdx: str) -> str:
     """The short label of a licence (``CC BY-SA``), or the id itself when it is unknown."""
     licence = get(spdx)
     return licence.badge if licence is not None else spdx
+
+
+def versioned_badge(spdx: str) -> str:
+    """The short label with its version (``CC BY-SA 3.0``), or the id when it is unknown:
+    where a remix and its original are compared, 3.0 and 4.0 must not read the same."""
+    licence = get(spdx)
+    return licence.versioned_badge if licence is not None else spdx

@@ -121,26 +121,25 @@ def submit_for_review(actor: Actor, material: Material) -> ReviewRequest:
                           "review": request.id, "post_review": trusted})
     if trusted and head is not None and isinstance(actor, User):
         publish(material, head, actor)
+    if action == "review.resubmitted" and isinstance(actor, User):
+        db.session.expire(request, ["version"])  # it names the new version now
+        publishing.resubmitted(request, actor)
     return request
 
 
-#: Why :func:`cancel_pending_reviews` is called.
-SUPERSEDED = "superseded"
+#: Why :func:`cancel_pending_reviews` is called (the reason the author is shown).
 WITHDRAWN = "withdrawn"
 
 
 def cancel_pending_reviews(material_id: int, reason: str) -> None:
-    """End the material's open request when it no longer applies.
+    """End the material's open request when it no longer applies: the material was
+    withdrawn or taken offline.
 
-    Only a withdrawal ends it.  A newer version (``SUPERSEDED``: every save tells this) does
-    not: a request is about the version it names, so a draft saved meanwhile is neither
-    published by an approval nor in its way, and the author who wants the newer version
-    reviewed submits it, which continues the same request (``submit_for_review``).  Before
-    requests could continue, a save cancelled the pending request and the moderator found
-    it gone.
+    Saving a newer version does not end it: a request is about the version it names, so a
+    draft saved meanwhile is neither published by an approval nor in its way, and the
+    author who wants the newer version reviewed submits it, which continues the same
+    request (``submit_for_review``).
     """
-    if reason == SUPERSEDED:
-        return
     for request in db.session.scalars(select(ReviewRequest).where(
             ReviewRequest.material_id == material_id,
             ReviewRequest.status.in_(OPEN_STATUSES))):

@@ -1,4 +1,4 @@
-"""Who hears that a version became public.
+"""Who hears that a version became public, or that a review continues with a new version.
 
 Publishing is the lifecycle's own step (``lifecycle.publish``: a moderator's approval, an
 admin's import, the demo data).  Features that build on materials react to it (the remix
@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from oer_portal.accounts.models import User
 from oer_portal.materials.models import Material, MaterialVersion
+from oer_portal.materials.reviews import ReviewRequest
 
 #: ``listener(material, version, by)``: ``version`` of ``material`` was just made public by
 #: ``by`` (``None``: the portal itself, as an import without a user).
@@ -36,3 +37,23 @@ def published(material: Material, version: MaterialVersion, by: User | None) -> 
     """Tell every listener, in the order they registered."""
     for listener in _LISTENERS:
         listener(material, version, by)
+
+
+#: ``listener(request, by)``: ``by`` submitted a new version within the review ``request``
+#: (its ``version`` is the new one), which waits again (or, for a trusted author, is
+#: published again and waits for post-review).
+ResubmitListener = Callable[[ReviewRequest, User], None]
+
+_RESUBMIT_LISTENERS: list[ResubmitListener] = []
+
+
+def on_resubmitted(listener: ResubmitListener) -> None:
+    """Call ``listener`` whenever a review continues with a new version (the moderation
+    feature tells the moderators who took part); idempotent like :func:`on_published`."""
+    if listener not in _RESUBMIT_LISTENERS:
+        _RESUBMIT_LISTENERS.append(listener)
+
+
+def resubmitted(request: ReviewRequest, by: User) -> None:
+    for listener in _RESUBMIT_LISTENERS:
+        listener(request, by)

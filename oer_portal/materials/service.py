@@ -162,9 +162,6 @@ def _move_head(material: Material, head: MaterialVersion, version: MaterialVersi
     if moved.rowcount != 1:
         raise EditConflict()
     db.session.refresh(material)
-    from oer_portal.materials.lifecycle import cancel_pending_reviews
-
-    cancel_pending_reviews(material.id, reason="superseded")
 
 
 def _merge_with_head(base: MaterialVersion, head: MaterialVersion, mine: VersionFields,

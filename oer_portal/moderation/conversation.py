@@ -25,6 +25,7 @@ from oer_portal.core.errors import NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import policy as material_policy
+from oer_portal.materials import publishing
 from oer_portal.materials.models import Material, MaterialVersion
 from oer_portal.materials.reviews import ReviewRequest, ReviewRound
 from oer_portal.moderation import checklist
@@ -238,3 +239,16 @@ def notify_authors(actor: User, request: ReviewRequest, kind: NotificationKind,
                    params: dict[str, Any]) -> None:
     notify(author_ids(request.material), kind, (TargetType.REVIEW, request.id),
            {**about(request), **params}, actor_id=actor.id)
+
+
+def tell_moderators_of_new_version(request: ReviewRequest, by: User) -> None:
+    """The author answered (a request for changes, or a comment) with a new version: the
+    moderators who took part in the conversation hear that the review continues; while
+    none has, the request simply waits in the queue again."""
+    if by.id not in author_ids(request.material):
+        return  # an admin's version: nobody answered anyone
+    notify(other_side(by, request), NotificationKind.REVIEW_RESUBMITTED,
+           (TargetType.REVIEW, request.id), about(request), actor_id=by.id)
+
+
+publishing.on_resubmitted(tell_moderators_of_new_version)

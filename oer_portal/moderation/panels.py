@@ -54,6 +54,10 @@ class ReviewPanel:
     checklist: tuple[ChecklistPoint, ...]
     #: Published at once (a trusted teacher's) and waiting for a moderator's look.
     post_review: bool = False
+    #: For moderators: who has taken the review on, while their claim holds.
+    claim: claims.Claim | None = None
+    #: For moderators: they may take it on here ("ik pak deze op").
+    may_claim: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -77,8 +81,12 @@ def review_panel_for(actor: Actor, material: Material, version: MaterialVersion
     talk = conversation.conversation_of(request)
     latest = talk.rounds[-1] if talk.rounds else None
     shows = version.id == request.version_id
-    own = material_policy.is_staff(actor) and request.status == ReviewStatus.PENDING \
+    staff = material_policy.is_staff(actor)
+    actor_id = getattr(actor, "id", None)
+    own = staff and request.status == ReviewStatus.PENDING \
         and review.is_own_work(actor, request)
+    claim = claims.current(request) if staff and request.status == ReviewStatus.PENDING \
+        else None
     return ReviewPanel(
         request_id=request.id, status=request.status, version_id=request.version_id,
         version_number=request.version.number,
@@ -86,16 +94,11 @@ def review_panel_for(actor: Actor, material: Material, version: MaterialVersion
         submitted_at=latest.submitted_at if latest else request.submitted_at,
         reason=request.reason, shows_reviewed_version=shows, for_author=for_author,
         may_decide=shows and review.may_decide(actor, request, own)
-        and _not_held_by_another(actor, request),
+        and (claim is None or claim.held_by(actor_id)),
         own_work=own,
-        conversation=talk, checklist=checklist.points(), post_review=request.post_review)
-
-
-def _not_held_by_another(actor: Actor, request: ReviewRequest) -> bool:
-    """No other moderator's claim holds (``decide`` would refuse: the decisions are not
-    offered; the review screen says who has it)."""
-    claim = claims.current(request)
-    return claim is None or claim.held_by(getattr(actor, "id", None))
+        conversation=talk, checklist=checklist.points(), post_review=request.post_review,
+        claim=claim,
+        may_claim=staff and not own and claim is None and review.may_decide(actor, request, own))
 
 
 def material_page_panel(page: MaterialPage) -> ReviewPanel | None:

@@ -69,8 +69,13 @@ def reject(review_id: int) -> Response:
 
 
 def _after_claim(review_id: int) -> Response:
-    if request.form.get("back") == "review":
+    """Back to where the claim was made: the review screen, the lesson page or the queue."""
+    back = request.form.get("back")
+    if back == "review":
         return redirect(url_for("moderation.reviews.screen", review_id=review_id))
+    material_id = request.form.get("material_id", type=int)
+    if back == "material" and material_id is not None:
+        return redirect(url_for("materials.show", material_id=material_id))
     return _back_to_queue()
 
 

@@ -15,6 +15,7 @@ kind                                  params
 ``review.changes_requested``          ``title``, ``version``
 ``review.rejected``                   ``title``, ``version``
 ``review.comment``                    ``title``
+``review.resubmitted``                ``title``, ``version`` (the version submitted now)
 ``teacher.approved`` / ``.rejected``  none
 ``report.outcome``                    ``title`` (of the reported material), ``material_id``
                                       (the link goes to the material, not to the report),
@@ -77,6 +78,14 @@ WORDINGS: dict[NotificationKind, Wording] = {
         N_("%(actor)s commented on the review of “%(title)s”."),
         N_("New comment on the review of “%(title)s”"),
         N_("Someone comments on a review I take part in"), N_("Someone"), True),
+    # To the moderators who asked for changes (or wrote in the conversation): the answer
+    # they wait for, so on by default.
+    NotificationKind.REVIEW_RESUBMITTED: Wording(
+        N_("%(actor)s submitted version %(version)s of “%(title)s”: the review you took part "
+           "in continues."),
+        N_("New version to review: “%(title)s”"),
+        N_("An author submits a new version in a review I took part in"), N_("An author"),
+        True),
     NotificationKind.TEACHER_APPROVED: Wording(
         N_("%(actor)s approved your request for the teacher role."),
         N_("You are now a teacher on the portal"),

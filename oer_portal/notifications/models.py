@@ -22,6 +22,7 @@ class NotificationKind(StrEnum):
     REVIEW_CHANGES_REQUESTED = "review.changes_requested"
     REVIEW_REJECTED = "review.rejected"
     REVIEW_COMMENT = "review.comment"
+    REVIEW_RESUBMITTED = "review.resubmitted"
     TEACHER_APPROVED = "teacher.approved"
     TEACHER_REJECTED = "teacher.rejected"
     REPORT_OUTCOME = "report.outcome"

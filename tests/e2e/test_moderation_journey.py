@@ -92,7 +92,7 @@ def test_remix_reviewed_with_a_conversation_approved_then_reported_and_dismissed
     entry = moderator.get_by_role("article", name=remix_title, exact=True)
     expect(entry).to_contain_text("Nieuw lesmateriaal")
     expect(entry).to_contain_text("CC BY-SA")
-    expect(entry.get_by_role("link", name=f"remix van “{title}” (CC BY-SA)")
+    expect(entry.get_by_role("link", name=f"remix van “{title}” (CC BY-SA 4.0)")
            ).to_be_visible()
     check_page(moderator, "moderation-queue-remix")
     entry.get_by_role("button", name=re.compile("^Ik pak deze op")).click()

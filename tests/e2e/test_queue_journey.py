@@ -59,7 +59,7 @@ def test_filter_claim_and_see_who_has_it(page: Page, browser: Browser, live_serv
     form.get_by_role("button", name="Tonen").click()
     expect(page).to_have_url(re.compile(r"subject=arithmetic"))
     entry = page.get_by_role("article", name=title, exact=True)
-    expect(entry).to_contain_text(f"remix van “{title}” (CC BY)")
+    expect(entry).to_contain_text(f"remix van “{title}” (CC BY 4.0)")
     expect(entry).to_contain_text("Controleer de licentie:")
     expect(entry).to_contain_text("CC BY-SA")
     check_page(page, "queue-filtered")

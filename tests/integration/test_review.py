@@ -470,6 +470,10 @@ def test_every_step_tells_the_other_side(app, client, new_client, people, submit
         (anna, "review.comment"), (cas, "review.comment")]
     save(app, people["anna"], material_id, "Met plaatje.\n")
     submit(app, people["anna"], material_id)
+    # The new version answers the request: the moderator who took part hears it, with the
+    # new version's number (the authors do not: they did it).
+    assert _notifications(app)[-1] == (mo, "review.resubmitted", "review", review_id, {
+        "title": "Breuken", "version": 2, "material_id": material_id})
     decide(moderator, review_id, "reject", head_id(app, material_id), comment="Toch niet.")
     assert {(u, k) for u, k, *_ in _notifications(app)[-2:]} == {
         (anna, "review.rejected"), (cas, "review.rejected")}
@@ -481,7 +485,7 @@ def test_every_step_tells_the_other_side(app, client, new_client, people, submit
     decide(moderator, second_review, "approve", other)
     assert {(u, k, t) for u, k, _type, t, _p in _notifications(app)[-2:]} == {
         (anna, "review.approved", second_review), (cas, "review.approved", second_review)}
-    assert all(user != mo or kind == "review.comment"
+    assert all(user != mo or kind in ("review.comment", "review.resubmitted")
                for user, kind, *_ in _notifications(app))  # never the actor
 
 
@@ -543,7 +547,7 @@ def test_the_review_screen_shows_the_changes_and_a_remix_with_another_licence(
     screen = text(as_user(new_client, people["mo"]).get(f"/moderation/reviews/{review_id}"))
     assert "Changes against the published version 1" in screen
     assert '<ins class="diff-ins">' in screen and "pizza" in screen
-    assert "remix of “Taartbreuken” (CC BY)" in screen
+    assert "remix of “Taartbreuken” (CC BY 4.0)" in screen
     assert "Check the licence:" in screen and "The licence rules allow it" in screen
     assert "Tom Teacher" in screen  # the original's author in the full credits
     inline = text(as_user(new_client, people["mo"]).get(

@@ -287,3 +287,26 @@ def test_the_lesson_page_offers_another_moderator_no_decision_while_claimed(
     # A decision posted from the lesson page anyway is refused on the review screen.
     refused = decide(max_, review_id, "approve", head_id(app, material_id), back="material")
     assert refused.status_code == 409 and "Mo Moderator has taken this review on" in text(refused)
+
+
+def test_the_lesson_page_offers_the_claim_and_shows_who_has_it(app, new_client, people,
+                                                               submitted):
+    material_id, review_id = submitted
+    mo, max_ = as_user(new_client, people["mo"]), as_user(new_client, people["max"])
+    page = text(mo.get(f"/materials/{material_id}", follow_redirects=True))
+    assert "take this one</button>" in page and 'name="material_id"' in page
+    response = claim(mo, review_id, back="material", material_id=str(material_id))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/materials/{material_id}")
+    assert state(app, review_id) == ("pending", people["mo"].id)
+    # The claimant sees it is theirs and keeps the decision; the other moderator sees who
+    # has it and gets no decision form and no claim button.
+    own = text(mo.get(f"/materials/{material_id}", follow_redirects=True))
+    assert "You have taken this on" in own and "Your decision on version 1" in own
+    other = text(max_.get(f"/materials/{material_id}", follow_redirects=True))
+    assert "Taken on by Mo Moderator" in other
+    assert "Your decision on version 1" not in other and "take this one</button>" not in other
+    # The author sees neither the claim nor its buttons.
+    author = text(as_user(new_client, people["anna"]).get(f"/materials/{material_id}",
+                                                           follow_redirects=True))
+    assert "Taken on by" not in author and "take this one" not in author

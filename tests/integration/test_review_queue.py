@@ -113,8 +113,9 @@ def test_each_entry_says_what_it_is_and_a_remix_names_its_source_and_licence(
     assert "Version 1 by Anna Auteur, waiting" in first
     assert "Revision of version 1" in revision and "Version 2 by Anna Auteur" in revision
     assert "Compare with the published version (1)" in revision
-    assert "remix of “Bron van Taartbreuken” (CC BY)" in remix
-    assert "Check the licence:" in remix and "this remix carries CC BY-SA" in remix
+    assert "remix of “Bron van Taartbreuken” (CC BY 4.0)" in remix
+    assert "Check the licence:" in remix
+    assert "this remix carries CC BY-SA 4.0, the original CC BY 4.0" in remix
     assert "Check the licence:" not in first + revision
     assert "New material" in remix  # a remix is new material of its own
 
@@ -123,7 +124,7 @@ def test_a_remix_that_keeps_its_sources_licence_has_no_warning(app, new_client, 
     remix_request(app, people["anna"], people["tom"], people["mo"], "Kopie", "CC-BY-SA-4.0",
                   "CC-BY-SA-4.0")
     page = text(as_user(new_client, people["mo"]).get("/moderation/"))
-    assert "remix of “Bron van Kopie” (CC BY-SA)" in page
+    assert "remix of “Bron van Kopie” (CC BY-SA 4.0)" in page
     assert "Check the licence:" not in page
 
 

@@ -283,3 +283,18 @@ def test_every_licence_explains_itself_in_dutch_and_english(spdx):
 
 def newest_version(spdx: str) -> str:
     return spdx if spdx in ("CC0-1.0", "PDM-1.0") else spdx.rsplit("-", 1)[0] + "-4.0"
+
+
+def test_refusing_an_older_version_names_both_versions():
+    """A remix of CC BY-SA 3.0 is shared under CC BY-SA 4.0: choosing 3.0 is refused with
+    the versions named, or the sentence would refuse "CC BY-SA" and ask for "CC BY-SA"."""
+    rule = allowed_licences_for_adaptation(["CC-BY-SA-3.0"])
+    assert rule.refusal_of("CC-BY-SA-3.0", "nl").startswith(
+        "De licentie CC BY-SA 3.0 is voor deze remix niet toegestaan.")
+    assert rule.refusal_of("CC-BY-SA-3.0", "en").endswith(
+        "An older version of a licence is no longer chosen for new work: choose CC BY-SA 4.0.")
+    # Another family keeps its short badge and no such sentence.
+    assert rule.refusal_of("CC-BY-4.0", "en").startswith(
+        "The licence CC BY is not allowed for this remix.")
+    assert "older version" not in rule.refusal_of("CC-BY-4.0", "en")
+    assert rule.refusal_of("CC-BY-SA-4.0", "en") is None
