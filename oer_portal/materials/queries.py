@@ -27,7 +27,7 @@ from oer_portal.materials.models import (
     StoredFile,
     VersionAttachment,
 )
-from oer_portal.materials.reviews import ReviewRequest, ReviewStatus
+from oer_portal.materials.reviews import ReviewRequest, ReviewRound, ReviewStatus
 from oer_portal.materials.service import get_material, version_by_number
 
 
@@ -85,12 +85,26 @@ def history(actor: Actor, material: Material, page: int = 1
     return versions[:HISTORY_PAGE], len(versions) > HISTORY_PAGE
 
 
+#: The state of a version a review went through before the author submitted a newer one
+#: within the same review (after a request for changes, or while it waited).
+EARLIER_ROUND = "earlier_round"
+
+
 def review_states(material_id: int) -> dict[int, str]:
-    """Version id → latest review status (pending, approved, rejected, cancelled)."""
-    rows = db.session.execute(select(ReviewRequest.version_id, ReviewRequest.status)
-                              .where(ReviewRequest.material_id == material_id)
-                              .order_by(ReviewRequest.id))
-    return {version_id: status for version_id, status in rows}
+    """Version id → where it stands in review: the latest request's status for the version
+    it is about now (pending, changes requested, approved, rejected, cancelled), and
+    ``EARLIER_ROUND`` for the versions a review went through before it.  One statement."""
+    rows = db.session.execute(
+        select(ReviewRequest.version_id, ReviewRequest.status, ReviewRound.version_id)
+        .outerjoin(ReviewRound, ReviewRound.request_id == ReviewRequest.id)
+        .where(ReviewRequest.material_id == material_id)
+        .order_by(ReviewRequest.id, ReviewRound.id))
+    states: dict[int, str] = {}
+    for version_id, status, round_version_id in rows:
+        if round_version_id is not None and round_version_id != version_id:
+            states.setdefault(round_version_id, EARLIER_ROUND)
+        states[version_id] = status
+    return states
 
 
 def attachment_for(actor: Actor, material_id: int, attachment_id: int) -> VersionAttachment:

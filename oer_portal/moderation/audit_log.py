@@ -342,12 +342,17 @@ def _row(entry: AuditEntry, actor_name: str | None, user_name: str | None,
 
 def describe(details: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The details as (label, short value) pairs for people: known keys by their name in the
-    reader's language, long values cut, lists joined, and nothing that looks like a secret."""
+    reader's language, long values cut, lists joined, a flag only when it is set, and
+    nothing that looks like a secret."""
     described: list[tuple[str, str]] = []
     for key, value in details.items():
         if key in _OWN_COLUMNS or any(word in key.lower() for word in _SECRET_WORDS):
             continue
-        if key == "checklist" and isinstance(value, list):
+        if isinstance(value, bool):
+            if not value:
+                continue  # "renewed: no", "published at once: no": nothing happened
+            shown = str(_l("yes"))
+        elif key == "checklist" and isinstance(value, list):
             shown = "; ".join(checklist.labels(value)) if value else "—"
         elif isinstance(value, str):
             shown = _label(VALUE_LABELS, value)

@@ -641,3 +641,14 @@ def test_every_action_and_object_the_code_writes_has_a_readable_label():
     assert {"review.claimed", "trust.granted", "material.unpublished"} <= actions  # the regex
     assert actions - set(audit_log.ACTION_LABELS) == set()
     assert targets - set(audit_log.TARGET_LABELS) == set()
+
+
+def test_details_show_a_flag_only_when_it_is_set_and_in_the_readers_words(app):
+    from flask_babel import force_locale
+
+    from oer_portal.moderation.audit_log import describe
+
+    with app.test_request_context(), force_locale("nl"):
+        shown = describe({"post_review": False, "renewed": True, "category": "copyright",
+                          "version": 3, "password_hash": "x"})
+    assert shown == (("Verlengd", "ja"), ("Categorie", "auteursrecht"))

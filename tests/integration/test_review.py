@@ -650,3 +650,24 @@ def test_the_queue_links_each_request_to_its_review_screen(app, new_client, peop
     queue = text(as_user(new_client, people["mo"]).get("/moderation/"))
     assert re.search(rf'href="/moderation/reviews/{review_id}">Open the review of version 1',
                      queue)
+
+
+def test_the_history_says_where_each_version_stands_in_its_review(app, client, new_client,
+                                                                   people, submitted):
+    material_id, review_id = submitted
+    first = head_id(app, material_id)
+    mo = as_user(new_client, people["mo"])
+    decide(mo, review_id, "request_changes", first, comment="Graag een voorbeeld.")
+    client.login(people["anna"].email)
+
+    def states() -> list[str]:
+        page = text(client.get(f"/materials/{material_id}/history"))
+        return re.findall(r'<span class="state[^"]*">([^<]+)</span>', page)
+
+    save(app, people["anna"], material_id, "Met een voorbeeld.\n")
+    assert states() == ["Draft", "Changes requested"]  # newest first
+    submit(app, people["anna"], material_id)
+    # Version 2 waits; version 1 was the review's earlier round.
+    assert states() == ["Waiting for review", "Submitted; a newer version continued its review"]
+    decide(mo, review_id, "approve", head_id(app, material_id))
+    assert states() == ["Published", "Submitted; a newer version continued its review"]

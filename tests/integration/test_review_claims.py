@@ -305,8 +305,26 @@ def test_the_lesson_page_offers_the_claim_and_shows_who_has_it(app, new_client, 
     assert "You have taken this on" in own and "Your decision on version 1" in own
     other = text(max_.get(f"/materials/{material_id}", follow_redirects=True))
     assert "Taken on by Mo Moderator" in other
+    # ... and the banner does not tell them it waits for them.
+    assert "Mo Moderator has taken the review on." in other
+    assert "waiting for your review" not in other
+    assert "waiting for your review" in own
     assert "Your decision on version 1" not in other and "take this one</button>" not in other
     # The author sees neither the claim nor its buttons.
     author = text(as_user(new_client, people["anna"]).get(f"/materials/{material_id}",
                                                            follow_redirects=True))
     assert "Taken on by" not in author and "take this one" not in author
+
+
+def test_a_claimed_revision_tells_another_moderator_who_reviews_it(app, new_client, people,
+                                                                   make_material):
+    material_id = make_material(people["anna"], body="Eerste versie.\n", publish_by=people["mo"])
+    save(app, people["anna"], material_id, "Tweede versie.\n")
+    review_id = submit(app, people["anna"], material_id)
+    max_ = as_user(new_client, people["max"])
+    assert "is waiting for your review" in text(max_.get(f"/materials/{material_id}",
+                                                          follow_redirects=True))
+    claim(as_user(new_client, people["mo"]), review_id)
+    page = text(max_.get(f"/materials/{material_id}", follow_redirects=True))
+    assert "Version 2, submitted by Anna Auteur, is being reviewed by Mo Moderator." in page
+    assert "is waiting for your review" not in page
