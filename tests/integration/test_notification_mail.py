@@ -315,3 +315,55 @@ def test_the_profile_page_shows_the_language_in_use_when_none_was_chosen(new_cli
     response = client.post("/account/email-settings", {"emailed": ["nonsense"]})
     assert re.search(r'<input checked[^>]*value="nl"|value="nl"[^>]*checked',
                      response.get_data(as_text=True))
+
+
+def test_moderators_decisions_are_mailed_with_a_link_to_act_on(app, mailing_app, smtp,
+                                                              make_user, make_material):
+    """A request for changes reaches the author with a link to the review; a dismissed
+    report reaches the reporter with a link to the material; and a moderator whose
+    request for changes is answered hears it, with a link to the review screen."""
+    from oer_portal.materials import lifecycle
+    from oer_portal.materials.models import Material
+    from oer_portal.moderation.models import Report
+    from tests.integration.test_review import decide
+
+    author = make_user("teacher", name="Anna Auteur")
+    moderator = make_user("moderator", name="Mo Moderator")
+    student = make_user("student", name="Sam Student")
+    material_id = make_material(author, title="Breuken", body="Breuken.\n")
+    with app.app_context():
+        request = lifecycle.submit_for_review(db.session.get(User, author.id),
+                                              db.session.get(Material, material_id))
+        current_uow().commit()
+        review_id, version_id = request.id, request.version_id
+    mo = Client(mailing_app.test_client(), locale=None)
+    mo.login(moderator.email)
+    assert decide(mo, review_id, "request_changes", version_id,
+                  comment="Voeg een voorbeeld toe.").status_code == 302
+    [changes] = smtp.received
+    assert changes.recipients == [author.email]
+    assert changes.subject == "OER-portaal: Wijzigingen gevraagd: “Breuken”"
+    assert "Mo Moderator vraagt om wijzigingen in versie 1 van “Breuken”." in changes.body
+    assert f"{PORTAL}/moderation/reviews/{review_id}\n" in changes.body
+
+    anna = Client(mailing_app.test_client(), locale=None)
+    anna.login(author.email)
+    assert anna.post(f"/materials/{material_id}/submit", {}).status_code in (302, 303)
+    resubmitted = smtp.received[-1]
+    assert resubmitted.recipients == [moderator.email]
+    assert resubmitted.subject == "OER-portaal: Nieuwe versie om te beoordelen: “Breuken”"
+    assert f"{PORTAL}/moderation/reviews/{review_id}\n" in resubmitted.body
+    assert decide(mo, review_id, "approve", version_id).status_code == 302
+
+    sam = Client(mailing_app.test_client(), locale=None)
+    sam.login(student.email)
+    assert sam.post(f"/materials/{material_id}/report",
+                    {"category": "incorrect", "comment": ""}).status_code == 303
+    with app.app_context():
+        report_id = db.session.scalar(select(Report.id))
+    assert mo.post(f"/moderation/reports/{report_id}/dismiss",
+                   {"note": "Het klopt wel."}).status_code == 303
+    outcome = smtp.received[-1]
+    assert outcome.recipients == [student.email]
+    assert "Breuken" in outcome.subject
+    assert f"{PORTAL}/materials/{material_id}" in outcome.body
