@@ -74,7 +74,7 @@ def queue() -> str:
     return render_template("moderation/reports.html",
                            queue=reports.queue(current_user, request.args.get("show", "open"),
                                                page),
-                           dismiss_form=DismissForm(), unpublish_form=UnpublishForm(),
+                           dismiss_form=DismissForm(),
                            reinstate_form=ReinstateForm())
 
 

@@ -314,21 +314,24 @@ def unpublish(actor: User, material_id: int, reason: str,
         # The same instant as the material's: it tells which reports took it down.
         report.decided_by_id, report.decided_at = actor.id, material.withdrawn_at
         report.decision_reason = reason
-    authors = author_ids(material)
-    _tell(authors, actor, (TargetType.MATERIAL, material.id), material, "unpublished",
-          "author", reason)
-    for reporter_id, first in _first_report_per_reporter(closing).items():
-        if reporter_id not in authors:
-            _tell([reporter_id], actor, (TargetType.REPORT, first.id), material,
-                  "unpublished", "reporter", reason)
+    _tell_authors_and_reporters(actor, material, closing, "unpublished", reason)
     return closing
 
 
-def _first_report_per_reporter(reports: Sequence[Report]) -> dict[int, Report]:
+def _tell_authors_and_reporters(actor: User, material: Material, reports: Sequence[Report],
+                                outcome: str, reason: str) -> None:
+    """The authors hear ``outcome`` about their material (never who reported it); each
+    reporter once, about their first report, unless they are an author too."""
+    authors = author_ids(material)
+    _tell(authors, actor, (TargetType.MATERIAL, material.id), material, outcome, "author",
+          reason)
     first: dict[int, Report] = {}
     for report in reports:
         first.setdefault(report.reporter_id, report)
-    return first
+    for reporter_id, report in first.items():
+        if reporter_id not in authors:
+            _tell([reporter_id], actor, (TargetType.REPORT, report.id), material, outcome,
+                  "reporter", reason)
 
 
 def upheld_by_last_unpublishing(material: Material) -> list[Report]:
@@ -354,12 +357,6 @@ def reinstate(actor: User, material_id: int, reason: str) -> Material:
         raise Conflict(_("This material is online already."))
     upheld = upheld_by_last_unpublishing(material)
     lifecycle.reinstate(actor, material, reason, {"reports": [r.id for r in upheld]})
-    authors = author_ids(material)
-    _tell(authors, actor, (TargetType.MATERIAL, material.id), material, "reinstated",
-          "author", reason)
-    for reporter_id, first in _first_report_per_reporter(upheld).items():
-        if reporter_id not in authors:
-            _tell([reporter_id], actor, (TargetType.REPORT, first.id), material,
-                  "reinstated", "reporter", reason)
+    _tell_authors_and_reporters(actor, material, upheld, "reinstated", reason)
     return material
 

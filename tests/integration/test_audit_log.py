@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from oer_portal.accounts.models import User
@@ -21,6 +21,7 @@ from oer_portal.extensions import db
 from oer_portal.materials import lifecycle
 from oer_portal.materials.models import Material
 from oer_portal.materials.reviews import ReviewRequest
+from tests.fixtures.statements import page_statements
 
 
 @pytest.fixture()
@@ -342,20 +343,6 @@ def test_reading_the_log_writes_nothing(app, new_client, people):
     assert mo.raw.post("/moderation/audit").status_code in (400, 405)
 
 
-def _statements(app, client, path: str) -> list[str]:
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        with app.app_context():
-            event.remove(db.engine, "before_cursor_execute", note)
-    return [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
 
 
 def waiting_requests(app, make_material, author, n: int) -> list[int]:
@@ -380,12 +367,12 @@ def test_the_audit_page_costs_the_same_statements_for_20_or_200_entries(
              ("login.failed", None, {"reason": "unknown account"})]
     for action, target, details in kinds:
         add_entries(app, 7, people["mo"].id, action, target, details)
-    few = _statements(app, mo, "/moderation/audit")
+    few = page_statements(app, mo, "/moderation/audit")
     for action, target, details in kinds:
         add_entries(app, 60, people["admin"].id, action, target, details)
     waiting_requests(app, make_material, people["anna"], 200)
-    many = _statements(app, mo, "/moderation/audit")
-    filtered = _statements(app, mo, f"/moderation/audit?actor=Ada&action=role.granted"
+    many = page_statements(app, mo, "/moderation/audit")
+    filtered = page_statements(app, mo, f"/moderation/audit?actor=Ada&action=role.granted"
                                     f"&type=user&object={people['anna'].id}&from=2020-01-01")
     # The session's user, the filters' choices, one page of entries with their names: 3
     # (one more is room for a count the header may show moderators on every page).
@@ -397,11 +384,11 @@ def test_the_review_screen_costs_the_same_statements_with_200_waiting_requests(
         app, new_client, people, make_material):
     mo = as_user(new_client, people["mo"])
     first, _second = waiting_requests(app, make_material, people["anna"], 2)
-    few = _statements(app, mo, f"/moderation/reviews/{first}")
+    few = page_statements(app, mo, f"/moderation/reviews/{first}")
     waiting_requests(app, make_material, people["anna"], 198)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReviewRequest)) == 200
-    many = _statements(app, mo, f"/moderation/reviews/{first}")
+    many = page_statements(app, mo, f"/moderation/reviews/{first}")
     assert len(few) == len(many), (few, many)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from oer_portal.accounts.models import User
 from oer_portal.core.audit import AuditEntry
@@ -19,6 +19,7 @@ from oer_portal.materials.models import Material, MaterialCoAuthor
 from oer_portal.materials.reviews import ReviewRequest, ReviewRound
 from oer_portal.moderation.models import ReviewMessage
 from oer_portal.notifications.models import Notification
+from tests.fixtures.statements import page_statements
 
 
 @pytest.fixture()
@@ -562,20 +563,6 @@ def lifecycle_publish(app, material_id: int, moderator) -> None:
         current_uow().commit()
 
 
-def _statements(app, client, path: str) -> list[str]:
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        with app.app_context():
-            event.remove(db.engine, "before_cursor_execute", note)
-    return [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
 
 
 def test_the_review_screen_reads_a_fixed_number_of_statements(
@@ -586,7 +573,7 @@ def test_the_review_screen_reads_a_fixed_number_of_statements(
     review_id = submit(app, people["anna"], material_id)
     mo = as_user(new_client, people["mo"])
     client.login(people["anna"].email)
-    few = _statements(app, mo, f"/moderation/reviews/{review_id}")
+    few = page_statements(app, mo, f"/moderation/reviews/{review_id}")
 
     # Three more rounds, with comments, replies and decisions by several people.
     for n in range(3):
@@ -597,7 +584,7 @@ def test_the_review_screen_reads_a_fixed_number_of_statements(
             comment(mo, review_id, f"Reactie {n}.{m}", back="review")
         save(app, people["cas"], material_id, f"Een. Twee. Drie {n}.\n")
         submit(app, people["cas"], material_id)
-    many = _statements(app, mo, f"/moderation/reviews/{review_id}")
+    many = page_statements(app, mo, f"/moderation/reviews/{review_id}")
     assert "Reactie 2.3" in text(mo.get(f"/moderation/reviews/{review_id}"))
     # The session's user; the request, its material and co-authors; both versions with
     # their files; what was ever published (the comparison); the co-authors for the

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from oer_portal.accounts.models import User
 from oer_portal.core.types import utcnow
@@ -19,6 +19,7 @@ from oer_portal.materials import lifecycle, service
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material, MaterialKind
 from oer_portal.materials.reviews import ReviewRequest
+from tests.fixtures.statements import page_statements
 from tests.integration.test_review import as_user, decide, head_id, text
 
 
@@ -233,21 +234,6 @@ def test_pages_of_25_keep_the_filters(app, new_client, people):
 # -- A fixed number of statements -------------------------------------------------------------
 
 
-def _statements(app, client, path: str) -> list[str]:
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200
-    finally:
-        with app.app_context():
-            event.remove(db.engine, "before_cursor_execute", note)
-    return [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
 
 
 def _many_requests(app, people, n: int, start: int) -> None:
@@ -281,18 +267,18 @@ def _many_requests(app, people, n: int, start: int) -> None:
         current_uow().commit()
 
 
-def test_the_queue_reads_a_fixed_number_of_statements(app, new_client, people):
+def test_the_queue_reads_a_fixed_number_ofpage_statements(app, new_client, people):
     _many_requests(app, people, 20, 0)
     max_ = as_user(new_client, people["max"])
-    few = _statements(app, max_, "/moderation/")
-    few_filtered = _statements(app, max_, "/moderation/?subject=mathematics&level=secondary"
+    few = page_statements(app, max_, "/moderation/")
+    few_filtered = page_statements(app, max_, "/moderation/?subject=mathematics&level=secondary"
                                           "&sort=newest&page=1")
     _many_requests(app, people, 180, 20)
-    many = _statements(app, max_, "/moderation/")
+    many = page_statements(app, max_, "/moderation/")
     page = text(max_.get("/moderation/"))
     assert "200 waiting." in page and "Page 1 of 8." in page
     assert "Taken on by Mo Moderator" in page and "remix of “Les" in page
-    many_last = _statements(app, max_, "/moderation/?subject=mathematics&level=secondary"
+    many_last = page_statements(app, max_, "/moderation/?subject=mathematics&level=secondary"
                                        "&sort=newest&page=8")
     # The session's user (with the header's counts); the vocabularies; the counts; the
     # page's rows with their authors, claims, sources and own work: 4, however many wait.
@@ -341,6 +327,6 @@ def db_material(app, review_id: int) -> int:
 
 def test_the_header_count_costs_a_moderator_no_statement(app, new_client, people):
     new_request(app, people["anna"], "Een")
-    teacher = _statements(app, as_user(new_client, people["tom"]), "/my/notifications")
-    moderator = _statements(app, as_user(new_client, people["max"]), "/my/notifications")
+    teacher = page_statements(app, as_user(new_client, people["tom"]), "/my/notifications")
+    moderator = page_statements(app, as_user(new_client, people["max"]), "/my/notifications")
     assert len(moderator) == len(teacher), (teacher, moderator)

@@ -389,16 +389,16 @@ def test_the_review_screen_and_the_material_page_say_it_waits_for_post_review(
 
 def test_the_post_review_list_reads_the_same_statements_for_one_item_or_many(
         app, new_client, people, make_material, trusted):
-    from tests.integration.test_review import _statements
+    from tests.fixtures.statements import page_statements
 
     submit(app, people["tina"], make_material(people["tina"], title="Eén"))
-    few = _statements(app, trusted, "/moderation/post-review")
+    few = page_statements(app, trusted, "/moderation/post-review")
     for n in range(6):
         material_id = make_material(people["tina"], title=f"Les {n}",
                                     publish_by=people["max"])
         save(app, people["tina"], material_id, f"Herzien {n}.\n", title=f"Les {n}")
         submit(app, people["tina"], material_id)
-    many = _statements(app, trusted, "/moderation/post-review")
+    many = page_statements(app, trusted, "/moderation/post-review")
     assert "Les 5" in post_review_ids(trusted)
     assert len(many) == len(few)
 
