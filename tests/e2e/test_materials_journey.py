@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -44,6 +45,28 @@ def _create_user(live_server, label: str, name: str, role_name: str) -> str:
         service.create_user(email, name, PASSWORD, [Role(role_name)])
         current_uow().commit()
     return email
+
+
+def _published_lesson(live_server, owner_email: str, moderator_email: str,
+                      **fields: Any) -> int:
+    """A lesson by ``owner_email`` with ``fields`` (``VersionFields``), published by the
+    moderator before a journey starts (writing one through the editor is this journey's
+    part)."""
+    from oer_portal.accounts import service as accounts
+    from oer_portal.core.uow import current_uow
+    from oer_portal.extensions import db
+    from oer_portal.materials import lifecycle, service
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import MaterialKind
+
+    with live_server.app.app_context():
+        material = service.create_material(accounts.find_by_email(owner_email),
+                                           MaterialKind.LESSON, VersionFields(**fields))
+        db.session.flush()
+        lifecycle.publish(material, material.latest_version,
+                          accounts.find_by_email(moderator_email))
+        current_uow().commit()
+        return material.id
 
 
 def _log_in(page: Page, base: str, email: str) -> None:

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_materials_journey import _create_user, _log_in
+from tests.e2e.test_materials_journey import _create_user, _log_in, _published_lesson
 
 pytestmark = pytest.mark.e2e
 
@@ -33,29 +33,6 @@ REVISED_LINE = "We lossen x² - 5x + 6 = 0 op met de abc-formule én door te ont
 REQUEST = "Laat ook het ontbinden zien: dan zien leerlingen dat beide manieren werken."
 
 
-def _published_original(live_server, owner_email: str, moderator_email: str,
-                        title: str) -> int:
-    """Anna's lesson (CC BY-SA), published before the journey starts."""
-    from oer_portal.accounts import service as accounts
-    from oer_portal.core.uow import current_uow
-    from oer_portal.extensions import db
-    from oer_portal.materials import lifecycle, service
-    from oer_portal.materials.metadata import VersionFields
-    from oer_portal.materials.models import MaterialKind
-
-    with live_server.app.app_context():
-        owner = accounts.find_by_email(owner_email)
-        material = service.create_material(owner, MaterialKind.LESSON, VersionFields(
-            title=title, description="Kwadratische vergelijkingen oplossen door ontbinden.",
-            body=ORIGINAL, licence="CC-BY-SA-4.0", language="nl", subjects=("mathematics",),
-            levels=("havo",)))
-        db.session.flush()
-        lifecycle.publish(material, material.latest_version,
-                          accounts.find_by_email(moderator_email))
-        current_uow().commit()
-        return material.id
-
-
 def test_remix_reviewed_with_a_conversation_approved_then_reported_and_dismissed(
         page: Page, browser: Browser, live_server, check_page):
     base = live_server.url
@@ -65,7 +42,10 @@ def test_remix_reviewed_with_a_conversation_approved_then_reported_and_dismissed
     sam = _create_user(live_server, "sam", "Sam Student", "student")
     title = f"Kwadratische vergelijkingen {uuid.uuid4().hex[:6]}"
     remix_title = f"{title} met de abc-formule"
-    original_id = _published_original(live_server, anna, mo, title)
+    original_id = _published_lesson(
+        live_server, anna, mo, title=title, body=ORIGINAL, licence="CC-BY-SA-4.0",
+        description="Kwadratische vergelijkingen oplossen door ontbinden.", language="nl",
+        subjects=("mathematics",), levels=("havo",))
 
     # --- Bea remixes Anna's lesson and submits it. ---
     _log_in(page, base, bea)

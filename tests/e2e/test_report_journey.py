@@ -13,29 +13,9 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_materials_journey import _create_user, _log_in
+from tests.e2e.test_materials_journey import _create_user, _log_in, _published_lesson
 
 pytestmark = pytest.mark.e2e
-
-
-def _published_lesson(live_server, email: str, moderator_email: str, title: str) -> int:
-    from oer_portal.accounts import service as accounts
-    from oer_portal.core.uow import current_uow
-    from oer_portal.extensions import db
-    from oer_portal.materials import lifecycle, service
-    from oer_portal.materials.metadata import VersionFields
-    from oer_portal.materials.models import MaterialKind
-
-    with live_server.app.app_context():
-        owner = accounts.find_by_email(email)
-        material = service.create_material(owner, MaterialKind.LESSON, VersionFields(
-            title=title, description="Leerlingen tellen bladeren.", body="Tel de bladeren.\n",
-            language="nl", subjects=("biology",), levels=("havo",)))
-        db.session.flush()
-        lifecycle.publish(material, material.latest_version,
-                          accounts.find_by_email(moderator_email))
-        current_uow().commit()
-        return material.id
 
 
 def test_a_report_is_dismissed_and_the_reporter_told_then_offline_and_back(
@@ -45,7 +25,10 @@ def test_a_report_is_dismissed_and_the_reporter_told_then_offline_and_back(
     student_email = _create_user(live_server, "leerling", "Sien Student", "student")
     moderator_email = _create_user(live_server, "mod", "Mila Moderator", "moderator")
     title = f"Bladeren tellen {uuid.uuid4().hex[:6]}"
-    material_id = _published_lesson(live_server, teacher_email, moderator_email, title)
+    material_id = _published_lesson(
+        live_server, teacher_email, moderator_email, title=title,
+        description="Leerlingen tellen bladeren.", body="Tel de bladeren.\n", language="nl",
+        subjects=("biology",), levels=("havo",))
 
     # --- The student reports the lesson from its page. ---
     _log_in(page, base, student_email)
