@@ -269,7 +269,8 @@ def _clean(text: str, required: str | None) -> str:
 
 
 def dismiss(actor: User, report_id: int, note: str = "") -> Report:
-    """Leave the material online; the reporter is told, with ``note`` if there is one."""
+    """Leave the material online; the reporter is told, with ``note`` if there is one, and
+    the authors that it stays online (without the note, and never who reported it)."""
     report, material = _report_for(actor, report_id)
     note = _clean(note, None)
     if not report.is_open:
@@ -282,6 +283,8 @@ def dismiss(actor: User, report_id: int, note: str = "") -> Report:
                           "reason": note})
     _tell([report.reporter_id], actor, (TargetType.REPORT, report.id), material,
           "dismissed", "reporter", note)
+    _tell(author_ids(material) - {report.reporter_id}, actor,
+          (TargetType.MATERIAL, material.id), material, "dismissed", "author", "")
     return report
 
 

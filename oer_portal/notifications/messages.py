@@ -112,7 +112,8 @@ WORDINGS: dict[NotificationKind, Wording] = {
 
 #: ``report.outcome`` says what happened and speaks to the reporter or to the authors
 #: (``outcome`` and ``to`` params; "dismissed" with a note reads with it): sentence and
-#: subject per case.  The authors are never told who reported, and never of a dismissal.
+#: subject per case.  The authors are never told who reported, nor the note that answers
+#: the reporter of a dismissal.
 #: A notification without these params (or one stored before they existed) reads as the
 #: kind's own wording above.
 OUTCOMES: dict[tuple[str, str], tuple[str, str]] = {
@@ -123,6 +124,12 @@ OUTCOMES: dict[tuple[str, str], tuple[str, str]] = {
         N_("%(actor)s looked at your report about “%(title)s”: the material stays online. "
            "%(reason)s"),
         N_("Your report about “%(title)s”: the material stays online")),
+    # The authors hear that their material was reported and stays online, without the
+    # note (it answers the reporter) and never who reported it.
+    ("dismissed", "author"): (
+        N_("%(actor)s looked at a report about your material “%(title)s”: it stays online and "
+           "nothing needs to change."),
+        N_("A report about “%(title)s”: your material stays online")),
     ("unpublished", "reporter"): (
         N_("%(actor)s took “%(title)s”, which you reported, offline: %(reason)s"),
         N_("Your report about “%(title)s”: the material is offline")),

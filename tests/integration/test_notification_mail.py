@@ -363,7 +363,12 @@ def test_moderators_decisions_are_mailed_with_a_link_to_act_on(app, mailing_app,
         report_id = db.session.scalar(select(Report.id))
     assert mo.post(f"/moderation/reports/{report_id}/dismiss",
                    {"note": "Het klopt wel."}).status_code == 303
-    outcome = smtp.received[-1]
-    assert outcome.recipients == [student.email]
-    assert "Breuken" in outcome.subject
-    assert f"{PORTAL}/materials/{material_id}" in outcome.body
+    to_reporter, to_author = smtp.received[-2:]
+    assert to_reporter.recipients == [student.email]
+    assert to_reporter.subject == "OER-portaal: Je melding over “Breuken”: het lesmateriaal " \
+        "blijft online"
+    assert "Het klopt wel." in to_reporter.body
+    assert f"{PORTAL}/materials/{material_id}" in to_reporter.body
+    # The authors hear it stays online, without the note and without who reported it.
+    assert to_author.recipients == [author.email]
+    assert "Het klopt wel." not in to_author.body and "Sam" not in to_author.body

@@ -273,7 +273,8 @@ def test_decided_reports_are_listed_apart(app, new_client, people, lesson):
 # -- Dismissing -----------------------------------------------------------------------------
 
 
-def test_dismissing_tells_the_reporter_and_not_the_authors(app, new_client, people, lesson):
+def test_dismissing_tells_the_reporter_with_the_note_and_the_authors_without_it(
+        app, new_client, people, lesson):
     sam = as_user(new_client, people["sam"])
     file_report(sam, lesson, "incorrect", "Klopt niet")
     report = reports_of(app, lesson)[0]
@@ -287,7 +288,9 @@ def test_dismissing_tells_the_reporter_and_not_the_authors(app, new_client, peop
     assert notifications_of(app, people["sam"]) == [(
         "report.outcome", "Mo Moderator looked at your report about “Bladgroen in de zon”: "
         "the material stays online. Zetmeel klopt hier.")]
-    assert notifications_of(app, people["anna"]) == []
+    assert notifications_of(app, people["anna"]) == [(
+        "report.outcome", "Mo Moderator looked at a report about your material “Bladgroen in "
+        "de zon”: it stays online and nothing needs to change.")]
     [entry] = audit_rows(app, "report.dismissed")
     assert (entry.actor_id, entry.target_type, entry.target_id) == (
         people["mo"].id, "report", report.id)
