@@ -1,4 +1,5 @@
-"""review claims: the moderator who took a review request on, and since when
+"""review claims: the moderator who took a review request on, and since when; the queue's
+order as an index
 
 Revision ID: 0009_review_claims
 Revises: 0008_review_conversation
@@ -30,11 +31,15 @@ def upgrade():
         op.create_foreign_key(FK, 'review_requests', 'users', ['claimed_by_id'], ['id'])
     op.add_column('review_requests',
                   sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
+    # The queue's order: a page is read from the index instead of sorting every request.
+    op.create_index('ix_review_requests_status_submitted', 'review_requests',
+                    ['status', 'submitted_at', 'id'])
 
 
 def downgrade():
     # Plain drops on both databases (SQLite 3.35+ drops a column in place), for the same
     # reason as above.
+    op.drop_index('ix_review_requests_status_submitted', table_name='review_requests')
     op.drop_column('review_requests', 'claimed_at')
     if op.get_bind().dialect.name != 'sqlite':
         op.drop_constraint(FK, 'review_requests', type_='foreignkey')

@@ -267,11 +267,17 @@ def queue(actor: Actor, filters: QueueFilters = QueueFilters(),
     under_review = aliased(MaterialVersion)
     conditions = _conditions(filters, under_review, vocab)
     matches = and_(*conditions) if conditions else true()
-    waiting, matching = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((matches, 1), else_=0)), 0))
-        .select_from(ReviewRequest).join(Material, Material.id == ReviewRequest.material_id)
-        .join(under_review, under_review.id == ReviewRequest.version_id)
-        .where(ReviewRequest.status == ReviewStatus.PENDING)).one()
+    pending = ReviewRequest.status == ReviewStatus.PENDING
+    if conditions:
+        waiting, matching = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((matches, 1), else_=0)), 0))
+            .select_from(ReviewRequest)
+            .join(Material, Material.id == ReviewRequest.material_id)
+            .join(under_review, under_review.id == ReviewRequest.version_id)
+            .where(pending)).one()
+    else:  # from the index alone: no version row (and its text) is read to count
+        waiting = matching = db.session.scalar(
+            select(func.count()).select_from(ReviewRequest).where(pending))
     waiting, matching = int(waiting), int(matching)
     pages = max(1, math.ceil(matching / PER_PAGE))
     if filters.page > pages:
