@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.materials import models as material_models  # noqa: F401
     from oer_portal.materials import reviews as review_models  # noqa: F401
     from oer_portal.notifications import models as notification_models  # noqa: F401
+    from oer_portal.proposals import models as proposal_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
 
 
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.moderation.views import bp as moderation_bp
     from oer_portal.notifications.views import bp as notifications_bp
     from oer_portal.pages.views import bp as pages_bp
+    from oer_portal.proposals.views import bp as proposals_bp
     from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
 
@@ -100,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(remix_bp)
     app.register_blueprint(community_bp)
+    app.register_blueprint(proposals_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(notifications_bp)
 
@@ -109,6 +112,7 @@ def _register_panels() -> None:
     ``materials.panels`` when their module is imported (materials imports no feature)."""
     from oer_portal.arrangements import panels as arrangement_panels  # noqa: F401
     from oer_portal.community import panels as community_panels  # noqa: F401
+    from oer_portal.proposals import panels as proposal_panels  # noqa: F401
     from oer_portal.remix import panels as remix_panels  # noqa: F401
     from oer_portal.search import panels as search_panels  # noqa: F401
 

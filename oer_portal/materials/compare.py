@@ -1,5 +1,5 @@
 """Comparing two versions of one material: the history's diff page, the remix's page of the
-original's changes (and later change proposals and the review screen) all show this.
+original's changes, the review screen and a change proposal's page all show this.
 
 The reader's language is flask_babel's current locale, not an argument: the field names are
 gettext strings and an arrangement's outline text is worded by its hook through gettext too,
@@ -96,6 +96,18 @@ def compare_versions(actor: Actor, a: MaterialVersion, b: MaterialVersion) -> Co
     if not all(policy.can_view_version(actor, material, version, published)
                for version in (a, b)):
         raise NotFound()
+    return compare_unchecked(a, b)
+
+
+def compare_unchecked(a: MaterialVersion, b: MaterialVersion) -> Comparison:
+    """The change from ``a`` to ``b`` for a caller that decided who may see both itself.
+
+    ``b`` may be an unsaved ``MaterialVersion`` (a change proposal's text, which is never a
+    version): it needs its fields and ``material_id`` only, and no attachments of its own.
+    """
+    if a.material_id != b.material_id:
+        raise ValueError("compare_unchecked compares two versions of one material")
+    material = a.material
     text_of = hooks_for(material.kind).diff_text
     old_text, new_text = text_of(a), text_of(b)
     segments = tuple(word_diff(old_text, new_text))

@@ -36,6 +36,8 @@ class Panel(StrEnum):
     REVIEW = "review"
     CONTENTS = "contents"  #: an arrangement's table of contents
     REMIX = "remix"  #: credits, remix button, upstream notice, family tree
+    #: change proposals: the authors' list of open ones, "propose a change", contributors
+    PROPOSALS = "proposals"
     RATING = "rating"
     USED_IN = "used_in"  #: the arrangements that include the material
     RELATED = "related"  #: more like this
@@ -61,6 +63,7 @@ class DashboardPanel(StrEnum):
     #: where each material stands in review (per row of the list) and what asks for changes
     REVIEWS = "reviews"
     UPSTREAM = "upstream"  #: originals of the teacher's remixes that have a new version
+    PROPOSALS = "proposals"  #: open change proposals on the teacher's materials
 
 
 class PageLinks(Protocol):

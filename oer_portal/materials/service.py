@@ -188,6 +188,18 @@ def _merge_with_head(base: MaterialVersion, head: MaterialVersion, mine: Version
                                       refs_of(head.attachments))
 
 
+def merges_cleanly(base: MaterialVersion, head: MaterialVersion, mine: VersionFields) -> bool:
+    """Whether an edit that started from ``base`` would merge onto ``head`` without a
+    conflict; nothing is written (a change proposal's page says when it no longer applies)."""
+    if base.id == head.id:
+        return True
+    try:
+        _merge_with_head(base, head, mine, refs_of(base.attachments))
+    except VersionConflict:
+        return False
+    return True
+
+
 def _merge_attachments(base: Sequence[AttachmentRef], mine: Sequence[AttachmentRef],
                        theirs: Sequence[AttachmentRef]) -> list[AttachmentRef]:
     """Their list, minus what I removed, plus what I added."""

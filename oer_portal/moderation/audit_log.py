@@ -73,6 +73,10 @@ ACTION_LABELS: dict[str, Any] = {
     "report.dismissed": _l("Report dismissed"),
     "material.unpublished": _l("Taken offline by a moderator"),
     "material.reinstated": _l("Put back online by a moderator"),
+    "proposal.created": _l("Change proposed"),
+    "proposal.accepted": _l("Proposed change accepted"),
+    "proposal.declined": _l("Proposed change declined"),
+    "proposal.withdrawn": _l("Proposed change withdrawn"),
 }
 
 #: Readable names of the kinds of object an entry is about.

@@ -25,6 +25,9 @@ kind                                  params
                                       reporter of a dismissal; may be empty)
 ``upstream.changed``                  ``title`` (the remix's), ``source_title`` and ``version``
                                       (the original's new version)
+``proposal.new`` / ``.accepted``      ``title`` (the material's), ``material_id`` (the link
+                                      goes to the proposal's page on that material)
+``proposal.declined``                 ``title``, ``material_id``, ``reason``
 ====================================  ===========================================================
 
 The actor's name is not a param: it is read from the actor's account when shown (a renamed
@@ -108,6 +111,20 @@ WORDINGS: dict[NotificationKind, Wording] = {
            "“%(source_title)s”."),
         N_("New version of the original of “%(title)s”"),
         N_("The original of one of my remixes has a new version"), N_("Someone"), False),
+    # A proposal waits on its material's authors, and its proposer waits on their answer.
+    NotificationKind.PROPOSAL_NEW: Wording(
+        N_("%(actor)s proposed a change to your material “%(title)s”."),
+        N_("Change proposed: “%(title)s”"),
+        N_("Someone proposes a change to my material"), N_("A teacher"), True),
+    NotificationKind.PROPOSAL_ACCEPTED: Wording(
+        N_("%(actor)s accepted your proposed change to “%(title)s”: it goes to a moderator "
+           "with the next version."),
+        N_("Your proposed change was accepted: “%(title)s”"),
+        N_("An author accepts a change I proposed"), N_("An author"), True),
+    NotificationKind.PROPOSAL_DECLINED: Wording(
+        N_("%(actor)s declined your proposed change to “%(title)s”: %(reason)s"),
+        N_("Your proposed change was declined: “%(title)s”"),
+        N_("An author declines a change I proposed"), N_("An author"), True),
 }
 
 #: ``report.outcome`` says what happened and speaks to the reporter or to the authors

@@ -27,6 +27,9 @@ class NotificationKind(StrEnum):
     TEACHER_REJECTED = "teacher.rejected"
     REPORT_OUTCOME = "report.outcome"
     UPSTREAM_CHANGED = "upstream.changed"
+    PROPOSAL_NEW = "proposal.new"
+    PROPOSAL_ACCEPTED = "proposal.accepted"
+    PROPOSAL_DECLINED = "proposal.declined"
 
 
 class TargetType(StrEnum):
@@ -36,6 +39,7 @@ class TargetType(StrEnum):
     REVIEW = "review"
     REPORT = "report"
     TEACHER_REQUEST = "teacher_request"
+    PROPOSAL = "proposal"
 
 
 class Notification(db.Model):

@@ -38,6 +38,12 @@ def _route(kind: str, target_type: str, target_id: int, params: Mapping[str, Any
         if isinstance(material_id, int) and not isinstance(material_id, bool):
             return "materials.show", {"material_id": material_id}, ""
         return None
+    if target_type == TargetType.PROPOSAL:
+        material_id = params.get("material_id")
+        if isinstance(material_id, int) and not isinstance(material_id, bool):
+            return "proposals.show", {"material_id": material_id,
+                                      "proposal_id": int(target_id)}, ""
+        return None
     if target_type == TargetType.TEACHER_REQUEST:
         return "accounts.teacher_request", {}, ""
     return None

@@ -1,0 +1,1 @@
+"""Change proposals: a teacher proposes an edit to another teacher's published material."""

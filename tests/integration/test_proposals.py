@@ -1,0 +1,295 @@
+"""Change proposals: a teacher proposes an edit to another teacher's published lesson; the
+authors read the diff, discuss, accept (a three-way merge through the save path of any
+edit, then review) or decline; nobody else ever sees a proposal."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from oer_portal.accounts.models import User
+from oer_portal.core.audit import AuditEntry
+from oer_portal.core.uow import current_uow
+from oer_portal.extensions import db
+from oer_portal.materials import lifecycle, service
+from oer_portal.materials.merge import has_conflict_markers
+from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.models import Material, MaterialCoAuthor, MaterialVersion
+from oer_portal.notifications.models import Notification
+from oer_portal.proposals.models import ChangeProposal, ProposalStatus
+
+BODY = "Regel een\nRegel twee\nRegel drie\nRegel vier\nRegel vijf\n"
+
+
+@pytest.fixture()
+def people(make_user):
+    return {"anna": make_user("teacher", name="Anna Auteur"),
+            "cas": make_user("teacher", name="Cas Coauteur"),
+            "bob": make_user("teacher", name="Bob Bijdrager"),
+            "tom": make_user("teacher", name="Tom Teacher"),
+            "mo": make_user("moderator", name="Mo Moderator"),
+            "student": make_user("student", name="Sam Student")}
+
+
+@pytest.fixture()
+def lesson(app, people, make_material):
+    material_id = make_material(people["anna"], title="Breuken", body=BODY,
+                                publish_by=people["mo"])
+    with app.app_context():
+        material = db.session.get(Material, material_id)
+        material.co_author_rows.append(MaterialCoAuthor(user_id=people["cas"].id))
+        current_uow().commit()
+    return material_id
+
+
+def as_user(new_client, person):
+    client = new_client()
+    client.login(person.email)
+    return client
+
+
+def propose(client, material_id, body, summary="Fout in regel twee", title="Breuken"):
+    return client.post(f"/materials/{material_id}/propose",
+                       {"title": title, "description": "", "body": body, "summary": summary})
+
+
+def proposal_id(app, material_id) -> int:
+    with app.app_context():
+        return db.session.scalars(select(ChangeProposal.id).where(
+            ChangeProposal.material_id == material_id).order_by(ChangeProposal.id.desc())
+        ).first()
+
+
+def author_saves(app, person, material_id, body):
+    with app.app_context():
+        material = db.session.get(Material, material_id)
+        service.save_version(db.session.get(User, person.id), material_id,
+                             material.latest_version_id,
+                             VersionFields(title="Breuken", body=body), [])
+        current_uow().commit()
+
+
+def test_the_form_names_the_licence_and_prefills_the_published_text(new_client, people,
+                                                                    lesson):
+    bob = as_user(new_client, people["bob"])
+    page = bob.get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+    assert f"/materials/{lesson}/propose" in page
+    form = bob.get(f"/materials/{lesson}/propose")
+    text = form.get_data(as_text=True)
+    assert form.status_code == 200 and "Regel twee" in text
+    assert "contributed under the material" in text and "Attribution" in text
+
+
+def test_authors_and_students_get_no_propose_link(new_client, people, lesson):
+    for person in ("anna", "student"):
+        client = as_user(new_client, people[person])
+        assert f"/materials/{lesson}/propose" not in client.get(
+            f"/materials/{lesson}-breuken").get_data(as_text=True)
+        assert client.get(f"/materials/{lesson}/propose").status_code == 403
+
+
+def test_validation_errors_keep_the_text(app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    response = propose(bob, lesson, "Mijn zorgvuldige tekst\n", summary="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Mijn zorgvuldige tekst" in page
+    assert "Say briefly why" in page
+    unchanged = propose(bob, lesson, BODY).get_data(as_text=True)
+    assert "changes nothing yet" in unchanged
+    assert proposal_id(app, lesson) is None
+
+
+def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_review(
+        app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    assert propose(bob, lesson, BODY.replace("Regel twee", "Regel TWEE")).status_code == 302
+    pid = proposal_id(app, lesson)
+    # Meanwhile the author changes another line.
+    author_saves(app, people["anna"], lesson, BODY.replace("Regel vijf", "Regel 5"))
+    anna = as_user(new_client, people["anna"])
+    page = anna.get(f"/materials/{lesson}/proposals/{pid}").get_data(as_text=True)
+    assert "Accepting merges" in page and "TWEE" in page
+    response = anna.post(f"/materials/{lesson}/proposals/{pid}/accept")
+    assert response.status_code == 302
+    with app.app_context():
+        material = db.session.get(Material, lesson)
+        head = material.latest_version
+        assert head.body == "Regel een\nRegel TWEE\nRegel drie\nRegel vier\nRegel 5\n"
+        assert head.author_id == people["anna"].id and head.number == 3
+        proposal = db.session.get(ChangeProposal, pid)
+        assert proposal.status == ProposalStatus.ACCEPTED and proposal.version_id == head.id
+        request = lifecycle.pending_review(lesson)
+        assert request is not None and request.version_id == head.id
+        kinds = db.session.scalars(select(Notification.kind).where(
+            Notification.user_id == people["bob"].id)).all()
+        assert "proposal.accepted" in kinds
+        actions = db.session.scalars(select(AuditEntry.action).where(
+            AuditEntry.target_id == lesson, AuditEntry.action.like("proposal.%"))).all()
+        assert actions == ["proposal.created", "proposal.accepted"]
+        # Publish it: the credits name the proposer.
+        lifecycle.publish(material, head, db.session.get(User, people["mo"].id))
+        current_uow().commit()
+    assert "With contributions from Bob Bijdrager" in new_client().get(
+        f"/materials/{lesson}-breuken").get_data(as_text=True)
+
+
+def test_a_conflicting_proposal_says_so_opens_the_resolution_page_and_never_stores_markers(
+        app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("Regel twee", "Regel van Bob"))
+    pid = proposal_id(app, lesson)
+    author_saves(app, people["anna"], lesson, BODY.replace("Regel twee", "Regel van Anna"))
+    anna = as_user(new_client, people["anna"])
+    page = anna.get(f"/materials/{lesson}/proposals/{pid}").get_data(as_text=True)
+    assert "no longer applies cleanly" in page
+    conflict = anna.post(f"/materials/{lesson}/proposals/{pid}/accept")
+    text = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    assert "Regel van Anna" in text and "Regel van Bob" in text and "<<<<<<<" not in text
+    with app.app_context():
+        versions = db.session.scalars(select(MaterialVersion).where(
+            MaterialVersion.material_id == lesson)).all()
+        assert len(versions) == 2 and not any(has_conflict_markers(v.body) for v in versions)
+        assert db.session.get(ChangeProposal, pid).status == ProposalStatus.OPEN
+        head_id = db.session.get(Material, lesson).latest_version_id
+    # The author settles the text and accepts it.
+    settled = BODY.replace("Regel twee", "Regel van Anna en Bob")
+    done = anna.post(f"/materials/{lesson}/proposals/{pid}/accept",
+                     {"base_version_id": str(head_id), "title": "Breuken", "description": "",
+                      "body": settled})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(Material, lesson).latest_version.body == settled
+        assert db.session.get(ChangeProposal, pid).status == ProposalStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(("who", "status"), [("bob", 403), ("tom", 404), ("mo", 403),
+                                              ("student", 404)])
+def test_only_owners_and_co_authors_accept_or_decline(app, new_client, people, lesson, who,
+                                                      status):
+    propose(as_user(new_client, people["bob"]), lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    client = as_user(new_client, people[who])
+    assert client.post(f"/materials/{lesson}/proposals/{pid}/accept").status_code == status
+    assert client.post(f"/materials/{lesson}/proposals/{pid}/decline",
+                       {"reason": "Nee"}).status_code == status
+    with app.app_context():
+        assert db.session.get(ChangeProposal, pid).status == ProposalStatus.OPEN
+        assert db.session.get(Material, lesson).latest_version.number == 1
+
+
+def test_a_co_author_accepts(app, new_client, people, lesson):
+    propose(as_user(new_client, people["bob"]), lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    cas = as_user(new_client, people["cas"])
+    assert cas.post(f"/materials/{lesson}/proposals/{pid}/accept").status_code == 302
+    with app.app_context():
+        assert db.session.get(ChangeProposal, pid).status == ProposalStatus.ACCEPTED
+
+
+def test_declining_needs_a_reason_and_notifies_the_proposer(app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    anna = as_user(new_client, people["anna"])
+    assert anna.post(f"/materials/{lesson}/proposals/{pid}/decline",
+                     {"reason": ""}).status_code == 400
+    assert anna.post(f"/materials/{lesson}/proposals/{pid}/decline",
+                     {"reason": "Regel een klopt al"}).status_code == 302
+    with app.app_context():
+        proposal = db.session.get(ChangeProposal, pid)
+        assert proposal.status == ProposalStatus.DECLINED
+        note = db.session.scalars(select(Notification).where(
+            Notification.user_id == people["bob"].id,
+            Notification.kind == "proposal.declined")).one()
+        assert note.params["reason"] == "Regel een klopt al"
+        assert db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "proposal.declined")).one().details["reason"] == \
+            "Regel een klopt al"
+    inbox = bob.get("/my/notifications").get_data(as_text=True)
+    assert "declined your proposed change" in inbox
+    with app.test_request_context():
+        from oer_portal.notifications.web import notification_url
+        assert notification_url("proposal.declined", "proposal", pid,
+                                {"material_id": lesson}) == f"/materials/{lesson}/proposals/{pid}"
+    page = bob.get(f"/materials/{lesson}/proposals/{pid}").get_data(as_text=True)
+    assert "Regel een klopt al" in page and "Declined" in page
+
+
+def test_authors_see_open_proposals_on_the_material_and_dashboard_and_are_notified(
+        app, new_client, people, lesson):
+    propose(as_user(new_client, people["bob"]), lesson, BODY.replace("een", "1"),
+            summary="Cijfer in plaats van woord")
+    pid = proposal_id(app, lesson)
+    for person in ("anna", "cas"):
+        client = as_user(new_client, people[person])
+        link = f"/materials/{lesson}/proposals/{pid}"
+        assert link in client.get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+        assert link in client.get("/my/materials").get_data(as_text=True)
+        with app.app_context():
+            assert db.session.scalars(select(Notification.kind).where(
+                Notification.user_id == people[person].id)).all() == ["proposal.new"]
+
+
+def test_the_thread_is_between_proposer_and_authors(app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    anna = as_user(new_client, people["anna"])
+    assert anna.post(f"/materials/{lesson}/proposals/{pid}/comment",
+                     {"body": "Waarom een cijfer?"}).status_code == 302
+    assert bob.post(f"/materials/{lesson}/proposals/{pid}/comment",
+                    {"body": "Leest sneller."}).status_code == 302
+    assert as_user(new_client, people["mo"]).post(
+        f"/materials/{lesson}/proposals/{pid}/comment", {"body": "Ik ook"}).status_code == 403
+    page = anna.get(f"/materials/{lesson}/proposals/{pid}").get_data(as_text=True)
+    assert page.index("Waarom een cijfer?") < page.index("Leest sneller.")
+    assert "Ik ook" not in page
+
+
+def test_the_public_never_sees_a_proposal(app, client, new_client, people, lesson):
+    secret = BODY.replace("Regel twee", "Regel zeldzaamwoordvoorstel")
+    propose(as_user(new_client, people["bob"]), lesson, secret, summary="Geheime reden")
+    pid = proposal_id(app, lesson)
+    page_url = f"/materials/{lesson}/proposals/{pid}"
+    for visitor in (client, as_user(new_client, people["student"]),
+                    as_user(new_client, people["tom"])):
+        response = visitor.get(page_url)
+        assert response.status_code in (302, 404)
+        assert "zeldzaamwoordvoorstel" not in response.get_data(as_text=True)
+        assert visitor.get(page_url + "?view=inline").status_code in (302, 404)
+        material_page = visitor.get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+        assert "Geheime reden" not in material_page and page_url not in material_page
+        data = visitor.get("/api/v1/search", query_string={"q": "zeldzaamwoordvoorstel"}
+                           ).get_json()
+        assert data["total"] == 0
+    assert client.get(page_url).status_code == 302  # anonymous: to the login page first
+    # Staff may look (they see everything unpublished), the proposer too.
+    assert as_user(new_client, people["mo"]).get(page_url).status_code == 200
+    assert "zeldzaamwoordvoorstel" in as_user(new_client, people["bob"]).get(
+        page_url).get_data(as_text=True)
+
+
+def test_a_proposal_of_another_material_is_not_found(app, new_client, people, lesson,
+                                                     make_material):
+    other = make_material(people["anna"], title="Ander", publish_by=people["mo"])
+    propose(as_user(new_client, people["bob"]), lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    anna = as_user(new_client, people["anna"])
+    assert anna.get(f"/materials/{other}/proposals/{pid}").status_code == 404
+    assert anna.post(f"/materials/{other}/proposals/{pid}/accept").status_code == 404
+
+
+def test_the_proposer_withdraws(app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    assert bob.post(f"/materials/{lesson}/proposals/{pid}/withdraw").status_code == 302
+    with app.app_context():
+        assert db.session.get(ChangeProposal, pid).status == ProposalStatus.WITHDRAWN
+    anna = as_user(new_client, people["anna"])
+    assert anna.post(f"/materials/{lesson}/proposals/{pid}/accept").status_code == 403
+    assert re.search(r"Withdrawn", anna.get(f"/materials/{lesson}/proposals/{pid}")
+                     .get_data(as_text=True))
