@@ -12,11 +12,12 @@ proposal (``contributors``) and the version goes to a moderator like any revisio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
 
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
@@ -236,6 +237,35 @@ def open_for_author(actor: Actor) -> list[ChangeProposal]:
         .where(ChangeProposal.status == ProposalStatus.OPEN,
                or_(Material.owner_id == actor.id, Material.id.in_(co_written)))
         .order_by(ChangeProposal.id)))
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """A proposal as a list on the material page shows it (no further loading)."""
+
+    id: int
+    summary: str
+    status: str
+    proposer_id: int
+    proposer_name: str
+    base_number: int
+    #: The number of the version an accepted proposal became.
+    version_number: int | None
+
+
+def page_rows(material_id: int) -> list[ProposalRow]:
+    """The proposals of a material the material page may need (open, accepted, and any of
+    them for their own proposer), in one query: the page filters them for its reader."""
+    base, became = aliased(MaterialVersion), aliased(MaterialVersion)
+    rows = db.session.execute(
+        select(ChangeProposal.id, ChangeProposal.summary, ChangeProposal.status,
+               ChangeProposal.proposer_id, User.display_name, base.number, became.number)
+        .join(User, User.id == ChangeProposal.proposer_id)
+        .join(base, base.id == ChangeProposal.base_version_id)
+        .outerjoin(became, became.id == ChangeProposal.version_id)
+        .where(ChangeProposal.material_id == material_id)
+        .order_by(ChangeProposal.id))
+    return [ProposalRow(*row) for row in rows]
 
 
 def contributors(material: Material, version: MaterialVersion) -> list[User]:

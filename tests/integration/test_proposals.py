@@ -129,6 +129,9 @@ def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_rev
             AuditEntry.target_id == lesson, AuditEntry.action.like("proposal.%"))).all()
         assert actions == ["proposal.created", "proposal.accepted"]
         # Publish it: the credits name the proposer.
+        from oer_portal.proposals.service import contributors
+        assert [u.display_name for u in contributors(material, head)] == ["Bob Bijdrager"]
+        assert contributors(material, material.published_version) == []
         lifecycle.publish(material, head, db.session.get(User, people["mo"].id))
         current_uow().commit()
     assert "With contributions from Bob Bijdrager" in new_client().get(
