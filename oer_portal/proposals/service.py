@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
@@ -27,6 +27,7 @@ from oer_portal.core.errors import NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials import lifecycle, queries
+from oer_portal.materials import policy as material_policy
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import refs_of
 from oer_portal.materials.compare import Comparison, compare_unchecked
@@ -121,10 +122,15 @@ def comparison(proposal: ChangeProposal) -> Comparison:
     return compare_unchecked(proposal.base_version, as_version(proposal))
 
 
-def applies(proposal: ChangeProposal) -> Applies:
-    """Whether accepting now would merge cleanly; tried without saving anything."""
-    head = proposal.material.latest_version
-    if head.id == proposal.base_version_id:
+def applies(actor: Actor, proposal: ChangeProposal) -> Applies:
+    """Whether accepting now would merge cleanly; tried without saving anything.
+
+    Authors and staff learn it against the head; the proposer against the published version
+    (an unpublished head is not theirs to know of, not even that it exists)."""
+    material = proposal.material
+    head = material.latest_version if material_policy.can_see_unpublished(actor, material) \
+        else material.published_version
+    if head is None or head.id == proposal.base_version_id:
         return Applies.CURRENT
     return (Applies.MERGES if materials.merges_cleanly(proposal.base_version, head,
                                                         proposed_fields(proposal))
@@ -236,6 +242,8 @@ def open_for_author(actor: Actor) -> list[ChangeProposal]:
         select(ChangeProposal).join(Material, Material.id == ChangeProposal.material_id)
         .where(ChangeProposal.status == ProposalStatus.OPEN,
                or_(Material.owner_id == actor.id, Material.id.in_(co_written)))
+        .options(joinedload(ChangeProposal.proposer),
+                 joinedload(ChangeProposal.material).joinedload(Material.latest_version))
         .order_by(ChangeProposal.id)))
 
 

@@ -74,7 +74,7 @@ def _render(proposal: ChangeProposal, *, decline_form: DeclineForm | None = None
     mode = "inline" if request.args.get("view") == "inline" else "side"
     return render_template(
         "proposals/show.html", proposal=proposal, material=proposal.material,
-        comparison=service.comparison(proposal), applies=service.applies(proposal),
+        comparison=service.comparison(proposal), applies=service.applies(current_user, proposal),
         thread=service.thread(proposal), mode=mode,
         may_decide=policy.can_decide(current_user, proposal),
         may_comment=policy.can_comment(current_user, proposal),

@@ -134,6 +134,8 @@ def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_rev
         assert contributors(material, material.published_version) == []
         lifecycle.publish(material, head, db.session.get(User, people["mo"].id))
         current_uow().commit()
+    own = bob.get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+    assert "Your proposals" in own and "Accepted" in own
     assert "With contributions from Bob Bijdrager" in new_client().get(
         f"/materials/{lesson}-breuken").get_data(as_text=True)
 
@@ -147,6 +149,9 @@ def test_a_conflicting_proposal_says_so_opens_the_resolution_page_and_never_stor
     anna = as_user(new_client, people["anna"])
     page = anna.get(f"/materials/{lesson}/proposals/{pid}").get_data(as_text=True)
     assert "no longer applies cleanly" in page
+    # The proposer is not told of an unpublished version, not even that there is one.
+    assert "changed since" not in bob.get(f"/materials/{lesson}/proposals/{pid}").get_data(
+        as_text=True)
     conflict = anna.post(f"/materials/{lesson}/proposals/{pid}/accept")
     text = conflict.get_data(as_text=True)
     assert conflict.status_code == 409
