@@ -301,3 +301,19 @@ def test_the_proposer_withdraws(app, new_client, people, lesson):
     assert anna.post(f"/materials/{lesson}/proposals/{pid}/accept").status_code == 403
     assert re.search(r"Withdrawn", anna.get(f"/materials/{lesson}/proposals/{pid}")
                      .get_data(as_text=True))
+
+
+def test_pages_run_as_many_statements_with_one_proposal_as_with_many(app, new_client, people,
+                                                                     lesson):
+    from tests.fixtures.statements import page_statements
+
+    anna = as_user(new_client, people["anna"])
+    proposers = [as_user(new_client, people[p]) for p in ("bob", "tom")]
+    propose(proposers[0], lesson, BODY.replace("een", "1"))
+    pid = proposal_id(app, lesson)
+    paths = ("/my/materials", f"/materials/{lesson}-breuken",
+             f"/materials/{lesson}/proposals/{pid}")
+    few = [len(page_statements(app, anna, path)) for path in paths]
+    for n in range(4):
+        propose(proposers[1], lesson, BODY.replace("twee", f"{n}"), summary=f"Nummer {n}")
+    assert [len(page_statements(app, anna, path)) for path in paths] == few
