@@ -9,7 +9,8 @@ within one app context, committed once at the end.  Every version is published b
 (the worst case for the history page).  The body is ~1,500 words of synthetic, Dutch-looking
 Markdown (headings, a table, lists, emphasis, links, a quote; generated here from made-up
 syllables, no corpus text), and every version carries three attachments (CSV, PNG, PDF, all
-generated here).
+generated here).  ``--proposals`` (20 by default) open change proposals are made on it through
+``proposals.service.propose``, each by a teacher of its own.
 
 What is measured, for an anonymous visitor through the Flask test client:
 
@@ -58,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    PASSWORD,
     StatementCounter,
     benchmark_parser,
     build_portal,
@@ -202,6 +204,28 @@ def create_material(app: Flask, versions: int) -> tuple[int, str]:
         return material.id, material.slug
 
 
+def create_proposals(app: Flask, material_id: int, count: int) -> None:
+    """``count`` open change proposals on the material, each by a teacher of its own, made
+    through ``proposals.service.propose`` (the authors' list of them is on the page; an
+    anonymous visitor's page still asks for them, in one query, for the contributors)."""
+    from oer_portal.accounts.models import Role
+    from oer_portal.accounts.service import create_user
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials.models import Material
+    from oer_portal.proposals import service as proposals
+
+    with app.app_context():
+        published = db.session.get(Material, material_id).published_version
+        for n in range(count):
+            proposer = create_user(f"bench-proposer-{n}@example.org", f"Voorsteller {n}",
+                                   PASSWORD, [Role.TEACHER])
+            db.session.flush()
+            proposals.propose(proposer, material_id, published.title, published.description,
+                              f"{published.body}\nVoorstel {n}: een extra oefening.\n",
+                              f"Een extra oefening ({n})")
+        current_uow().commit()
+
+
 def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
     """What ``materials.views._render_version`` passes to the template for an anonymous
     visitor, computed once; every attribute the template reads is loaded now, so rendering it
@@ -289,6 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = benchmark_parser(__doc__, requests=200)
     parser.add_argument("--versions", type=int, default=500,
                         help="versions of the material (default 500)")
+    parser.add_argument("--proposals", type=int, default=20,
+                        help="open change proposals on the material (default 20)")
     args = parser.parse_args(argv)
     if args.versions < 1 or args.requests < 2:
         sys.exit("--versions must be at least 1 and --requests at least 2.")
@@ -304,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
 
         start = time.perf_counter()
         material_id, slug = create_material(app, args.versions)
+        create_proposals(app, material_id, args.proposals)
         print(f"Set-up: {args.versions} versions in {time.perf_counter() - start:.1f} s",
               file=sys.stderr)
         context.update(bare_context(app, material_id))
