@@ -2,9 +2,9 @@
 ``materials.panels`` when this module is imported.
 
 On the material page: the open proposals for its authors (never for anyone else), the
-"propose a change" link for teachers who cannot edit it, their own proposals, and the
-contributors credited for the version shown.  On the dashboard: the open proposals on the
-teacher's materials.
+"propose a change" link for teachers who cannot edit it and their own proposals.  On the
+dashboard: the open proposals on the teacher's materials.  The credits (the remix
+feature's) name the proposers of accepted proposals as contributors.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from oer_portal.materials import policy as material_policy
 from oer_portal.materials.panels import DashboardPanel, MaterialPage, Panel, Slot
 from oer_portal.proposals import policy, service
 from oer_portal.proposals.models import ChangeProposal, ProposalStatus
+from oer_portal.remix import service as remix
 
 
 @dataclass(frozen=True)
@@ -26,27 +27,20 @@ class ProposalPanel:
     #: The visitor's own proposals on this material, newest first.
     own: tuple[service.ProposalRow, ...]
     may_propose: bool
-    #: Display names of the proposers whose accepted changes are in the version shown.
-    contributors: tuple[str, ...]
 
 
 def material_panel(page: MaterialPage) -> ProposalPanel | None:
-    """One query whatever the reader: the material's proposals as rows, filtered here."""
+    """No query for a visitor who is not signed in (they have no proposals and see
+    none); one for anyone else: the material's proposals as rows, filtered here."""
     material, actor = page.material, page.actor
-    rows = service.page_rows(material.id)
-    author = material_policy.is_author(actor, material)
-    actor_id = actor.id if actor.is_authenticated else None
-    open_ = tuple(row for row in rows if author and row.status == ProposalStatus.OPEN)
-    own = tuple(reversed([row for row in rows if row.proposer_id == actor_id]))
     may_propose = page.shows_public_version and policy.can_propose(actor, material)
-    authors = {material.owner_id, *material.co_author_ids}
-    contributors = tuple(dict.fromkeys(
-        row.proposer_name for row in rows
-        if row.status == ProposalStatus.ACCEPTED and row.version_number is not None
-        and row.version_number <= page.version.number and row.proposer_id not in authors))
-    if not (open_ or own or may_propose or contributors):
+    rows = service.page_rows(material.id) if actor.is_authenticated else []
+    author = material_policy.is_author(actor, material)
+    open_ = tuple(row for row in rows if author and row.status == ProposalStatus.OPEN)
+    own = tuple(reversed([row for row in rows if row.proposer_id == actor.id]))
+    if not (open_ or own or may_propose):
         return None
-    return ProposalPanel(open_, own, may_propose, contributors)
+    return ProposalPanel(open_, own, may_propose)
 
 
 def dashboard_panel(actor: Actor) -> tuple[ChangeProposal, ...] | None:
@@ -55,7 +49,7 @@ def dashboard_panel(actor: Actor) -> tuple[ChangeProposal, ...] | None:
 
 
 panels.register(Panel.PROPOSALS, material_panel,
-                {Slot.NOTICES: "proposals/_notices.html",
-                 Slot.CREDITS: "proposals/_contributors.html",
-                 Slot.ASIDE: "proposals/_aside.html"})
+                {Slot.NOTICES: "proposals/_notices.html", Slot.ASIDE: "proposals/_aside.html"})
+# The credits of a version name the proposers whose accepted changes are in it.
+remix.register_contributors(service.contributors)
 panels.register_dashboard(DashboardPanel.PROPOSALS, dashboard_panel, "proposals/_dashboard.html")

@@ -45,6 +45,8 @@ class CreditEntry:
     #: Imported work: where the original lives, and its own attribution line, verbatim.
     source_url: str | None = None
     attribution: str | None = None
+    #: Others whose text is in it beside its authors (accepted change proposals).
+    contributors: tuple[Author, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ def _sentences(entry: CreditEntry, position: int, fmt: _Format, locale: str) -> 
                     _("That work was adapted from %(title)s (version %(number)s) by "
                       "%(authors)s, licensed under %(licence)s."))
     out = [fmt.template(template) % params]
+    if entry.contributors:
+        out.append(fmt.template(_("With contributions from %(names)s.")) % {
+            "names": fmt.join_names([fmt.link(a.name, a.url) if a.url else fmt.text(a.name)
+                                     for a in entry.contributors])})
     if entry.withdrawn:
         out.append(fmt.template(_("It has since been withdrawn.")))
     if entry.source_url:

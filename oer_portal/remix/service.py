@@ -8,6 +8,7 @@ set only here: the credits are generated from it, so a remixer cannot edit them 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from flask_babel import get_locale
@@ -15,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import aliased, joinedload
 
+from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core import audit
@@ -204,6 +206,27 @@ def authors_of(material: Material, version: MaterialVersion, links: PageLinks
     return tuple(Author(user.display_name, links.profile(user)) for user in users)
 
 
+#: Who else wrote part of a version, beside its authors: ``(material, version)`` → users.
+#: The change proposals feature registers the proposers of accepted proposals (it builds on
+#: this feature's credits, so this one cannot import it).
+ContributorSource = Callable[[Material, MaterialVersion], Sequence[User]]
+_CONTRIBUTOR_SOURCES: list[ContributorSource] = []
+
+
+def register_contributors(source: ContributorSource) -> None:
+    """Name ``source``'s users in the credits of the material itself ("with contributions
+    from"); once per source however often it is registered."""
+    if source not in _CONTRIBUTOR_SOURCES:
+        _CONTRIBUTOR_SOURCES.append(source)
+
+
+def _contributors(material: Material, version: MaterialVersion, links: PageLinks
+                  ) -> tuple[Author, ...]:
+    users = dict.fromkeys(user for source in _CONTRIBUTOR_SOURCES
+                          for user in source(material, version))
+    return tuple(Author(user.display_name, links.profile(user)) for user in users)
+
+
 def credits(material: Material, version: MaterialVersion, links: PageLinks,
             chain: Ancestry | None = None) -> Credits:
     """TASL credits of ``version`` and of every source down to the original (``chain``: its
@@ -211,7 +234,8 @@ def credits(material: Material, version: MaterialVersion, links: PageLinks,
     tombstone, which says when and why it went."""
     chain = chain if chain is not None else ancestry(material, version)
     return Credits(
-        work=_entry(material, version, links, None),
+        work=replace(_entry(material, version, links, None),
+                     contributors=_contributors(material, version, links)),
         sources=tuple(_entry(source, adapted, links, adapted.number)
                       for source, adapted in chain.links),
         truncated=chain.truncated)

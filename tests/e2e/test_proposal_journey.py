@@ -78,7 +78,9 @@ def test_a_teacher_proposes_a_fix_the_author_accepts_and_the_credits_name_her(
     visitor = visitor_context.new_page()
     visitor.goto(f"{base}/materials/{lesson_id}")
     expect(visitor.get_by_text(RIGHT)).to_be_visible()
-    expect(visitor.get_by_text("Met bijdragen van Bea Bakker.")).to_be_visible()
+    credits = visitor.locator(".credits__text")
+    expect(credits).to_contain_text("Met bijdragen van Bea Bakker.")
+    expect(credits.get_by_role("link", name="Bea Bakker")).to_be_visible()
     check_page(visitor, "proposal-credits")
     expect(visitor.get_by_role("link", name=re.compile("Wijziging voorstellen"))).to_have_count(0)
     for context in (author_context, moderator_context, visitor_context):

@@ -136,8 +136,13 @@ def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_rev
         current_uow().commit()
     own = bob.get(f"/materials/{lesson}-breuken").get_data(as_text=True)
     assert "Your proposals" in own and "Accepted" in own
-    assert "With contributions from Bob Bijdrager" in new_client().get(
-        f"/materials/{lesson}-breuken").get_data(as_text=True)
+    public = new_client().get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+    # In every format of the credits: the HTML links the proposer's profile.
+    assert "With contributions from Bob Bijdrager." in public
+    assert re.search(r"With contributions from <a href=\"[^\"]+\">Bob Bijdrager</a>\.", public)
+    # The version before the proposal does not name them.
+    assert "With contributions from" not in new_client().get(
+        f"/materials/{lesson}/v/1").get_data(as_text=True)
 
 
 def test_a_conflicting_proposal_says_so_opens_the_resolution_page_and_never_stores_markers(
