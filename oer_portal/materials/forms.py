@@ -50,7 +50,7 @@ def _known_licence(_form: FlaskForm, field: RadioField) -> None:
         raise WtfValidationError(_("Choose one of the licences offered."))
 
 
-def _no_images_of_pages(_form: FlaskForm, field: TextAreaField) -> None:
+def no_images_of_pages(_form: FlaskForm, field: TextAreaField) -> None:
     """The editor refuses an image that points at a page of ours (not one of our files):
     the page would drop it, and the teacher should know why their picture is missing.
     Only the editor asks: an import or a revert keeps the text as it is (every page drops
@@ -78,7 +78,7 @@ class MaterialForm(FlaskForm):
         _l("Web address"), validators=[Optional(), Length(max=2000)],
         description=_l("The address of the website or resource, starting with https://."))
     body = TextAreaField(
-        _l("Lesson text"), validators=[_no_images_of_pages],
+        _l("Lesson text"), validators=[no_images_of_pages],
         description=_l("Written in Markdown: ## for a heading, * for a list, **bold**, "
                        "[text](https://…) for a link, | for tables."))
     files = MultipleFileField(

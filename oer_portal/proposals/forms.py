@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from oer_portal.materials.forms import no_images_of_pages
 from oer_portal.materials.metadata import MAX_DESCRIPTION, MAX_TITLE
 from oer_portal.proposals.service import MAX_COMMENT, MAX_REASON
 
@@ -19,7 +20,7 @@ class ProposalForm(FlaskForm):
                                                  Length(max=MAX_TITLE)])
     description = TextAreaField(_l("Summary"), validators=[Length(max=MAX_DESCRIPTION)])
     body = TextAreaField(
-        _l("Lesson text"),
+        _l("Lesson text"), validators=[no_images_of_pages],
         description=_l("Written in Markdown: ## for a heading, * for a list, **bold**, "
                        "[text](https://…) for a link, | for tables."))
     summary = StringField(
@@ -38,7 +39,7 @@ class ResolveForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Fill in a title.")),
                                                  Length(max=MAX_TITLE)])
     description = TextAreaField(_l("Summary"), validators=[Length(max=MAX_DESCRIPTION)])
-    body = TextAreaField(_l("Lesson text"))
+    body = TextAreaField(_l("Lesson text"), validators=[no_images_of_pages])
     submit = SubmitField(_l("Accept with this text"))
 
 

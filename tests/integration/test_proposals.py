@@ -96,6 +96,8 @@ def test_validation_errors_keep_the_text(app, new_client, people, lesson):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Mijn zorgvuldige tekst" in page
     assert "Say briefly why" in page
+    pointing = propose(bob, lesson, "![plaatje](/account/profile)\n").get_data(as_text=True)
+    assert "An image in the text points at a page of this portal" in pointing
     unchanged = propose(bob, lesson, BODY).get_data(as_text=True)
     assert "changes nothing yet" in unchanged
     assert proposal_id(app, lesson) is None
