@@ -73,6 +73,7 @@ ACTION_LABELS: dict[str, Any] = {
     "report.dismissed": _l("Report dismissed"),
     "material.unpublished": _l("Taken offline by a moderator"),
     "material.reinstated": _l("Put back online by a moderator"),
+    "review_text.hidden": _l("Written review hidden by a moderator"),
 }
 
 #: Readable names of the kinds of object an entry is about.
@@ -82,6 +83,7 @@ TARGET_LABELS: dict[str, Any] = {
     "teacher_request": _l("Teacher request"),
     "review": _l("Review"),
     "report": _l("Report"),
+    "review_text": _l("Written review"),
 }
 
 #: Readable names of the details' keys; others are shown by their key.
