@@ -44,17 +44,17 @@ def rating_panel(page: MaterialPage) -> RatingPanel | None:
     """``None`` (no panel) unless the page shows the version the public sees now of a
     material that can be rated: a draft, a pending version, an earlier version's permalink
     or a withdrawn material has no rating to show.  A fixed number of indexed queries,
-    however many reviews: the summary with the visitor's own rating, the count and one page
-    of reviews, and for a signed-in visitor their own review's id."""
+    however many reviews: the summary with the visitor's own rating, and one page of reviews
+    that carries their count and the visitor's own review's id."""
     if not policy.is_rateable(page.material) or not page.shows_public_version:
         return None
     summary, own = service.summary_and_own(page.material.id, page.actor)
-    mine = reviews.own_review(page.actor, page.material.id)
+    found = reviews.review_page(page.actor, page.material.id)
     return RatingPanel(summary, own, policy.can_rate(page.actor, page.material),
                        invite_login=not page.actor.is_authenticated,
-                       reviews=reviews.review_page(page.actor, page.material.id),
+                       reviews=found,
                        may_review=policy.can_review(page.actor, page.material),
-                       own_review_id=mine.id if mine is not None else None,
+                       own_review_id=found.own_review_id,
                        moderator=account_policy.is_moderator(page.actor),
                        levels=reviews.level_labels(page.locale))
 

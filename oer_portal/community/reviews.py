@@ -281,6 +281,8 @@ class ReviewPage:
     page: int
     sort: str
     per_page: int = PER_PAGE
+    #: The id of the visitor's own review of the material (on any page), if they wrote one.
+    own_review_id: int | None = None
 
     @property
     def pages(self) -> int:
@@ -290,7 +292,12 @@ class ReviewPage:
 def review_page(actor: Actor | None, material_id: int, sort: str = Sort.NEWEST,
                 page: int = 1, per_page: int = PER_PAGE) -> ReviewPage:
     """The reviews ``actor`` sees of the material, one page in ``sort`` order: the public's
-    (not hidden) and the actor's own even when hidden.  Two queries: count, page."""
+    (not hidden) and the actor's own even when hidden.
+
+    One query: the page's rows carry the total (a window count) and the id of the actor's
+    own review (a scalar subquery).  Only a page past the end, which has no rows to carry
+    them, asks a second time for the total; an empty first page means no reviews at all.
+    """
     sort = sort if sort in Sort.ALL else Sort.NEWEST
     page = max(1, page)
     user_id = _signed_in_id(actor)
@@ -298,21 +305,32 @@ def review_page(actor: Actor | None, material_id: int, sort: str = Sort.NEWEST,
     if user_id is not None:
         seen = or_(seen, WrittenReview.user_id == user_id)
     where = and_(WrittenReview.material_id == material_id, seen)
-    total = db.session.scalar(select(func.count()).select_from(WrittenReview).where(where))
     order = (WrittenReview.created_at.desc(), WrittenReview.id.desc())
     if sort == Sort.HELPFUL:
         order = (WrittenReview.helpful_count.desc(), *order)
     voted = exists().where(HelpfulVote.review_id == WrittenReview.id,
                            HelpfulVote.user_id == user_id) \
         if user_id is not None else literal(False)
+    mine = select(WrittenReview.id).where(WrittenReview.material_id == material_id,
+                                          WrittenReview.user_id == user_id) \
+        .scalar_subquery() if user_id is not None else literal(None)
     rows = db.session.execute(
-        select(WrittenReview, User.display_name, Rating.stars, voted)
+        select(WrittenReview, User.display_name, Rating.stars, voted,
+               func.count().over(), mine)
         .join(User, User.id == WrittenReview.user_id)
         .outerjoin(Rating, and_(Rating.material_id == WrittenReview.material_id,
                                 Rating.user_id == WrittenReview.user_id))
-        .where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page))
+        .where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    if rows:
+        total, own_id = rows[0][4], rows[0][5]
+    elif page == 1:
+        total, own_id = 0, None
+    else:
+        total = db.session.scalar(select(func.count()).select_from(WrittenReview).where(where))
+        own_id = None
     return ReviewPage(tuple(_row(r, name, stars, bool(v), user_id)
-                            for r, name, stars, v in rows), total, page, sort, per_page)
+                            for r, name, stars, v, _total, _mine in rows),
+                      int(total or 0), page, sort, per_page, own_id)
 
 
 def review_for(actor: Actor | None, review_id: int) -> ReviewRow:
