@@ -409,7 +409,8 @@ def test_the_material_page_reads_a_fixed_number_of_statements(app, client, peopl
     assert signed_in == len(page_statements(app, client, slug_few))
     html = page(client, slug_many)
     assert len(review_ids(html)) == reviews.PER_PAGE and "50 written reviews." in html
-    assert len(page_statements(app, client, f"/materials/{published}/reviews?sort=helpful&page=3")) \
+    third = f"/materials/{published}/reviews?sort=helpful&page=3"
+    assert len(page_statements(app, client, third)) \
         == len(page_statements(app, client, f"/materials/{few}/reviews?sort=helpful"))
     past_the_end = page(client, f"/materials/{published}/reviews?page=9")
     assert review_ids(past_the_end) == [] and "50 written reviews." in past_the_end
