@@ -414,3 +414,28 @@ def test_the_material_page_reads_a_fixed_number_of_statements(app, client, peopl
         == len(page_statements(app, client, f"/materials/{few}/reviews?sort=helpful"))
     past_the_end = page(client, f"/materials/{published}/reviews?page=9")
     assert review_ids(past_the_end) == [] and "50 written reviews." in past_the_end
+
+
+# -- Page titles --------------------------------------------------------------------------
+
+
+def test_every_review_page_is_called_in_its_title_what_its_heading_says(
+        app, client, people, make_material):
+    from tests.integration.test_page_titles import _H1, _TITLE, _text
+    material = make_material(people["anna"], title="Breuken & decimalen",
+                             publish_by=people["mod"])
+    review_id = write_as(app, people["sam"], material)
+    base = f"/materials/{material}/reviews"
+    checked = 0
+    for user, paths in ((people["sam"], [base, f"{base}/{review_id}/edit"]),
+                        (people["tom"], [f"{base}/new", f"{base}/{review_id}",
+                                         f"{base}/{review_id}/report"]),
+                        (people["mod"], [f"{base}/{review_id}"])):
+        client.login(user.email)
+        for path in paths:
+            html = page(client, path)
+            title, heading = _text(_TITLE.search(html)[1]), _text(_H1.search(html)[1])
+            assert title.startswith(heading), f"{path}: <title> {title!r}, <h1> {heading!r}"
+            checked += 1
+        client.logout()
+    assert checked == 6
