@@ -31,12 +31,20 @@ What is measured, for an anonymous visitor through the Flask test client:
   per request (a ``before_cursor_execute`` listener on the engine) are counted for the material
   page, the history page and the bare render (which should be 0);
 * as a check, the bare page's HTML is compared with the real page's (CSRF tokens and the
-  language form's ``next`` field, which name the request, are blanked first).
+  language form's ``next`` field, which name the request, are blanked first);
+* then (``--reviews``, 50 by default; 0 skips it) that many students each write a review
+  with stars through ``community.reviews.write_review`` (a few sentences, every third one
+  marked helpful by the next writer through ``vote_helpful``), the bare context is computed
+  again (its panels now hold the first page of reviews), and the real page and the bare
+  render are timed alternately once more: the page's ratio to the bare render with the
+  reviews is printed next to the ratio without, and their quotient (issue 13 asks that it
+  stay within 1.5).
 
 This is a benchmark, not a test: nothing passes or fails.  Run from the repository root::
 
     .venv/bin/python bench/pages_bench.py
     .venv/bin/python bench/pages_bench.py --versions 50 --requests 50      # a quick run
+    .venv/bin/python bench/pages_bench.py --reviews 0                      # no reviews part
     .venv/bin/python bench/pages_bench.py \\
         --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
@@ -226,6 +234,31 @@ def create_proposals(app: Flask, material_id: int, count: int) -> None:
         current_uow().commit()
 
 
+def add_reviews(app: Flask, material_id: int, count: int) -> None:
+    """``count`` students each write a review with stars through the service; every third
+    review is found helpful by the next writer."""
+    from oer_portal.accounts.models import Role
+    from oer_portal.accounts.service import create_user
+    from oer_portal.community import reviews
+    from oer_portal.core.uow import current_uow
+
+    words = Lorem(11)
+    with app.app_context():
+        writers = [create_user(f"bench-student{n}@example.org", f"Leerling {n}", "bench-"
+                               "wachtwoord-lang-genoeg", [Role.STUDENT]) for n in range(count)]
+        db.session.flush()
+        written = []
+        for n, writer in enumerate(writers):
+            body = "\n".join(words.sentence() for _ in range(3 + n % 4))
+            written.append(reviews.write_review(writer, material_id, reviews.ReviewInput(
+                stars=1 + n % 5, title=words.sentence(2, 5) if n % 2 else "", body=body)))
+            db.session.flush()
+        for n, review in enumerate(written[:-1]):
+            if n % 3 == 0:
+                reviews.vote_helpful(writers[n + 1], review.id)
+        current_uow().commit()
+
+
 def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
     """What ``materials.views._render_version`` passes to the template for an anonymous
     visitor, computed once; every attribute the template reads is loaded now, so rendering it
@@ -315,6 +348,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="versions of the material (default 500)")
     parser.add_argument("--proposals", type=int, default=20,
                         help="open change proposals on the material (default 20)")
+    parser.add_argument("--reviews", type=int, default=50,
+                        help="written reviews for the second measurement (default 50; "
+                             "0 skips it)")
     args = parser.parse_args(argv)
     if args.versions < 1 or args.requests < 2:
         sys.exit("--versions must be at least 1 and --requests at least 2.")
@@ -352,6 +388,18 @@ def main(argv: list[str] | None = None) -> None:
         # and blow up the material page's p95 (measured: 73 ms instead of 5 ms).
         times = interleaved(client, (page, BARE_PATH), args.requests)
         times |= interleaved(client, (history,), args.requests)
+        reviewed: dict[str, Any] = {}
+        if args.reviews > 0:
+            add_reviews(app, material_id, args.reviews)
+            context.clear()
+            context.update(bare_context(app, material_id))
+            for _ in range(WARM_UP):
+                fetch(client, page)
+                fetch(client, BARE_PATH)
+            reviewed["same_html"] = comparable_html(fetch(client, page)) == comparable_html(
+                fetch(client, BARE_PATH))
+            reviewed["statements"] = statements_per_request(app, client, page)
+            reviewed["times"] = interleaved(client, (page, BARE_PATH), args.requests)
         with app.app_context():
             dialect = db.engine.dialect.name
             db.engine.dispose()
@@ -375,6 +423,22 @@ def main(argv: list[str] | None = None) -> None:
           f"{statistics.median(times[history]) / bare_median:.2f}x")
     print(f"  page sizes: material {page_bytes:,} bytes, history {history_bytes:,} bytes; "
           f"bare render identical to real page: {'yes' if same_html else 'NO'}")
+    if reviewed:
+        with_reviews = reviewed["times"]
+        ratio = statistics.median(with_reviews[page]) / statistics.median(
+            with_reviews[BARE_PATH])
+        print()
+        print(f"  With {args.reviews} written reviews (first page of 10 shown), "
+              f"{args.requests} requests each:")
+        for label, path in (("real page", page), (f"bare render {BARE_PATH}", BARE_PATH)):
+            print(f"  {label:<34}{statistics.median(with_reviews[path]):>10.2f}"
+                  f"{p95(with_reviews[path]):>9.2f}"
+                  f"{reviewed['statements'] if path == page else statements[path]:>13}")
+        print(f"  RATIO real page / bare render with reviews (median): {ratio:.2f}x")
+        print(f"  with reviews / without (ratio of ratios):            "
+              f"{ratio / (real_median / bare_median):.2f} (issue 13: at most 1.5)")
+        print(f"  bare render identical to real page: "
+              f"{'yes' if reviewed['same_html'] else 'NO'}")
 
 
 if __name__ == "__main__":

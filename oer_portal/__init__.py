@@ -83,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from oer_portal.accounts import admin_views, views
     from oer_portal.arrangements.views import bp as arrangements_bp
+    from oer_portal.community.review_views import bp as written_reviews_bp
     from oer_portal.community.views import bp as community_bp
     from oer_portal.materials.views import bp as materials_bp
     from oer_portal.moderation.report_views import bp as reports_bp
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(remix_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(proposals_bp)
+    app.register_blueprint(written_reviews_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(notifications_bp)
 

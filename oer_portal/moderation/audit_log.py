@@ -77,6 +77,7 @@ ACTION_LABELS: dict[str, Any] = {
     "proposal.accepted": _l("Proposed change accepted"),
     "proposal.declined": _l("Proposed change declined"),
     "proposal.withdrawn": _l("Proposed change withdrawn"),
+    "review_text.hidden": _l("Written review hidden by a moderator"),
 }
 
 #: Readable names of the kinds of object an entry is about.
@@ -86,6 +87,7 @@ TARGET_LABELS: dict[str, Any] = {
     "teacher_request": _l("Teacher request"),
     "review": _l("Review"),
     "report": _l("Report"),
+    "review_text": _l("Written review"),
 }
 
 #: Readable names of the details' keys; others are shown by their key.

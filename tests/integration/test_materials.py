@@ -254,14 +254,15 @@ def test_material_page_issues_a_bounded_number_of_queries(app, client, make_user
                  f"/materials/{material_id}/v/250", f"/materials/{material_id}/diff?from=1&to=500"):
         statements.clear()
         assert client.get(path).status_code == 200
-        # 15: the page also shows the rating and the arrangements that include the material,
+        # 16: the page also shows the rating and the arrangements that include the material,
         # and the session loader reads the user, the roles and whether a decision on a
         # teacher request waits to be told in one query (it found the owner among the
         # versions' authors before, but a reader who is not an author paid two); an
         # author's (and a moderator's) page asks for the material's review, one more; the
-        # credits ask who contributed through accepted change proposals, one more, and a
-        # signed-in reader's page lists the proposals they may see, one more.
-        assert len(statements) <= 17, (path, statements)
+        # credits ask who contributed through accepted change proposals, one more; a
+        # signed-in reader's page lists the proposals they may see, one more; and one page
+        # of written reviews (with their count and the visitor's own) is one more.
+        assert len(statements) <= 18, (path, statements)
     history = client.get(f"/materials/{material_id}/history").get_data(as_text=True)
     assert history.count('name="from"') == 100 and "page=2" in history
     last = client.get(f"/materials/{material_id}/history?page=5").get_data(as_text=True)
