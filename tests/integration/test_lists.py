@@ -279,3 +279,29 @@ def test_the_list_page_runs_a_fixed_number_of_statements(app, client, new_client
         small = page_statements(app, viewer, f"/lists/{one}-een")
         large = page_statements(app, viewer, f"/lists/{fifty}-vijftig")
         assert len(large) == len(small), (small, large)
+
+
+def test_bad_input_is_refused_and_changes_nothing(app, client, people, lessons):
+    assert client.get("/my/lists").status_code == 302  # log in first
+    client.login(people["bea"].email)
+    response = client.post("/my/lists", {"name": "   ", "description": ""})
+    assert response.status_code == 200
+    assert "This field is required." in response.get_data(as_text=True)
+    too_long = client.post("/my/lists", {"name": "x" * 121, "description": ""})
+    assert too_long.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(MaterialList.id)) is None
+    assert client.post("/my/lists/add", {"material_id": "x", "favourite": "1"}
+                       ).status_code == 400
+    assert client.post("/my/lists/add", {"material_id": lessons[0]}).status_code == 400
+    assert add(client, 999999).status_code == 404
+    make_list(client, "Lijst")
+    mine = list_id(app, people["bea"].id, "Lijst")
+    add(client, lessons[0], mine)
+    assert client.post(f"/lists/{mine}/items/{lessons[0]}/move",
+                       {"direction": "sideways"}).status_code == 400
+    assert client.post(f"/lists/{mine}/items/{lessons[1]}/move",
+                       {"direction": "up"}).status_code == 404
+    outside = add(client, lessons[1], next_="https://evil.example/")
+    assert outside.headers["Location"].startswith("/lists/")
+    assert items(app, people["bea"].id, "Lijst") == [lessons[0]]
