@@ -305,3 +305,38 @@ def test_bad_input_is_refused_and_changes_nothing(app, client, people, lessons):
     outside = add(client, lessons[1], next_="https://evil.example/")
     assert outside.headers["Location"].startswith("/lists/")
     assert items(app, people["bea"].id, "Lijst") == [lessons[0]]
+
+
+def test_the_draft_leaves_out_what_an_arrangement_cannot_include(app, client, people,
+                                                                 lessons):
+    from oer_portal.arrangements import service as arrangements
+    from oer_portal.arrangements.structure import Node, NodeKind
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import MaterialVersion
+
+    with app.app_context():
+        anna = db.session.get(User, people["anna"].id)
+        other = arrangements.create_arrangement(
+            anna, VersionFields(title="Bestaand arrangement"),
+            [Node(NodeKind.MATERIAL, material_id=lessons[0])])
+        db.session.flush()
+        lifecycle.publish(other, db.session.get(MaterialVersion, other.latest_version_id),
+                          db.session.get(User, people["mod"].id))
+        current_uow().commit()
+        other_id = other.id
+    client.login(people["bea"].email)
+    make_list(client, "Gemengd")
+    mixed = list_id(app, people["bea"].id, "Gemengd")
+    for material_id in (lessons[1], other_id, lessons[2]):
+        add(client, material_id, mixed)
+    with app.app_context():
+        lifecycle.unpublish(db.session.get(User, people["mod"].id),
+                            db.session.get(Material, lessons[2]), "Fout")
+        current_uow().commit()
+    response = client.post(f"/lists/{mixed}/arrangement")
+    made = int(re.match(r"/materials/(\d+)/arrange", response.headers["Location"])[1])
+    with app.app_context():
+        outline = outline_of(db.session.get(Material, made).latest_version_id)
+        assert [node.material_id for node in outline] == [lessons[1]]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Some materials were left out" in page
