@@ -73,6 +73,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.arrangements import models as arrangement_models  # noqa: F401
     from oer_portal.community import models as community_models  # noqa: F401
     from oer_portal.core import audit, outbox  # noqa: F401
+    from oer_portal.lists import models as list_models  # noqa: F401
     from oer_portal.materials import models as material_models  # noqa: F401
     from oer_portal.materials import reviews as review_models  # noqa: F401
     from oer_portal.notifications import models as notification_models  # noqa: F401
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.arrangements.views import bp as arrangements_bp
     from oer_portal.community.review_views import bp as written_reviews_bp
     from oer_portal.community.views import bp as community_bp
+    from oer_portal.lists.views import bp as lists_bp
     from oer_portal.materials.views import bp as materials_bp
     from oer_portal.moderation.report_views import bp as reports_bp
     from oer_portal.moderation.views import bp as moderation_bp
@@ -105,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(community_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(written_reviews_bp)
+    app.register_blueprint(lists_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(notifications_bp)
 
@@ -114,6 +117,7 @@ def _register_panels() -> None:
     ``materials.panels`` when their module is imported (materials imports no feature)."""
     from oer_portal.arrangements import panels as arrangement_panels  # noqa: F401
     from oer_portal.community import panels as community_panels  # noqa: F401
+    from oer_portal.lists import panels as list_panels  # noqa: F401
     from oer_portal.proposals import panels as proposal_panels  # noqa: F401
     from oer_portal.remix import panels as remix_panels  # noqa: F401
     from oer_portal.search import panels as search_panels  # noqa: F401

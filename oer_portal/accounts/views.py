@@ -249,14 +249,6 @@ def email_settings() -> str | Response:
     return _render_profile(_profile_form(formdata=None), email_form)
 
 
-@bp.route("/users/<int:user_id>")
-def public_profile(user_id: int) -> str:
-    """What everyone may see of a user: the display name, the teacher role, since when."""
-    user = service.get_user(user_id)
-    return render_template("accounts/public_profile.html", user=user,
-                           is_teacher=policy.is_teacher(user))
-
-
 @bp.route("/account/teacher-request", methods=["GET", "POST"])
 @login_required
 def teacher_request() -> str | Response:

@@ -2,8 +2,9 @@
 
 The material page shows the review of a version and its conversation and the link to report
 it (moderation: for moderators, taking it offline and putting it back), credits
-and the family tree (remix), the rating (community), an arrangement's table of contents and
-the arrangements that include a material (arrangements) and "more like this" (search).
+and the family tree (remix), the rating (community), adding to the visitor's lists (lists),
+an arrangement's table of contents and the arrangements that include a material
+(arrangements) and "more like this" (search).
 Those features build on materials, not the reverse, so the page cannot import them: each
 registers, when it is imported, a function of its service layer that returns its panel as
 plain data for one page view (or ``None``: nothing to show), together with the template
@@ -39,6 +40,7 @@ class Panel(StrEnum):
     #: change proposals: the authors' list of open ones, "propose a change", contributors
     PROPOSALS = "proposals"
     RATING = "rating"
+    LISTS = "lists"  #: adding the material to the visitor's favourites or lists
     USED_IN = "used_in"  #: the arrangements that include the material
     RELATED = "related"  #: more like this
     #: reporting the material; for moderators, taking it offline or putting it back

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.accounts.models import User
 from oer_portal.materials.models import Material
+from oer_portal.materials.service import slugify
 
 
 def material_url(material: Material, **values: object) -> str:
@@ -52,7 +53,8 @@ class PageLinks:
                        _external=True)
 
     def profile(self, user: User) -> str:
-        return url_for("accounts.public_profile", user_id=user.id, _external=True)
+        return url_for("lists.profile", user_id=user.id, slug=slugify(user.display_name),
+                       _external=True)
 
     def page(self, material: Material) -> str:
         return material_url(material)

@@ -29,7 +29,7 @@ from oer_portal.materials import policy as material_policy
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import refs_of
 from oer_portal.materials.metadata import VersionFields
-from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.models import Material, MaterialKind, MaterialStatus, MaterialVersion
 from oer_portal.materials.panels import PageLinks
 from oer_portal.remix import policy
 from oer_portal.remix.credits import Author, CreditEntry, Credits
@@ -322,3 +322,54 @@ def _remixes_of(material_ids: list[int]) -> Select[tuple[Material]]:
     return (select(Material)
             .join(MaterialVersion, MaterialVersion.id == Material.derived_from_version_id)
             .where(MaterialVersion.material_id.in_(material_ids)))
+
+
+# -- A family at a glance: many materials at once (a teacher's profile) ----------------------
+
+
+def remix_counts(material_ids: list[int]) -> dict[int, int]:
+    """How many published remixes were made directly from each of ``material_ids`` (those
+    without any are left out): one grouped statement, however many materials."""
+    if not material_ids:
+        return {}
+    rows = db.session.execute(
+        select(MaterialVersion.material_id, func.count(Material.id))
+        .select_from(Material)
+        .join(MaterialVersion, MaterialVersion.id == Material.derived_from_version_id)
+        .where(MaterialVersion.material_id.in_(material_ids),
+               Material.status == MaterialStatus.PUBLISHED)
+        .group_by(MaterialVersion.material_id))
+    return {material_id: count for material_id, count in rows}
+
+
+@dataclass(frozen=True)
+class PublishedSource:
+    """The published original a remix was made from, and who owns it."""
+
+    material_id: int
+    slug: str
+    title: str
+    owner_id: int
+    owner_name: str
+
+
+def published_sources(material_ids: list[int]) -> dict[int, PublishedSource]:
+    """For those of ``material_ids`` that are remixes of a material that is published now,
+    that original (its published title and its owner's display name), by remix id: one
+    statement.  An original that was withdrawn is left out (its credit stays on the remix's
+    own page)."""
+    if not material_ids:
+        return {}
+    made_from = aliased(MaterialVersion)
+    source = aliased(Material)
+    published = aliased(MaterialVersion)
+    rows = db.session.execute(
+        select(Material.id, source.id, source.slug, published.title, User.id,
+               User.display_name)
+        .join(made_from, made_from.id == Material.derived_from_version_id)
+        .join(source, source.id == made_from.material_id)
+        .join(published, published.id == source.published_version_id)
+        .join(User, User.id == source.owner_id)
+        .where(Material.id.in_(material_ids), source.status == MaterialStatus.PUBLISHED))
+    return {remix_id: PublishedSource(source_id, slug, title, owner_id, owner_name)
+            for remix_id, source_id, slug, title, owner_id, owner_name in rows}

@@ -204,10 +204,13 @@ def test_profile_refuses_an_unknown_language(app, client, make_user):
 
 def test_public_profile_shows_the_name_but_never_the_address(client, make_user):
     user = make_user("teacher", name="Els Lerares")
-    page = client.get(f"/users/{user.id}").get_data(as_text=True)
+    # The old address moved to /people/<id>-<name> (lists.profiles); it still leads there.
+    response = client.get(f"/users/{user.id}", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == f"/people/{user.id}-els-lerares"
     assert "Els Lerares" in page
     assert user.email not in page
-    assert client.get("/users/999999").status_code == 404
+    assert client.get("/users/999999", follow_redirects=True).status_code == 404
 
 
 def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client):

@@ -47,7 +47,7 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
              (teacher, ["/materials/new", "/materials/new/lesson", "/materials/new/file",
                        "/materials/new/link", f"/materials/{material}/edit",
                        f"/materials/{material}/withdraw", "/my/materials", "/account/profile",
-                       "/account/password"]),
+                       "/account/password", "/my/lists", f"/people/{teacher.id}"]),
              (moderator, ["/moderation/", "/moderation/trusted", "/moderation/trusted?find=user",
                           "/moderation/post-review", "/moderation/dashboard",
                           "/moderation/audit", "/moderation/reports"])]
@@ -61,4 +61,4 @@ def test_every_page_is_called_in_its_title_what_its_heading_says(client, make_us
             assert title.startswith(heading), f"{path}: <title> {title!r}, <h1> {heading!r}"
             checked += 1
         client.logout()
-    assert checked == 25
+    assert checked == 27

@@ -1,0 +1,1 @@
+"""Lists ("Mijn lijsten"): favourites and named lists of materials, and public profiles."""
