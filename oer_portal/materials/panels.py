@@ -38,6 +38,8 @@ class Panel(StrEnum):
     REMIX = "remix"  #: credits, remix button, upstream notice, family tree
     RATING = "rating"
     USED_IN = "used_in"  #: the arrangements that include the material
+    #: views and downloads of the last days, for the material's authors (usage)
+    USAGE = "usage"
     RELATED = "related"  #: more like this
     #: reporting the material; for moderators, taking it offline or putting it back
     REPORT = "report"
@@ -61,6 +63,8 @@ class DashboardPanel(StrEnum):
     #: where each material stands in review (per row of the list) and what asks for changes
     REVIEWS = "reviews"
     UPSTREAM = "upstream"  #: originals of the teacher's remixes that have a new version
+    #: views and downloads of the teacher's published materials (usage)
+    USAGE = "usage"
 
 
 class PageLinks(Protocol):
