@@ -148,11 +148,13 @@ def _flush_at_exit(reference: weakref.ReferenceType[UsageCounter]) -> None:
         log.exception("usage counts lost at exit")
 
 
-def install(app_extensions: dict[str, object], engine: Engine, interval: float
-            ) -> UsageCounter:
+def install(app_extensions: dict[str, object], engine: Engine, interval: float,
+            at_exit: bool = True) -> UsageCounter:
     """A new counter for one app, written at exit too (held weakly: an app that is gone
-    has nothing to write)."""
+    has nothing to write).  Tests pass ``at_exit=False``: their databases are gone by the
+    time the interpreter exits (``_flush_at_exit`` is proven on its own)."""
     counter = UsageCounter(engine, interval)
     app_extensions["usage"] = counter
-    atexit.register(_flush_at_exit, weakref.ref(counter))
+    if at_exit:
+        atexit.register(_flush_at_exit, weakref.ref(counter))
     return counter

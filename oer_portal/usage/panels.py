@@ -20,24 +20,20 @@ def _counter() -> UsageCounter:
 
 @dataclass(frozen=True)
 class UsagePanel:
-    """Views and downloads of the last ``days`` days, and the way to the statistics."""
+    """The way to the material's statistics."""
 
     material_id: int
-    days: int
-    views: int
-    downloads: int
 
 
 def usage_panel(page: MaterialPage) -> UsagePanel | None:
-    """For its authors and staff, once the material has been public (one query); nobody
-    else learns how often a material is used."""
+    """For its authors and staff, once the material has been public; nobody else learns how
+    often a material is used.  No query: the material page's cost stays as it was (the
+    numbers are on the statistics page and the dashboard)."""
     material = page.material
     if material.published_version_id is None or not service.can_see_statistics(
             page.actor, material):
         return None
-    views, downloads = service.totals(material.id, service.DAYS,
-                                      _counter().pending(material.id))
-    return UsagePanel(material.id, service.DAYS, views, downloads)
+    return UsagePanel(material.id)
 
 
 def dashboard_uses(actor: Actor) -> tuple[service.MaterialUse, ...] | None:

@@ -88,15 +88,6 @@ def per_day(material_id: int, first: date, last: date, pending: Mapping[Key, int
     return found
 
 
-def totals(material_id: int, days: int, pending: Mapping[Key, int],
-           today: date | None = None) -> tuple[int, int]:
-    """(views, downloads) of the last ``days`` days, for the material page's panel."""
-    today = today or utc_today()
-    found = per_day(material_id, today - timedelta(days=days - 1), today, pending)
-    return (sum(n for (_day, kind), n in found.items() if kind == "view"),
-            sum(n for (_day, kind), n in found.items() if kind == "download"))
-
-
 def remix_count(material_id: int) -> int:
     """Published remixes made of any version of the material (one count query; the family
     tree on the material page shows them)."""

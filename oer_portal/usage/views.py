@@ -36,7 +36,8 @@ def counter(app: Flask | None = None) -> UsageCounter:
 def _install(state: BlueprintSetupState) -> None:
     with state.app.app_context():
         install(state.app.extensions, db.engine,
-                float(state.app.config.get("USAGE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)))
+                float(state.app.config.get("USAGE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)),
+                at_exit=not state.app.testing)
 
 
 def _note(actor: Actor, material: Material, use: usage.Use) -> None:
