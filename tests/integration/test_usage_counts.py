@@ -308,3 +308,17 @@ def test_the_material_page_and_dashboard_show_the_authors_their_numbers(
     assert re.search(rf'<a href="/materials/{lesson}/statistics">Breuken</a></th>'
                      r"<td>3</td><td>1</td>", dashboard)
     assert "/statistics" not in visitor.get(_page(app, lesson)).get_data(as_text=True)
+
+
+def test_a_production_app_writes_its_counts_at_exit(app, monkeypatch):
+    registered = []
+    monkeypatch.setattr(counter_module.atexit, "register",
+                        lambda fn, *args: registered.append((fn, args)))
+    extensions: dict[str, object] = {}
+    made = counter_module.install(extensions, _counter(app).engine, 10.0)
+    assert extensions["usage"] is made
+    assert registered == [(counter_module._flush_at_exit, (registered[0][1][0],))]
+    assert registered[0][1][0]() is made
+    counter_module.install({}, _counter(app).engine, 10.0, at_exit=False)
+    assert len(registered) == 1
+    assert app.config["USAGE_FLUSH_SECONDS"] == 10.0 == _counter(app).interval
