@@ -305,8 +305,8 @@ def test_the_material_page_and_dashboard_show_the_authors_their_numbers(
     page = client.get(_page(app, lesson)).get_data(as_text=True)
     assert f'<a href="/materials/{lesson}/statistics">Views and downloads per day</a>' in page
     dashboard = client.get("/my/materials").get_data(as_text=True)
-    assert re.search(rf'<a href="/materials/{lesson}/statistics">Breuken</a></th>'
-                     r"<td>3</td><td>1</td>", dashboard)
+    assert re.search(rf'<a href="/materials/{lesson}/statistics">Breuken<span class="visually-hidden">'
+                     r" — statistics</span></a></th><td>3</td><td>1</td>", dashboard)
     assert "/statistics" not in visitor.get(_page(app, lesson)).get_data(as_text=True)
 
 
