@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.notifications import models as notification_models  # noqa: F401
     from oer_portal.proposals import models as proposal_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
+    from oer_portal.usage import models as usage_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.proposals.views import bp as proposals_bp
     from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
+    from oer_portal.usage.views import bp as usage_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(views.bp)
@@ -110,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(lists_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(usage_bp)
 
 
 def _register_panels() -> None:
@@ -121,6 +124,7 @@ def _register_panels() -> None:
     from oer_portal.proposals import panels as proposal_panels  # noqa: F401
     from oer_portal.remix import panels as remix_panels  # noqa: F401
     from oer_portal.search import panels as search_panels  # noqa: F401
+    from oer_portal.usage import panels as usage_panels  # noqa: F401
 
 
 def _register_listeners() -> None:

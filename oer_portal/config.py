@@ -104,6 +104,10 @@ class Defaults:
     #: another moderator may take it over (minutes; 0: a claim never blocks anyone).
     MODERATION_CLAIM_MINUTES = 60
 
+    #: Seconds between writes of the in-memory view and download counts (``usage``): a crash
+    #: loses at most this long of one process's counts.
+    USAGE_FLUSH_SECONDS = 10.0
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""

@@ -42,6 +42,8 @@ class Panel(StrEnum):
     RATING = "rating"
     LISTS = "lists"  #: adding the material to the visitor's favourites or lists
     USED_IN = "used_in"  #: the arrangements that include the material
+    #: views and downloads of the last days, for the material's authors (usage)
+    USAGE = "usage"
     RELATED = "related"  #: more like this
     #: reporting the material; for moderators, taking it offline or putting it back
     REPORT = "report"
@@ -66,6 +68,8 @@ class DashboardPanel(StrEnum):
     REVIEWS = "reviews"
     UPSTREAM = "upstream"  #: originals of the teacher's remixes that have a new version
     PROPOSALS = "proposals"  #: open change proposals on the teacher's materials
+    #: views and downloads of the teacher's published materials (usage)
+    USAGE = "usage"
 
 
 class PageLinks(Protocol):

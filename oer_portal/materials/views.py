@@ -25,7 +25,7 @@ from oer_portal.core.markdown import render_markdown, with_scroll_boxes, without
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
-from oer_portal.materials import lifecycle, panels, policy, queries, service
+from oer_portal.materials import lifecycle, panels, policy, queries, service, usage
 from oer_portal.materials.attachments import (
     THUMBNAIL_NAME,
     AttachmentRef,
@@ -182,6 +182,8 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         if material.latest_version_id != version.id:
             head = queries.version_alone(material.latest_version_id)
     locale = str(get_locale())
+    if version.id == material.published_version_id:
+        usage.used(current_user, material, usage.Use.VIEW)
     return render_template(
         "materials/show.html", material=material, version=version, permalink=permalink,
         fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)
@@ -369,6 +371,7 @@ def withdraw(material_id: int) -> str | Response:
 def download(material_id: int, attachment_id: int, filename: str) -> Response:
     """An attachment, only when its version is visible; never rendered as our page."""
     attachment = queries.attachment_for(current_user, material_id, attachment_id)
+    usage.used(current_user, queries.material_for(current_user, material_id), usage.Use.DOWNLOAD)
     stored = attachment.file
     inline = stored.category in INLINE_CATEGORIES
     response = send_file(file_store().path(stored.sha256), mimetype=stored.media_type,
