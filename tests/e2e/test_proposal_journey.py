@@ -1,7 +1,8 @@
-"""A change proposal in one journey, in Dutch: teacher Bea proposes a fix to teacher Anna's
-published lesson; Anna finds it on her dashboard, reads the diff and accepts it; the
-moderator approves the new version; the lesson's page credits Bea.  Every page is checked
-by axe, at the desktop's width and a phone's."""
+"""Working together on a lesson in one journey, in Dutch: teacher Bea proposes a fix to
+teacher Anna's published lesson; Anna finds it on her dashboard, reads the diff and accepts
+it; the moderator approves the new version; the lesson's page credits Bea; a student writes
+a review and adds the lesson to her favourites.  Every page is checked by axe, at the
+desktop's width and a phone's."""
 
 from __future__ import annotations
 
@@ -83,5 +84,24 @@ def test_a_teacher_proposes_a_fix_the_author_accepts_and_the_credits_name_her(
     expect(credits.get_by_role("link", name="Bea Bakker")).to_be_visible()
     check_page(visitor, "proposal-credits")
     expect(visitor.get_by_role("link", name=re.compile("Wijziging voorstellen"))).to_have_count(0)
-    for context in (author_context, moderator_context, visitor_context):
+
+    # --- A student writes a review and keeps the lesson in her favourites. ---
+    sam = _create_user(live_server, "sam", "Sam Student", "student")
+    student_context = browser.new_context()
+    student = student_context.new_page()
+    _log_in(student, base, sam)
+    student.goto(f"{base}/materials/{lesson_id}")
+    student.get_by_role("link", name="Schrijf een recensie").click()
+    student.get_by_label("5 sterren").check()
+    student.get_by_label("Jouw recensie").fill("Nu klopt de uitleg over halveren.")
+    student.get_by_role("button", name="Recensie opslaan").click()
+    expect(student.get_by_text("Nu klopt de uitleg over halveren.")).to_be_visible()
+    student.get_by_role("button", name="Aan favorieten toevoegen").click()
+    expect(student.get_by_text("In je favorieten.")).to_be_visible()
+    check_page(student, "proposal-lesson-student")
+    student.goto(base + "/my/lists")
+    student.get_by_role("link", name=re.compile("^Favorieten")).first.click()
+    expect(student.get_by_role("link", name=title)).to_be_visible()
+    check_page(student, "proposal-favourites")
+    for context in (author_context, moderator_context, visitor_context, student_context):
         context.close()
