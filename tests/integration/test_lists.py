@@ -340,3 +340,21 @@ def test_the_draft_leaves_out_what_an_arrangement_cannot_include(app, client, pe
         assert [node.material_id for node in outline] == [lessons[1]]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Some materials were left out" in page
+
+
+def test_everyone_finds_their_lists_one_click_away(app, new_client, people):
+    """A student's header links their lists; a teacher's header has "My materials"
+    instead (an admin's must fit one line), whose page links the lists."""
+    student = new_client()
+    student.login(people["sam"].email)
+    header = text_of(student.get("/")).split("</header>")[0]
+    assert 'href="/my/lists"' in header
+    teacher = new_client()
+    teacher.login(people["anna"].email)
+    header = text_of(teacher.get("/")).split("</header>")[0]
+    assert 'href="/my/lists"' not in header and 'href="/my/materials"' in header
+    assert 'href="/my/lists"' in text_of(teacher.get("/my/materials"))
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
