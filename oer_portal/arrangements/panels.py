@@ -20,6 +20,7 @@ from oer_portal.licences.compatibility import collection_credit_note
 from oer_portal.materials import panels
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.materials.panels import MaterialPage, Panel, Slot
+from oer_portal.remix import service as remix_service
 from oer_portal.remix.panels import credits_html
 
 
@@ -68,9 +69,12 @@ def contents_panel(page: MaterialPage) -> Contents | None:
     if page.material.kind != MaterialKind.ARRANGEMENT:
         return None
     contents = table_of_contents(page.actor, page.material, page.version, page.permalink)
-    credits = {(item.material_id, item.version.id): credits_html(
-        item.material, item.version, page.links, page.locale)
-        for item in contents.embedded.values() if item.version is not None}
+    shown = [(item.material, item.version) for item in contents.embedded.values()
+             if item.version is not None]
+    contributors = remix_service.contributors_of(shown)
+    credits = {(material.id, version.id): credits_html(
+        material, version, page.links, page.locale, contributors.get(version.id, ()))
+        for material, version in shown}
     return replace(contents, collection_note=collection_credit_note(page.locale),
                    item_credits=tuple(credits.values()))
 

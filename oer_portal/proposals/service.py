@@ -276,18 +276,28 @@ def page_rows(material_id: int) -> list[ProposalRow]:
     return [ProposalRow(*row) for row in rows]
 
 
-def contributors(material: Material, version: MaterialVersion) -> list[User]:
-    """Proposers of the accepted proposals that became ``version`` or an earlier version:
-    credited "with contributions from" beside the authors."""
-    rows = db.session.scalars(
-        select(User).join(ChangeProposal, ChangeProposal.proposer_id == User.id)
+def contributors(pairs: Sequence[tuple[Material, MaterialVersion]]
+                 ) -> dict[int, list[User]]:
+    """For each ``(material, version)``: the proposers of the accepted proposals that
+    became that version or an earlier one, credited "with contributions from" beside the
+    authors.  One query for all of them (an arrangement credits every part it includes)."""
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(ChangeProposal.material_id, MaterialVersion.number, User)
+        .join(User, User.id == ChangeProposal.proposer_id)
         .join(MaterialVersion, MaterialVersion.id == ChangeProposal.version_id)
-        .where(ChangeProposal.material_id == material.id,
-               ChangeProposal.status == ProposalStatus.ACCEPTED,
-               MaterialVersion.number <= version.number)
-        .order_by(ChangeProposal.id))
-    authors = {material.owner_id, *material.co_author_ids}
-    return [user for user in dict.fromkeys(rows) if user.id not in authors]
+        .where(ChangeProposal.material_id.in_({material.id for material, _v in pairs}),
+               ChangeProposal.status == ProposalStatus.ACCEPTED)
+        .order_by(ChangeProposal.id)).all()
+    found: dict[int, list[User]] = {}
+    for material, version in pairs:
+        authors = {material.owner_id, *material.co_author_ids}
+        found[version.id] = list(dict.fromkeys(
+            user for material_id, number, user in rows
+            if material_id == material.id and number <= version.number
+            and user.id not in authors))
+    return found
 
 
 def _author_ids(material: Material) -> Sequence[int]:

@@ -12,11 +12,13 @@ on ``service``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.licences.compatibility import allowed_licences_for_adaptation
 from oer_portal.materials import panels
@@ -75,10 +77,11 @@ class RemixPanel:
 
 
 def credits_html(material: Material, version: MaterialVersion, links: PageLinks,
-                 locale: str) -> Markup:
+                 locale: str, contributors: Sequence[User] | None = None) -> Markup:
     """The TASL credits of one version with its sources (an arrangement lists these for the
-    materials it includes)."""
-    return wording.as_html(service.credits(material, version, links), locale)
+    materials it includes, with ``service.contributors_of`` worked out for all of them)."""
+    return wording.as_html(service.credits(material, version, links,
+                                           contributors=contributors), locale)
 
 
 def material_page_panel(page: MaterialPage) -> RemixPanel:

@@ -8,7 +8,7 @@ set only here: the credits are generated from it, so a remixer cannot edit them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from flask_babel import get_locale
@@ -206,10 +206,13 @@ def authors_of(material: Material, version: MaterialVersion, links: PageLinks
     return tuple(Author(user.display_name, links.profile(user)) for user in users)
 
 
-#: Who else wrote part of a version, beside its authors: ``(material, version)`` → users.
-#: The change proposals feature registers the proposers of accepted proposals (it builds on
-#: this feature's credits, so this one cannot import it).
-ContributorSource = Callable[[Material, MaterialVersion], Sequence[User]]
+#: Who else wrote part of each version, beside its authors: ``[(material, version), …]`` →
+#: ``{version id: users}``, for many versions at once (an arrangement credits every part it
+#: includes, in one query per source).  The change proposals feature registers the
+#: proposers of accepted proposals (it builds on this feature's credits, so this one cannot
+#: import it).
+ContributorSource = Callable[[Sequence[tuple[Material, MaterialVersion]]],
+                             Mapping[int, Sequence[User]]]
 _CONTRIBUTOR_SOURCES: list[ContributorSource] = []
 
 
@@ -220,22 +223,31 @@ def register_contributors(source: ContributorSource) -> None:
         _CONTRIBUTOR_SOURCES.append(source)
 
 
-def _contributors(material: Material, version: MaterialVersion, links: PageLinks
-                  ) -> tuple[Author, ...]:
-    users = dict.fromkeys(user for source in _CONTRIBUTOR_SOURCES
-                          for user in source(material, version))
-    return tuple(Author(user.display_name, links.profile(user)) for user in users)
+def contributors_of(pairs: Sequence[tuple[Material, MaterialVersion]]
+                    ) -> dict[int, tuple[User, ...]]:
+    """Version id → who contributed to it beside its authors, for every version of
+    ``pairs`` (one query per registered source, however many versions)."""
+    found: dict[int, dict[User, None]] = {version.id: {} for _material, version in pairs}
+    for source in _CONTRIBUTOR_SOURCES:
+        for version_id, users in source(pairs).items():
+            found.setdefault(version_id, {}).update(dict.fromkeys(users))
+    return {version_id: tuple(users) for version_id, users in found.items()}
 
 
 def credits(material: Material, version: MaterialVersion, links: PageLinks,
-            chain: Ancestry | None = None) -> Credits:
+            chain: Ancestry | None = None,
+            contributors: Sequence[User] | None = None) -> Credits:
     """TASL credits of ``version`` and of every source down to the original (``chain``: its
-    ancestry, when the caller has it already).  A withdrawn source is linked to its
-    tombstone, which says when and why it went."""
+    ancestry, and ``contributors``: :func:`contributors_of` for it, when the caller has them
+    already).  A withdrawn source is linked to its tombstone, which says when and why it
+    went."""
     chain = chain if chain is not None else ancestry(material, version)
+    if contributors is None:
+        contributors = contributors_of([(material, version)]).get(version.id, ())
     return Credits(
         work=replace(_entry(material, version, links, None),
-                     contributors=_contributors(material, version, links)),
+                     contributors=tuple(Author(user.display_name, links.profile(user))
+                                        for user in contributors)),
         sources=tuple(_entry(source, adapted, links, adapted.number)
                       for source, adapted in chain.links),
         truncated=chain.truncated)

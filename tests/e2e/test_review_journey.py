@@ -95,7 +95,8 @@ def test_changes_requested_revised_and_approved_in_one_review(
     _log_in(page, base, teacher_email)
     page.get_by_role("link", name="Mijn materiaal").click()
     expect(page.get_by_role("heading", name="Moderators vragen om wijzigingen")).to_be_visible()
-    row = page.get_by_role("row", name=re.compile(re.escape(title)))
+    row = page.get_by_role("table", name="Je lesmateriaal, laatst gewijzigde eerst").get_by_role(
+        "row", name=re.compile(re.escape(title)))
     expect(row).to_contain_text("Wijzigingen gevraagd")
     expect(row).to_contain_text(REQUEST)
     check_page(page, "review-dashboard-changes")
@@ -151,7 +152,8 @@ def test_changes_requested_revised_and_approved_in_one_review(
     expect(visitor.get_by_role("region", name="Gesprek")).to_have_count(0)
     expect(visitor.get_by_text(REQUEST)).to_have_count(0)
     page.get_by_role("link", name="Mijn materiaal").click()
-    expect(page.get_by_role("row", name=re.compile(re.escape(title)))).to_contain_text(
+    expect(page.get_by_role("table", name="Je lesmateriaal, laatst gewijzigde eerst").get_by_role(
+        "row", name=re.compile(re.escape(title)))).to_contain_text(
         "Gepubliceerd")
     visitor_context.close()
     moderator_context.close()

@@ -119,7 +119,7 @@ def test_reading_requests_use_deferred_transactions(sqlite_app, tmp_path, anothe
     child = _child(tmp_path, uri, body)
     try:
         assert child.stdout.readline().strip() == "holding the write lock"
-        assert quick.test_client().get("/users/1").status_code in (200, 404)
+        assert quick.test_client().get("/people/1").status_code in (200, 404)
         with quick.app_context():
             from oer_portal.core.uow import current_uow
 
