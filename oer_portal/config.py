@@ -107,6 +107,9 @@ class Defaults:
     #: Seconds between writes of the in-memory view and download counts (``usage``): a crash
     #: loses at most this long of one process's counts.
     USAGE_FLUSH_SECONDS = 10.0
+    #: Write the counts not yet written when the process exits (a benchmark whose
+    #: database is gone by then turns it off; tests never register it).
+    USAGE_WRITE_AT_EXIT = True
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:

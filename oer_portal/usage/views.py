@@ -37,7 +37,8 @@ def _install(state: BlueprintSetupState) -> None:
     with state.app.app_context():
         install(state.app.extensions, db.engine,
                 float(state.app.config.get("USAGE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)),
-                at_exit=not state.app.testing)
+                at_exit=not state.app.testing
+                and bool(state.app.config["USAGE_WRITE_AT_EXIT"]))
 
 
 def _note(actor: Actor, material: Material, use: usage.Use) -> None:

@@ -353,3 +353,18 @@ def test_counting_from_many_threads_loses_nothing(app, lesson):
         thread.join()
     counter.flush()
     assert _stored(app) == {(lesson, "view"): 4000}
+
+
+@pytest.mark.parametrize("write_at_exit", [True, False])
+def test_an_app_that_is_not_testing_registers_its_exit_write_unless_told_not_to(
+        app, another_app, tmp_path, monkeypatch, write_at_exit):
+    """Production writes what is left at exit; a benchmark, whose database is gone by then,
+    turns it off with ``USAGE_WRITE_AT_EXIT``."""
+    from tests.conftest import make_config
+
+    registered = []
+    monkeypatch.setattr(counter_module.atexit, "register",
+                        lambda fn, *args: registered.append(fn))
+    another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False,
+                            USAGE_WRITE_AT_EXIT=write_at_exit))
+    assert registered == ([counter_module._flush_at_exit] if write_at_exit else [])
