@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from oer_portal import create_app
 from tests.conftest import (
@@ -44,6 +44,25 @@ class LiveServer:
     app: Any
 
 
+class _ClosingHandler(WSGIRequestHandler):
+    """Werkzeug's development server skips closing a response when the browser drops the
+    connection while it drains the request (a cancelled image load): the open file of a
+    thumbnail was then left to the garbage collector and surfaced as a ResourceWarning in
+    whichever test ran next.  Close the response here too; closing twice is harmless."""
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        response = (environ or {}).get("oer.test.response")
+        if response is not None and hasattr(response, "close"):
+            response.close()
+
+
+def _remember_response(app: Any) -> Any:
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["oer.test.response"] = response = app(environ, start_response)
+        return response
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The portal on 127.0.0.1:<random>, with a database of its own."""
@@ -53,7 +72,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     migrate_to_head(tmp, uri)
     os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
     app = create_app(make_config(tmp, uri))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _remember_response(app), threaded=True,
+                         request_handler=_ClosingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
