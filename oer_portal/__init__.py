@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     notification_mail.init_app(app)
 
     # Model registration (Alembic and relationships need every table known).
+    from oer_portal.accounts import tokens as token_models  # noqa: F401
     from oer_portal.arrangements import models as arrangement_models  # noqa: F401
     from oer_portal.community import models as community_models  # noqa: F401
     from oer_portal.core import audit, outbox  # noqa: F401
@@ -84,7 +85,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from oer_portal import api
-    from oer_portal.accounts import admin_views, views
+    from oer_portal.accounts import admin_views, token_views, views
     from oer_portal.arrangements.views import bp as arrangements_bp
     from oer_portal.community.review_views import bp as written_reviews_bp
     from oer_portal.community.views import bp as community_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(token_views.bp)
     app.register_blueprint(materials_bp)
     app.register_blueprint(arrangements_bp)
     app.register_blueprint(moderation_bp)

@@ -25,6 +25,8 @@ from oer_portal.accounts.service import (
     MAX_PASSWORD_LENGTH,
     MAX_SCHOOL_LENGTH,
 )
+from oer_portal.accounts.tokens import LIFETIMES_DAYS
+from oer_portal.accounts.tokens import MAX_NAME_LENGTH as MAX_TOKEN_NAME
 from oer_portal.core.i18n import LANGUAGE_NAMES
 from oer_portal.notifications.messages import WORDINGS
 
@@ -176,3 +178,27 @@ class DecisionForm(FlaskForm):
     )
     approve = SubmitField(_l("Approve"))
     reject = SubmitField(_l("Reject"))
+
+
+class TokenForm(FlaskForm):
+    """A new personal access token: a name to recognise it by, what it may do, how long."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the token a name.")), Length(max=MAX_TOKEN_NAME)],
+        description=_l("So you can tell your tokens apart, e.g. the program that uses it."),
+    )
+    scope = RadioField(
+        _l("What may it do?"),
+        choices=[SelectChoice("read", _l("Read: what you may see, including your own drafts")),
+                 SelectChoice("write", _l("Read and write: also create materials, save "
+                                          "versions, remix and submit for review as you"))],
+        default="read", validators=[DataRequired()],
+    )
+    lifetime = RadioField(
+        _l("Valid for"),
+        choices=[SelectChoice(str(days), _l("%(days)d days", days=days))
+                 for days in LIFETIMES_DAYS],
+        default="30", validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Create token"))

@@ -43,6 +43,8 @@ ACTION_LABELS: dict[str, Any] = {
     "login.failed": _l("Sign-in failed"),
     "logout": _l("Signed out everywhere"),
     "password.changed": _l("Password changed"),
+    "token.created": _l("API token created"),
+    "token.revoked": _l("API token revoked"),
     "role.granted": _l("Role granted"),
     "role.revoked": _l("Role taken away"),
     "teacher_request.created": _l("Teacher role requested"),
