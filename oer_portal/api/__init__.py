@@ -93,6 +93,22 @@ def _cors_headers(response: Response) -> Response:
     return response
 
 
+def _install_hooks(app: Flask, identify: Any) -> None:
+    """Put the caller's identity where Flask-Login looks before anything asks for it: right
+    after the unit of work began (so the token's lookup runs in a transaction that knows
+    whether the request writes), and before the rate limiter, which counts per token.
+    The limiter's check moves behind it; for every other route nothing changes (the hook
+    does nothing outside ``/api/v1/``, and no hook before it reads the user)."""
+    from oer_portal.extensions import limiter
+
+    hooks = app.before_request_funcs.setdefault(None, [])
+    check = next(hook for hook in hooks if getattr(hook, "__self__", None) is limiter)
+    hooks.remove(check)
+    begin = next(index for index, hook in enumerate(hooks)
+                 if hook.__module__ == "oer_portal.core.uow")
+    hooks[begin + 1:begin + 1] = [identify, _cors_preflight, check]
+
+
 def init_app(app: Flask) -> PortalApi:
     """Build the app's ``Api``, register the API's blueprints and its request hooks."""
     from oer_portal.api import (
@@ -123,9 +139,7 @@ def init_app(app: Flask) -> PortalApi:
     app.register_blueprint(docs_views.bp)
     errors.api_error_renderer = _render_error
 
-    # First of all hooks: the caller is the token's user (or a visitor), never the session's.
-    app.before_request_funcs.setdefault(None, []).insert(0, auth.identify)
-    app.before_request_funcs[None].insert(1, _cors_preflight)
+    _install_hooks(app, auth.identify)
     app.after_request(_cors_headers)
 
     @app.errorhandler(ApiProblem)

@@ -80,8 +80,8 @@ def _published(args: dict[str, Any]) -> Page:
     else:
         total = db.session.scalar(select(func.count()).select_from(statement.order_by(None)
                                                                    .subquery()))
-        chosen = list(db.session.execute(statement.limit(per_page)
-                                         .offset((page - 1) * per_page)).tuples())
+        chosen = [(m, v) for m, v in db.session.execute(statement.limit(per_page)
+                                                        .offset((page - 1) * per_page))]
     return Page(render_views.summaries(chosen), page, per_page,
                 has_next=page * per_page < total, total=total)
 

@@ -5,10 +5,11 @@ security requirements."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
@@ -24,10 +25,22 @@ TOKEN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 
+class StrictParser(FlaskParser):
+    """webargs ignores unknown query parameters by default; the API refuses them (each
+    schema's ``unknown = RAISE``), so a misspelt filter is a 400, never a wider answer."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
 def api_blueprint(name: str, description: str) -> Blueprint:
     """A blueprint of the API: rate limited per token (per address without one), writes
     with a second, smaller budget; a refused token is a 401 once the request was counted."""
-    blueprint = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    blueprint = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"],
                   key_func=auth.rate_limit_key)(blueprint)
     limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"],
