@@ -12,7 +12,7 @@ A refused token is remembered, not raised, until the rate limiter has counted th
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
 from oer_portal.accounts import tokens
 from oer_portal.api.problems import ApiProblem, is_api_request
@@ -28,6 +28,11 @@ def identify() -> None:
         return
     g.api_grant = None
     g.api_refusal = None
+    # A program says which language it reads (problem details, labels, credits); without
+    # Accept-Language the token's user's choice applies, else Dutch, as on the web.
+    if request.accept_languages:
+        g.api_locale = request.accept_languages.best_match(
+            current_app.config["LANGUAGES"])
     try:
         g.api_grant = tokens.grant_for(request.headers.get("Authorization"))
     except tokens.TokenRefused as refusal:

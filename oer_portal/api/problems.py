@@ -47,10 +47,10 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
     ProblemType("invalid-token", 401, _l("Invalid token"),
                 _l("The token is malformed, unknown, expired or revoked, or its account is "
                    "blocked; “reason” says which.")),
-    ProblemType("insufficient-scope", 403, _l("Insufficient scope"),
-                _l("The token may only read; writing needs a token with the write scope.")),
     ProblemType("forbidden", 403, _l("Forbidden"),
                 _l("A rule of the portal does not allow you to do this.")),
+    ProblemType("insufficient-scope", 403, _l("Insufficient scope"),
+                _l("The token may only read; writing needs a token with the write scope.")),
     ProblemType("remix-refused", 403, _l("Remix refused"),
                 _l("The licence of the source does not allow a remix; “detail” says why.")),
     ProblemType("cors-refused", 403, _l("Cross-origin request refused"),
@@ -60,11 +60,11 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
                    "versions are not found for anyone but their authors and moderators.")),
     ProblemType("method-not-allowed", 405, _l("Method not allowed"),
                 _l("This address does not accept this method.")),
+    ProblemType("conflict", 409, _l("Conflict"),
+                _l("The request conflicts with the current state of the material.")),
     ProblemType("edit-conflict", 409, _l("Edit conflict"),
                 _l("Someone else saved a newer version meanwhile and the changes could not "
                    "be merged; read the material again and start from its new version.")),
-    ProblemType("conflict", 409, _l("Conflict"),
-                _l("The request conflicts with the current state of the material.")),
     ProblemType("gone", 410, _l("Gone"),
                 _l("The material was withdrawn; its page says when and why.")),
     ProblemType("payload-too-large", 413, _l("Payload too large"),
@@ -88,6 +88,7 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
                 _l("The portal could not store the change right now; nothing was saved.")),
 )
 _BY_SLUG = {problem.slug: problem for problem in PROBLEM_TYPES}
+#: The problem a status means when nothing more specific is known (the first listed).
 _DEFAULT_FOR_STATUS: dict[int, str] = {}
 for _problem in PROBLEM_TYPES:
     _DEFAULT_FOR_STATUS.setdefault(_problem.status, _problem.slug)
