@@ -21,6 +21,11 @@ KINDS = ("lesson", "file", "link", "arrangement")
 WRITABLE_KINDS = ("lesson", "link")
 
 
+#: The largest id or number a path or parameter may name (a 32-bit integer column; larger
+#: numbers name nothing, and the database would refuse them as a number it cannot hold).
+MAX_ID = 2**31 - 1
+
+
 def _example(value: Any, **extra: Any) -> dict[str, Any]:
     return {"metadata": {"example": value, **extra}}
 
@@ -53,6 +58,9 @@ class ProblemSchema(Schema):
     invalid = fields.List(fields.Nested(InvalidItemSchema))
     reason = fields.String(**_example("expired"))
     required_scope = fields.String(**_example("write"))
+    current_etag = fields.String(metadata={
+        "example": '"5be42c6c902e3a18d3cdcdeb14ca685e"',
+        "description": "412: the material's ETag now (read it again to see what changed)."})
 
 
 # -- Shared parts ---------------------------------------------------------------------------
@@ -200,15 +208,15 @@ class VersionListArgs(Input):
 
 
 class DiffArgs(Input):
-    from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(1),
+    from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(1, MAX_ID),
                            **_example(1))
-    to = fields.Integer(required=True, validate=validate.Range(1), **_example(2))
+    to = fields.Integer(required=True, validate=validate.Range(1, MAX_ID), **_example(2))
 
 
 class CreditsArgs(Input):
     format = fields.String(load_default="text", validate=validate.OneOf(
         ("text", "html", "markdown")), **_example("markdown"))
-    version = fields.Integer(validate=validate.Range(1), metadata={
+    version = fields.Integer(validate=validate.Range(1, MAX_ID), metadata={
         "example": 2, "description": "A version number (default: the shown version)."})
 
 
@@ -415,7 +423,8 @@ class RemixRequestSchema(Input):
     title = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(max=metadata.MAX_TITLE),
                           **_example("Breuken met taartpunten"))
-    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1),
+    version = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(1, MAX_ID),
                              metadata={"example": None,
                                        "description": "Default: the published version."})
 
