@@ -53,6 +53,6 @@ def test_every_operation_keeps_to_its_schema(app, make_user, make_material):
 
         try:
             run()
-        except BaseException as failure:  # noqa: BLE001 (collected, then reported together)
+        except BaseException as failure:  # collected, then reported together
             failures[operation.label] = f"{type(failure).__name__}: {failure}"[:3000]
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())
