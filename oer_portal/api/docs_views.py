@@ -161,7 +161,7 @@ def docs() -> str:
     """The API's documentation, generated from the same OpenAPI document as the JSON."""
     spec = api_of().spec.to_dict()
     return render_template("api/docs.html", spec=spec, groups=_operations(spec),
-                           problems=PROBLEM_TYPES,
+                           problems=PROBLEM_TYPES, tokens_url=url_for("tokens.index"),
                            openapi_url=url_for("api-docs.openapi_json", _external=True),
                            base_url=url_for("api_reference.licences", _external=True)
                            .removesuffix("/licences"))

@@ -45,8 +45,8 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
                 _l("This operation needs a personal access token in the Authorization "
                    "header (Bearer).")),
     ProblemType("invalid-token", 401, _l("Invalid token"),
-                _l("The token is malformed, unknown, expired or revoked, or its account is "
-                   "blocked; “reason” says which.")),
+                _l("The token is malformed, unknown, expired or revoked; “reason” says "
+                   "which.")),
     ProblemType("forbidden", 403, _l("Forbidden"),
                 _l("A rule of the portal does not allow you to do this.")),
     ProblemType("insufficient-scope", 403, _l("Insufficient scope"),
