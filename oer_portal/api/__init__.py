@@ -130,7 +130,7 @@ def init_app(app: Flask) -> PortalApi:
     })
     api.spec.components.security_scheme(BEARER_SCHEME, {
         "type": "http", "scheme": "bearer",
-        "description": "A personal access token from your profile page (scope read or "
+        "description": "A personal access token from your account's token page (scope read or "
                        "write)."})
     for module in (search_views, material_views, reference_views, write_views):
         for blueprint in module.BLUEPRINTS:

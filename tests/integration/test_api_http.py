@@ -183,3 +183,31 @@ def test_guessing_tokens_is_rate_limited_too(app, world):
     app.config["API_RATE_LIMIT"] = "2 per minute"
     guesser = ApiClient(app, "oer_pat_" + "g" * 43)
     assert [guesser.get("/api/v1/licences").status_code for _ in range(3)] == [401, 401, 429]
+
+
+# -- The OpenAPI document ------------------------------------------------------------------
+
+
+def test_the_document_is_openapi_3_1_generated_with_examples(app):
+    response = ApiClient(app).get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"] == "3.1.0"
+    text = response.get_data(as_text=True)
+    assert '"nullable"' not in text  # 3.0's keyword; 3.1 says "type": [..., "null"]
+    assert spec["components"]["schemas"]["Version"]["properties"]["link_url"]["type"] == [
+        "string", "null"]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    operations = [(path, method, operation) for path, item in spec["paths"].items()
+                  for method, operation in item.items() if method in ("get", "post")]
+    assert len(operations) >= 15
+    for path, method, operation in operations:
+        assert path.startswith("/api/v1/") and operation["summary"], (path, method)
+        assert operation["security"], (path, method)
+        errors = operation["responses"]["default"]["$ref"]
+        assert errors == "#/components/responses/DEFAULT_ERROR"
+    problem = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
+    assert list(problem) == ["application/problem+json"]
+    examples = [prop for schema in spec["components"]["schemas"].values()
+                for prop in schema.get("properties", {}).values() if "example" in prop]
+    assert len(examples) > 100
