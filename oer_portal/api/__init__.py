@@ -102,11 +102,12 @@ def _install_hooks(app: Flask, identify: Any) -> None:
     from oer_portal.extensions import limiter
 
     hooks = app.before_request_funcs.setdefault(None, [])
-    check = next(hook for hook in hooks if getattr(hook, "__self__", None) is limiter)
-    hooks.remove(check)
+    checks = [hook for hook in hooks if getattr(hook, "__self__", None) is limiter]
+    for check in checks:
+        hooks.remove(check)
     begin = next(index for index, hook in enumerate(hooks)
                  if hook.__module__ == "oer_portal.core.uow")
-    hooks[begin + 1:begin + 1] = [identify, _cors_preflight, check]
+    hooks[begin + 1:begin + 1] = [identify, _cors_preflight, *checks]
 
 
 def init_app(app: Flask) -> PortalApi:
