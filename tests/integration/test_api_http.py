@@ -211,3 +211,16 @@ def test_the_document_is_openapi_3_1_generated_with_examples(app):
     examples = [prop for schema in spec["components"]["schemas"].values()
                 for prop in schema.get("properties", {}).values() if "example" in prop]
     assert len(examples) > 100
+
+
+def test_a_server_error_is_a_problem_too(app, monkeypatch):
+    from oer_portal.api import reference_views
+
+    def broken(_sources):
+        raise RuntimeError("the licence engine broke")
+
+    monkeypatch.setattr(reference_views, "allowed_licences_for_adaptation", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: Flask logs, then answers
+    response = ApiClient(app).get("/api/v1/licences/remix?source=CC-BY-4.0")
+    assert response.status_code == 500 and slug_of(response) == "server-error"
+    assert "broke" not in response.get_data(as_text=True)

@@ -222,3 +222,14 @@ def test_the_docs_page_renders_the_generated_document(client):
         assert text.lower() in html.lower(), text
     assert "<script" not in html.split("</header>", 1)[1]
     assert 'href="/api/v1/docs"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_draft_test_above_covers_every_reading_route_that_names_a_material(app, world):
+    """A new reading route must join ``_get_routes`` (and so the draft test)."""
+    spec = ApiClient(app).get("/api/v1/openapi.json").get_json()
+    templates = {path for path, item in spec["paths"].items()
+                 if "get" in item and "{material_id}" in path}
+    covered = {route.split("?")[0].replace(str(world["ids"]["draft"]), "{material_id}")
+               .replace("/versions/1", "/versions/{number}")
+               for route in _get_routes(world["ids"], "draft")}
+    assert templates == covered
