@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
+from flask_babel import lazy_gettext as _l
 
 from oer_portal.api import api_of
 from oer_portal.api.problems import PROBLEM_TYPES
@@ -18,6 +19,10 @@ from oer_portal.api.problems import PROBLEM_TYPES
 bp = Blueprint("api_docs_page", __name__)
 
 METHODS = ("get", "post", "put", "patch", "delete")
+#: The document's tags (its blueprints' names) as the page titles them.
+TAG_TITLES = {"api_search": _l("Search"), "api_materials": _l("Materials"),
+              "api_reference": _l("Licences and vocabularies"),
+              "api_writes": _l("Writing: materials, versions, review, remix")}
 #: How deep nested schemas are unfolded on the page (the outline is recursive).
 MAX_DEPTH = 4
 
@@ -152,8 +157,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, list[Operation]]]:
                 token="optional" if {} in security or not security else "required",
                 parameters=parameters, body=body, body_example=body_example,
                 responses=responses))
-    return [(name, tags.get(name, ""), operations) for name, operations in grouped.items()
-            if operations]
+    return [(name, str(TAG_TITLES.get(name, name)), tags.get(name, ""), operations)
+            for name, operations in grouped.items() if operations]
 
 
 @bp.route("/api/v1/docs")
