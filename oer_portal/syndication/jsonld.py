@@ -14,14 +14,23 @@ import json
 from typing import Any
 
 from markupsafe import Markup
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import defer, lazyload
 
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import PUBLIC
-from oer_portal.arrangements import service as arrangements
+from oer_portal.arrangements.models import ArrangementNode
+from oer_portal.arrangements.structure import NodeKind
 from oer_portal.extensions import db
 from oer_portal.licences import registry
+from oer_portal.materials import policy
 from oer_portal.materials.metadata import VersionFields, vocabularies
-from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.models import (
+    Material,
+    MaterialKind,
+    MaterialPublication,
+    MaterialVersion,
+)
 from oer_portal.materials.panels import PageLinks
 from oer_portal.remix import service as remix
 
@@ -86,15 +95,42 @@ def _source(material: Material, version: MaterialVersion, links: PageLinks
 
 
 def _parts(version: MaterialVersion, links: PageLinks) -> list[dict[str, Any]]:
-    """The materials an arrangement includes, as the public sees them, in outline order."""
-    embedded = arrangements.resolve(PUBLIC, arrangements.outline_of(version.id))
+    """The materials an arrangement includes, as the public sees them, in outline order.
+
+    One statement (the page's table of contents has resolved the same parts for its reader
+    already, and the page keeps to a budget of queries): each included material with the
+    version a part shows (the pinned one, else the published one) and whether a pinned
+    version was ever published; the materials policy decides, for the public, as
+    ``arrangements.service.resolve`` does."""
+    shown = func.coalesce(ArrangementNode.pinned_version_id, Material.published_version_id)
+    pinned_was_public = exists().where(
+        MaterialPublication.material_id == Material.id,
+        MaterialPublication.version_id == ArrangementNode.pinned_version_id)
+    rows = db.session.execute(
+        select(ArrangementNode.pinned_version_id, Material, MaterialVersion,
+               pinned_was_public.label("pinned_was_public"))
+        .join(Material, Material.id == ArrangementNode.material_id)
+        .join(MaterialVersion, MaterialVersion.id == shown)
+        .options(lazyload(Material.co_author_rows), lazyload(MaterialVersion.attachments),
+                 lazyload(MaterialVersion.author),
+                 defer(MaterialVersion.body), defer(MaterialVersion.body_html))
+        .where(ArrangementNode.version_id == version.id,
+               ArrangementNode.kind == NodeKind.MATERIAL.value)
+        .order_by(ArrangementNode.position))
     seen: set[int] = set()
     parts = []
-    for _index, item in sorted(embedded.items()):
-        if item.material is None or item.version is None or item.version.id in seen:
+    for pinned_id, material, part, pinned_was_published in rows:
+        if not policy.can_view_material(PUBLIC, material):
             continue
-        seen.add(item.version.id)
-        parts.append(_reference(item.material, item.version, links))
+        if pinned_id is None:
+            visible = policy.displayed_version_id(PUBLIC, material) == part.id
+        else:
+            visible = part.material_id == material.id and policy.can_view_version(
+                PUBLIC, material, part, frozenset({part.id}) if pinned_was_published
+                else frozenset())
+        if visible and part.id not in seen:
+            seen.add(part.id)
+            parts.append(_reference(material, part, links))
     return parts
 
 

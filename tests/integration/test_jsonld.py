@@ -139,7 +139,6 @@ def test_an_arrangement_lists_its_public_parts_as_has_part(app, client, people, 
 
     first = make_material(people["anna"], title="Eerste les", publish_by=people["mod"])
     second = make_material(people["bea"], title="Tweede les", publish_by=people["mod"])
-    hidden = make_material(people["anna"], title="Verborgen concept")
     with app.app_context():
         outline = [Node(NodeKind.SECTION, 0, "Begin"),
                    Node(NodeKind.MATERIAL, 1, material_id=first),
@@ -157,4 +156,33 @@ def test_an_arrangement_lists_its_public_parts_as_has_part(app, client, people, 
         ("Eerste les", f"http://localhost/materials/{first}-eerste-les"),
         ("Tweede les", f"http://localhost/materials/{second}-tweede-les")]
     assert data["teaches"] == ["Ik ken de waterkringloop."]
-    assert "Verborgen concept" not in str(data) and hidden
+    # a part withdrawn later, or one whose newer version waits for review, is shown as the
+    # public sees it: gone, or at its published version
+    save_draft(app, people["anna"].id, first, title="Eerste les, concept")
+    withdraw(app, second, people["bea"].id)
+    data = _resource(client, arrangement_id)
+    assert [part["name"] for part in data["hasPart"]] == ["Eerste les"]
+    assert "concept" not in str(data)
+
+
+def test_a_pinned_part_links_its_version(app, client, people, make_material):
+    from oer_portal.arrangements import service
+    from oer_portal.materials.models import Material
+
+    lesson = make_material(people["anna"], title="Eerste les", publish_by=people["mod"])
+    with app.app_context():
+        pinned = db.session.get(Material, lesson).published_version_id
+    save_draft(app, people["anna"].id, lesson, title="Eerste les, herzien")
+    publish_head(app, lesson, people["mod"].id)
+    with app.app_context():
+        arrangement = service.create_arrangement(
+            db.session.get(User, people["anna"].id), VersionFields(title="Reeks"),
+            [Node(NodeKind.MATERIAL, 0, material_id=lesson, pinned_version_id=pinned),
+             Node(NodeKind.MATERIAL, 0, material_id=lesson)])
+        current_uow().commit()
+        arrangement_id = arrangement.id
+    publish_head(app, arrangement_id, people["mod"].id)
+    parts = _resource(client, arrangement_id)["hasPart"]
+    assert [(part["name"], part["url"], part["version"]) for part in parts] == [
+        ("Eerste les", f"http://localhost/materials/{lesson}/v/1", 1),
+        ("Eerste les, herzien", f"http://localhost/materials/{lesson}-eerste-les", 2)]
