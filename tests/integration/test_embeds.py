@@ -139,6 +139,10 @@ def test_an_arrangement_embed_shows_its_contents_and_credits(app, client, people
     assert "Included materials and their licences" in page
     part_link = re.search(r'<a href="(/materials/\d+-water-in-nederland/parts/2)"[^>]*>', page)
     assert part_link and 'target="_blank"' in part_link[0]
+    # the arrangement's own page offers its embed code too
+    own = client.get(f"/materials/{arrangement_id}-water-in-nederland").get_data(as_text=True)
+    assert f"/materials/{arrangement_id}/embed" in html.unescape(
+        own.split('class="embed-code"')[1].split("</section>")[0])
 
 
 # -- oEmbed ---------------------------------------------------------------------------------
