@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.proposals.views import bp as proposals_bp
     from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
+    from oer_portal.syndication.views import bp as syndication_bp
     from oer_portal.usage.views import bp as usage_bp
 
     app.register_blueprint(pages_bp)
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(usage_bp)
+    app.register_blueprint(syndication_bp)
     api.init_app(app)
 
 
@@ -128,6 +130,7 @@ def _register_panels() -> None:
     from oer_portal.proposals import panels as proposal_panels  # noqa: F401
     from oer_portal.remix import panels as remix_panels  # noqa: F401
     from oer_portal.search import panels as search_panels  # noqa: F401
+    from oer_portal.syndication import panels as syndication_panels  # noqa: F401
     from oer_portal.usage import panels as usage_panels  # noqa: F401
 
 

@@ -117,6 +117,16 @@ class Defaults:
     #: Seconds between writes of the in-memory view and download counts (``usage``): a crash
     #: loses at most this long of one process's counts.
     USAGE_FLUSH_SECONDS = 10.0
+    #: Origins that may show a material's embed view (``/materials/<id>/embed``) in a frame:
+    #: ``("*",)`` any site, or a list such as ``["https://lms.example.nl"]`` (as
+    #: ``OER_EMBED_FRAME_ANCESTORS``: JSON, or origins separated by spaces).  Every other page
+    #: stays unframable.
+    EMBED_FRAME_ANCESTORS: tuple[str, ...] | list[str] | str = ("*",)
+    #: URLs per page of ``/sitemap.xml`` (the sitemaps protocol allows at most 50,000).
+    SITEMAP_PAGE_SIZE = 50_000
+    #: Entries in each Atom feed of newly published materials.
+    FEED_SIZE = 50
+
     #: Write the counts not yet written when the process exits (a benchmark whose
     #: database is gone by then turns it off; tests never register it).
     USAGE_WRITE_AT_EXIT = True

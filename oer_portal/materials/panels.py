@@ -4,7 +4,8 @@ The material page shows the review of a version and its conversation and the lin
 it (moderation: for moderators, taking it offline and putting it back), credits
 and the family tree (remix), the rating (community), adding to the visitor's lists (lists),
 an arrangement's table of contents and the arrangements that include a material
-(arrangements) and "more like this" (search).
+(arrangements), "more like this" (search), and the schema.org data, oEmbed discovery link
+and embed code (syndication).
 Those features build on materials, not the reverse, so the page cannot import them: each
 registers, when it is imported, a function of its service layer that returns its panel as
 plain data for one page view (or ``None``: nothing to show), together with the template
@@ -41,6 +42,8 @@ class Panel(StrEnum):
     PROPOSALS = "proposals"
     RATING = "rating"
     LISTS = "lists"  #: adding the material to the visitor's favourites or lists
+    #: structured data (schema.org), oEmbed discovery and "Insluiten" (syndication)
+    SYNDICATION = "syndication"
     USED_IN = "used_in"  #: the arrangements that include the material
     #: views and downloads of the last days, for the material's authors (usage)
     USAGE = "usage"
@@ -59,6 +62,8 @@ class Slot(StrEnum):
     CREDITS = "credits"  #: in the header, under the title
     CONTENT = "content"  #: under the material's own text and files
     ASIDE = "aside"  #: the side column, under the facts
+    #: in the page's ``<head>``: links and structured data for machines (no visible text)
+    HEAD = "head"
 
 
 class DashboardPanel(StrEnum):

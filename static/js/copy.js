@@ -1,7 +1,14 @@
-// "Copy" buttons for read-only text fields (the credits). Without JavaScript the buttons stay
-// hidden and the text can be selected and copied from the field itself.
+// "Copy" buttons for read-only text fields (the credits, the embed code). Without JavaScript
+// the buttons stay hidden and the text can be selected and copied from the field itself.
 
-const status = document.querySelector("[data-copy-status]");
+// Each box of copyable fields (the credits, the embed code) says "copied" in its own status
+// line; a button outside any box uses the page's first.
+const pageStatus = document.querySelector("[data-copy-status]");
+
+function statusFor(button) {
+  const box = button.closest("details, section");
+  return (box && box.querySelector("[data-copy-status]")) || pageStatus;
+}
 
 async function copyFrom(field) {
   try {
@@ -21,6 +28,7 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
   button.hidden = false;
   button.addEventListener("click", async () => {
     const copied = await copyFrom(field);
+    const status = statusFor(button);
     if (status && copied) {
       status.textContent = "";
       // A fresh text makes screen readers announce it again on a second click.

@@ -30,6 +30,7 @@ LOGGED_IN = [
     ("GET", "/account/profile", 200),
     ("GET", "/account/password", 200),
     ("GET", "/account/teacher-request", 200),
+    ("GET", "/account/tokens", 200),
     ("POST", "/account/logout", 302),
     ("GET", "/my/materials", 200),
 ]

@@ -1,0 +1,1 @@
+"""Syndication: schema.org data, the sitemap, Atom feeds, embeds and oEmbed."""
