@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from oer_portal import api
     from oer_portal.accounts import admin_views, token_views, views
     from oer_portal.arrangements.views import bp as arrangements_bp
     from oer_portal.community.review_views import bp as written_reviews_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(usage_bp)
     app.register_blueprint(syndication_bp)
+    api.init_app(app)
 
 
 def _register_panels() -> None:

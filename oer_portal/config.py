@@ -67,6 +67,16 @@ class Defaults:
     PREVIEW_LIMIT = "120 per minute"
     #: Reports a user may send (per account): enough for a real problem, not for a flood.
     REPORT_LIMIT = "10 per hour"
+    #: JSON API v1: requests per token (per client address without one), and writes.
+    API_RATE_LIMIT = "600 per minute"
+    API_WRITE_RATE_LIMIT = "60 per minute"
+
+    #: JSON API v1: the OpenAPI document flask-smorest generates (``/api/v1/openapi.json``).
+    API_TITLE = "OER portal API"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
 
     #: argon2-cffi ``PasswordHasher`` parameters; empty means the library's argon2id defaults.
     PASSWORD_HASHER: dict[str, int] = {}

@@ -7,6 +7,8 @@ carries the security headers, and its transaction is rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -89,8 +91,19 @@ _MESSAGES = {
 }
 
 
-def error_response(status: int, message: str | None = None) -> tuple[str | Response, int]:
-    """Render the friendly page (or JSON under ``/api/``) for ``status``."""
+#: The JSON API's answer to an error under its addresses (``api.init_app`` sets it: RFC 9457
+#: problem documents), given the error and the request's path; ``None`` for "not mine".
+api_error_renderer: Callable[[Exception], Response | None] | None = None
+
+
+def error_response(status: int, message: str | None = None,
+                   error: Exception | None = None) -> tuple[str | Response, int]:
+    """Render the friendly page (or the API's problem document, or JSON under ``/api/``)
+    for ``status``."""
+    if error is not None and api_error_renderer is not None:
+        rendered = api_error_renderer(error)
+        if rendered is not None:
+            return rendered, rendered.status_code
     message = message or str(_MESSAGES.get(status, _MESSAGES[400]))
     if request.path.startswith("/api/"):
         return jsonify(error={"status": status, "message": message}), status
@@ -146,7 +159,7 @@ def init_app(app: Flask) -> None:
             audit.record("access.denied", actor_id=actor_id, details={"path": request.path,
                                                                        "method": request.method})
             uow.commit()
-        return error_response(error.status_code, error.message)
+        return error_response(error.status_code, error.message, error)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_error: CSRFError) -> tuple[str | Response, int]:
@@ -160,4 +173,4 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        return error_response(error.code)
+        return error_response(error.code, error=error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,6 +31,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return _command_line_locale(languages)
+    if g.get("api_locale"):  # the JSON API follows Accept-Language (``api.auth.identify``)
+        return g.api_locale
     choice = None
     if current_user.is_authenticated:
         choice = current_user.locale

@@ -205,11 +205,13 @@ def test_an_unknown_filter_value_is_a_400_with_the_valid_values(client, filtered
     response = client.get("/api/v1/search", query_string={"q": "stemmen",
                                                           "subject": "astrologie"})
     assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert error["invalid"][0]["parameter"] == "subject"
-    assert error["invalid"][0]["value"] == "astrologie"
-    assert "social-studies" in error["invalid"][0]["valid"]
-    assert "subject=astrologie" in error["message"]
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"].endswith("#problem-invalid-parameter")
+    assert problem["invalid"][0]["parameter"] == "subject"
+    assert problem["invalid"][0]["value"] == "astrologie"
+    assert "social-studies" in problem["invalid"][0]["valid"]
+    assert "subject=astrologie" in problem["detail"]
 
 
 @pytest.mark.parametrize("params, parameter", [
@@ -220,9 +222,10 @@ def test_an_unknown_parameter_or_value_is_a_400_that_says_what_is_valid(client, 
                                                                         parameter):
     response = client.get("/api/v1/search", query_string=params)
     assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert error["message"]
-    assert error.get("parameter") == parameter or error.get("invalid") or error.get("unknown")
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["detail"] and problem["status"] == 400
+    assert [item["parameter"] for item in problem["invalid"]] == [parameter or next(iter(params))]
 
 
 def test_the_page_names_an_unknown_filter_and_searches_without_it(client, filtered):

@@ -1,0 +1,164 @@
+"""Writing through the API: create a material, add a version, submit it for review, remix.
+
+Each operation calls the service function the web's view calls (``materials.service``,
+``materials.lifecycle``, ``remix.service``), so the validation, the licence rules, the
+review (and a trusted teacher's post-review) and the audit log are the web's.  Every write
+needs a token with the write scope; adding a version needs ``If-Match``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+
+from oer_portal.accounts.policy import require as require_permission
+from oer_portal.accounts.tokens import Scope
+from oer_portal.api import auth, conditional, render_views, schemas
+from oer_portal.api.problems import ApiProblem
+from oer_portal.api.render_views import TOKEN, WRITE_METHODS, api_blueprint
+from oer_portal.materials import lifecycle, policy, queries, service
+from oer_portal.materials.attachments import refs_of
+from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.remix import service as remix_service
+
+blp = api_blueprint("api_writes", "Create materials and versions, submit, remix.")
+BLUEPRINTS = (blp,)
+
+ETAG_HEADER = {"ETag": {"description": "The material's new ETag.", "schema": {"type": "string"}}}
+CREATED_HEADERS = {**ETAG_HEADER, "Location": {"description": "The new material's address.",
+                                               "schema": {"type": "string"}}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
+            "description": "The ETag of the material as you read it (GET "
+                           "/materials/{material_id} with your token).",
+            "schema": {"type": "string"}, "example": '"5d41402abc4b2a76b9719d911017c592"'}
+WRITE_ERRORS = ("UNAUTHORIZED", "FORBIDDEN", "UNPROCESSABLE_ENTITY", "TOO_MANY_REQUESTS")
+
+
+@blp.before_request
+def _write_checks() -> None:
+    """A token that may write, before anything is parsed; a body must be JSON."""
+    if request.method in WRITE_METHODS:
+        auth.require_token(Scope.WRITE)
+        if request.content_length and not request.is_json:
+            raise ApiProblem("unsupported-media-type")
+
+
+def _documented_errors(*names: str) -> Any:
+    def decorate(view: Any) -> Any:
+        for name in (*WRITE_ERRORS, *names):
+            status = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
+                      "CONFLICT": 409, "PRECONDITION_FAILED": 412,
+                      "UNSUPPORTED_MEDIA_TYPE": 415, "UNPROCESSABLE_ENTITY": 422,
+                      "PRECONDITION_REQUIRED": 428, "TOO_MANY_REQUESTS": 429}[name]
+            view = blp.alt_response(status, response=name)(view)
+        return view
+    return decorate
+
+
+def _fields(data: dict[str, Any]) -> VersionFields:
+    return VersionFields(
+        title=data["title"], description=data["description"], body=data["body"],
+        language=data["language"], licence=data["licence"], link_url=data["link_url"],
+        subjects=tuple(data["subjects"]), levels=tuple(data["levels"]),
+        keywords=tuple(data["keywords"]), objectives=tuple(data["objectives"]),
+        resource_type=data["resource_type"], duration_minutes=data["duration_minutes"],
+        age_min=data["age_min"], age_max=data["age_max"])
+
+
+def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    etag = conditional.material_etag(material, sees_head=True)
+    return render_views.material_data(current_user, material), status, {
+        "ETag": etag, "Location": render_views.material_url(material)}
+
+
+@blp.route("/materials", methods=["POST"])
+@blp.arguments(schemas.CreateMaterialSchema)
+@blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
+@_documented_errors("UNSUPPORTED_MEDIA_TYPE")
+@blp.doc(security=TOKEN)
+def create(data: dict[str, Any]) -> Any:
+    """Create a material (a draft)
+
+    A lesson or a link, with the fields of the web's form and the same checks; it is a
+    draft only its authors and moderators see until it is submitted and published.
+    """
+    material = service.create_material(current_user, MaterialKind(data["kind"]),
+                                       _fields(data), (), summary=data["summary"])
+    return _answer(material, 201)
+
+
+@blp.route("/materials/<int(max=2147483647):material_id>/versions", methods=["POST"])
+@blp.arguments(schemas.MaterialFieldsSchema)
+@blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
+@_documented_errors("NOT_FOUND", "CONFLICT", "PRECONDITION_FAILED", "UNSUPPORTED_MEDIA_TYPE",
+                    "PRECONDITION_REQUIRED")
+@blp.doc(security=TOKEN, parameters=[IF_MATCH])
+def new_version(data: dict[str, Any], material_id: int) -> Any:
+    """Save a new version
+
+    The fields replace the current version's (its files are kept). ``If-Match`` must carry
+    the material's ETag as you read it: 428 without it, 412 when someone saved since. The
+    new version is a draft until it is submitted.
+    """
+    material = queries.material_for(current_user, material_id)
+    require_permission(policy.can_edit(current_user, material))
+    if material.kind not in (MaterialKind.LESSON, MaterialKind.LINK, MaterialKind.FILE):
+        raise ApiProblem("conflict", _arrangement_message())
+    # The row is locked (PostgreSQL) before the tag is compared, so no save slips between
+    # the comparison and the compare-and-swap of ``save_version``.
+    material = service.lock_head(material.id)
+    conditional.require_match(conditional.material_etag(material, sees_head=True))
+    head = queries.own_version(material, material.latest_version_id or 0)
+    assert isinstance(head, MaterialVersion)
+    service.save_version(current_user, material.id, head.id, _fields(data),
+                         refs_of(head.attachments), data["summary"])
+    return _answer(material, 201)
+
+
+def _arrangement_message() -> str:
+    from flask_babel import gettext as _
+
+    return _("An arrangement's outline is edited on the web; the API adds versions of "
+             "lessons, files and links.")
+
+
+@blp.route("/materials/<int(max=2147483647):material_id>/submit", methods=["POST"])
+@blp.response(200, schemas.SubmissionSchema)
+@_documented_errors("NOT_FOUND")
+@blp.doc(security=TOKEN)
+def submit(material_id: int) -> dict[str, Any]:
+    """Submit the newest version for review
+
+    As the web's submit button: a moderator reviews it, or it is published at once when
+    you are a trusted teacher (a moderator looks afterwards). 422 when it is published or
+    waiting already.
+    """
+    material = queries.material_for(current_user, material_id)
+    review = lifecycle.submit_for_review(current_user, material)
+    head = queries.version_alone(material.latest_version_id or 0)
+    published = material.published_version_id == material.latest_version_id
+    return {"material_id": material.id, "version": head.number if head else 0,
+            "status": "published" if published else "pending",
+            "post_review": bool(review.post_review)}
+
+
+@blp.route("/materials/<int(max=2147483647):material_id>/remix", methods=["POST"])
+@blp.arguments(schemas.RemixRequestSchema)
+@blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
+@_documented_errors("NOT_FOUND", "UNSUPPORTED_MEDIA_TYPE")
+@blp.doc(security=TOKEN)
+def remix(data: dict[str, Any], material_id: int) -> Any:
+    """Remix a material
+
+    A new draft of yours, copied from the published version (or ``version``), with a
+    licence the source allows (see /licences/remix); a source whose licence forbids
+    adaptations (ND) is refused with a ``remix-refused`` problem. The credits to the
+    original are generated, as on the web.
+    """
+    created = remix_service.remix(current_user, material_id, data["version"], data["licence"],
+                                  data["title"])
+    return _answer(created, 201)
+

@@ -1,0 +1,176 @@
+"""Writing through the JSON API goes through the web's services: the same validation, the
+licence rules, review and trusted teachers, the audit log; adding a version needs If-Match."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from oer_portal.core.audit import AuditEntry
+from oer_portal.extensions import db
+from oer_portal.materials.models import Material
+from tests.fixtures.api import ApiClient, build_world, make_token, problem_of, slug_of
+
+LESSON = {"kind": "lesson", "title": "Getallen op de getallenlijn",
+          "body": "# Getallenlijn\n\nTel mee.\n", "subjects": ["mathematics"],
+          "levels": ["primary"], "licence": "CC-BY-SA-4.0", "summary": "Eerste versie"}
+
+
+@pytest.fixture()
+def world(app, make_user, make_material):
+    return build_world(app, make_user, make_material)
+
+
+@pytest.fixture()
+def writer(app, world):
+    return ApiClient(app, make_token(app, world["teacher"], "write"))
+
+
+def _actions(app, material_id):
+    with app.app_context():
+        return [entry.action for entry in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.target_type == "material",
+                                     AuditEntry.target_id == material_id)
+            .order_by(AuditEntry.id))]
+
+
+def test_create_a_draft_through_the_service(app, writer, world):
+    response = writer.post("/api/v1/materials", json=LESSON)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    data = response.get_json()
+    assert data["status"] == "draft" and data["published_version"] is None
+    assert data["draft"]["title"] == LESSON["title"]
+    assert data["draft"]["licence"] == "CC-BY-SA-4.0"
+    assert response.headers["ETag"] and response.headers["Location"] == data["url"]
+    assert _actions(app, data["id"]) == ["material.created"]
+    # A draft: not found for a visitor.
+    assert ApiClient(app).get(f"/api/v1/materials/{data['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"title": "  "}, "title"), ({"language": "xx"}, "language"),
+    ({"subjects": ["astrologie"]}, "subjects"), ({"licence": "GPL-3.0"}, "licence"),
+    ({"kind": "link", "link_url": "ftp://example.org"}, "link_url"),
+    ({"age_min": 12, "age_max": 8}, "age_max")])
+def test_the_service_validation_answers_422_with_the_fields(writer, change, field):
+    response = writer.post("/api/v1/materials", json={**LESSON, **change})
+    assert response.status_code == 422
+    problem = problem_of(response)
+    assert slug_of(response) == "validation-failed"
+    assert field in [item["field"] for item in problem["invalid"]]
+
+
+@pytest.mark.parametrize("body", [{"title": "x"}, {**LESSON, "colour": "red"},
+                                  {**LESSON, "kind": "video"}, {**LESSON, "age_min": "old"}])
+def test_a_body_that_breaks_the_schema_is_422(writer, body):
+    response = writer.post("/api/v1/materials", json=body)
+    assert response.status_code == 422
+    assert problem_of(response)["invalid"]
+
+
+def test_a_body_that_is_not_json_is_415(writer):
+    response = writer.post("/api/v1/materials", data="title=x",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415 and slug_of(response) == "unsupported-media-type"
+
+
+def test_a_student_may_not_create(app, make_user):
+    student = make_user("student")
+    response = ApiClient(app, make_token(app, student, "write")).post("/api/v1/materials",
+                                                                      json=LESSON)
+    assert response.status_code == 403 and slug_of(response) == "forbidden"
+
+
+def test_a_new_version_needs_the_current_etag(app, writer, world):
+    created = writer.post("/api/v1/materials", json=LESSON)
+    m, etag = created.get_json()["id"], created.headers["ETag"]
+    path = f"/api/v1/materials/{m}/versions"
+    edit = {"title": "Getallen op de getallenlijn", "body": "Tel mee tot tien.\n",
+            "summary": "Tot tien"}
+    missing = writer.post(path, json=edit)
+    assert missing.status_code == 428 and slug_of(missing) == "precondition-required"
+    stale = writer.post(path, json=edit, headers={"If-Match": '"not-the-tag"'})
+    assert stale.status_code == 412 and slug_of(stale) == "precondition-failed"
+    assert writer.post(path, json=edit, headers={"If-Match": "*"}).status_code == 412
+    saved = writer.post(path, json=edit, headers={"If-Match": etag})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    assert saved.get_json()["draft"]["number"] == 2
+    assert saved.get_json()["draft"]["body"] == "Tel mee tot tien.\n"
+    # The old tag is stale now: the second writer with it is refused, nothing is lost.
+    again = writer.post(path, json={**edit, "body": "Iets anders\n"}, headers={"If-Match": etag})
+    assert again.status_code == 412
+    assert writer.get(f"/api/v1/materials/{m}").headers["ETag"] == saved.headers["ETag"]
+    assert len(writer.get(f"{path}").get_json()["items"]) == 2
+
+
+def test_only_its_authors_may_add_a_version(app, world):
+    m = world["ids"]["published"]
+    other = ApiClient(app, make_token(app, world["other"], "write"))
+    etag = other.get(f"/api/v1/materials/{m}").headers["ETag"]
+    response = other.post(f"/api/v1/materials/{m}/versions", json={"title": "Overgenomen"},
+                          headers={"If-Match": etag})
+    assert response.status_code == 403
+    hidden = other.post(f"/api/v1/materials/{world['ids']['draft']}/versions",
+                        json={"title": "x"}, headers={"If-Match": '"x"'})
+    assert hidden.status_code == 404
+
+
+def test_submit_goes_to_review_and_a_trusted_teacher_publishes(app, writer, world, make_user):
+    m = writer.post("/api/v1/materials", json=LESSON).get_json()["id"]
+    submitted = writer.post(f"/api/v1/materials/{m}/submit")
+    assert submitted.status_code == 200, submitted.get_data(as_text=True)
+    assert submitted.get_json() == {"material_id": m, "version": 1, "status": "pending",
+                                    "post_review": False}
+    again = writer.post(f"/api/v1/materials/{m}/submit", headers={"Accept-Language": "en"})
+    assert again.status_code == 422 and "waiting" in problem_of(again)["detail"]
+    dutch = writer.post(f"/api/v1/materials/{m}/submit", headers={"Accept-Language": "nl"})
+    assert "wacht" in problem_of(dutch)["detail"]
+    assert "review.submitted" in _actions(app, m)
+    assert ApiClient(app).get(f"/api/v1/materials/{m}").status_code == 404
+
+    from oer_portal.accounts import trust
+    from oer_portal.accounts.models import User
+    from oer_portal.core.uow import current_uow
+
+    trusted = make_user("teacher")
+    with app.app_context():
+        trust.grant(db.session.get(User, world["moderator"].id),
+                    trusted.id, "Goed werk")
+        current_uow().commit()
+    own = ApiClient(app, make_token(app, trusted, "write"))
+    mine = own.post("/api/v1/materials", json=LESSON).get_json()["id"]
+    published = own.post(f"/api/v1/materials/{mine}/submit").get_json()
+    assert published["status"] == "published" and published["post_review"] is True
+    assert ApiClient(app).get(f"/api/v1/materials/{mine}").get_json()["status"] == "published"
+
+
+def test_remix_follows_the_licence_rules(app, world):
+    remixer = ApiClient(app, make_token(app, world["other"], "write"))
+    refused = remixer.post(f"/api/v1/materials/{world['ids']['nd']}/remix",
+                           json={"licence": "CC-BY-4.0"})
+    assert refused.status_code == 403 and slug_of(refused) == "remix-refused"
+    assert "ND" in problem_of(refused)["detail"]
+    wrong = remixer.post(f"/api/v1/materials/{world['ids']['published']}/remix",
+                         json={"licence": "CC-BY-NC-4.0"})
+    assert wrong.status_code == 422
+    made = remixer.post(f"/api/v1/materials/{world['ids']['published']}/remix",
+                        json={"licence": "CC-BY-SA-4.0", "title": "Breuken met taart"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    data = made.get_json()
+    assert data["derived_from"] == {"material_id": world["ids"]["published"], "version": 1}
+    assert data["draft"]["title"] == "Breuken met taart" and data["status"] == "draft"
+    assert "material.remixed" in _actions(app, data["id"])
+    with app.app_context():
+        assert db.session.get(Material, data["id"]).owner_id == world["other"].id
+    hidden = remixer.post(f"/api/v1/materials/{world['ids']['draft']}/remix",
+                          json={"licence": "CC-BY-4.0"})
+    assert hidden.status_code == 404
+
+
+def test_writes_are_not_cross_site_and_need_no_csrf_token(app, writer):
+    """No CSRF token is needed (nor possible): the API ignores cookies, so a page of another
+    site has nothing to ride on; and CORS does not let it send writes."""
+    response = writer.post("/api/v1/materials", json=LESSON,
+                           headers={"Origin": "https://elsewhere.example"})
+    assert response.status_code == 201
+    assert "Access-Control-Allow-Origin" not in response.headers
