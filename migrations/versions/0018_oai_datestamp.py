@@ -23,9 +23,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('materials', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('oai_datestamp', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_materials_oai_datestamp', ['oai_datestamp', 'id'], unique=False)
+    # In place, never batch mode: SQLite would copy ``materials``, which every other table
+    # points at, and refuse to drop the original while rows refer to it.
+    op.add_column('materials', sa.Column('oai_datestamp', sa.DateTime(timezone=True),
+                                         nullable=True))
+    op.create_index('ix_materials_oai_datestamp', 'materials', ['oai_datestamp', 'id'],
+                    unique=False)
 
     materials = sa.table('materials', sa.column('id', sa.Integer()),
                          sa.column('status', sa.String()),
@@ -50,6 +53,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('materials', schema=None) as batch_op:
-        batch_op.drop_index('ix_materials_oai_datestamp')
-        batch_op.drop_column('oai_datestamp')
+    op.drop_index('ix_materials_oai_datestamp', table_name='materials')
+    # SQLite (3.35+) drops a column in place, as 0011 relies on too.
+    op.drop_column('materials', 'oai_datestamp')

@@ -35,9 +35,13 @@ OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
-#: Records read per statement within a page (a page of 100 is two batches).
-BATCH = 50
+#: Records read per statement within a page (a page of the default 100 is one statement;
+#: a larger page is read, written and handed out in batches of this size).
+BATCH = 100
 
+#: Elements written into the stream one by one carry the default namespace themselves (lxml
+#: would otherwise give each a prefix of its own).
+_NSMAP = {None: OAI}
 _T = {name: f"{{{OAI}}}{name}" for name in (
     "OAI-PMH", "responseDate", "request", "error", "Identify", "repositoryName", "baseURL",
     "protocolVersion", "adminEmail", "earliestDatestamp", "deletedRecord", "granularity",
@@ -116,17 +120,17 @@ def _envelope(echo: Mapping[str, str], settings: Settings, verb: str | None = No
         xf.write_declaration()
         with xf.element(_T["OAI-PMH"], nsmap={None: OAI, "xsi": XSI},
                         attrib={f"{{{XSI}}}schemaLocation": f"{OAI} {OAI_SCHEMA}"}):
-            response_date = etree.Element(_T["responseDate"])
+            response_date = etree.Element(_T["responseDate"], nsmap=_NSMAP)
             response_date.text = format_datestamp(utcnow())
             xf.write(response_date)
-            request = etree.Element(_T["request"])
+            request = etree.Element(_T["request"], nsmap=_NSMAP)
             for name, value in echo.items():
                 request.set(name, value)
             request.text = settings.base_url
             xf.write(request)
             if error is not None or verb is None or body is None:
                 assert error is not None
-                element = etree.Element(_T["error"], code=error.code)
+                element = etree.Element(_T["error"], code=error.code, nsmap=_NSMAP)
                 element.text = error.message
                 xf.write(element)
             else:
@@ -157,10 +161,10 @@ def identify(request: Request, settings: Settings) -> Iterator[etree._Element | 
                        ("earliestDatestamp", format_datestamp(earliest) if earliest
                         else "2000-01-01T00:00:00Z"),
                        ("deletedRecord", "persistent"), ("granularity", GRANULARITY)):
-        element = etree.Element(_T[name])
+        element = etree.Element(_T[name], nsmap=_NSMAP)
         element.text = text
         elements.append(element)
-    description = etree.Element(_T["description"])
+    description = etree.Element(_T["description"], nsmap=_NSMAP)
     identifier = etree.SubElement(description, f"{{{OAI_IDENTIFIER}}}oai-identifier",
                                   nsmap={None: OAI_IDENTIFIER, "xsi": XSI})
     identifier.set(f"{{{XSI}}}schemaLocation", f"{OAI_IDENTIFIER} {OAI_IDENTIFIER_SCHEMA}")
@@ -182,7 +186,7 @@ def list_metadata_formats(request: Request, settings: Settings
             raise OAIError("idDoesNotExist", "No record has this identifier.")
     elements = []
     for fmt in FORMATS.values():
-        element = etree.Element(_T["metadataFormat"])
+        element = etree.Element(_T["metadataFormat"], nsmap=_NSMAP)
         _sub(element, "metadataPrefix", fmt.prefix)
         _sub(element, "schema", fmt.schema)
         _sub(element, "metadataNamespace", fmt.namespace)
@@ -196,7 +200,7 @@ def list_sets(request: Request, settings: Settings) -> Iterator[etree._Element |
         raise OAIError("badResumptionToken", "The resumption token is invalid or has expired.")
     elements = []
     for spec, name in _set_specs(settings):
-        element = etree.Element(_T["set"])
+        element = etree.Element(_T["set"], nsmap=_NSMAP)
         _sub(element, "setSpec", spec)
         _sub(element, "setName", name)
         elements.append(element)
@@ -204,7 +208,7 @@ def list_sets(request: Request, settings: Settings) -> Iterator[etree._Element |
 
 
 def _header(record: Record, settings: Settings) -> etree._Element:
-    header = etree.Element(_T["header"])
+    header = etree.Element(_T["header"], nsmap=_NSMAP)
     if record.deleted:
         header.set("status", "deleted")
     _sub(header, "identifier", settings.context.identifier(record.material_id))
@@ -215,7 +219,7 @@ def _header(record: Record, settings: Settings) -> etree._Element:
 
 
 def _record(record: Record, prefix: str, settings: Settings) -> etree._Element:
-    element = etree.Element(_T["record"])
+    element = etree.Element(_T["record"], nsmap=_NSMAP)
     element.append(_header(record, settings))
     if not record.deleted:
         metadata = etree.SubElement(element, _T["metadata"])
@@ -294,8 +298,8 @@ def _pages(verb: str, first: list[Record], window: Range, prefix: str, set_spec:
                               min(BATCH, page - sent) + 1)
     if cursor == 0 and not more:
         return  # the whole list in one response: no token at all
-    element = etree.Element(_T["resumptionToken"], completeListSize=str(max(size, cursor + sent)),
-                            cursor=str(cursor))
+    element = etree.Element(_T["resumptionToken"], nsmap=_NSMAP,
+                            completeListSize=str(max(size, cursor + sent)), cursor=str(cursor))
     if more and last is not None:
         element.set("expirationDate", settings.tokens.expiration(utcnow()))
         element.text = settings.tokens.dump(Position(
