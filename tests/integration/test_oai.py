@@ -322,17 +322,14 @@ def test_lom_record_with_nl_lom_vocabularies(portal, client):
     assert arrangement.findtext(f".//{LOM}aggregationLevel/{LOM}value") == "3"
 
 
-def test_xml_control_characters_are_dropped_not_fatal(portal, app, client):
-    with app.app_context():
-        from oer_portal.materials.models import MaterialVersion
-
-        material = db.session.get(Material, portal.ids["fractions"])
-        version = db.session.get(MaterialVersion, material.published_version_id)
-        assert version is not None
-    # A record's text goes through formats.clean; proven directly on the writer:
-    from oer_portal.oai.formats import clean
-
-    assert clean("Breuken\x00\x07 en\x1f meer\ufffe") == "Breuken en meer"
+def test_xml_control_characters_are_dropped_not_fatal(app, client, make_user, make_material):
+    teacher, moderator = make_user("teacher"), make_user("moderator")
+    material_id = make_material(teacher, title="Breuken\x07 vergelijken", publish_by=moderator,
+                                description="Regel\x0bopen", keywords=("a\x1fb",))
+    for prefix in ("oai_dc", "lom"):
+        record = etree.tostring(_record(client, material_id, prefix)).decode()
+        assert "Breuken vergelijken" in record and "Regelopen" in record
+        assert ">ab<" in record
 
 
 def datestamp_of(client, material_id: int) -> str:
@@ -401,3 +398,44 @@ def test_a_page_takes_the_same_statements_whatever_its_size(portal, app, client,
     # The vocabularies, the list's size, the materials with their versions, authors and
     # remix sources, and the parts of the arrangements on the page.
     assert sizes[3, "lom"] == 4, counts[3, "lom"]
+
+
+def test_migration_gives_published_materials_their_datestamp(tmp_path):
+    """0018 fills ``oai_datestamp`` for materials that were ever published: a withdrawn one
+    its withdrawal, the others their publication (whole seconds); a draft stays without."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from oer_portal import create_app
+    from tests.conftest import make_config
+
+    uri = f"sqlite:///{tmp_path / 'data.db'}"
+    app = create_app(make_config(tmp_path, uri))
+    with app.app_context():
+        upgrade(revision="0016_usage_counts")
+        for statement in (
+            "INSERT INTO users (id, email, display_name, password_hash, session_token, "
+            "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', '2026-01-01 10:00:00')",
+            "INSERT INTO materials (id, kind, slug, owner_id, status, created_at, updated_at, "
+            "published_at, withdrawn_at) VALUES "
+            "(1, 'lesson', 'a', 1, 'published', '2026-01-01', '2026-06-01 10:00:00', "
+            "'2026-02-01 10:00:00.250000', NULL), "
+            "(2, 'lesson', 'b', 1, 'withdrawn', '2026-01-01', '2026-01-01', "
+            "'2026-02-01 10:00:00', '2026-03-01 11:00:00.900000'), "
+            "(3, 'lesson', 'c', 1, 'draft', '2026-01-01', '2026-01-01', NULL, NULL)",
+            "INSERT INTO material_versions (id, material_id, number, title, description, body, "
+            "body_html, language, licence, meta, author_id, created_at, summary, merged) VALUES "
+            "(1, 1, 1, 'A', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, '2026-01-01', '', 0), "
+            "(2, 2, 1, 'B', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, '2026-01-01', '', 0), "
+            "(3, 3, 1, 'C', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, '2026-01-01', '', 0)",
+            "UPDATE materials SET latest_version_id = id, "
+            "published_version_id = CASE WHEN id < 3 THEN id END"):
+            db.session.execute(text(statement))
+        db.session.commit()
+        upgrade()
+        stamps = {row.id: row.oai_datestamp for row in db.session.execute(
+            db.select(Material.id, Material.oai_datestamp))}
+        assert stamps == {1: datetime(2026, 2, 1, 10, 0, tzinfo=UTC),
+                          2: datetime(2026, 3, 1, 11, 0, tzinfo=UTC), 3: None}
+        db.session.remove()
+        db.engine.dispose()
