@@ -81,7 +81,11 @@ def _material_id(identifier: str, settings: Settings) -> int | None:
     if not identifier.startswith(prefix):
         return None
     number = identifier[len(prefix):]
-    return int(number) if number.isdigit() and len(number) < 12 else None
+    # Exactly as issued: ``material/01`` names no record (an identifier is one string).
+    if not (number.isascii() and number.isdigit()) or len(number) > 11 \
+            or number != str(int(number)):
+        return None
+    return int(number)
 
 
 def _set_specs(settings: Settings) -> list[tuple[str, str]]:

@@ -84,6 +84,8 @@ ERRORS = [
       "metadataPrefix": "oai_dc"}, "idDoesNotExist"),
     ({"verb": "GetRecord", "identifier": "material/1", "metadataPrefix": "oai_dc"},
      "idDoesNotExist"),
+    ({"verb": "GetRecord", "identifier": "oai:oer-portal.local:material/01",
+      "metadataPrefix": "oai_dc"}, "idDoesNotExist"),
     ({"verb": "ListMetadataFormats", "identifier": "oai:oer-portal.local:material/99999"},
      "idDoesNotExist"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2030-01-01"},
@@ -176,6 +178,13 @@ def test_never_published_is_idDoesNotExist_for_every_verb(portal, client):
                             ("ListMetadataFormats", {})):
             root = oai(client, verb=verb, identifier=identifier(material_id), **extra)
             assert error_of(root) == "idDoesNotExist"
+    # An identifier is one exact string: a published material under another spelling is none.
+    fractions = portal.ids["fractions"]
+    for spelling in (f"oai:oer-portal.local:material/0{fractions}",
+                     f"oai:OER-PORTAL.LOCAL:material/{fractions}",
+                     f"oai:oer-portal.local:material/{fractions} "):
+        root = oai(client, verb="GetRecord", identifier=spelling, metadataPrefix="lom")
+        assert error_of(root) == "idDoesNotExist", spelling
 
 
 def _page(client, **arguments: str) -> tuple[list[etree._Element], etree._Element | None]:
@@ -439,3 +448,31 @@ def test_migration_gives_published_materials_their_datestamp(tmp_path):
                           2: datetime(2026, 3, 1, 11, 0, tzinfo=UTC), 3: None}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_selective_harvesting_reads_the_datestamp_index(portal, app):
+    """The page query walks ``ix_materials_oai_datestamp`` (SQLite's plan; PostgreSQL's
+    planner rightly scans a table this small)."""
+    from sqlalchemy import event
+
+    from oer_portal.oai import records
+    from oer_portal.oai.protocol import Range
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the plan is asserted on SQLite")
+        captured = []
+
+        def note(_conn, _cursor, statement, parameters, *_args):
+            captured.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            records.batch(Range(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+                          None, (datetime(2026, 2, 1, tzinfo=UTC), 0), 10)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        statement, parameters = next(c for c in captured if c[0].startswith("SELECT"))
+        plan = " ".join(str(row[-1]) for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "USING INDEX ix_materials_oai_datestamp" in plan, plan
