@@ -14,7 +14,9 @@ What is measured:
   as ``create_app`` builds it, ``OAI_PAGE_SIZE`` = ``--page-size``), harvested over HTTP with
   ``ListRecords`` from the first request to the empty resumption token, once in ``oai_dc`` and
   once in ``lom``; the client only reads each response and cuts the token out of it.
-  Records per second = records received / wall time of the whole harvest.
+  Records per second = records received / wall time of the whole harvest.  Harvests and bare
+  loops alternate for ``--rounds`` rounds (3) and each reports its best round, so the load
+  of whatever else runs on the machine hits both alike and is left out of both.
 * **bare loop (baseline)**: in this process, the same rows read with one SELECT (the
   provider's own ``records.batch`` without a limit, so one more for the arrangements' parts),
   and for each the header and the metadata built with the provider's own lxml writers
@@ -223,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="published materials in the portal (default 10000)")
     parser.add_argument("--page-size", type=int, default=100,
                         help="OAI_PAGE_SIZE of the server (default 100)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="harvest/bare rounds; the best of each is reported (default 3)")
     add_database_option(parser)
     args = parser.parse_args(argv)
 
@@ -244,19 +248,28 @@ def main(argv: list[str] | None = None) -> None:
                     f"{base}?verb=ListRecords&metadataPrefix=lom") as response:
                 response.read()
             rss_start, _ = rss_of(child.pid)
-            results = {}
-            for prefix in ("oai_dc", "lom"):
-                results[prefix] = harvest(base, prefix)
-                progress(f"harvested {prefix}: {results[prefix][0]} records")
+            # Harvest and bare loop alternate, round after round, and each keeps its best
+            # round: the machine's other load then hits both alike and is left out of both.
+            results: dict[str, tuple[int, float, int]] = {}
+            baseline: dict[str, tuple[int, float]] = {}
+            for round_ in range(1, args.rounds + 1):
+                for prefix in ("oai_dc", "lom"):
+                    real = harvest(base, prefix)
+                    if prefix not in results or real[1] < results[prefix][1]:
+                        results[prefix] = real
+                    plain = bare(app, prefix)
+                    if prefix not in baseline or plain[1] < baseline[prefix][1]:
+                        baseline[prefix] = plain
+                    progress(f"round {round_}, {prefix}: harvest {real[0] / real[1]:.0f} rec/s, "
+                             f"bare {plain[0] / plain[1]:.0f} rec/s")
             rss_now, rss_peak = rss_of(child.pid)
         finally:
             child.terminate()
             child.wait()
-        baseline = {prefix: bare(app, prefix) for prefix in ("oai_dc", "lom")}
 
     database = "PostgreSQL" if args.database_uri else "SQLite"
     print(f"OAI-PMH ListRecords, {args.records} published materials ({database}), "
-          f"OAI_PAGE_SIZE={args.page_size}")
+          f"OAI_PAGE_SIZE={args.page_size}, best of {args.rounds} rounds")
     print(f"{'format':8} {'records':>8} {'pages':>6} {'harvest rec/s':>14} "
           f"{'bare rec/s':>11} {'ratio':>7}")
     for prefix in ("oai_dc", "lom"):
@@ -266,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{prefix:8} {count:8d} {pages:6d} {real_rate:14.0f} {bare_rate:11.0f} "
               f"{ratio(real_rate, bare_rate):>7}")
     print(f"serving process: RSS {rss_start:.0f} MB after warm-up, {rss_now:.0f} MB after "
-          f"both harvests, peak (VmHWM) {rss_peak:.0f} MB")
+          f"the harvests, peak (VmHWM) {rss_peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -55,10 +55,15 @@ def _settings() -> service.Settings:
     def material_url(material_id: int, slug: str) -> str:
         return f"{head}/{material_id}-{slug}"
 
+    # The vocabularies are reference data the migrations seed and nothing in the portal
+    # edits: read once per process, not once per page of a harvest (they are plain data).
+    terms = current_app.extensions.get("oai.vocabularies")
+    if terms is None:
+        terms = current_app.extensions["oai.vocabularies"] = vocabularies()
     identifier = repository_identifier()
     context = Context(repository_identifier=identifier,
                       repository_name=config["OAI_REPOSITORY_NAME"],
-                      material_url=material_url, vocabularies=vocabularies())
+                      material_url=material_url, vocabularies=terms)
     return service.Settings(
         base_url=_absolute("oai.endpoint"),
         admin_email=config.get("OAI_ADMIN_EMAIL") or f"admin@{identifier}",
