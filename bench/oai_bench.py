@@ -17,14 +17,19 @@ What is measured:
   Records per second = records received / wall time of the whole harvest.  Harvests and bare
   loops alternate for ``--rounds`` rounds (3) and each reports its best round, so the load
   of whatever else runs on the machine hits both alike and is left out of both.
+* **WSGI harvest**: the same harvest called on the app in this process through Flask's test
+  client: every request whole (routing, hooks, session, queries, tokens, streaming), without
+  the socket, the dev server and the second process (which the HTTP figure adds: on a busy
+  machine that is a good part of its time).
 * **bare loop (baseline)**: in this process, the same rows read with one SELECT (the
   provider's own ``records.batch`` without a limit, so one more for the arrangements' parts),
   and for each the header and the metadata built with the provider's own lxml writers
   (``oer_portal.oai.formats``) and serialised with ``etree.tostring``; both the reading and
   the writing are timed: the work itself, without protocol, paging, tokens, HTTP or WSGI.
-* the ratio harvest / bare per format (issue 14's target: at least 0.5), and the serving
-  process's **peak resident memory** (``VmHWM`` from ``/proc/<pid>/status``, read before it is
-  stopped; its RSS after start-up is printed too, so the harvest's own growth is visible).
+* the ratios HTTP / bare and WSGI / bare per format (issue 14's target: at least 0.5), and
+  the serving process's **peak resident memory** (``VmHWM`` from ``/proc/<pid>/status``,
+  read before it is stopped; its RSS after start-up is printed too, so the harvest's own
+  growth is visible).
   Pages stream: the server writes each batch of 100 records as it is read.
 
 This is a benchmark, not a test: nothing passes or fails.  Run from the repository root::
@@ -140,6 +145,11 @@ def serve(uri: str, tmp: str, page_size: int) -> None:
     from oer_portal import create_app
 
     class Quiet(WSGIRequestHandler):
+        #: TCP_NODELAY, as production servers set it: werkzeug writes the status line, the
+        #: headers and each chunk apart, and Nagle's algorithm with delayed ACKs would hold
+        #: such small writes back for up to 40 ms each, which measures the dev server.
+        disable_nagle_algorithm = True
+
         def log_request(self, *_args: Any) -> None:
             pass
 
@@ -169,6 +179,25 @@ def harvest(base: str, prefix: str) -> tuple[int, float, int]:
     while True:
         with urllib.request.urlopen(f"{base}?{urllib.parse.urlencode(query)}") as response:  # noqa: S310
             body = response.read()
+        pages += 1
+        records += len(RECORD.findall(body))
+        match = TOKEN.search(body)
+        token = match.group(1).decode() if match and match.group(1) else None
+        if not token:
+            break
+        query = {"verb": "ListRecords", "resumptionToken": token}
+    return records, time.perf_counter() - start, pages
+
+
+def harvest_wsgi(app: Any, prefix: str) -> tuple[int, float, int]:
+    """The same harvest called on the WSGI app in this process (Flask's test client): the
+    whole request (routing, hooks, session, queries, streaming) without a socket."""
+    client = app.test_client()
+    records = pages = 0
+    query = {"verb": "ListRecords", "metadataPrefix": prefix}
+    start = time.perf_counter()
+    while True:
+        body = client.get("/oai", query_string=query).data
         pages += 1
         records += len(RECORD.findall(body))
         match = TOKEN.search(body)
@@ -250,17 +279,23 @@ def main(argv: list[str] | None = None) -> None:
             rss_start, _ = rss_of(child.pid)
             # Harvest and bare loop alternate, round after round, and each keeps its best
             # round: the machine's other load then hits both alike and is left out of both.
+            app.config["OAI_PAGE_SIZE"] = args.page_size
             results: dict[str, tuple[int, float, int]] = {}
+            in_process: dict[str, tuple[int, float, int]] = {}
             baseline: dict[str, tuple[int, float]] = {}
             for round_ in range(1, args.rounds + 1):
                 for prefix in ("oai_dc", "lom"):
                     real = harvest(base, prefix)
                     if prefix not in results or real[1] < results[prefix][1]:
                         results[prefix] = real
+                    wsgi = harvest_wsgi(app, prefix)
+                    if prefix not in in_process or wsgi[1] < in_process[prefix][1]:
+                        in_process[prefix] = wsgi
                     plain = bare(app, prefix)
                     if prefix not in baseline or plain[1] < baseline[prefix][1]:
                         baseline[prefix] = plain
-                    progress(f"round {round_}, {prefix}: harvest {real[0] / real[1]:.0f} rec/s, "
+                    progress(f"round {round_}, {prefix}: HTTP {real[0] / real[1]:.0f} rec/s, "
+                             f"WSGI {wsgi[0] / wsgi[1]:.0f} rec/s, "
                              f"bare {plain[0] / plain[1]:.0f} rec/s")
             rss_now, rss_peak = rss_of(child.pid)
         finally:
@@ -270,14 +305,17 @@ def main(argv: list[str] | None = None) -> None:
     database = "PostgreSQL" if args.database_uri else "SQLite"
     print(f"OAI-PMH ListRecords, {args.records} published materials ({database}), "
           f"OAI_PAGE_SIZE={args.page_size}, best of {args.rounds} rounds")
-    print(f"{'format':8} {'records':>8} {'pages':>6} {'harvest rec/s':>14} "
-          f"{'bare rec/s':>11} {'ratio':>7}")
+    print(f"{'format':8} {'records':>8} {'pages':>6} {'HTTP rec/s':>11} {'WSGI rec/s':>11} "
+          f"{'bare rec/s':>11} {'HTTP/bare':>10} {'WSGI/bare':>10}")
     for prefix in ("oai_dc", "lom"):
         count, seconds, pages = results[prefix]
+        wsgi_count, wsgi_seconds, _pages = in_process[prefix]
         bare_count, bare_seconds = baseline[prefix]
-        real_rate, bare_rate = count / seconds, bare_count / bare_seconds
-        print(f"{prefix:8} {count:8d} {pages:6d} {real_rate:14.0f} {bare_rate:11.0f} "
-              f"{ratio(real_rate, bare_rate):>7}")
+        real_rate, wsgi_rate = count / seconds, wsgi_count / wsgi_seconds
+        bare_rate = bare_count / bare_seconds
+        print(f"{prefix:8} {count:8d} {pages:6d} {real_rate:11.0f} {wsgi_rate:11.0f} "
+              f"{bare_rate:11.0f} {ratio(real_rate, bare_rate):>10} "
+              f"{ratio(wsgi_rate, bare_rate):>10}")
     print(f"serving process: RSS {rss_start:.0f} MB after warm-up, {rss_now:.0f} MB after "
           f"the harvests, peak (VmHWM) {rss_peak:.0f} MB")
 
