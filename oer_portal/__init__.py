@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.moderation.report_views import bp as reports_bp
     from oer_portal.moderation.views import bp as moderation_bp
     from oer_portal.notifications.views import bp as notifications_bp
+    from oer_portal.oai.views import bp as oai_bp
     from oer_portal.pages.views import bp as pages_bp
     from oer_portal.proposals.views import bp as proposals_bp
     from oer_portal.remix.views import bp as remix_bp
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(usage_bp)
     app.register_blueprint(syndication_bp)
     api.init_app(app)
+    app.register_blueprint(oai_bp)
 
 
 def _register_panels() -> None:

@@ -131,6 +131,20 @@ class Defaults:
     #: database is gone by then turns it off; tests never register it).
     USAGE_WRITE_AT_EXIT = True
 
+    #: OAI-PMH 2.0 at ``/oai`` (``oer_portal.oai``): records (or headers) per page of a
+    #: list; the rest follows with a resumption token.
+    OAI_PAGE_SIZE = 100
+    #: ``repositoryName`` in ``Identify``.
+    OAI_REPOSITORY_NAME = "OER-portaal"
+    #: The middle part of every record's identifier (``oai:<this>:material/<id>``): a domain
+    #: name that stays the same for the portal's lifetime.  Empty: the host of
+    #: ``PORTAL_URL``, else ``SERVER_NAME``, else ``oer-portal.local``.
+    OAI_REPOSITORY_IDENTIFIER: str | None = None
+    #: ``adminEmail`` in ``Identify``; empty: ``admin@<repository identifier>``.
+    OAI_ADMIN_EMAIL: str | None = None
+    #: Seconds a resumption token stays valid (its ``expirationDate``).
+    OAI_TOKEN_LIFETIME = 24 * 3600
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""

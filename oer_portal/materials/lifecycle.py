@@ -13,6 +13,7 @@ the new one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -153,6 +154,12 @@ def cancel_pending_reviews(material_id: int, reason: str) -> None:
         waiting.post_review = False
 
 
+def public_change_time(at: datetime) -> datetime:
+    """``Material.oai_datestamp`` for a public change at ``at``: whole seconds, the
+    granularity OAI-PMH harvests by, so a record's datestamp is exactly what it shows."""
+    return at.replace(microsecond=0)
+
+
 def publish(material: Material, version: MaterialVersion, by: User | None) -> None:
     """Make ``version`` what the public sees (callers have checked the permission)."""
     now = utcnow()
@@ -160,6 +167,7 @@ def publish(material: Material, version: MaterialVersion, by: User | None) -> No
     material.status = MaterialStatus.PUBLISHED
     material.published_at = now
     material.updated_at = now
+    material.oai_datestamp = public_change_time(now)
     db.session.add(MaterialPublication(material_id=material.id, version_id=version.id,
                                        published_at=now, published_by_id=by.id if by else None))
     outbox.record_change("material", material.id)
@@ -181,6 +189,8 @@ def withdraw(actor: Actor, material: Material, reason: str) -> None:
     material.withdrawn_at = utcnow()
     material.withdrawn_by_id = actor.id
     material.withdrawn_reason = reason[:2000]
+    if material.published_version_id is not None:
+        material.oai_datestamp = public_change_time(material.withdrawn_at)
     cancel_pending_reviews(material.id, reason=WITHDRAWN)
     outbox.record_change("material", material.id)
     published = material.published_version
@@ -215,6 +225,7 @@ def unpublish(actor: Actor, material: Material, reason: str,
     material.withdrawn_by_id = actor.id
     material.withdrawn_reason = reason[:MAX_REASON]
     material.withdrawn_by_moderation = True
+    material.oai_datestamp = public_change_time(material.withdrawn_at)
     cancel_pending_reviews(material.id, reason=WITHDRAWN)
     outbox.record_change("material", material.id)
     version = db.session.get(MaterialVersion, material.published_version_id)
@@ -247,4 +258,5 @@ def reinstate(actor: Actor, material: Material, reason: str,
     material.withdrawn_at = material.withdrawn_by_id = material.withdrawn_reason = None
     material.withdrawn_by_moderation = False
     material.updated_at = utcnow()
+    material.oai_datestamp = public_change_time(material.updated_at)
     outbox.record_change("material", material.id)

@@ -53,6 +53,8 @@ class Material(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('lesson', 'file', 'link', 'arrangement')", name="known_kind"),
         CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="known_status"),
+        # Selective harvesting (OAI-PMH ``from``/``until``) and its keyset pages.
+        Index("ix_materials_oai_datestamp", "oai_datestamp", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +78,11 @@ class Material(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When what the public sees of the material last changed: a version published, the
+    #: material withdrawn, taken offline or put back (whole seconds).  ``None`` while it was
+    #: never published.  Saving a draft never moves it, so it reveals no draft; the OAI-PMH
+    #: provider (``oer_portal.oai``) gives it as the record's datestamp.
+    oai_datestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     #: Taken down by a moderator (``lifecycle.unpublish``), not by its authors: only such a
