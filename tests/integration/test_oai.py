@@ -422,7 +422,7 @@ def test_migration_gives_published_materials_their_datestamp(tmp_path):
     uri = f"sqlite:///{tmp_path / 'data.db'}"
     app = create_app(make_config(tmp_path, uri))
     with app.app_context():
-        upgrade(revision="0016_usage_counts")
+        upgrade(revision="0017_api_tokens")
         for statement in (
             "INSERT INTO users (id, email, display_name, password_hash, session_token, "
             "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', '2026-01-01 10:00:00')",
