@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URI ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PORT ?= 5000
+# The suite runs on every CPU (pytest-xdist), a test file per worker at a time: the browser
+# tests share a served portal per worker, and module fixtures stay with their file.
+PYTEST_ARGS ?= -n auto --dist loadfile
 DEV := OER_ENV=development $(BIN)/flask --app oer_portal
 
 .PHONY: run test test-postgres pytest lint install install-dev translations \
@@ -21,10 +24,10 @@ run: install translations instance/config.py
 test: install-dev translations chromium lint pytest
 
 test-postgres: install-dev translations chromium
-	OER_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(BIN)/pytest
+	OER_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(BIN)/pytest $(PYTEST_ARGS)
 
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .
