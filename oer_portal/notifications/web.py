@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 
+from oer_portal.core.web import external_url
 from oer_portal.notifications.models import NotificationKind, TargetType
 
 #: The moderation issue's page of one review request is ``/moderation/reviews/<id>``; its
@@ -70,12 +70,7 @@ def absolute_settings_url() -> str | None:
 def absolute_url(endpoint: str, **values: Any) -> str | None:
     """``endpoint``'s address with scheme and host: on ``PORTAL_URL``, else the request's or
     ``SERVER_NAME``; ``None`` outside a request with neither."""
-    portal = current_app.config.get("PORTAL_URL")
-    if portal:
-        parts = urlsplit(portal)
-        adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
-                                           url_scheme=parts.scheme)
-        return adapter.build(endpoint, values, force_external=True)
-    if not has_request_context() and not current_app.config.get("SERVER_NAME"):
+    if not (current_app.config.get("PORTAL_URL") or has_request_context()
+            or current_app.config.get("SERVER_NAME")):
         return None
-    return url_for(endpoint, _external=True, **values)
+    return external_url(endpoint, **values)

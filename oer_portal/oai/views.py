@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, request, stream_with_context
 
+from oer_portal.core.web import external_url
 from oer_portal.extensions import csrf
 from oer_portal.materials.metadata import vocabularies
 from oer_portal.oai import service
@@ -17,18 +18,6 @@ from oer_portal.oai.formats import Context
 from oer_portal.oai.protocol import Tokens
 
 bp = Blueprint("oai", __name__)
-
-
-def _absolute(endpoint: str, **values: object) -> str:
-    """``endpoint``'s address on ``PORTAL_URL`` when it is set (never on the Host header a
-    harvester chose), else on the request's host."""
-    portal = current_app.config.get("PORTAL_URL")
-    if portal:
-        parts = urlsplit(portal)
-        adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
-                                           url_scheme=parts.scheme)
-        return adapter.build(endpoint, values, force_external=True)
-    return url_for(endpoint, _external=True, **values)
 
 
 def repository_identifier() -> str:
@@ -49,7 +38,7 @@ def _settings() -> service.Settings:
     config = current_app.config
     # One address built by the router, the others by substitution: a page of records
     # needs hundreds, and they differ only in the id and the slug.
-    sample = _absolute("materials.show", material_id=1, slug="s")
+    sample = external_url("materials.show", material_id=1, slug="s")
     head = sample[:sample.rindex("/1-s")]
 
     def material_url(material_id: int, slug: str) -> str:
@@ -65,7 +54,7 @@ def _settings() -> service.Settings:
                       repository_name=config["OAI_REPOSITORY_NAME"],
                       material_url=material_url, vocabularies=terms)
     return service.Settings(
-        base_url=_absolute("oai.endpoint"),
+        base_url=external_url("oai.endpoint"),
         admin_email=config.get("OAI_ADMIN_EMAIL") or f"admin@{identifier}",
         page_size=max(1, int(config["OAI_PAGE_SIZE"])),
         tokens=Tokens(config["SECRET_KEY"], int(config["OAI_TOKEN_LIFETIME"])),

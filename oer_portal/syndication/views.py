@@ -6,7 +6,6 @@ is configured (never on a Host header a stranger chose), else on the request's h
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,7 +15,6 @@ from flask import (
     jsonify,
     render_template,
     request,
-    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -26,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from oer_portal.core import security
 from oer_portal.core.errors import NotFound
 from oer_portal.core.urls import own_hosts
+from oer_portal.core.web import external_url
 from oer_portal.lists.profiles import person_slug
 from oer_portal.materials.web import PageLinks
 from oer_portal.syndication import embed as embedding
@@ -36,18 +35,8 @@ bp = Blueprint("syndication", __name__)
 XML = "application/xml; charset=utf-8"
 
 
-def absolute(endpoint: str, **values: Any) -> str:
-    portal = current_app.config.get("PORTAL_URL")
-    if portal:
-        parts = urlsplit(portal)
-        adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
-                                           url_scheme=parts.scheme)
-        return adapter.build(endpoint, values, force_external=True)
-    return url_for(endpoint, _external=True, **values)
-
-
 def _material_url(material_id: int, slug: str) -> str:
-    return absolute("materials.show", material_id=material_id, slug=slug)
+    return external_url("materials.show", material_id=material_id, slug=slug)
 
 
 def _frame_ancestors() -> list[str]:
@@ -60,7 +49,7 @@ def _frame_ancestors() -> list[str]:
 @bp.app_template_global("embed_snippet")
 def embed_snippet(material_id: int, title: str) -> Markup:
     """The iframe code for a material's embed view (the "Insluiten" box)."""
-    return embedding.iframe_html(absolute("syndication.embed", material_id=material_id), title)
+    return embedding.iframe_html(external_url("syndication.embed", material_id=material_id), title)
 
 
 @bp.app_template_filter("new_tab_links")
@@ -85,7 +74,7 @@ PRIVATE_PATHS = (
 @bp.route("/robots.txt")
 def robots() -> Response:
     lines = ["User-agent: *", "Allow: /", *(f"Disallow: {path}" for path in PRIVATE_PATHS),
-             "", f"Sitemap: {absolute('syndication.sitemap_index')}", ""]
+             "", f"Sitemap: {external_url('syndication.sitemap_index')}", ""]
     return Response("\n".join(lines), mimetype="text/plain")
 
 
@@ -97,16 +86,16 @@ def _page_size() -> int:
 def sitemap_index() -> Response:
     body = sitemap.index_xml(
         sitemap.pages(_page_size()),
-        lambda number: absolute("syndication.sitemap_materials", number=number),
-        extra=[absolute("syndication.sitemap_pages")])
+        lambda number: external_url("syndication.sitemap_materials", number=number),
+        extra=[external_url("syndication.sitemap_pages")])
     return Response(body, content_type=XML)
 
 
 @bp.route("/sitemaps/pages.xml")
 def sitemap_pages() -> Response:
     """The portal's public pages that are not materials."""
-    return Response(sitemap.urlset_xml([(absolute("pages.home"), None),
-                                        (absolute("pages.licences"), None)]),
+    return Response(sitemap.urlset_xml([(external_url("pages.home"), None),
+                                        (external_url("pages.licences"), None)]),
                     content_type=XML)
 
 
@@ -126,13 +115,13 @@ def sitemap_materials(number: int) -> Response:
 def _atom(feed: feeds.Feed, page_url: str) -> Response:
     locale = str(get_locale())
     links = feeds.FeedLinks(
-        self_url=absolute(request.endpoint or "", **(request.view_args or {})),
+        self_url=external_url(request.endpoint or "", **(request.view_args or {})),
         page_url=page_url,
-        material_id=lambda material_id: absolute("materials.show", material_id=material_id),
+        material_id=lambda material_id: external_url("materials.show", material_id=material_id),
         material=_material_url,
-        profile=lambda user_id, name: absolute("lists.profile", user_id=user_id,
+        profile=lambda user_id, name: external_url("lists.profile", user_id=user_id,
                                                slug=person_slug(name)),
-        scheme=lambda vocabulary: absolute("search.search") + f"?{vocabulary}=")
+        scheme=lambda vocabulary: external_url("search.search") + f"?{vocabulary}=")
     return Response(feeds.atom_xml(feed, links, locale, _("OER portal")),
                     content_type=feeds.MEDIA_TYPE)
 
@@ -143,25 +132,25 @@ def _feed_size() -> int:
 
 @bp.route("/feeds/materials.atom")
 def materials_feed() -> Response:
-    return _atom(feeds.all_materials(_feed_size()), absolute("pages.home"))
+    return _atom(feeds.all_materials(_feed_size()), external_url("pages.home"))
 
 
 @bp.route("/feeds/subjects/<code>.atom")
 def subject_feed(code: str) -> Response:
     return _atom(feeds.subject(code, _feed_size(), str(get_locale())),
-                 absolute("search.search", subject=code))
+                 external_url("search.search", subject=code))
 
 
 @bp.route("/feeds/levels/<code>.atom")
 def level_feed(code: str) -> Response:
     return _atom(feeds.level(code, _feed_size(), str(get_locale())),
-                 absolute("search.search", level=code))
+                 external_url("search.search", level=code))
 
 
 @bp.route("/feeds/people/<int:user_id>.atom")
 def person_feed(user_id: int) -> Response:
     return _atom(feeds.person(user_id, _feed_size()),
-                 absolute("lists.profile", user_id=user_id))
+                 external_url("lists.profile", user_id=user_id))
 
 
 # -- Embeds and oEmbed ----------------------------------------------------------------------
@@ -213,8 +202,9 @@ def oembed_endpoint() -> tuple[Response, int] | Response:
         if material_id is None:
             raise NotFound()
         answer = oembed.answer(
-            material_id, PageLinks(), lambda mid: absolute("syndication.embed", material_id=mid),
-            _size("maxwidth"), _size("maxheight"), _("OER portal"), absolute("pages.home"))
+            material_id, PageLinks(),
+            lambda mid: external_url("syndication.embed", material_id=mid),
+            _size("maxwidth"), _size("maxheight"), _("OER portal"), external_url("pages.home"))
     except NotFound:
         return jsonify(error=_("No published material has this address.")), 404
     return jsonify(answer)
