@@ -169,10 +169,10 @@ def grant_for(authorization: str | None) -> TokenGrant | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(value)))
     if token is None:
         raise TokenRefused("unknown")
-    state = token.state()
+    now = utcnow()
+    state = token.state(now)
     if state != "active":
         raise TokenRefused(state)
-    now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         current_uow().on_commit(functools.partial(_note_use, token.id, now))
     return TokenGrant(user=token.user, scope=Scope(token.scope), token_id=token.id)

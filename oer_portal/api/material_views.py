@@ -108,7 +108,7 @@ def _etag_for(material: Material) -> str:
                                                                           material))
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>")
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>")
 @blp.response(200, schemas.MaterialSchema, headers={"ETag": {
     "description": "Changes with every save, publication or withdrawal; send it in "
                    "If-Match to add a version, or in If-None-Match to read again cheaply.",
@@ -131,7 +131,7 @@ def material(material_id: int) -> Any:
         render_views.material_data(current_user, found), {"ETag": etag})
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/versions")
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/versions")
 @blp.arguments(schemas.VersionListArgs, location="query", error_status_code=400)
 @blp.response(200, schemas.VersionPageSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -150,7 +150,7 @@ def versions(args: dict[str, Any], material_id: int) -> tuple[dict[str, Any], di
     return page.body(), page.headers()
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/versions/<int(max=2147483647):number>")
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/versions/<{schemas.PATH_ID}:number>")
 @blp.response(200, schemas.VersionSchema, headers={"ETag": {
     "description": "A version never changes: its tag neither.", "schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified.")
@@ -166,7 +166,7 @@ def version(material_id: int, number: int) -> Any:
         {"ETag": etag})
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/diff")
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/diff")
 @blp.arguments(schemas.DiffArgs, location="query", error_status_code=400)
 @blp.response(200, schemas.DiffSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -195,7 +195,7 @@ def diff(args: dict[str, Any], material_id: int) -> dict[str, Any]:
     }
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/credits")
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/credits")
 @blp.arguments(schemas.CreditsArgs, location="query", error_status_code=400)
 @blp.response(200, schemas.CreditsSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -248,7 +248,7 @@ def _outline_nodes(found: Material, version: MaterialVersion) -> list[dict[str, 
     return [node(item) for item in structure.tree(outline)]
 
 
-@blp.route("/arrangements/<int(max=2147483647):material_id>")
+@blp.route(f"/arrangements/<{schemas.PATH_ID}:material_id>")
 @blp.response(200, schemas.ArrangementSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(410, response="GONE")

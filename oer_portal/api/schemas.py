@@ -24,6 +24,8 @@ WRITABLE_KINDS = ("lesson", "link")
 #: The largest id or number a path or parameter may name (a 32-bit integer column; larger
 #: numbers name nothing, and the database would refuse them as a number it cannot hold).
 MAX_ID = 2**31 - 1
+#: A path's id or number: the converter that answers 404 beyond ``MAX_ID``.
+PATH_ID = f"int(max={MAX_ID})"
 
 
 def _example(value: Any, **extra: Any) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def create(data: dict[str, Any]) -> Any:
     return _answer(material, 201)
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/versions", methods=["POST"])
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/versions", methods=["POST"])
 @blp.arguments(schemas.MaterialFieldsSchema)
 @blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
 @_documented_errors("NOT_FOUND", "CONFLICT", "PRECONDITION_FAILED", "UNSUPPORTED_MEDIA_TYPE",
@@ -125,7 +125,7 @@ def _arrangement_message() -> str:
              "lessons, files and links.")
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/submit", methods=["POST"])
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/submit", methods=["POST"])
 @blp.response(200, schemas.SubmissionSchema)
 @_documented_errors("NOT_FOUND")
 @blp.doc(security=TOKEN)
@@ -145,7 +145,7 @@ def submit(material_id: int) -> dict[str, Any]:
             "post_review": bool(review.post_review)}
 
 
-@blp.route("/materials/<int(max=2147483647):material_id>/remix", methods=["POST"])
+@blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/remix", methods=["POST"])
 @blp.arguments(schemas.RemixRequestSchema)
 @blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
 @_documented_errors("NOT_FOUND", "UNSUPPORTED_MEDIA_TYPE")
