@@ -16,6 +16,12 @@ def page_url(page: int) -> str:
     return f"{request.base_url}?{urlencode([*args, ('page', page)])}"
 
 
+def page_links(page: int, has_next: bool) -> tuple[str | None, str | None]:
+    """The addresses of the next and the previous page, ``None`` where there is none."""
+    return (page_url(page + 1) if has_next else None,
+            page_url(page - 1) if page > 1 else None)
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[Any]
@@ -25,8 +31,7 @@ class Page:
     total: int | None = None
 
     def links(self) -> tuple[str | None, str | None]:
-        return (page_url(self.page + 1) if self.has_next else None,
-                page_url(self.page - 1) if self.page > 1 else None)
+        return page_links(self.page, self.has_next)
 
     def body(self) -> dict[str, Any]:
         following, previous = self.links()

@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from oer_portal.api import schemas
-from oer_portal.api.pagination import link_header, page_url
+from oer_portal.api.pagination import link_header, page_links
 from oer_portal.api.problems import ApiProblem
 from oer_portal.api.render_views import OPTIONAL_TOKEN, api_blueprint
 from oer_portal.search import filters, service
@@ -45,10 +45,9 @@ def search(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         query=args.get("q", "")[:1000], filters=resolved.chosen, sort=args["sort"],
         page=args["page"], per_page=args["per_page"]))
     request = results.request
-    following = page_url(request.page + 1) \
-        if request.page * request.per_page < results.total \
-        and request.page < service.MAX_PAGE else None
-    previous = page_url(request.page - 1) if request.page > 1 else None
+    following, previous = page_links(
+        request.page, has_next=request.page * request.per_page < results.total
+        and request.page < service.MAX_PAGE)
     body = {
         "total": results.total, "page": request.page, "per_page": request.per_page,
         "query": results.query_text, "suggestion": results.suggestion,
