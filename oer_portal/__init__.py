@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     # Model registration (Alembic and relationships need every table known).
     from oer_portal.accounts import tokens as token_models  # noqa: F401
     from oer_portal.arrangements import models as arrangement_models  # noqa: F401
+    from oer_portal.collections import models as collection_models  # noqa: F401
     from oer_portal.community import models as community_models  # noqa: F401
     from oer_portal.core import audit, outbox  # noqa: F401
     from oer_portal.lists import models as list_models  # noqa: F401
