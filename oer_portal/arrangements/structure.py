@@ -23,6 +23,8 @@ class NodeKind(StrEnum):
     SECTION = "section"
     PAGE = "page"
     MATERIAL = "material"
+    #: A web address elsewhere, typed in or taken from a harvested record (issue 15).
+    LINK = "link"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class Node:
     #: published version).
     material_id: int | None = None
     pinned_version_id: int | None = None
+    #: A link's web address, and the harvested record it was taken from (if any).
+    url: str = ""
+    record_id: int | None = None
 
     @property
     def is_leaf(self) -> bool:
