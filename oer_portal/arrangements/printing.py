@@ -37,6 +37,8 @@ TEXT_HEADING = 2
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
 _ID = re.compile(r'\bid="')
 _FRAGMENT = re.compile(r'\bhref="#')
+#: A link whose text is its own address (``<https://…>`` in Markdown).
+_BARE_LINK = re.compile(r'<a ([^>]*?)href="([^"]+)"([^>]*)>\2</a>')
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,10 @@ class PrintView:
 
 def for_part(html: str, number: str, heading: int) -> Markup:
     """``html`` (sanitised) placed under a part's heading of level ``heading``: its own
-    headings moved down to follow it (at most ``<h6>``), and its ids (and the links to
-    them) prefixed with the part's number, so two parts' "Introduction" stay two targets."""
+    headings moved down to follow it (at most ``<h6>``), its ids (and the links to them)
+    prefixed with the part's number, so two parts' "Introduction" stay two targets, and
+    links that show their own address marked (``data-url-shown``), so that paper does not
+    repeat the address after them."""
     shift = heading + 1 - TEXT_HEADING
 
     def level(match: re.Match[str]) -> str:
@@ -100,6 +104,7 @@ def for_part(html: str, number: str, heading: int) -> Markup:
     moved = _HEADING_TAG.sub(level, html)
     moved = _ID.sub(f'id="{prefix}', moved)
     moved = _FRAGMENT.sub(f'href="#{prefix}', moved)
+    moved = _BARE_LINK.sub(r'<a data-url-shown \1href="\2"\3>\2</a>', moved)
     return Markup(moved)  # noqa: S704 (sanitised HTML, tags renamed and ids prefixed)
 
 

@@ -148,7 +148,8 @@ def test_the_arrangement_page_links_its_print_view_and_every_page_its_print_styl
     # The print button is a small module's; without it the page is whole and the button
     # stays hidden.
     printed = visitor.get(f"/materials/{arrangement['id']}/print").get_data(as_text=True)
-    assert '<button type="button" class="button button--primary" data-print hidden>' in printed
+    assert '<p data-print hidden><button type="button" class="button button--primary">' \
+        in printed
     assert "<script type=\"module\" src=\"/static/js/print.js\"></script>" in printed
     css = visitor.get("/static/css/print.css").get_data(as_text=True)
     assert 'a[href^="http"]::after { content: " (" attr(href) ")"' in css
@@ -179,5 +180,9 @@ def test_a_part_s_text_moves_its_headings_and_ids_below_the_part():
     assert str(for_part(text, "1.2", 3)) == (
         '<h4 id="p1-2-h-a">A</h4><p><a href="#p1-2-h-a">naar A</a></p>'
         '<h6 id="p1-2-h-z">Z</h6>')
+    bare = '<p><a href="https://x.org/a" rel="nofollow">https://x.org/a</a> <a href="https://x.org/b">b</a></p>'
+    assert str(for_part(bare, "1", 2)) == (
+        '<p><a data-url-shown href="https://x.org/a" rel="nofollow">https://x.org/a</a> '
+        '<a href="https://x.org/b">b</a></p>')
     assert str(for_part(text, "3", 2)) == (
         '<h3 id="p3-h-a">A</h3><p><a href="#p3-h-a">naar A</a></p><h6 id="p3-h-z">Z</h6>')
