@@ -343,3 +343,50 @@ def test_who_may_remix_which_arrangement(app, client, new_client, people, lesson
     assert anna.get(f"/materials/{published}/remix").status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Material)) == 4
+
+
+def test_the_api_remixes_an_arrangement_through_the_same_service(app, people, lessons):
+    from tests.fixtures.api import ApiClient, make_token, slug_of
+
+    source = make_arrangement(app, people["anna"], outline_for(lessons),
+                              publish_by=people["mod"])
+    nd = make_arrangement(app, people["anna"], outline_for(lessons), title="Water ND",
+                          licence="CC-BY-ND-4.0", publish_by=people["mod"])
+    api = ApiClient(app, make_token(app, people["cor"], "write"))
+    made = api.post(f"/api/v1/materials/{source}/remix",
+                    json={"licence": "CC-BY-SA-4.0", "title": "Water via de API"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert nodes_of(app, made.get_json()["id"]) == nodes_of(app, source)
+    refused = api.post(f"/api/v1/materials/{nd}/remix", json={"licence": "CC-BY-ND-4.0"})
+    assert refused.status_code == 403 and slug_of(refused) == "remix-refused"
+
+
+def test_a_part_withdrawn_since_is_copied_and_the_builder_says_so(app, client, people,
+                                                                  lessons):
+    """The copy is the arrangement as it was published; a material withdrawn since stays a
+    reference (never its text), shown as not available, and the builder names it on save."""
+    source = make_arrangement(app, people["anna"], outline_for(lessons),
+                              publish_by=people["mod"])
+    with app.app_context():
+        lifecycle.withdraw(db.session.get(User, people["bea"].id),
+                           db.session.get(Material, lessons["zee"]), "Verouderd")
+        current_uow().commit()
+    client.login(people["cor"].email)
+    remix = remix_arrangement(client, source, "CC-BY-4.0")
+    assert nodes_of(app, remix)[3].material_id == lessons["zee"]
+    part = client.get(f"/materials/{remix}-mijn-water/parts/4").get_data(as_text=True)
+    assert "This material is not available" in part and "Smeltend ijs." not in part
+    builder = client.get(f"/materials/{remix}/arrange").get_data(as_text=True)
+    base = re.search(r'name="base_version_id"[^>]*value="(\d+)"', builder)[1]
+    form = {"title": "Mijn water", "description": "", "body": "Inleiding over water.",
+            "language": "nl", "licence": "CC-BY-4.0", "base_version_id": base,
+            "nodes": "5", "save": "Save draft"}
+    for i, node in enumerate(nodes_of(app, remix)):
+        form.update({f"node-{i}-kind": node.kind.value, f"node-{i}-depth": str(node.depth),
+                     f"node-{i}-title": node.title, f"node-{i}-body": node.body,
+                     f"node-{i}-material": str(node.material_id or ""),
+                     f"node-{i}-pin": str(node.pinned_version_id or "")})
+    response = client.post(f"/materials/{remix}/arrange", form)
+    assert response.status_code == 400
+    assert "This material was withdrawn and cannot be included." in response.get_data(
+        as_text=True)
