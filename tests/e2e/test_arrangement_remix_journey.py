@@ -143,6 +143,7 @@ def test_remix_an_arrangement_edit_the_copy_and_print_it(page: Page, browser: Br
     expect(credits).to_contain_text(f"“{remix_title}” by Cor Claassen is licensed under "
                                     "CC BY-SA 4.0")
     expect(credits).to_contain_text(f"Adapted from “{title}”")
+    check_page(page, "arrangement-remix-page")
     page.get_by_role("link", name="Print the whole arrangement").click()
     expect(page).to_have_url(f"{base}/materials/{remix}/print")
 
