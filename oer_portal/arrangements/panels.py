@@ -8,6 +8,7 @@ Templates link the parts themselves, from the ids and numbers kept here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
@@ -19,7 +20,7 @@ from oer_portal.arrangements.structure import NodeKind, Outline, TreeNode
 from oer_portal.licences.compatibility import collection_credit_note
 from oer_portal.materials import panels
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
-from oer_portal.materials.panels import MaterialPage, Panel, Slot
+from oer_portal.materials.panels import MaterialPage, PageLinks, Panel, Slot
 from oer_portal.remix import service as remix_service
 from oer_portal.remix.panels import credits_html
 
@@ -71,12 +72,19 @@ def contents_panel(page: MaterialPage) -> Contents | None:
     contents = table_of_contents(page.actor, page.material, page.version, page.permalink)
     shown = [(item.material, item.version) for item in contents.embedded.values()
              if item.version is not None]
-    contributors = remix_service.contributors_of(shown)
-    credits = {(material.id, version.id): credits_html(
-        material, version, page.links, page.locale, contributors.get(version.id, ()))
-        for material, version in shown}
+    credits = included_credits(shown, page.links, page.locale)
     return replace(contents, collection_note=collection_credit_note(page.locale),
                    item_credits=tuple(credits.values()))
+
+
+def included_credits(shown: Sequence[tuple[Material, MaterialVersion]], links: PageLinks,
+                     locale: str) -> dict[tuple[int, int], Markup]:
+    """The TASL credits of every included material shown, each (material, version) once,
+    with the contributors of all of them found at once (the overview and the print view)."""
+    contributors = remix_service.contributors_of(shown)
+    return {(material.id, version.id): credits_html(
+        material, version, links, locale, contributors.get(version.id, ()))
+        for material, version in shown}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ shown unchanged under its own licence, so any known licence may be embedded, ND 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -293,7 +293,20 @@ def save_arrangement(actor: Actor, material_id: int, base_version_id: int,
 
 
 def _copy_outline(source: MaterialVersion, target: MaterialVersion) -> None:
+    """Every node as it is (sections, own pages, included materials with their pin, link
+    parts): a revert, or a remix's first version, which references the same materials."""
     write_outline(target, outline_of(source.id))
+
+
+def _merge_outline(base: MaterialVersion, ours: MaterialVersion, theirs: MaterialVersion
+                   ) -> Callable[[MaterialVersion], None] | None:
+    """A remix taking its original's changes: the outline merges as a whole, as a stale
+    save does (``structure.merge``): the side that changed it wins; ``None`` when both did.
+    The original's outline was checked when it was published, so it is written as it is."""
+    merged = merge_outlines(outline_of(base.id), outline_of(ours.id), outline_of(theirs.id))
+    if merged is None:
+        return None
+    return lambda target: write_outline(target, merged)
 
 
 def _check_public_embeds(actor: Actor, version: MaterialVersion) -> None:
@@ -341,4 +354,5 @@ def diff_text(version: MaterialVersion) -> str:
 
 
 hooks.register(MaterialKind.ARRANGEMENT.value, hooks.KindHooks(
-    copy_content=_copy_outline, check_submit=_check_public_embeds, diff_text=diff_text))
+    copy_content=_copy_outline, check_submit=_check_public_embeds, diff_text=diff_text,
+    merge_content=_merge_outline))

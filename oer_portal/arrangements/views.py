@@ -14,7 +14,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
-from oer_portal.arrangements import builder, service, structure
+from oer_portal.arrangements import builder, printing, service, structure
 from oer_portal.arrangements.panels import Contents, table_of_contents
 from oer_portal.arrangements.structure import Outline
 from oer_portal.core.errors import NotFound, ValidationError
@@ -236,3 +236,38 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
         item_body=Markup(shown.body_html) if shown else None,  # noqa: S704 (sanitised)
         item_credits=credits_html(embedded.material, shown, PageLinks(), str(get_locale()))
         if shown else None)
+
+
+# -- Printing -----------------------------------------------------------------------------------
+
+
+@bp.route("/materials/<int:material_id>/print")
+def print_arrangement(material_id: int) -> str:
+    """The version the material page shows, whole on one page, to print."""
+    material = queries.material_for(current_user, material_id)
+    version = queries.displayed_version(current_user, material)
+    if version is None or material.kind != MaterialKind.ARRANGEMENT:
+        raise NotFound()
+    return _render_print(material, version, permalink=False)
+
+
+@bp.route("/materials/<int:material_id>/v/<int:number>/print")
+def print_version(material_id: int, number: int) -> str:
+    """One version of the arrangement, whole on one page, to print."""
+    material = queries.material_for(current_user, material_id)
+    version = queries.version_for(current_user, material, number)
+    if material.kind != MaterialKind.ARRANGEMENT:
+        raise NotFound()
+    return _render_print(material, version, permalink=True)
+
+
+def _render_print(material: Material, version: MaterialVersion, permalink: bool) -> str:
+    return render_template(
+        "arrangements/print.html", material=material, version=version,
+        view=printing.print_view(current_user, material, version, PageLinks(),
+                                 str(get_locale())),
+        introduction=Markup(version.body_html),  # noqa: S704 (sanitised when written)
+        back_url=url_for("materials.show_version", material_id=material.id,
+                         number=version.number) if permalink else material_url(material),
+        page_url=url_for("materials.show_version", material_id=material.id,
+                         number=version.number, _external=True))

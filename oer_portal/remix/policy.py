@@ -11,8 +11,9 @@ from oer_portal.accounts.policy import Actor
 from oer_portal.materials import policy as material_policy
 from oer_portal.materials.models import Material, MaterialVersion
 
-#: Kinds a remix can copy completely (an arrangement's structure lives elsewhere).
-REMIXABLE_KINDS = frozenset({"lesson", "file", "link"})
+#: Kinds a remix can copy completely (an arrangement's outline is copied through its kind's
+#: hooks: ``materials.hooks``).
+REMIXABLE_KINDS = frozenset({"lesson", "file", "link", "arrangement"})
 
 
 def may_remix_at_all(actor: Actor | None) -> bool:

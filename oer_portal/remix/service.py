@@ -20,7 +20,7 @@ from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core import audit
-from oer_portal.core.errors import DomainError, Forbidden
+from oer_portal.core.errors import DomainError, Forbidden, NotFound
 from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.licences.compatibility import Adaptation, allowed_licences_for_adaptation
@@ -28,6 +28,7 @@ from oer_portal.materials import licensing, queries
 from oer_portal.materials import policy as material_policy
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import refs_of
+from oer_portal.materials.hooks import hooks_for
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material, MaterialKind, MaterialStatus, MaterialVersion
 from oer_portal.materials.panels import PageLinks
@@ -75,7 +76,7 @@ def remix_options(actor: Actor, material_id: int, number: int | None = None) -> 
     if material.is_withdrawn:
         raise Forbidden(_("A withdrawn material cannot be remixed."))
     if material.kind not in policy.REMIXABLE_KINDS:
-        raise Forbidden(_("Arrangements cannot be remixed yet; remix the materials in it."))
+        raise NotFound()
     if number is not None:
         version = queries.version_for(actor, material, number)
     elif material.published_version_id is not None:
@@ -96,6 +97,12 @@ def remix(actor: Actor, material_id: int, number: int | None, licence: str,
     imported source (its authors, source URL, attribution line and leftover import data) are
     not copied, because they describe the source, not the remix: the credits name them as
     the source's, generated from ``derived_from``.
+
+    An arrangement's outline is copied node by node (``materials.hooks``' ``copy_content``):
+    its included materials stay included by reference, with the same pin, under their own
+    licences (the collection rule), while its introduction and own pages, which the remix
+    adapts, take the remix's licence: so the licences offered are those the *arrangement's*
+    licence allows for adaptation, and an ND arrangement is refused.
     """
     options = remix_options(actor, material_id, number)
     if not options.adaptation.ok:
@@ -110,6 +117,8 @@ def remix(actor: Actor, material_id: int, number: int | None, licence: str,
     created = materials.create_material(actor, MaterialKind(source.kind), fields,
                                         refs_of(version.attachments), summary=summary,
                                         derived_from=version)
+    hooks_for(source.kind).copy_content(
+        version, db.session.get(MaterialVersion, created.latest_version_id))
     audit.record("material.remixed", actor_id=actor.id, target=("material", created.id),
                  details={"source": source.id, "version": version.number})
     return created

@@ -38,6 +38,7 @@ from oer_portal.materials import queries
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import AttachmentRef, refs_of
 from oer_portal.materials.diff import word_diff
+from oer_portal.materials.hooks import ContentWriter, hooks_for
 from oer_portal.materials.merge import Choice, ConflictRegion, MergeResult, Passage, Resolution
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import (
@@ -164,6 +165,16 @@ class NeedsResolution(Conflict):
                          "before the changes are saved.")
 
 
+class ContentConflict(Conflict):
+    """Both the remix and the original changed what a kind keeps beside its fields (an
+    arrangement's outline), which merges only as a whole: the pull cannot be made."""
+
+    default_message = _l("You and the original both changed the parts of the arrangement, "
+                         "and two outlines cannot be merged. Open the original's new "
+                         "version, copy what you want into your remix in the builder, and "
+                         "dismiss this notice.")
+
+
 class StalePull(Conflict):
     """A resolution page worked out from versions that are no longer the current ones."""
 
@@ -205,6 +216,13 @@ class UpstreamMerge:
     field_conflicts: tuple[FieldConflict, ...]
     #: The licence the remix had to move to because the original's licence changed.
     licence_changed_to: str | None = None
+    #: Writes the kind's own merged content (an arrangement's outline) to the pull's new
+    #: version; ``None`` when both sides changed it (``ContentConflict``).
+    content: ContentWriter | None = None
+
+    @property
+    def content_conflict(self) -> bool:
+        return self.content is None
 
     @property
     def body_conflicts(self) -> tuple[ConflictRegion, ...]:
@@ -258,7 +276,8 @@ def merge_upstream(base: MaterialVersion, ours: MaterialVersion,
         licence_changed_to = adaptation.suggested.spdx
         merged = replace(merged, licence=licence_changed_to)
     return UpstreamMerge(merged, _merge_attachments(base, ours, theirs), body,
-                         tuple(conflicts), licence_changed_to)
+                         tuple(conflicts), licence_changed_to,
+                         hooks_for(ours.material.kind).merge_content(base, ours, theirs))
 
 
 def _merge_attachments(base: MaterialVersion, ours: MaterialVersion,
@@ -294,6 +313,8 @@ def pull(actor: Actor, remix_id: int, source_version_id: int) -> PullResult:
     assert status.latest is not None
     head = status.remix.latest_version
     merge = merge_upstream(status.synced, head, status.latest)
+    if merge.content_conflict:
+        raise ContentConflict()
     if not merge.clean:
         raise NeedsResolution()
     return _save_pull(actor, status, head, merge.fields, merge, choices={})
@@ -355,8 +376,10 @@ def pending_pull(actor: Actor, remix_id: int,
         raise StalePull()
     if latest is None or versions is None:
         return None
-    return PendingPull(status, head, latest, versions,
-                       merge_upstream(status.synced, head, latest))
+    merge = merge_upstream(status.synced, head, latest)
+    if merge.content_conflict:
+        raise ContentConflict()
+    return PendingPull(status, head, latest, versions, merge)
 
 
 def pull_resolved(actor: Actor, remix_id: int, versions: PullVersions,
@@ -388,6 +411,9 @@ def _save_pull(actor: Actor, status: UpstreamStatus, head: MaterialVersion,
     db.session.flush()
     result = materials.save_version(actor, status.remix.id, head.id, fields, merge.attachments,
                                     summary)
+    if merge.content is None:  # (``pull`` and ``pending_pull`` refused it already)
+        raise ContentConflict()
+    merge.content(result.version)
     db.session.add(RemixPull(version_id=result.version.id, material_id=status.remix.id,
                              source_version_id=latest.id, pulled_at=utcnow()))
     audit.record("remix.upstream_pulled", actor_id=actor.id,

@@ -62,7 +62,8 @@ def remix(material_id: int) -> str | Response | tuple[str, int]:
             flash(_("Your remix is a draft that only you can see. Change what you like, then "
                     "submit it for review. The credits to the original are added "
                     "automatically."), "success")
-            return redirect(url_for("materials.edit", material_id=created.id))
+            edit = "arrangements.edit" if created.kind == "arrangement" else "materials.edit"
+            return redirect(url_for(edit, material_id=created.id))
     return render_template("remix/remix.html", options=options, form=form, reason=None)
 
 
@@ -146,7 +147,7 @@ def resolve(material_id: int) -> str | Response | tuple[str, int]:
     except upstream.StalePull as error:
         return render_template("remix/resolve_stale.html", material_id=material_id,
                                message=error.message, texts=_own_texts()), 409
-    except service.RemixRefused as error:
+    except (service.RemixRefused, upstream.ContentConflict) as error:
         flash(error.message, "error")
         return redirect(changes_page)
     if pending is None or pending.merge.clean:
