@@ -210,3 +210,17 @@ def _fields(version):
     from oer_portal.materials.metadata import VersionFields
 
     return VersionFields(title=version.title, body=version.body)
+
+
+def test_the_api_outline_names_a_link_part_with_its_address(app, client, people):
+    arrangement = _create(app, people["anna"], [
+        Node(NodeKind.PAGE, title="Inleiding", body="Tekst."),
+        Node(NodeKind.LINK, title="Filmpje", url=FILM)], publish_by=people["mod"])
+    data = client.get(f"/api/v1/arrangements/{arrangement}").get_json()
+    page, link = data["outline"]
+    assert (page["kind"], page["url"]) == ("page", None)
+    assert (link["kind"], link["title"], link["url"], link["available"]) == (
+        "link", "Filmpje", FILM, True)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    node = spec["components"]["schemas"]["OutlineNode"]
+    assert "link" in node["properties"]["kind"]["enum"] and "url" in node["properties"]
