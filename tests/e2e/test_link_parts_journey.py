@@ -6,6 +6,7 @@ checks the builder and the arrangement pages at 1280 and 390 px."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -66,3 +67,60 @@ def test_a_teacher_adds_a_web_link_and_readers_see_it_leave_the_portal(
     expect(page.get_by_text(FILM, exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Open the website")).to_have_attribute("href", FILM)
     check_page(page, "link-parts-part")
+
+
+
+def _list_with(live_server, owner_email: str, name: str, material_id: int,
+               record_id: int) -> None:
+    """The teacher's list holding the portal lesson, then the harvested record (as the
+    search results' "add to list" form leaves it: that form is another part's page)."""
+    from oer_portal.accounts import service as accounts
+    from oer_portal.core.uow import current_uow
+    from oer_portal.lists import service
+
+    with live_server.app.app_context():
+        owner = accounts.find_by_email(owner_email)
+        made = service.create_list(owner, name)
+        service.add_item(owner, made.id, material_id)
+        service.add_record(owner, made.id, record_id)
+        current_uow().commit()
+
+
+def test_a_harvested_lesson_on_a_list_becomes_a_link_part(page: Page, live_server,
+                                                          check_page):
+    """A lesson of another collection sits on a teacher's list beside a portal lesson, is
+    moved up by keyboard, and becomes a link part of the arrangement made from the list."""
+    from tests.e2e.test_remix_journey import _published_lesson
+    from tests.fixtures.records import make_record
+
+    base = live_server.url
+    anna = _create_user(live_server, "anna", "Anna Aalders", "teacher")
+    moderator = _create_user(live_server, "mo", "Mo Moderator", "moderator")
+    tag = f"t{uuid.uuid4().hex[:6]}"
+    lesson = f"Dijken bouwen {tag}"
+    harvested = f"Getijden en stormvloed {tag}"
+    material_id = _published_lesson(live_server, anna, moderator, lesson)
+    record = make_record(live_server.app, harvested,
+                         f"https://wikiwijs.example.org/{tag}/getijden")
+    _list_with(live_server, anna, f"Water {tag}", material_id, record)
+
+    _english_login(page, base, anna)
+    page.goto(base + "/my/lists")
+    page.get_by_role("link", name=f"Water {tag}").click()
+    items = page.get_by_role("list", name="Materials")
+    expect(items.get_by_role("listitem")).to_have_count(2)
+    card = items.get_by_role("article", name=harvested)
+    expect(card).to_contain_text("From the collection Wikiwijs")
+    expect(card.get_by_role("link", name=harvested)).to_have_attribute(
+        "href", f"https://wikiwijs.example.org/{tag}/getijden")
+    check_page(page, "link-parts-list")
+
+    # The hidden part of the name is a block of its own: a space before the colon.
+    page.get_by_role("button", name=re.compile(rf"^Move up\s*: {harvested}$")).press("Enter")
+    expect(items.get_by_role("listitem").first).to_contain_text(harvested)
+    page.get_by_role("button", name="Make an arrangement draft").press("Enter")
+    expect(page.get_by_text("Your arrangement draft is made from the list.")).to_be_visible()
+    expect(page.get_by_label("Title of link 1")).to_have_value(harvested)
+    expect(page.get_by_label("Web address of link 1")).to_have_value(
+        f"https://wikiwijs.example.org/{tag}/getijden")
+    expect(page.locator("#part-0")).to_contain_text("From the collection Wikiwijs")
