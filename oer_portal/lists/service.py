@@ -1,4 +1,6 @@
 """Lists of materials: favourites (made lazily), named lists, their items and their pages.
+An item is a material of this portal or a harvested record (a lesson in another collection);
+both share one order on the list.
 
 Every function is given the actor; a list the actor may not see is *not found*, so a private
 list's existence never leaks.  Items are read in a fixed number of statements however long
@@ -378,13 +380,6 @@ def ordered_items(list_id: int) -> list[tuple[str, int]]:
             select(column, table.position, table.added_at).where(table.list_id == list_id)))
     rows.sort(key=lambda row: (row[0], row[1], row[2], row[3]))
     return [(kind, key) for _position, _added, kind, key in rows]
-
-
-def item_ids(list_id: int) -> list[int]:
-    """The list's materials in its order: one indexed statement."""
-    return list(db.session.scalars(
-        select(MaterialListItem.material_id).where(MaterialListItem.list_id == list_id)
-        .order_by(MaterialListItem.position, MaterialListItem.added_at)))
 
 
 def entries(actor: Actor, material_list: MaterialList) -> list[Entry | RecordEntry]:

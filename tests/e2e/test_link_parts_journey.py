@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_remix_journey import _create_user, _english_login
+from tests.fixtures.records import make_record
 
 pytestmark = pytest.mark.e2e
 
@@ -52,6 +53,17 @@ def test_a_teacher_adds_a_web_link_and_readers_see_it_leave_the_portal(
     expect(page.get_by_label("Web address of link 1.1")).to_have_value(FILM)
     expect(page.get_by_label("Title of the link")).to_have_value("")
     expect(page.get_by_role("button", name="Remove: 1.1 Filmpje over dijken")).to_be_visible()
+
+    # "Find" offers lessons of other collections too; one becomes a link part.
+    harvested = f"Stormvloedkering {tag}"
+    make_record(live_server.app, harvested, f"https://wikiwijs.example.org/{tag}/kering")
+    page.get_by_label("Include a material").fill(tag)
+    page.get_by_label("Include a material").press("Enter")
+    expect(status).to_contain_text("1 record from other collections found.")
+    page.get_by_role("button", name=f"Add {harvested} as a web link").press("Enter")
+    expect(status).to_have_text("Link 1.2 added.")
+    expect(page.get_by_label("Title of link 1.2")).to_be_focused()
+    expect(page.locator("#part-2")).to_contain_text("From the collection Wikiwijs")
     check_page(page, "link-parts-builder")
 
     page.get_by_role("button", name="Save draft").click()
@@ -60,6 +72,7 @@ def test_a_teacher_adds_a_web_link_and_readers_see_it_leave_the_portal(
     film = contents.get_by_role("link", name="Filmpje over dijken")
     expect(film).to_have_attribute("href", FILM)
     expect(contents).to_contain_text("(other website)")
+    expect(contents).to_contain_text("(Wikiwijs · other website)")
     check_page(page, "link-parts-arrangement")
 
     contents.get_by_role("link", name="Start with part 1.1").click()
@@ -91,7 +104,6 @@ def test_a_harvested_lesson_on_a_list_becomes_a_link_part(page: Page, live_serve
     """A lesson of another collection sits on a teacher's list beside a portal lesson, is
     moved up by keyboard, and becomes a link part of the arrangement made from the list."""
     from tests.e2e.test_remix_journey import _published_lesson
-    from tests.fixtures.records import make_record
 
     base = live_server.url
     anna = _create_user(live_server, "anna", "Anna Aalders", "teacher")
