@@ -242,6 +242,7 @@ def _outline_nodes(found: Material, version: MaterialVersion) -> list[dict[str, 
             "version": shown.version.number if is_material and shown and shown.version
             else None,
             "available": not is_material or bool(shown and shown.version),
+            "url": item.node.url if item.node.kind == structure.NodeKind.LINK else None,
             "children": [node(child) for child in item.children],
         }
 
@@ -256,8 +257,8 @@ def _outline_nodes(found: Material, version: MaterialVersion) -> list[dict[str, 
 def arrangement(material_id: int) -> dict[str, Any]:
     """An arrangement with its outline
 
-    Sections, pages and included materials in reading order, numbered as in its table of
-    contents. An included material you may not see is listed as not available, without
+    Sections, pages, included materials and web links in reading order, numbered as in its
+    table of contents. An included material you may not see is listed as not available, without
     its id or title.
     """
     found = _material(material_id)

@@ -373,7 +373,8 @@ class VocabulariesSchema(Schema):
 
 class OutlineNodeSchema(Schema):
     number = fields.String(required=True, **_example("1.2"))
-    kind = fields.String(required=True, validate=validate.OneOf(("section", "page", "material")),
+    kind = fields.String(required=True,
+                         validate=validate.OneOf(("section", "page", "material", "link")),
                          **_example("material"))
     title = fields.String(required=True, **_example("Oefenen"))
     material_id = fields.Integer(required=True, allow_none=True, **_example(12))
@@ -381,6 +382,9 @@ class OutlineNodeSchema(Schema):
         "example": 3, "description": "The included version the caller may see (null when "
                                      "it is not available to them)."})
     available = fields.Boolean(required=True, **_example(True))
+    url = fields.String(allow_none=True, metadata={
+        "example": "https://example.org/video", "description": "A link part's web address "
+                                                              "elsewhere (null for other parts)."})
     children = fields.List(fields.Nested(lambda: OutlineNodeSchema()), required=True)
 
 

@@ -21,6 +21,7 @@ from flask_babel import ngettext
 from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import service, structure
 from oer_portal.arrangements.structure import Node, NodeKind, Outline
+from oer_portal.collections import records
 from oer_portal.materials.models import MaterialKind, MaterialVersion
 from oer_portal.search import service as search_service
 
@@ -31,6 +32,7 @@ _EDITS: dict[str, Callable[[Outline, int], Outline]] = {
 TOOLS = tuple(_EDITS)
 _ACTION = re.compile(r"^(up|down|indent|outdent|remove)-(\d{1,4})$")
 _INCLUDE = re.compile(r"^include-(\d{1,12})$")
+_INCLUDE_RECORD = re.compile(r"^include-record-(\d{1,12})$")
 #: A material's number or any of its addresses (``/materials/12-slug``, ``/materials/12/v/3``).
 _MATERIAL_REFERENCE = re.compile(r"^\s*(?:\d{1,12}|\S*?/materials/(\d{1,12})\S*)\s*$")
 
@@ -57,7 +59,11 @@ def outline_from_form(form: Mapping[str, str]) -> Outline:
             material_id=_int(form.get(f"node-{i}-material"))
             if kind == NodeKind.MATERIAL else None,
             pinned_version_id=_int(form.get(f"node-{i}-pin"))
-            if kind == NodeKind.MATERIAL else None))
+            if kind == NodeKind.MATERIAL else None,
+            # Cut, not trusted: an overlong address stays overlong, so the check refuses it.
+            url=form.get(f"node-{i}-url", "")[:structure.MAX_URL + 1]
+            if kind == NodeKind.LINK else "",
+            record_id=_int(form.get(f"node-{i}-record")) if kind == NodeKind.LINK else None))
     return structure.normalise(nodes)
 
 
@@ -69,8 +75,11 @@ def material_reference(text: str) -> int | None:
     return int(match.group(1) or text.strip())
 
 
-def apply(action: str, outline: Outline) -> Outline:
-    """The outline after one builder button; an unknown action changes nothing."""
+def apply(action: str, outline: Outline, link: Node | None = None) -> Outline:
+    """The outline after one builder button; an unknown action changes nothing.  ``link``:
+    the link part "add-link" and "include-record-…" add (checked by ``run``)."""
+    if action == "add-link" or _INCLUDE_RECORD.match(action):
+        return structure.append(outline, link) if link is not None else outline
     if action == "add-section":
         return structure.append(outline, Node(NodeKind.SECTION))
     if action == "add-page":
@@ -101,7 +110,15 @@ class Builder:
     pins: dict[int, list[MaterialVersion]]
     errors: dict[int | None, list[str]] = field(default_factory=dict)
     found: list[search_service.Hit] | None = None
+    #: Harvested records from other collections matching the find words.
+    found_records: list[records.HarvestedRecord] = field(default_factory=list)
     find_query: str = ""
+    #: What was typed in "Add a web link" (kept when it could not be added), and why not.
+    link_title: str = ""
+    link_url: str = ""
+    link_error: str = ""
+    #: Link part index → the harvested record it came from (with its collection's name).
+    linked: dict[int, records.RecordLink] = field(default_factory=dict)
     #: Set after a button changed the outline: the part to put the focus on, and the tool
     #: button to focus there (``None``: its first field), so a keyboard user can press
     #: "up" again and again.
@@ -141,17 +158,61 @@ class Builder:
     def focus_on_add(self) -> bool:
         """After a button that left no part to focus (the last part removed), the focus
         goes to "Add a section" rather than to the top of the page."""
-        return self.acted and self.focus is None and self.found is None
+        return self.acted and self.focus is None and self.found is None \
+            and not self.link_error
 
 
 def start(actor: Actor, outline: Outline, **extra: object) -> Builder:
     """The builder showing ``outline``, its included materials as ``actor`` may see them."""
     return Builder(outline, service.resolve(actor, outline),
-                   service.pinnable_versions(structure.embedded_ids(outline)), **extra)
+                   service.pinnable_versions(structure.embedded_ids(outline)),
+                   linked=service.linked_records(outline), **extra)
 
 
-def run(actor: Actor, action: str, outline: Outline, find_query: str = "") -> Builder:
+@dataclass(frozen=True)
+class LinkInput:
+    """The "Add a web link" fields as the form sent them."""
+
+    title: str = ""
+    url: str = ""
+
+
+def _new_link(action: str, typed: LinkInput) -> tuple[Node | None, str]:
+    """The link part ``action`` would add and, when it cannot, why not (a message)."""
+    record = _INCLUDE_RECORD.match(action)
+    if record:
+        found = records.get_record(int(record.group(1)))
+        if found is None or not structure.is_web_address(found.url):
+            return None, _("This record is no longer available in its collection, so it "
+                           "cannot be added.")
+        return Node(NodeKind.LINK, title=(found.title.strip() or found.url)[:structure.MAX_TITLE],
+                    url=found.url, record_id=found.id), ""
+    title, url = " ".join(typed.title.split()), typed.url.strip()
+    if not title:
+        return None, _("Give the link a title.")
+    if len(title) > structure.MAX_TITLE:
+        return None, _("This part is too long.")
+    problem = structure.link_problem(url)
+    if problem is not None:
+        return None, service.problem_message(problem)
+    return Node(NodeKind.LINK, title=title, url=url), ""
+
+
+def run(actor: Actor, action: str, outline: Outline, find_query: str = "",
+        link: LinkInput | None = None) -> Builder:
     """One builder button: change the outline (unsaved) or look for materials to include."""
+    if action == "add-link" or _INCLUDE_RECORD.match(action):
+        typed = link or LinkInput()
+        node, error = _new_link(action, typed)
+        if node is None:
+            keep = typed if action == "add-link" else LinkInput()
+            return start(actor, outline, acted=True, unsaved=True, link_error=error,
+                         link_title=keep.title[:structure.MAX_TITLE],
+                         link_url=keep.url[:structure.MAX_URL], announcement=error)
+        changed = apply(action, outline, node)
+        state = start(actor, changed, focus=len(changed) - 1, acted=True, unsaved=True)
+        state.announcement = _("Link %(number)s added.", number=state.numbers[len(changed) - 1])
+        return state
     if action != "find":
         changed = apply(action, outline)
         tool = action.partition("-")[0]
@@ -167,10 +228,16 @@ def run(actor: Actor, action: str, outline: Outline, find_query: str = "") -> Bu
     hits = [hit for hit in search_service.search(search_service.SearchRequest(
         query=query, per_page=FOUND_LIMIT + 5)).hits
         if hit.kind != MaterialKind.ARRANGEMENT][:FOUND_LIMIT] if query else []
-    return start(actor, outline, found=hits, find_query=query, acted=True, unsaved=True,
-                 announcement=ngettext("%(num)d material found.", "%(num)d materials found.",
-                                       len(hits)) if hits
-                 else _("No published material matches these words."))
+    found_records = records.find_records(query, FOUND_LIMIT) if query else []
+    announcement = ngettext("%(num)d material found.", "%(num)d materials found.",
+                            len(hits)) if hits \
+        else _("No published material matches these words.")
+    if found_records:
+        announcement += " " + ngettext("%(num)d record from other collections found.",
+                                       "%(num)d records from other collections found.",
+                                       len(found_records))
+    return start(actor, outline, found=hits, found_records=found_records, find_query=query,
+                 acted=True, unsaved=True, announcement=announcement)
 
 
 def _focus_after(action: str, before: Outline, after: Outline) -> int | None:

@@ -9,7 +9,7 @@ Templates link the parts themselves, from the ids and numbers kept here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -17,6 +17,7 @@ from markupsafe import Markup
 from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import service, structure
 from oer_portal.arrangements.structure import NodeKind, Outline, TreeNode
+from oer_portal.collections.records import RecordLink
 from oer_portal.licences.compatibility import collection_credit_note
 from oer_portal.materials import panels
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
@@ -39,6 +40,8 @@ class Contents:
     slug: str
     version_number: int
     permalink: bool
+    #: Link part index → the harvested record it came from, for its collection's name.
+    links: dict[int, RecordLink] = field(default_factory=dict)
     #: On the material page only: the collection rule's sentence, and the credits of every
     #: included material, each once.
     collection_note: str = ""
@@ -61,7 +64,8 @@ def table_of_contents(actor: Actor, material: Material, version: MaterialVersion
     embedded = service.resolve(actor, outline)
     return Contents(tree=structure.tree(outline), embedded=embedded,
                     titles=titles(outline, embedded), material_id=material.id,
-                    slug=material.slug, version_number=version.number, permalink=permalink)
+                    slug=material.slug, version_number=version.number, permalink=permalink,
+                    links=service.linked_records(outline))
 
 
 def contents_panel(page: MaterialPage) -> Contents | None:

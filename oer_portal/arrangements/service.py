@@ -13,7 +13,7 @@ shown unchanged under its own licence, so any known licence may be embedded, ND 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -26,6 +26,7 @@ from oer_portal.arrangements.models import ArrangementNode
 from oer_portal.arrangements.structure import (
     MAX_DEPTH,
     MAX_NODES,
+    MAX_URL,
     Node,
     NodeKind,
     Outline,
@@ -37,6 +38,7 @@ from oer_portal.arrangements.structure import (
     walk,
 )
 from oer_portal.arrangements.structure import merge as merge_outlines
+from oer_portal.collections import records as harvested
 from oer_portal.core.errors import EditConflict, ValidationError
 from oer_portal.core.markdown import html_to_plain_text, render_markdown
 from oer_portal.extensions import db
@@ -70,6 +72,11 @@ class OutlineConflict(EditConflict):
         super().__init__()
 
 
+def problem_message(problem: Problem) -> str:
+    """The sentence the builder shows for ``problem``."""
+    return _message(OutlineError(problem))
+
+
 def _message(error: OutlineError) -> str:
     return {
         Problem.TOO_MANY: _("An arrangement holds at most %(n)d parts.", n=MAX_NODES),
@@ -78,6 +85,10 @@ def _message(error: OutlineError) -> str:
         Problem.UNTITLED: _("Give this part a title."),
         Problem.TOO_LONG: _("This part is too long."),
         Problem.NO_MATERIAL: _("Choose the material to include."),
+        Problem.NO_URL: _("Give this link a web address."),
+        Problem.BAD_URL: _("A link needs a full web address that starts with http:// or "
+                           "https://."),
+        Problem.LONG_URL: _("This web address is longer than %(n)d characters.", n=MAX_URL),
     }[error.problem]
 
 
@@ -94,8 +105,8 @@ def rows_of(version_id: int) -> Sequence[ArrangementNode]:
 
 
 def own_text(version_id: int) -> str:
-    """The text of the arrangement's own pages (section and page titles, page bodies), as
-    plain text for search; embedded materials are found under their own names."""
+    """The text of the arrangement's own pages (section, page and link titles, page
+    bodies), as plain text for search; embedded materials are found under their own names."""
     parts: list[str] = []
     for row in rows_of(version_id):
         if row.kind == NodeKind.MATERIAL:
@@ -151,6 +162,16 @@ def resolve(actor: Actor, outline: Iterable[Node]) -> dict[int, Embedded]:
             and material.published_version_id not in (None, version.id)
         result[index] = Embedded(node.material_id, material, version, outdated)
     return result
+
+
+def linked_records(outline: Iterable[Node]) -> dict[int, harvested.RecordLink]:
+    """Per link part (by index) taken from a harvested record that still exists, the
+    record with its collection's name: one statement.  A link whose record was removed
+    with its collection is absent here and shows from its own title and address."""
+    nodes = [(index, n) for index, n in enumerate(outline)
+             if n.kind == NodeKind.LINK and n.record_id is not None]
+    found = harvested.record_links(n.record_id for _index, n in nodes)
+    return {index: found[n.record_id] for index, n in nodes if n.record_id in found}
 
 
 def _published_ids(materials: dict[int, Material]) -> dict[int, frozenset[int]]:
@@ -215,8 +236,14 @@ def pinnable_versions(material_ids: Iterable[int]) -> dict[int, list[MaterialVer
 
 
 def _checked(actor: Actor, outline: Iterable[Node]) -> Outline:
-    """The normalised outline, or ``InvalidOutline`` with a message per wrong node."""
+    """The normalised outline, or ``InvalidOutline`` with a message per wrong node.  A link's
+    pointer to a harvested record that does not exist (removed with its collection, or a
+    hand-made form) is dropped: the link stands on its own title and address."""
     outline = normalise(outline)
+    known = linked_records(outline)
+    outline = tuple(replace(node, record_id=None)
+                    if node.kind != NodeKind.LINK or index not in known else node
+                    for index, node in enumerate(outline))
     errors: dict[int | None, list[str]] = {}
     for error in problems(outline):
         errors.setdefault(error.index, []).append(_message(error))
@@ -254,7 +281,9 @@ def write_outline(version: MaterialVersion, outline: Outline) -> None:
             version_id=version.id, position=position, depth=node.depth, kind=node.kind.value,
             title=node.title, body=node.body,
             body_html=str(render_markdown(node.body)) if node.body else "",
-            material_id=node.material_id, pinned_version_id=node.pinned_version_id))
+            material_id=node.material_id, pinned_version_id=node.pinned_version_id,
+            url=node.url if node.kind == NodeKind.LINK else "",
+            record_id=node.record_id if node.kind == NodeKind.LINK else None))
     db.session.flush()
 
 
@@ -346,6 +375,9 @@ def diff_text(version: MaterialVersion) -> str:
                 if shown and shown.version and node.pinned_version_id else _("newest version")
             lines.append(f"{indent}{item.number} {_('Material')} {node.material_id}: "
                          f"{node.title or name} ({pin})")
+            continue
+        if node.kind == NodeKind.LINK:
+            lines.append(f"{indent}{item.number} {_('Link')}: {node.title} <{node.url}>")
             continue
         label = _("Section") if node.kind == NodeKind.SECTION else _("Page")
         lines.append(f"{indent}{item.number} {label}: {node.title}")

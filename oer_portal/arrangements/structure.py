@@ -12,11 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 MAX_NODES = 200
 MAX_DEPTH = 3
 MAX_TITLE = 300
 MAX_PAGE = 100_000
+#: The longest web address a link part keeps (the column's size, a harvested record's too).
+MAX_URL = 1000
+#: The schemes a link part may open: a reader's browser follows it, so never ``javascript:``
+#: or ``data:``.
+WEB_SCHEMES = ("http", "https")
 
 
 class NodeKind(StrEnum):
@@ -60,6 +66,9 @@ class Problem(StrEnum):
     UNTITLED = "untitled"
     TOO_LONG = "too_long"
     NO_MATERIAL = "no_material"
+    NO_URL = "no_url"
+    BAD_URL = "bad_url"  # not an absolute http(s) address
+    LONG_URL = "long_url"
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ def normalise(outline: Iterable[Node]) -> Outline:
         allowed = _max_depth_after(result)
         depth = max(0, min(node.depth, allowed, MAX_DEPTH - 1))
         result.append(replace(node, depth=depth, title=node.title.strip(),
-                              body=node.body.replace("\r\n", "\n")))
+                              body=node.body.replace("\r\n", "\n"), url=node.url.strip()))
     return tuple(result)
 
 
@@ -98,13 +107,40 @@ def problems(outline: Outline) -> list[OutlineError]:
             errors.append(OutlineError(Problem.TOO_DEEP, index))
         elif node.depth > _max_depth_after(outline[:index]):
             errors.append(OutlineError(Problem.ORPHAN, index))
-        if node.kind in (NodeKind.SECTION, NodeKind.PAGE) and not node.title:
+        if node.kind in (NodeKind.SECTION, NodeKind.PAGE, NodeKind.LINK) and not node.title:
             errors.append(OutlineError(Problem.UNTITLED, index))
         if len(node.title) > MAX_TITLE or len(node.body) > MAX_PAGE:
             errors.append(OutlineError(Problem.TOO_LONG, index))
         if node.kind == NodeKind.MATERIAL and node.material_id is None:
             errors.append(OutlineError(Problem.NO_MATERIAL, index))
+        if node.kind == NodeKind.LINK:
+            url_problem = link_problem(node.url)
+            if url_problem is not None:
+                errors.append(OutlineError(url_problem, index))
     return errors
+
+
+def link_problem(url: str) -> Problem | None:
+    """What is wrong with a link part's address: it must be an absolute ``http``/``https``
+    address with a host, without spaces or control characters, at most ``MAX_URL`` long
+    (a hand-made form could send ``javascript:`` or a megabyte)."""
+    if not url:
+        return Problem.NO_URL
+    if len(url) > MAX_URL:
+        return Problem.LONG_URL
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return Problem.BAD_URL
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return Problem.BAD_URL
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return Problem.BAD_URL
+    return None
+
+
+def is_web_address(url: str) -> bool:
+    return link_problem(url) is None
 
 
 # -- The builder's edits ----------------------------------------------------------------------

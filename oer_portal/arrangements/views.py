@@ -53,7 +53,9 @@ def _pressed(outline: Outline) -> builder.Builder:
     """The builder after the button the form was sent with (``builder.run``): the same
     answer for the full page and for the fragment."""
     return builder.run(current_user, request.form.get("action", ""), outline,
-                       request.form.get("find_query", ""))
+                       request.form.get("find_query", ""),
+                       builder.LinkInput(request.form.get("link_title", ""),
+                                         request.form.get("link_url", "")))
 
 
 def _outline_or_action(form: MaterialForm, material: Material | None

@@ -1,5 +1,6 @@
 """A list turned into an arrangement draft in one step: the list's name as the title, its
-materials as the parts, in the list's order; the teacher goes on in the builder."""
+materials as the parts and its harvested records as link parts, in the list's order; the
+teacher goes on in the builder."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import select
 
 from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import service as arrangements
-from oer_portal.arrangements.structure import MAX_NODES, Node, NodeKind
+from oer_portal.arrangements.structure import MAX_NODES, MAX_TITLE, Node, NodeKind, is_web_address
+from oer_portal.collections import records
 from oer_portal.core.errors import Forbidden
 from oer_portal.extensions import db
 from oer_portal.lists import policy, service
@@ -20,8 +22,9 @@ from oer_portal.materials.models import Material, MaterialKind
 @dataclass(frozen=True)
 class DraftFromList:
     material: Material
-    #: How many of the list's materials could not be parts (withdrawn, not published,
-    #: arrangements themselves, or beyond the outline's size).
+    #: How many of the list's items could not be parts (withdrawn, not published,
+    #: arrangements themselves, records deleted at their source, or beyond the outline's
+    #: size).
     skipped: int
 
 
@@ -35,15 +38,24 @@ def draft_from_list(actor: Actor, list_id: int) -> DraftFromList:
     material_list = service.own_list(actor, list_id)
     if not policy.can_make_arrangement(actor, material_list):
         raise Forbidden()
-    on_list = service.item_ids(material_list.id)
-    ids = service.published_material_ids(on_list)
+    order = service.ordered_items(material_list.id)
+    ids = set(service.published_material_ids([key for kind, key in order
+                                              if kind == "material"]))
     kinds = dict(db.session.execute(
-        select(Material.id, Material.kind).where(Material.id.in_(ids))).all())
-    parts = [material_id for material_id in ids
-             if kinds.get(material_id) != MaterialKind.ARRANGEMENT][:MAX_NODES]
-    skipped = len(on_list) - len(parts)
+        select(Material.id, Material.kind).where(Material.id.in_(ids))).all()) if ids else {}
+    linked = records.record_links(key for kind, key in order if kind == "record")
+    outline: list[Node] = []
+    for kind, key in order:
+        if kind == "material" and key in ids and kinds.get(key) != MaterialKind.ARRANGEMENT:
+            outline.append(Node(NodeKind.MATERIAL, material_id=key))
+        elif kind == "record" and key in linked and not linked[key].deleted \
+                and is_web_address(linked[key].url):
+            record = linked[key]
+            outline.append(Node(NodeKind.LINK, title=(record.title or record.url)[:MAX_TITLE],
+                                url=record.url, record_id=record.record_id))
+    outline = outline[:MAX_NODES]
+    skipped = len(order) - len(outline)
     fields = VersionFields(title=material_list.name, description=material_list.description)
-    outline = [Node(NodeKind.MATERIAL, material_id=material_id) for material_id in parts]
     try:
         made = arrangements.create_arrangement(actor, fields, outline)
     except arrangements.InvalidOutline as error:

@@ -57,3 +57,18 @@ class MaterialListItem(db.Model):
     #: The order on the list; gaps are fine (removing an item leaves one).
     position: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MaterialListRecord(db.Model):
+    """A harvested record (a lesson in another collection) on a list.  It shares the list's
+    one order with the materials (``position`` counts across both tables) and goes with
+    its record when a harvest or ``collections remove`` deletes the row."""
+
+    __tablename__ = "material_list_records"
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("material_lists.id", ondelete="CASCADE"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("harvested_records.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,6 @@
 """Lists of materials: favourites (made lazily), named lists, their items and their pages.
+An item is a material of this portal or a harvested record (a lesson in another collection);
+both share one order on the list.
 
 Every function is given the actor; a list the actor may not see is *not found*, so a private
 list's existence never leaks.  Items are read in a fixed number of statements however long
@@ -9,19 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
+from oer_portal.collections import records
 from oer_portal.core.errors import Forbidden, NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.lists import policy
-from oer_portal.lists.models import DESCRIPTION_MAX, NAME_MAX, MaterialList, MaterialListItem
+from oer_portal.lists.models import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    MaterialList,
+    MaterialListItem,
+    MaterialListRecord,
+)
 from oer_portal.materials import queries
 from oer_portal.materials.models import Material, MaterialStatus, MaterialVersion
 from oer_portal.materials.service import slugify
@@ -58,6 +68,7 @@ class Entry:
     material_id: int
     card: queries.MaterialCard | None
     title: str
+    is_record = False
 
     @property
     def available(self) -> bool:
@@ -107,10 +118,8 @@ def lists_of(actor: Actor) -> list[ListSummary]:
     """The user's lists with their sizes, favourites first, then by name: one statement."""
     user = _user(actor)
     rows = db.session.execute(
-        select(MaterialList, func.count(MaterialListItem.material_id))
-        .outerjoin(MaterialListItem, MaterialListItem.list_id == MaterialList.id)
+        select(MaterialList, _item_count())
         .where(MaterialList.owner_id == user.id)
-        .group_by(MaterialList.id)
         .order_by(MaterialList.is_favourites.desc(), func.lower(MaterialList.name),
                   MaterialList.id))
     return [_summary(material_list, count) for material_list, count in rows]
@@ -119,12 +128,20 @@ def lists_of(actor: Actor) -> list[ListSummary]:
 def public_lists_of(user_id: int) -> list[ListSummary]:
     """A user's public lists (their profile shows these), by name: one statement."""
     rows = db.session.execute(
-        select(MaterialList, func.count(MaterialListItem.material_id))
-        .outerjoin(MaterialListItem, MaterialListItem.list_id == MaterialList.id)
+        select(MaterialList, _item_count())
         .where(MaterialList.owner_id == user_id, MaterialList.is_public.is_(True))
-        .group_by(MaterialList.id)
         .order_by(func.lower(MaterialList.name), MaterialList.id).limit(MAX_LISTS))
     return [_summary(material_list, count) for material_list, count in rows]
+
+
+def _item_count() -> ColumnElement[int]:
+    """A list's materials and harvested records together, as a column of the list's row
+    (two correlated counts, still one statement)."""
+    materials = select(func.count(MaterialListItem.material_id)).where(
+        MaterialListItem.list_id == MaterialList.id).scalar_subquery()
+    harvested = select(func.count(MaterialListRecord.record_id)).where(
+        MaterialListRecord.list_id == MaterialList.id).scalar_subquery()
+    return (materials + harvested).label("count")
 
 
 def _summary(material_list: MaterialList, count: int) -> ListSummary:
@@ -222,19 +239,28 @@ def add_item(actor: Actor, list_id: int | None, material_id: int) -> tuple[Mater
     db.session.flush()
     if _contains(material_list.id, material.id):
         return material_list, AddResult.ALREADY
-    count, last = db.session.execute(
-        select(func.count(MaterialListItem.material_id), func.max(MaterialListItem.position))
-        .where(MaterialListItem.list_id == material_list.id)).one()
-    if count >= MAX_ITEMS:
-        raise ValidationError(_("A list can hold at most %(num)d materials.", num=MAX_ITEMS))
+    position = _next_position(material_list.id)
     try:
         with db.session.begin_nested():
             db.session.add(MaterialListItem(list_id=material_list.id, material_id=material.id,
-                                            position=(last or 0) + 1))
+                                            position=position))
     except IntegrityError:  # the same click twice at once: the other one added it
         return material_list, AddResult.ALREADY
     material_list.updated_at = utcnow()
     return material_list, AddResult.ADDED
+
+
+def _next_position(list_id: int) -> int:
+    """The position after the last item, materials and records sharing one order; refuses
+    a full list."""
+    count, last = 0, 0
+    for table in (MaterialListItem, MaterialListRecord):
+        n, top = db.session.execute(select(func.count(), func.max(table.position))
+                                    .where(table.list_id == list_id)).one()
+        count, last = count + n, max(last, top or 0)
+    if count >= MAX_ITEMS:
+        raise ValidationError(_("A list can hold at most %(num)d materials.", num=MAX_ITEMS))
+    return last + 1
 
 
 def _contains(list_id: int, material_id: int) -> bool:
@@ -253,52 +279,139 @@ def remove_item(actor: Actor, list_id: int, material_id: int) -> MaterialList:
 
 
 def move_item(actor: Actor, list_id: int, material_id: int, up: bool) -> MaterialList:
-    """Swap an item with its neighbour above (``up``) or below; at either end nothing
-    moves."""
+    """Swap an item with its neighbour above (``up``) or below, a material or a record;
+    at either end nothing moves."""
     material_list = own_list(actor, list_id)
     item = db.session.get(MaterialListItem, (material_list.id, material_id))
     if item is None:
         raise NotFound()
-    column = MaterialListItem.position
-    neighbour = db.session.scalar(
-        select(MaterialListItem)
-        .where(MaterialListItem.list_id == material_list.id,
-               column < item.position if up else column > item.position)
-        .order_by(column.desc() if up else column).limit(1))
-    if neighbour is not None:
-        item.position, neighbour.position = neighbour.position, item.position
+    _swap_with_neighbour(material_list, item, up)
+    return material_list
+
+
+def move_record(actor: Actor, list_id: int, record_id: int, up: bool) -> MaterialList:
+    """As ``move_item``, for a harvested record on the list."""
+    material_list = own_list(actor, list_id)
+    item = db.session.get(MaterialListRecord, (material_list.id, record_id))
+    if item is None:
+        raise NotFound()
+    _swap_with_neighbour(material_list, item, up)
+    return material_list
+
+
+def _swap_with_neighbour(material_list: MaterialList,
+                         item: MaterialListItem | MaterialListRecord, up: bool) -> None:
+    """Materials and records share the positions: the nearest item of either table above
+    or below swaps places with ``item`` (two statements)."""
+    candidates: list[MaterialListItem | MaterialListRecord] = []
+    for table in (MaterialListItem, MaterialListRecord):
+        column = table.position
+        found = db.session.scalar(
+            select(table).where(table.list_id == material_list.id,
+                                column < item.position if up else column > item.position)
+            .order_by(column.desc() if up else column).limit(1))
+        if found is not None:
+            candidates.append(found)
+    if not candidates:
+        return
+    neighbour = (max if up else min)(candidates, key=lambda c: c.position)
+    item.position, neighbour.position = neighbour.position, item.position
+    material_list.updated_at = utcnow()
+
+
+# -- Harvested records on lists -----------------------------------------------------------------
+
+
+def add_record(actor: Actor, list_id: int | None, record_id: int) -> tuple[MaterialList,
+                                                                           AddResult]:
+    """Put a harvested record (a lesson in another collection) at the end of one of the
+    user's lists (their favourites when ``list_id`` is ``None``).  A record the source
+    deleted, or an unknown one, cannot be added; one already on the list changes nothing."""
+    record = records.get_record(record_id)
+    if record is None:
+        raise ValidationError(_("This record is no longer available in its collection, so "
+                                "it cannot be added."))
+    material_list = favourites(actor) if list_id is None else own_list(actor, list_id)
+    db.session.flush()
+    if db.session.get(MaterialListRecord, (material_list.id, record.id)) is not None:
+        return material_list, AddResult.ALREADY
+    position = _next_position(material_list.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(MaterialListRecord(list_id=material_list.id, record_id=record.id,
+                                              position=position))
+    except IntegrityError:  # the same click twice at once
+        return material_list, AddResult.ALREADY
+    material_list.updated_at = utcnow()
+    return material_list, AddResult.ADDED
+
+
+def remove_record(actor: Actor, list_id: int, record_id: int) -> MaterialList:
+    """Take a record off the user's list (idempotent)."""
+    material_list = own_list(actor, list_id)
+    item = db.session.get(MaterialListRecord, (material_list.id, record_id))
+    if item is not None:
+        db.session.delete(item)
         material_list.updated_at = utcnow()
     return material_list
 
 
-def item_ids(list_id: int) -> list[int]:
-    """The list's materials in its order: one indexed statement."""
-    return list(db.session.scalars(
-        select(MaterialListItem.material_id).where(MaterialListItem.list_id == list_id)
-        .order_by(MaterialListItem.position, MaterialListItem.added_at)))
+@dataclass(frozen=True)
+class RecordEntry:
+    """A harvested record on a list: it opens at its home page in its collection."""
+
+    record_id: int
+    record: records.RecordLink
+    title: str
+    is_record = True
+
+    @property
+    def available(self) -> bool:
+        return not self.record.deleted
 
 
-def entries(actor: Actor, material_list: MaterialList) -> list[Entry]:
-    """The items ``actor`` may see, in order: the published ones as cards (visitors see only
-    these); the owner also sees the others (withdrawn, taken offline, drafts) as no longer
-    available.  Three statements at most, however long the list."""
-    ids = item_ids(material_list.id)
+def ordered_items(list_id: int) -> list[tuple[str, int]]:
+    """The list's items in its one order, as ``("material", id)`` and ``("record", id)``:
+    two indexed statements."""
+    rows: list[tuple[int, datetime, str, int]] = []
+    for kind, table, column in (("material", MaterialListItem, MaterialListItem.material_id),
+                                ("record", MaterialListRecord, MaterialListRecord.record_id)):
+        rows.extend((position, added, kind, key) for key, position, added in db.session.execute(
+            select(column, table.position, table.added_at).where(table.list_id == list_id)))
+    rows.sort(key=lambda row: (row[0], row[1], row[2], row[3]))
+    return [(kind, key) for _position, _added, kind, key in rows]
+
+
+def entries(actor: Actor, material_list: MaterialList) -> list[Entry | RecordEntry]:
+    """The items ``actor`` may see, in order: the published materials as cards and the
+    harvested records with their collections (visitors see only these); the owner also
+    sees the others (materials withdrawn, taken offline or drafts; records the source
+    deleted) as no longer available.  Five statements at most, however long the list."""
+    order = ordered_items(material_list.id)
+    ids = [key for kind, key in order if kind == "material"]
     cards = {card.material_id: card for card in queries.published_cards(ids)}
     missing = [material_id for material_id in ids if material_id not in cards]
+    owner = policy.is_owner(actor, material_list)
     titles: dict[int, str] = {}
-    if missing and policy.is_owner(actor, material_list):
+    if missing and owner:
         titles = dict(db.session.execute(
             select(Material.id, MaterialVersion.title)
             .join(MaterialVersion, MaterialVersion.id == func.coalesce(
                 Material.published_version_id, Material.latest_version_id))
             .where(Material.id.in_(missing))).all())
-    result = []
-    for material_id in ids:
-        card = cards.get(material_id)
+    linked = records.record_links(key for kind, key in order if kind == "record")
+    result: list[Entry | RecordEntry] = []
+    for kind, key in order:
+        if kind == "record":
+            record = linked.get(key)
+            if record is not None and (owner or not record.deleted):
+                result.append(RecordEntry(key, record, record.title or record.url))
+            continue
+        card = cards.get(key)
         if card is not None:
-            result.append(Entry(material_id, card, card.title))
-        elif material_id in titles:
-            result.append(Entry(material_id, None, titles[material_id]))
+            result.append(Entry(key, card, card.title))
+        elif key in titles:
+            result.append(Entry(key, None, titles[key]))
     return result
 
 

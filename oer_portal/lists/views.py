@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -147,6 +147,59 @@ def move(list_id: int, material_id: int) -> Response:
         abort(400)
     material_list = service.move_item(current_user, list_id, material_id, direction == "up")
     return redirect(list_url(material_list, _anchor=f"item-{material_id}"), 303)
+
+
+# -- Harvested records (lessons in other collections) on lists ---------------------------------
+
+
+@bp.app_template_global("record_list_choices")
+def record_list_choices() -> list[service.ListSummary]:
+    """The signed-in user's lists for the "add to list" form beside each harvested search
+    result (``collections/_record_actions.html``): read once per request however many
+    results include the form."""
+    if not policy.can_keep_lists(current_user):
+        return []
+    if "record_list_choices" not in g:
+        g.record_list_choices = service.lists_of(current_user)
+    return g.record_list_choices
+
+
+@bp.route("/my/lists/add-record", methods=["POST"])
+@login_required
+def add_record() -> Response:
+    """A harvested record onto the chosen list (``list_id``; empty or ``favourites``: the
+    favourites), then back to where the click came from (``next``, the search page)."""
+    record_id = _int_field("record_id")
+    chosen = request.form.get("list_id", "")
+    list_id = None if chosen in ("", "favourites") else _int_field("list_id")
+    try:
+        material_list, result = service.add_record(current_user, list_id, record_id)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return _back(url_for("lists.mine"))
+    if result == service.AddResult.ADDED:
+        flash(_("Added to “%(name)s”.", name=material_list.name), "success")
+    else:
+        flash(_("This lesson is already on “%(name)s”.", name=material_list.name), "info")
+    return _back(list_url(material_list))
+
+
+@bp.route("/lists/<int:list_id>/records/<int:record_id>/remove", methods=["POST"])
+@login_required
+def remove_record(list_id: int, record_id: int) -> Response:
+    material_list = service.remove_record(current_user, list_id, record_id)
+    flash(_("Removed from “%(name)s”.", name=material_list.name), "success")
+    return _back(list_url(material_list))
+
+
+@bp.route("/lists/<int:list_id>/records/<int:record_id>/move", methods=["POST"])
+@login_required
+def move_record(list_id: int, record_id: int) -> Response:
+    direction = request.form.get("direction")
+    if direction not in ("up", "down"):
+        abort(400)
+    material_list = service.move_record(current_user, list_id, record_id, direction == "up")
+    return redirect(list_url(material_list, _anchor=f"record-{record_id}"), 303)
 
 
 @bp.route("/lists/<int:list_id>/arrangement", methods=["POST"])

@@ -170,3 +170,88 @@ def test_0009_adds_the_claim_without_touching_rounds_or_messages(tmp_path):
         assert tuple(db.session.execute(text(counts)).one()) == (1, 1)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0020_adds_link_parts_and_the_outline_rows_stay_immutable(empty_database, tmp_path):
+    """Changing the kind check copies ``arrangement_nodes`` on SQLite: the existing rows come
+    through unchanged, and the triggers that refuse UPDATE and DELETE are there again
+    afterwards (on PostgreSQL the constraint changes in place).  A link row is accepted;
+    the downgrade refuses while link rows exist (they could be neither kept nor deleted)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    from oer_portal import create_app
+
+    app = create_app(make_config(tmp_path, empty_database))
+    with app.app_context():
+        upgrade(revision="0019_collections")
+        now = "2026-01-05 10:00:00"
+        for statement in (
+            "INSERT INTO users (id, email, display_name, password_hash, session_token, "
+            "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', :now)",
+            "INSERT INTO materials (id, kind, slug, owner_id, status, created_at, updated_at) "
+            "VALUES (1, 'arrangement', 'water', 1, 'draft', :now, :now)",
+            "INSERT INTO material_versions (id, material_id, number, title, description, body, "
+            "body_html, language, licence, meta, author_id, created_at, summary, merged) "
+            "VALUES (1, 1, 1, 'Water', '', '', '', 'nl', 'CC-BY-4.0', '{}', 1, :now, '', "
+            "false)",
+            "INSERT INTO arrangement_nodes (id, version_id, position, depth, kind, title, body, "
+            "body_html) VALUES (1, 1, 0, 0, 'section', 'Hoog water', '', ''), "
+            "(2, 1, 1, 1, 'page', 'Dijken', 'Klei.', '<p>Klei.</p>')"):
+            db.session.execute(text(statement), {"now": now})
+        db.session.commit()
+        upgrade(revision="0020_link_parts")
+        rows = db.session.execute(text(
+            "SELECT id, position, depth, kind, title, body_html, url, record_id "
+            "FROM arrangement_nodes ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            (1, 0, 0, "section", "Hoog water", "", "", None),
+            (2, 1, 1, "page", "Dijken", "<p>Klei.</p>", "", None)]
+        for statement in ("UPDATE arrangement_nodes SET title = 'Anders' WHERE id = 1",
+                          "DELETE FROM arrangement_nodes WHERE id = 2"):
+            with pytest.raises(DatabaseError, match="immutable"):
+                db.session.execute(text(statement))
+            db.session.rollback()
+        with pytest.raises(DatabaseError):  # the check still refuses unknown kinds
+            db.session.execute(text(
+                "INSERT INTO arrangement_nodes (id, version_id, position, depth, kind, title, "
+                "body, body_html, url) VALUES (8, 1, 5, 0, 'video', 'x', '', '', '')"))
+        db.session.rollback()
+        db.session.execute(text(
+            "INSERT INTO arrangement_nodes (id, version_id, position, depth, kind, title, body, "
+            "body_html, url, record_id) VALUES (9, 1, 2, 1, 'link', 'Filmpje', '', '', "
+            "'https://example.org/film', 77)"))
+        db.session.commit()
+        with pytest.raises(SystemExit):  # flask_migrate logs the RuntimeError and exits
+            downgrade(revision="0019_collections")
+        db.session.rollback()
+        assert "material_list_records" in inspect(db.engine).get_table_names()
+        assert db.session.execute(text("SELECT count(*) FROM arrangement_nodes")).scalar() == 3
+        db.session.remove()
+        db.engine.dispose()
+
+    # Without link rows the way down works, and the triggers are still there.
+    other = tmp_path / "other"
+    other.mkdir()
+    if empty_database.startswith("sqlite"):
+        uri = f"sqlite:///{other / 'down.db'}"
+        server = None
+    else:
+        server = postgres_uri_from_env() or DEFAULT_POSTGRES
+        uri = create_postgres_database(server)
+    try:
+        app = create_app(make_config(other, uri))
+        with app.app_context():
+            upgrade()
+            downgrade(revision="0019_collections")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("arrangement_nodes")}
+            assert "url" not in columns and "record_id" not in columns
+            assert "material_list_records" not in inspect(db.engine).get_table_names()
+            upgrade()
+            db.session.remove()
+            db.engine.dispose()
+        assert _schema_diff(uri) == []
+    finally:
+        if server:
+            drop_postgres_database(server, uri)
