@@ -390,3 +390,19 @@ def test_a_part_withdrawn_since_is_copied_and_the_builder_says_so(app, client, p
     assert response.status_code == 400
     assert "This material was withdrawn and cannot be included." in response.get_data(
         as_text=True)
+
+
+def test_a_remix_copies_link_parts_with_their_address(app, client, people, lessons):
+    outline = (*outline_for(lessons),
+               Node(NodeKind.LINK, 0, "Deltawerken bij Rijkswaterstaat",
+                    url="https://www.rijkswaterstaat.nl/water/waterbeheer"))
+    source = make_arrangement(app, people["anna"], outline, publish_by=people["mod"])
+    client.login(people["cor"].email)
+    remix = remix_arrangement(client, source, "CC-BY-4.0")
+
+    copied = nodes_of(app, remix)
+    assert copied == nodes_of(app, source)
+    assert copied[-1].kind == NodeKind.LINK
+    assert copied[-1].url == "https://www.rijkswaterstaat.nl/water/waterbeheer"
+    printed = client.get(f"/materials/{remix}/print").get_data(as_text=True)
+    assert "https://www.rijkswaterstaat.nl/water/waterbeheer" in printed
