@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload, undefer
 
 from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import panels as arrangement_panels
@@ -31,6 +33,7 @@ from oer_portal.arrangements import service
 from oer_portal.arrangements.structure import Node, NodeKind, Outline, tree, walk
 from oer_portal.core.errors import NotFound
 from oer_portal.core.markdown import render_markdown
+from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.materials import queries
 from oer_portal.materials.metadata import VersionFields
@@ -214,6 +217,7 @@ def _arrangement_parts(actor: Actor, version: MaterialVersion, links: ExportLink
     titles = arrangement_panels.titles(outline, embedded)
     shown = [(item.material, item.version) for item in embedded.values()
              if item.version is not None]
+    _load_texts_and_files([version for _material, version in shown])
     contributors = remix_service.contributors_of(shown)
     items = tree(outline)
     by_index: dict[int, Part] = {}
@@ -225,6 +229,18 @@ def _arrangement_parts(actor: Actor, version: MaterialVersion, links: ExportLink
         by_index[item.index].children = [by_index[child.index] for child in item.children]
     roots = [by_index[item.index] for item in items]
     return roots, [by_index[index] for index in sorted(by_index)]
+
+
+def _load_texts_and_files(versions: list[MaterialVersion]) -> None:
+    """The text and attachments of every shown version in two queries (``resolve`` leaves
+    them out: the pages that use it show titles and credits only)."""
+    ids = {version.id for version in versions}
+    if ids:
+        db.session.scalars(
+            select(MaterialVersion)
+            .options(undefer(MaterialVersion.body_html), selectinload(MaterialVersion.attachments))
+            .where(MaterialVersion.id.in_(ids))
+            .execution_options(populate_existing=True)).all()
 
 
 def _folder(index: int, title: str) -> str:
