@@ -23,7 +23,7 @@ from oer_portal.remix.credits import licence_label
 #: ``open_blob(sha256)``: a stored file's bytes, opened for reading (``core.storage``).
 OpenBlob = Callable[[str], BinaryIO]
 
-COPY_CHUNK = 1 << 20
+COPY_CHUNK = 256 * 1024
 _COMPRESSED_PREFIXES = ("image/", "audio/", "video/")
 _COMPRESSED_TYPES = ("pdf", "zip", "openxmlformats", "opendocument", "epub")
 
