@@ -1,7 +1,7 @@
 """A teacher downloads her arrangement from its page as a Common Cartridge and as web pages;
 both archives are what the page promised (the manifest lists the parts, the web pages open
-at a table of contents that links the parts inside the ZIP).  The page with the download
-buttons passes axe at both widths."""
+at a table of contents that links the parts inside the ZIP, and read from the disk).  The
+page with the download buttons and the exported pages pass axe at both widths."""
 
 from __future__ import annotations
 
@@ -69,3 +69,16 @@ def test_download_an_arrangement_as_a_cartridge_and_as_web_pages(page: Page, liv
         assert "parts/002-inleiding.html" in links and "credits.html" in links
         for link in links:
             archive.getinfo(posixpath.normpath(link))
+        archive.extractall(tmp_path / "pages")  # our own archive, names checked above
+
+    # Opened from the disk: styled, readable and navigable without the portal.
+    page.goto((tmp_path / "pages" / "index.html").as_uri())
+    expect(page.get_by_role("heading", name="Water in Nederland", level=1)).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-header'))"
+                         ".backgroundColor") != "rgba(0, 0, 0, 0)"
+    check_page(page, "web pages export, contents")
+    page.get_by_role("link", name="Getijden", exact=True).click()
+    expect(page.get_by_role("heading", name="1.2 Getijden")).to_be_visible()
+    check_page(page, "web pages export, a part")
+    page.get_by_role("link", name="Next: Springtij →").click()
+    expect(page.get_by_role("heading", name="1.3.1 Springtij")).to_be_visible()
