@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
+from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import panels as arrangement_panels
 from oer_portal.arrangements import service
@@ -250,7 +251,8 @@ def _folder(index: int, title: str) -> str:
 
 def _part(index: int, number: str, title: str, node: Node, arrangement: MaterialVersion,
           embedded: service.Embedded | None, stored_html: str | None, links: ExportLinks,
-          locale: str, contributors: dict[int, tuple]) -> Part:
+          locale: str, contributors: dict[int, tuple[User, ...]]) -> Part:
+    """One node as the reader sees it (``embedded``: an included material, resolved)."""
     if node.kind == NodeKind.SECTION:
         return Part(index, number, PartKind.SECTION, title, _folder(index, title))
     if node.kind == NodeKind.PAGE:
@@ -263,13 +265,13 @@ def _part(index: int, number: str, title: str, node: Node, arrangement: Material
         return Part(index, number, PartKind.LINK, title or node.url, _folder(index, title),
                     url=clean_characters(node.url))
     if embedded is None or embedded.version is None or embedded.material is None:
-        return placeholder(index, number, title)
+        return _placeholder(index, number, title)
     return _material_part(index, number, title, embedded.material, embedded.version, links,
                           locale, node.pinned_version_id,
                           contributors.get(embedded.version.id, ()))
 
 
-def placeholder(index: int, number: str, title: str) -> Part:
+def _placeholder(index: int, number: str, title: str) -> Part:
     """A part the reader may not see: its caption as the arrangement shows it, no more."""
     return Part(index, number, PartKind.PLACEHOLDER, title, _folder(index, title),
                 html=Markup("<p>{}</p>").format(_("This part is not available.")))
@@ -277,7 +279,8 @@ def placeholder(index: int, number: str, title: str) -> Part:
 
 def _material_part(index: int, number: str, title: str, material: Material,
                    version: MaterialVersion, links: ExportLinks, locale: str,
-                   pinned_version_id: int | None, contributors: tuple = ()) -> Part:
+                   pinned_version_id: int | None, contributors: tuple[User, ...] | None = None
+                   ) -> Part:
     html = Markup(version.body_html)  # noqa: S704 (sanitised when written)
     return Part(
         index, number, PartKind.MATERIAL, title, _folder(index, title), html=html,

@@ -276,3 +276,9 @@ def test_attachment_names_are_safe_and_unique(app, people):
         assert [f.name for f in files_of(version)] == ["passwd.txt", "passwd (2).txt",
                                                        "pass wd.txt"]
         db.session.rollback()
+
+
+def test_exports_are_rate_limited_per_address(app, client, course):
+    app.config["EXPORT_LIMIT"] = "2 per minute"
+    path = f"/materials/{course.following}/export.imscc"
+    assert [client.get(path).status_code for _ in range(3)] == [200, 200, 429]
