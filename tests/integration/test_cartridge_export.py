@@ -282,3 +282,26 @@ def test_exports_are_rate_limited_per_address(app, client, course):
     app.config["EXPORT_LIMIT"] = "2 per minute"
     path = f"/materials/{course.following}/export.imscc"
     assert [client.get(path).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_link_material_and_a_file_material_export_as_one_item(app, client, people, course):
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials import lifecycle
+    from oer_portal.materials import service as materials
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import MaterialKind
+
+    with app.app_context():
+        bea = db.session.get(User, people["bea"].id)
+        link = materials.create_material(bea, MaterialKind.LINK, VersionFields(
+            title="Getij vandaag", link_url="https://waterinfo.rws.nl/", licence="CC-BY-4.0"))
+        db.session.flush()
+        lifecycle.publish(link, link.latest_version, db.session.get(User, people["mod"].id))
+        current_uow().commit()
+        link_id = link.id
+    archive = _download(client, link_id)
+    page = _part_pages(archive)["Getij vandaag"]
+    assert _meta(page)["oer-portal:kind"] == "material"
+    assert "https://waterinfo.rws.nl/" in [a.get("href") for a in page.iter("a")]
+    assert _tree(_manifest(archive).find("c:organizations/c:organization/c:item", C)) == \
+        [("Getij vandaag", []), ("Credits", [])]
