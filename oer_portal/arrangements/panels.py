@@ -1,6 +1,7 @@
 """The arrangement parts of the material page, as plain data: an arrangement's table of
-contents with the credits of the materials it includes, and for any other material the
-arrangements that include it.  Both register with ``materials.panels`` when this module is
+contents with the credits of the materials it includes, for any other material the
+arrangements that include it, and for every material its downloads as a Common Cartridge
+or web pages.  Both register with ``materials.panels`` when this module is
 imported; the pages of an arrangement's parts show the same table of contents.
 
 Templates link the parts themselves, from the ids and numbers kept here.
@@ -125,5 +126,20 @@ def titles(outline: Outline, embedded: dict[int, service.Embedded]) -> dict[int,
     return result
 
 
+@dataclass(frozen=True)
+class Downloads:
+    """The material page's download links: the version to ask for (``None``: the one the
+    page shows by default, so the links stay the same across versions)."""
+
+    material_id: int
+    number: int | None
+
+
+def downloads_panel(page: MaterialPage) -> Downloads:
+    """Anyone who sees a version may download it (``export_views.py``)."""
+    return Downloads(page.material.id, page.version.number if page.permalink else None)
+
+
 panels.register(Panel.CONTENTS, contents_panel, {Slot.CONTENT: "arrangements/_overview.html"})
+panels.register(Panel.EXPORT, downloads_panel, {Slot.ASIDE: "arrangements/_downloads.html"})
 panels.register(Panel.USED_IN, used_in_panel, {Slot.ASIDE: "arrangements/_used_in.html"})

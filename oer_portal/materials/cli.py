@@ -1,21 +1,29 @@
-"""``flask --app oer_portal materials …``: import and export in the interchange format."""
+"""``flask --app oer_portal materials …``: import and export in the interchange format, and
+export in the formats other features register (``exports.py``)."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from oer_portal.accounts import service as accounts
+from oer_portal.accounts.policy import PUBLIC, Actor
 from oer_portal.core import outbox
+from oer_portal.core.errors import NotFound
 from oer_portal.core.uow import current_uow, transactional
-from oer_portal.materials import interchange, licensing, linkcheck
+from oer_portal.materials import exports, interchange, licensing, linkcheck
 from oer_portal.materials.models import MaterialKind
 from oer_portal.materials.service import get_material, version_by_number
+
+#: The format the materials package writes itself; the others register in ``exports.py``.
+INTERCHANGE = "interchange"
 
 materials_cli = AppGroup("materials", help="Import and export materials.")
 
@@ -52,20 +60,81 @@ def import_materials(path: Path, email: str) -> None:
 
 @materials_cli.command("export")
 @click.argument("material_id", type=int)
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--version", "number", type=int, default=None,
               help="Version number (default: the published version, else the latest).")
+@click.option("--format", "format_name", default=INTERCHANGE, show_default=True,
+              help="interchange (a folder), imscc (IMS Common Cartridge) or html (web pages "
+                   "in a ZIP).")
+@click.option("--as", "email", default=None,
+              help="imscc and html: export what this user may see (default: the public).")
+@click.option("--base-url", default=None,
+              help="imscc and html: the portal's address for links back (default: "
+                   "PORTAL_URL).")
 @transactional
-def export_material(material_id: int, path: Path, number: int | None) -> None:
-    """Write one material as a folder in the interchange format under PATH."""
+def export_material(material_id: int, path: Path, number: int | None, format_name: str,
+                    email: str | None, base_url: str | None) -> None:
+    """Write one material under PATH: a folder in the interchange format, or with --format
+    imscc/html an archive (PATH a folder to write <slug>.imscc or <slug>.zip in, or the
+    file itself)."""
+    if format_name != INTERCHANGE:
+        _export_archive(material_id, path, number, format_name, email, base_url)
+        return
+    if path.is_file():
+        raise click.ClickException(_("%(path)s is a file; the interchange format writes a "
+                                     "folder.", path=path))
     material = get_material(material_id)
     if material.kind == MaterialKind.ARRANGEMENT:
         raise click.ClickException(_("Material %(id)d is an arrangement; the interchange "
-                                     "format holds single materials only.", id=material.id))
+                                     "format holds single materials only. Use --format "
+                                     "imscc or --format html.", id=material.id))
     version = (version_by_number(material.id, number) if number
                else material.published_version or material.latest_version)
     folder = interchange.export_material(material, version, path)
     click.echo(_("Exported version %(n)d to %(folder)s", n=version.number, folder=folder))
+
+
+def _export_archive(material_id: int, path: Path, number: int | None, format_name: str,
+                    email: str | None, base_url: str | None) -> None:
+    """A format another feature registered (``exports.py``), written to a temporary file
+    beside the target and renamed when complete: never a half-written archive."""
+    chosen = exports.get(format_name)
+    if chosen is None:
+        raise click.ClickException(_("Unknown format %(name)s; choose from: %(names)s.",
+                                     name=format_name,
+                                     names=", ".join((INTERCHANGE, *exports.names()))))
+    actor: Actor = PUBLIC
+    if email:
+        user = accounts.find_by_email(email)
+        if user is None:
+            raise click.ClickException(_("No account with the e-mail address %(email)s.",
+                                         email=email))
+        actor = user
+    if base_url:
+        current_app.config["PORTAL_URL"] = base_url.rstrip("/")
+    if not (current_app.config.get("PORTAL_URL") or current_app.config.get("SERVER_NAME")):
+        raise click.ClickException(_("The export links back to the portal: give its address "
+                                     "with --base-url or set OER_PORTAL_URL."))
+    folder = path if path.is_dir() else path.parent
+    if not path.is_dir() and path.suffix.lower() != chosen.extension:
+        raise click.ClickException(_("%(path)s is not a folder and does not end in "
+                                     "%(extension)s.", path=path, extension=chosen.extension))
+    if not folder.is_dir():
+        raise click.ClickException(_("There is no folder %(folder)s.", folder=folder))
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".export-", delete=False) as spool:
+        try:
+            name = chosen.write(actor, material_id, number, spool)
+        except NotFound:
+            Path(spool.name).unlink(missing_ok=True)
+            raise click.ClickException(_(
+                "There is no material %(id)d (or version) that this user may see.",
+                id=material_id)) from None
+        except BaseException:
+            Path(spool.name).unlink(missing_ok=True)
+            raise
+    target = folder / name if path.is_dir() else path
+    Path(spool.name).replace(target)
+    click.echo(_("Exported to %(path)s", path=target))
 
 
 @materials_cli.command("check-licences")

@@ -44,6 +44,8 @@ class Panel(StrEnum):
     LISTS = "lists"  #: adding the material to the visitor's favourites or lists
     #: structured data (schema.org), oEmbed discovery and "Insluiten" (syndication)
     SYNDICATION = "syndication"
+    #: downloading the material as a Common Cartridge or as web pages (arrangements)
+    EXPORT = "export"
     USED_IN = "used_in"  #: the arrangements that include the material
     #: views and downloads of the last days, for the material's authors (usage)
     USAGE = "usage"

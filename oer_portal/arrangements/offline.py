@@ -1,0 +1,41 @@
+"""An export as web pages in a ZIP that work when opened from a disk (no server, no
+network): ``index.html`` with the table of contents, ``parts/NNN-slug.html`` per part with
+previous/next links, ``credits.html``, the portal's style sheets under ``css/`` and the
+attachments under ``files/NNN-slug/``.  Every link between them is relative.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+
+from oer_portal.arrangements.archive import ArchiveWriter, OpenBlob, render
+from oer_portal.arrangements.export import Export
+
+#: The portal's style sheets the pages use, copied from ``static/css/``.
+STYLE_SHEETS = ("portal.css", "markdown.css")
+
+
+def write_offline(export: Export, target: BinaryIO, open_blob: OpenBlob,
+                  locale: str) -> list[str]:
+    """Stream ``export`` as web pages into ``target``; the names of the entries written."""
+    with ArchiveWriter(target, export.written_at, open_blob) as archive:
+        archive.text("index.html", render("arrangements/export/offline_index.html",
+                                          export=export, root="", locale=locale))
+        readable = export.readable
+        for position, part in enumerate(readable):
+            archive.text(f"parts/{part.folder}.html", render(
+                "arrangements/export/offline_part.html", export=export, part=part,
+                root="../", locale=locale,
+                previous=readable[position - 1] if position else None,
+                following=readable[position + 1] if position + 1 < len(readable) else None))
+            for file in part.files:
+                archive.stored_file(f"files/{part.folder}/{file.name}", file)
+        archive.text("credits.html", render("arrangements/export/offline_credits.html",
+                                            export=export, root="", locale=locale))
+        static = Path(current_app.static_folder or "static") / "css"
+        for name in STYLE_SHEETS:
+            archive.text(f"css/{name}", (static / name).read_bytes())
+        return list(archive.names)
