@@ -99,9 +99,12 @@ def test_the_manifest_lists_exactly_the_files_and_mirrors_the_tree(app, client, 
         section = item.findtext("c:title", namespaces=C) in ("Eb en vloed", "Verdieping")
         assert (item.get("identifierref") is None) == section
     resources = {r.get("identifier"): r for r in manifest.iter(f"{{{NS}}}resource")}
-    for item in root.iter(f"{{{NS}}}item"):
-        if item.get("identifierref"):
-            assert resources[item.get("identifierref")].get("type") == "webcontent"
+    kinds = {item.findtext("c:title", namespaces=C):
+             resources[item.get("identifierref")].get("type")
+             for item in root.iter(f"{{{NS}}}item") if item.get("identifierref")}
+    # The stored link part is a weblink; pages, materials and the credits are web content.
+    assert kinds.pop("Getijtabel") == "imswl_xmlv1p3"
+    assert set(kinds.values()) == {"webcontent"}
 
 
 def test_the_lom_carries_title_language_keywords_and_the_licence(app, client, people, course):

@@ -52,7 +52,7 @@ def test_every_link_between_the_pages_resolves_inside_the_zip(app, client, peopl
     names = set(archive.namelist())
     assert {"index.html", "credits.html", "css/portal.css", "css/markdown.css"} <= names
     pages = [n for n in names if n.endswith(".html")]
-    assert len([n for n in pages if n.startswith("parts/")]) == 7  # sections have none
+    assert len([n for n in pages if n.startswith("parts/")]) == 8  # sections have none
     for name in pages:
         page = _page(archive, name)
         for link in _local_links(page):
@@ -84,8 +84,11 @@ def test_the_index_holds_the_nested_contents_and_the_pages_read_in_order(app, cl
     assert "Het water" in page.xpath("string(//article)")
     assert page.xpath("//a[text()='kaart.png']")[0].get("href") == \
         "../files/003-getijden/kaart.png"
-    last = _page(archive, "parts/009-afsluiting.html")
-    assert last.xpath("//nav[@class='part-nav']/a")[-1].get("href") == "../credits.html"
+    assert _page(archive, "parts/009-afsluiting.html").xpath(
+        "//a[@rel='next']")[0].get("href") == "010-getijtabel.html"
+    link = _page(archive, "parts/010-getijtabel.html")
+    assert link.xpath("//article//a[@href='https://waterinfo.rws.nl/getij?a=1&b=2']")
+    assert link.xpath("//nav[@class='part-nav']/a")[-1].get("href") == "../credits.html"
     credits = archive.read("credits.html").decode()
     assert "Adapted from" in credits and "Springtij</strong>" in credits
 
