@@ -237,6 +237,9 @@ def parse_page(data: bytes) -> HtmlPage:
     body = document.find("body")
     if body is None:
         return HtmlPage(meta, title, "")
+    heading = body.find(".//h1")
+    if heading is not None and " ".join(heading.text_content().split()) == title:
+        heading.drop_tree()  # the page's title, which the part has as its title already
     inner = (body.text or "") + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in body)
     cleaned = nh3.clean(inner, clean_content_tags=set(_DROPPED_TAGS))

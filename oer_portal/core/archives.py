@@ -83,8 +83,12 @@ def name_problem(name: str) -> str | None:
     if _DRIVE.match(name):
         return _("The archive holds a file with a drive letter in its path (“%(name)s”).",
                  name=shown)
-    if ".." in name.split("/"):
+    segments = name.split("/")
+    if ".." in segments:
         return _("The archive holds a file whose path climbs out of its folder with .. "
+                 "(“%(name)s”).", name=shown)
+    if "." in segments or "" in segments[:-1] or segments == [""]:
+        return _("The archive holds a file with an empty or . step in its path "
                  "(“%(name)s”).", name=shown)
     return None
 

@@ -113,6 +113,7 @@ def test_a_cartridge_becomes_a_draft_arrangement_with_its_tree_texts_and_files(
     # The HTML body became the page's text: no script or style, no indented code block.
     assert "<em>water</em>" in body and "Tweede alinea" in body
     assert "alert" not in body and "color: red" not in body and "\n    " not in body
+    assert "<h1>" not in body and body.startswith("<h2>Gemalen</h2>")  # title not repeated
     # "Nog dieper" would be a fourth level: its page joins "Verdieping".
     assert outline[5] == ("page", 2, "Diepste pagina", "Heel diep.")
     assert outline[6:] == [("section", 0, "Week 2", ""), ("page", 1, "Deltawerken",
