@@ -255,13 +255,14 @@ class _Mapper:
         if kind == "credits":
             self.credits += 1
             return
-        self._attach([f for f in files if f not in (href, source)])
         title = title or _title(page.title) or _("Untitled page")
         if kind == "material":
             included = self._included(page.meta, title, depth)
             if included is not None:
+                # Included by reference: its files are the material's own, not copied.
                 self.nodes.append(included)
                 return
+        self._attach([f for f in files if f not in (href, source)])
         body = self.archive.read(source).decode("utf-8", "replace") if source \
             else html_as_markdown(page.body_html)
         if len(body) > MAX_PAGE:

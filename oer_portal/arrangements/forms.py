@@ -15,7 +15,8 @@ class CartridgeForm(FlaskForm):
         _l("Common Cartridge file (.imscc)"),
         description=_l("Exported from a learning environment (Moodle, Brightspace, "
                        "Itslearning, Magister) or from this portal."),
-        validators=[FileRequired(_l("Choose the .imscc file to import."))])
+        validators=[FileRequired(_l("Choose the .imscc file to import."))],
+        render_kw={"accept": ".imscc,.zip,application/zip"})
     #: Choices: the offered licences (set by the view, in the reader's language).
     licence = SelectField(
         _l("Licence when the cartridge names none"),

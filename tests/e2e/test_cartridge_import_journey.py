@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_remix_journey import _create_user, _english_login
-from tests.fixtures.cartridges import Link, Other, Page as CartridgePage, Section, build, raw_zip
+from tests.fixtures.cartridges import Link, Other, Section, build, raw_zip
+from tests.fixtures.cartridges import Page as CartridgePage
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +32,7 @@ def test_a_teacher_imports_a_cartridge_and_lands_in_the_builder(
 
     _english_login(page, base, teacher)
     page.goto(base + "/materials/new")
+    check_page(page, "cartridge-choose-kind")
     page.get_by_role("link", name="A Common Cartridge").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Import a Common Cartridge")
 

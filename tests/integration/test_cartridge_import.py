@@ -172,13 +172,15 @@ def test_an_included_material_of_this_portal_is_included_again(
     hidden = make_material(make_user("teacher"), title="Geheim", body="Geheime tekst")
     portal = "http://localhost"
     cartridge = build("Met materialen", [
-        Page("Breuken", markdown="Breuken tekst", kind="material", meta={
+        Page("Breuken", markdown="Breuken tekst", kind="material",
+             files={"breuken.txt": b"Oefening\n"}, meta={
             "oer-portal:material": f"{portal}/materials/{lesson}-breuken",
             "oer-portal:pinned-version": str(version_id), "oer-portal:portal": portal}),
         Page("Volgend", markdown="Breuken tekst", kind="material", meta={
             "oer-portal:material": f"{portal}/materials/{lesson}-breuken",
             "oer-portal:portal": portal}),
-        Page("Geheim", markdown="Wat de export zag", kind="material", meta={
+        Page("Geheim", markdown="Wat de export zag", kind="material",
+             files={"geheim.txt": b"Geheim\n"}, meta={
             "oer-portal:material": f"{portal}/materials/{hidden}-geheim",
             "oer-portal:portal": portal}),
         Page("Elders", markdown="Van een ander portaal", kind="material", meta={
@@ -188,8 +190,10 @@ def test_an_included_material_of_this_portal_is_included_again(
     ])
     material_id = _new_id(_upload(client, cartridge))
     with app.app_context():
-        outline = [summarised(n) for n in service.outline_of(
-            db.session.get(Material, material_id).latest_version_id)]
+        version = db.session.get(Material, material_id).latest_version
+        outline = [summarised(n) for n in service.outline_of(version.id)]
+        # An included material's files stay its own; a page made of one's text keeps them.
+        assert [a.filename for a in version.attachments] == ["geheim.txt"]
     assert outline == [
         ("material", 0, "Breuken", (lesson, version_id)),
         ("material", 0, "Volgend", (lesson, None)),
