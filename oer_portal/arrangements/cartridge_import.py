@@ -263,6 +263,11 @@ class _Mapper:
                 self.nodes.append(included)
                 return
         self._attach([f for f in files if f not in (href, source)])
+        for dependency in resource.dependencies:
+            needed = self.manifest.resources.get(dependency)
+            if needed is not None and needed.type.lower() == WEBCONTENT:
+                self._attach([m for m in (resolve_href(f, self.names) for f in needed.files)
+                              if m])
         body = self.archive.read(source).decode("utf-8", "replace") if source \
             else html_as_markdown(page.body_html)
         if len(body) > MAX_PAGE:

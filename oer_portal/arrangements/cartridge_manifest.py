@@ -64,6 +64,8 @@ class Resource:
     type: str
     href: str | None
     files: tuple[str, ...] = ()
+    #: Resources this one needs (an LMS keeps a page's images in a resource of their own).
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,9 @@ def _resources(element: Element) -> dict[str, Resource]:
             identifier=identifier, type=(resource.get("type") or "").strip(),
             href=own + href if href else None,
             files=tuple(own + f.get("href", "") for f in _children(resource, "file")
-                        if f.get("href")))
+                        if f.get("href")),
+            dependencies=tuple(d.get("identifierref", "") for d in
+                               _children(resource, "dependency") if d.get("identifierref")))
     return found
 
 

@@ -223,14 +223,19 @@ def test_a_plain_ims_content_package_is_read_too(app, client, teacher) -> None:
                 '<item identifier="I2"><title>Map</title><item identifier="I3" '
                 'identifierref="R1"><title>Weer</title></item></item></organization>'
                 '</organizations><resources><resource identifier="R1" type="webcontent" '
-                'href="a%20b.html"><file href="a%20b.html"/></resource></resources></manifest>')
+                'href="a%20b.html"><file href="a%20b.html"/><dependency identifierref="R2"/>'
+                '</resource><resource identifier="R2" type="webcontent"><file '
+                'href="res/plaatje.png"/></resource></resources></manifest>')
     data = raw_zip([("imsmanifest.xml", manifest.encode()),
-                    ("a b.html", b"<html><body><p>Hallo</p></body></html>")])
+                    ("a b.html", b"<html><body><p>Hallo</p></body></html>"),
+                    ("res/plaatje.png", _png())])
     material_id = _new_id(_upload(client, data))
     with app.app_context():
         material = db.session.get(Material, material_id)
         outline = [summarised(n) for n in service.outline_of(material.latest_version_id)]
         assert material.latest_version.title == "Pakket"
+        # The page's dependency (an LMS's resource of images) is attached once.
+        assert [a.filename for a in material.latest_version.attachments] == ["plaatje.png"]
     assert outline == [("page", 0, "Eerste", "<p>Hallo</p>"), ("section", 0, "Map", ""),
                        ("page", 1, "Weer", "<p>Hallo</p>")]
 
