@@ -37,6 +37,7 @@ from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.arrangements import service
+from oer_portal.arrangements.cartridge_fields import fields_of, single_line
 from oer_portal.arrangements.cartridge_manifest import (
     MANIFEST,
     WEBCONTENT,
@@ -50,14 +51,13 @@ from oer_portal.arrangements.cartridge_manifest import (
     parse_weblink,
     resolve_href,
 )
-from oer_portal.arrangements.structure import MAX_DEPTH, MAX_NODES, MAX_PAGE, MAX_TITLE, Node
+from oer_portal.arrangements.structure import MAX_DEPTH, MAX_NODES, MAX_PAGE, Node
 from oer_portal.arrangements.structure import NodeKind as Kind
 from oer_portal.core.archives import ArchiveLimits, SafeArchive, open_archive
 from oer_portal.core.errors import InvalidUpload, StorageFull
 from oer_portal.licences import registry
 from oer_portal.materials import importers, policy
 from oer_portal.materials.attachments import AttachmentRef, Upload, store_upload
-from oer_portal.materials.metadata import VersionFields, vocabularies
 from oer_portal.materials.models import Material
 
 SOURCE_MD = "source.md"
@@ -120,7 +120,7 @@ def import_cartridge(actor: Actor, stream: BinaryIO, portal_url: str | None = No
         manifest = parse_manifest(archive.read(MANIFEST))
         mapper = _Mapper(actor, archive, manifest, portal_url)
         outline = mapper.outline()
-        fields, notes = _fields(manifest, default_licence)
+        fields, notes = fields_of(manifest, default_licence)
         material = service.create_arrangement(
             actor, fields, outline, summary=_("Imported from a Common Cartridge"),
             attachments=mapper.attachments)
@@ -173,7 +173,7 @@ class _Mapper:
         return stored
 
     def _item(self, item: Item, depth: int) -> None:
-        title = _title(item.title)
+        title = single_line(item.title)
         if item.resource_id is None:
             self._section(item, title, depth)
             return
@@ -226,8 +226,8 @@ class _Mapper:
             self.skipped.append(_("“%(title)s”: only web addresses that start with http:// or "
                                   "https:// are imported.", title=title or link_title or member))
             return
-        self.nodes.append(Node(Kind.LINK, depth=depth, title=title or _title(link_title) or url,
-                               url=url))
+        self.nodes.append(Node(Kind.LINK, depth=depth,
+                               title=title or single_line(link_title) or url, url=url))
 
     # Pages and included materials -------------------------------------------------------
 
@@ -255,7 +255,7 @@ class _Mapper:
         if kind == "credits":
             self.credits += 1
             return
-        title = title or _title(page.title) or _("Untitled page")
+        title = title or single_line(page.title) or _("Untitled page")
         if kind == "material":
             included = self._included(page.meta, title, depth)
             if included is not None:
@@ -354,10 +354,6 @@ class _Mapper:
         return result
 
 
-def _title(text: str) -> str:
-    return " ".join(text.split())[:MAX_TITLE]
-
-
 def _resource_kind(kind: str) -> str:
     """A resource type as a teacher would call it."""
     if "lti" in kind:
@@ -367,46 +363,6 @@ def _resource_kind(kind: str) -> str:
     if "imsdt" in kind:
         return _("a discussion topic")
     return _("a resource of type %(type)s", type=kind or "?")
-
-
-# -- The arrangement's fields -------------------------------------------------------------
-
-
-def _fields(manifest: Manifest, default_licence: str) -> tuple[VersionFields, list[str]]:
-    """The LOM title, description, language, keywords and licence as the arrangement's
-    fields, and notes on what had to be chosen instead."""
-    meta = manifest.metadata
-    notes: list[str] = []
-    title = _title(meta.title or manifest.root_title) or _("Imported cartridge")
-    licence = _licence_in(meta.rights)
-    if licence is None:
-        licence = default_licence
-        notes.append(_("The cartridge names no licence the portal knows, so the arrangement "
-                       "has %(licence)s (the one you chose for that case).",
-                       licence=registry.badge(default_licence)))
-    language = meta.language.strip().lower().replace("_", "-").split("-")[0]
-    if language not in vocabularies()["language"]:
-        if language:
-            notes.append(_("The cartridge's language (%(language)s) is not one the portal "
-                           "offers; the arrangement is marked Dutch.", language=meta.language))
-        language = "nl"
-    return VersionFields(title=title, description=meta.description[:1000],
-                         language=language, licence=licence,
-                         keywords=tuple(k[:100] for k in meta.keywords[:30])), notes
-
-
-def _licence_in(rights: str) -> str | None:
-    """The SPDX id of the licence ``rights`` names, by id or by deed address; the longest
-    id wins (``CC-BY-SA-4.0`` over ``CC-BY-4.0``)."""
-    text = rights.lower()
-    for spdx in sorted(registry.LICENCES, key=len, reverse=True):
-        if re.search(rf"(?<![\w-]){re.escape(spdx.lower())}(?![\w-])", text):
-            return spdx
-    for spdx, licence in registry.LICENCES.items():
-        deed = licence.url.lower().split("://", 1)[-1].rstrip("/")
-        if deed and deed in text:
-            return spdx
-    return None
 
 
 # -- The CLI's part -----------------------------------------------------------------------

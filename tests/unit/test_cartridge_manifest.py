@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from oer_portal.arrangements.cartridge_import import _licence_in
+from oer_portal.arrangements.cartridge_fields import licence_in
 from oer_portal.arrangements.cartridge_manifest import (
     MAX_NESTING,
     CartridgeInvalid,
@@ -50,12 +50,12 @@ def test_lom_of_plain_content_packaging_is_read_by_local_name() -> None:
 
 
 def test_the_licence_is_found_by_its_id_or_its_deed() -> None:
-    assert _licence_in("CC BY-SA 4.0 (CC-BY-SA-4.0)") == "CC-BY-SA-4.0"
-    assert _licence_in("cc-by-4.0") == "CC-BY-4.0"
-    assert _licence_in("see http://creativecommons.org/licenses/by-nc/4.0/") == \
+    assert licence_in("CC BY-SA 4.0 (CC-BY-SA-4.0)") == "CC-BY-SA-4.0"
+    assert licence_in("cc-by-4.0") == "CC-BY-4.0"
+    assert licence_in("see http://creativecommons.org/licenses/by-nc/4.0/") == \
         "CC-BY-NC-4.0"
-    assert _licence_in("All rights reserved") is None
-    assert _licence_in("") is None
+    assert licence_in("All rights reserved") is None
+    assert licence_in("") is None
 
 
 def test_a_page_loses_its_scripts_styles_and_repeated_title() -> None:
