@@ -24,6 +24,7 @@ version, so there is no stable one to rewrite them to); the summary says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -106,8 +107,9 @@ def import_cartridge(actor: Actor, stream: BinaryIO, portal_url: str | None = No
                      limits: ArchiveLimits | None = None) -> ImportResult:
     """Import the cartridge in ``stream`` (seekable) as a new arrangement draft of ``actor``.
 
-    ``portal_url``: this portal's base address, to recognise its own included materials
-    (``None``: none is recognised, they become own pages).  ``default_licence``: the
+    ``portal_url``: this portal's base address as the request knows it, to recognise its
+    own included materials (the configured ``PORTAL_URL`` is recognised too; with neither,
+    included materials become own pages).  ``default_licence``: the
     arrangement's licence when the cartridge names none the portal knows.  Raises a
     ``ValidationError`` (``ArchiveRefused``, ``CartridgeInvalid``, ``InvalidOutline``)
     naming the problem; nothing is written then (the caller's unit of work rolls back).
@@ -118,7 +120,8 @@ def import_cartridge(actor: Actor, stream: BinaryIO, portal_url: str | None = No
             raise CartridgeInvalid(_("The archive has no imsmanifest.xml at its top level, so "
                                      "it is not a Common Cartridge."))
         manifest = parse_manifest(archive.read(MANIFEST))
-        mapper = _Mapper(actor, archive, manifest, portal_url)
+        mapper = _Mapper(actor, archive, manifest,
+                         (portal_url, current_app.config.get("PORTAL_URL")))
         outline = mapper.outline()
         fields, notes = fields_of(manifest, default_licence)
         material = service.create_arrangement(
@@ -145,11 +148,11 @@ class _Mapper:
     """Walks the organisation once, collecting the outline, the files and the notes."""
 
     def __init__(self, actor: Actor, archive: SafeArchive, manifest: Manifest,
-                 portal_url: str | None) -> None:
+                 portal_urls: Sequence[str | None]) -> None:
         self.actor = actor
         self.archive = archive
         self.manifest = manifest
-        self.portal = urlsplit(portal_url.rstrip("/")) if portal_url else None
+        self.portals = [urlsplit(url.rstrip("/")) for url in dict.fromkeys(portal_urls) if url]
         self.names = frozenset(archive.names)
         self.nodes: list[Node] = []
         self.attachments: list[AttachmentRef] = []
@@ -296,18 +299,23 @@ class _Mapper:
         return node
 
     def _own_material_id(self, material_url: str, portal_url: str) -> int | None:
-        if self.portal is None or not material_url:
-            return None
-        mine = (self.portal.scheme.lower(), self.portal.netloc.lower())
-        claimed = urlsplit(portal_url.rstrip("/")) if portal_url else None
-        if claimed is not None and (claimed.scheme.lower(), claimed.netloc.lower()) != mine:
-            return None
+        """The number of the material ``material_url`` names, when it and the page's
+        ``oer-portal:portal`` are on one of this portal's addresses (the one given and the
+        configured ``PORTAL_URL``: an export made on either is recognised)."""
         url = urlsplit(material_url)
-        base = self.portal.path.rstrip("/")
-        if (url.scheme.lower(), url.netloc.lower()) != mine or not url.path.startswith(base):
-            return None
-        found = _MATERIAL_PATH.match(url.path[len(base):])
-        return int(found.group(1)) if found and len(found.group(1)) < 10 else None
+        claimed = urlsplit(portal_url.rstrip("/")) if portal_url else None
+        for base in self.portals:
+            mine = (base.scheme.lower(), base.netloc.lower())
+            prefix = base.path.rstrip("/")
+            if (url.scheme.lower(), url.netloc.lower()) != mine \
+                    or not url.path.startswith(prefix):
+                continue
+            if claimed is not None and (claimed.scheme.lower(), claimed.netloc.lower()) != mine:
+                continue
+            found = _MATERIAL_PATH.match(url.path[len(prefix):])
+            if found and len(found.group(1)) < 10:
+                return int(found.group(1))
+        return None
 
     # Files ------------------------------------------------------------------------------
 
@@ -371,7 +379,7 @@ def _resource_kind(kind: str) -> str:
 def _import_for_cli(stream: BinaryIO, importer: User) -> importers.PackageImport:
     """``flask materials import X.imscc --as EMAIL``: included materials are recognised by
     ``PORTAL_URL`` (a command has no request to learn the address from)."""
-    result = import_cartridge(importer, stream, portal_url=current_app.config.get("PORTAL_URL"))
+    result = import_cartridge(importer, stream)
     return importers.PackageImport(
         material=result.material,
         lines=(result.summary(), *(_("Skipped: %(what)s", what=s) for s in result.skipped),

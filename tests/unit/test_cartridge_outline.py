@@ -53,7 +53,7 @@ def _depth(part: Any) -> int:
 def test_any_tree_becomes_a_valid_outline_that_keeps_every_part(parts: list[Any]) -> None:
     with open_archive(io.BytesIO(build("Boom", parts))) as archive:
         manifest = parse_manifest(archive.read("imsmanifest.xml"))
-        outline = tuple(_Mapper(None, archive, manifest, None).outline())
+        outline = tuple(_Mapper(None, archive, manifest, ()).outline())
     assert problems(outline) == []
     assert normalise(outline) == outline  # already in reading order with allowed depths
     # Every page and link, in reading order.
