@@ -379,3 +379,19 @@ def test_the_command_refuses_a_student(app, runner, make_user, tmp_path) -> None
     result = runner.invoke(args=["materials", "import", str(path), "--as", user.email])
     assert result.exit_code == 1 and "permission" in result.output
     assert _count(app, Material) == 0
+
+
+def test_the_command_recognises_included_materials_on_portal_url(
+        app, runner, make_user, make_material, tmp_path) -> None:
+    app.config["PORTAL_URL"] = "https://oer.example.nl/portaal"
+    user = make_user("teacher")
+    lesson = make_material(user, title="Breuken", publish_by=make_user("moderator"))
+    base = "https://oer.example.nl/portaal"
+    path = tmp_path / "course.imscc"
+    path.write_bytes(build("Met materiaal", [Page("Breuken", markdown="x", kind="material", meta={
+        "oer-portal:material": f"{base}/materials/{lesson}-breuken",
+        "oer-portal:portal": base})]))
+    result = runner.invoke(args=["materials", "import", str(path), "--as", user.email])
+    assert result.exit_code == 0, result.output
+    assert "https://oer.example.nl/portaal/materials/" in result.output
+    assert "1 included material" in result.output
