@@ -87,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from oer_portal import api
     from oer_portal.accounts import admin_views, token_views, views
+    from oer_portal.arrangements.cartridge_views import bp as cartridges_bp
     from oer_portal.arrangements.export_views import bp as exports_bp
     from oer_portal.arrangements.views import bp as arrangements_bp
     from oer_portal.community.review_views import bp as written_reviews_bp
@@ -111,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(materials_bp)
     app.register_blueprint(arrangements_bp)
     app.register_blueprint(exports_bp)
+    # Also registers the .imscc importer of `flask materials import` (materials.importers).
+    app.register_blueprint(cartridges_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(remix_bp)

@@ -43,6 +43,13 @@ class Defaults:
     MAX_UPLOAD_BYTES = 50 * 1024 * 1024
     MAX_CONTENT_LENGTH = 210 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    #: Common Cartridge import (``arrangements/cartridge_import.py``): what one ``.imscc``
+    #: may hold and expand to before it is refused (``OER_CARTRIDGE_MAX_ENTRIES`` …).
+    CARTRIDGE_MAX_ENTRIES = 2_000
+    CARTRIDGE_MAX_EXPANDED_BYTES = 500 * 1024 * 1024
+    CARTRIDGE_MAX_FILE_BYTES = 50 * 1024 * 1024
+    #: Uncompressed ÷ compressed size above which the archive (or a member) is a ZIP bomb.
+    CARTRIDGE_MAX_RATIO = 100.0
 
     SESSION_COOKIE_NAME = "oer_session"
     SESSION_COOKIE_SECURE = True

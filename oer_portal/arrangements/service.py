@@ -45,6 +45,7 @@ from oer_portal.extensions import db
 from oer_portal.licences.compatibility import may_embed_in_collection
 from oer_portal.materials import hooks, policy, queries
 from oer_portal.materials import service as materials
+from oer_portal.materials.attachments import AttachmentRef, refs_of
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import (
     Material,
@@ -275,6 +276,13 @@ def _embed_problem(actor: Actor, node: Node, embedded: Embedded) -> str | None:
     return None
 
 
+def embed_problem(actor: Actor, node: Node) -> str | None:
+    """Why ``actor`` could not include ``node``'s material as it says (``None``: they can),
+    for callers that build an outline from elsewhere (a cartridge import) and would rather
+    fall back than refuse."""
+    return _embed_problem(actor, node, resolve(actor, [node])[0])
+
+
 def write_outline(version: MaterialVersion, outline: Outline) -> None:
     for position, node in enumerate(outline):
         db.session.add(ArrangementNode(
@@ -288,12 +296,14 @@ def write_outline(version: MaterialVersion, outline: Outline) -> None:
 
 
 def create_arrangement(actor: Actor, fields: VersionFields, outline: Iterable[Node],
-                       summary: str = "") -> Material:
-    """A new draft arrangement with its first version and outline."""
+                       summary: str = "", attachments: Sequence[AttachmentRef] = ()
+                       ) -> Material:
+    """A new draft arrangement with its first version and outline (``attachments``: files
+    stored already, e.g. those a cartridge import brought along)."""
     require_permission(policy.can_create(actor))
     checked = _checked(actor, outline)
     material = materials.create_material(actor, MaterialKind.ARRANGEMENT, fields,
-                                         summary=summary)
+                                         attachments, summary=summary)
     write_outline(db.session.get(MaterialVersion, material.latest_version_id), checked)
     return material
 
@@ -316,7 +326,9 @@ def save_arrangement(actor: Actor, material_id: int, base_version_id: int,
         if merged is None:
             raise OutlineConflict(material.latest_version)
         checked = merged
-    result = materials.save_version(actor, material.id, base.id, fields, [], summary)
+    # The builder has no file field: the files the version had (an import's) stay attached.
+    result = materials.save_version(actor, material.id, base.id, fields,
+                                    refs_of(base.attachments), summary)
     write_outline(result.version, checked)
     return result
 

@@ -14,13 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from oer_portal.accounts import service as accounts
+from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import PUBLIC, Actor
 from oer_portal.core import outbox
-from oer_portal.core.errors import NotFound
+from oer_portal.core.errors import DomainError, NotFound
 from oer_portal.core.uow import current_uow, transactional
-from oer_portal.materials import exports, interchange, licensing, linkcheck
+from oer_portal.materials import exports, importers, interchange, licensing, linkcheck
 from oer_portal.materials.models import MaterialKind
 from oer_portal.materials.service import get_material, version_by_number
+from oer_portal.materials.web import absolute_material_url
 
 #: The format the materials package writes itself; the others register in ``exports.py``.
 INTERCHANGE = "interchange"
@@ -32,7 +34,8 @@ materials_cli = AppGroup("materials", help="Import and export materials.")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--as", "email", required=True, help="E-mail address of the importing user.")
 def import_materials(path: Path, email: str) -> None:
-    """Import a material folder, a folder of material folders, or a .zip of either.
+    """Import a material folder, a folder of material folders, or a .zip of either; a
+    Common Cartridge (.imscc) becomes an arrangement draft.
 
     Idempotent: unchanged materials are skipped, changed ones get a new version.  Each
     material is committed on its own, so an interrupted import can simply be run again.
@@ -41,6 +44,10 @@ def import_materials(path: Path, email: str) -> None:
     if importer is None:
         raise click.ClickException(_("No account with the e-mail address %(email)s.",
                                      email=email))
+    package_importer = importers.importer_for(path)
+    if package_importer is not None:
+        _import_package(path, importer, package_importer)
+        return
     sources = list(interchange.discover(path))
     uow = current_uow()
     with outbox.deferred(), click.progressbar(length=len(sources), label=_("Importing"),
@@ -56,6 +63,24 @@ def import_materials(path: Path, email: str) -> None:
         click.echo(f"  {name}: {reason}", err=True)
     if summary.failed:
         raise SystemExit(1)
+
+
+def _import_package(path: Path, importer: User, package_importer: importers.PackageImporter
+                    ) -> None:
+    """One package (a ``.imscc``) becomes one new material, or nothing and exit 1."""
+    uow = current_uow()
+    try:
+        with path.open("rb") as stream:
+            made = package_importer(stream, importer)
+        material_id, address = made.material.id, absolute_material_url(made.material)
+        uow.commit()
+    except DomainError as error:
+        uow.rollback()
+        raise click.ClickException(_("%(path)s was not imported: %(reason)s",
+                                     path=path.name, reason=error.message)) from error
+    click.echo(_("Created material %(id)d: %(url)s", id=material_id, url=address))
+    for line in made.lines:
+        click.echo(f"  {line}")
 
 
 @materials_cli.command("export")

@@ -7,7 +7,7 @@ arrangements in their own feature) uses these, so they live in neither feature's
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import current_app, flash, has_request_context, redirect, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,16 @@ from oer_portal.materials.service import slugify
 
 def material_url(material: Material, **values: object) -> str:
     return url_for("materials.show", material_id=material.id, slug=material.slug, **values)
+
+
+def absolute_material_url(material: Material) -> str:
+    """The material's full address, also outside a request (a command prints it): on
+    ``PORTAL_URL`` there, which commands need to link anywhere."""
+    if has_request_context():
+        return material_url(material, _external=True)
+    base = current_app.config.get("PORTAL_URL") or "http://localhost"
+    with current_app.test_request_context(base_url=base):
+        return material_url(material, _external=True)
 
 
 def after_save(material: Material, submitted: bool, merged: bool = False) -> Response:

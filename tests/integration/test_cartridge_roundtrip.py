@@ -1,0 +1,135 @@
+"""Export → import → export of a Common Cartridge keeps the structure and the texts: the
+exporter through ``flask materials export --format imscc``, the importer as the upload form
+and ``materials import`` call it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from oer_portal.accounts.models import User
+from oer_portal.arrangements import service
+from oer_portal.arrangements.cartridge_import import import_cartridge
+from oer_portal.arrangements.structure import Node, NodeKind
+from oer_portal.core.uow import current_uow
+from oer_portal.extensions import db
+from oer_portal.materials.attachments import Upload, store_upload
+from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.models import Material
+
+PORTAL = "http://localhost"
+
+
+def export_imscc(runner: Any, material_id: int, email: str, folder: Path) -> bytes:
+    """``flask materials export ID PATH --format imscc --as EMAIL`` (ARCHITECTURE.md section 8)
+    as the arrangement's owner runs it, PATH a fresh folder."""
+    folder.mkdir(parents=True)
+    result = runner.invoke(args=["materials", "export", str(material_id), str(folder),
+                                 "--format", "imscc", "--as", email])
+    assert result.exit_code == 0, result.output
+    written = sorted(folder.rglob("*.imscc"))
+    assert len(written) == 1, result.output
+    return written[0].read_bytes()
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _tree(data: bytes) -> list[tuple[Any, ...]]:
+    """The organisation as nested (title, kind, text, children): a page's text is its
+    ``source.md``, a link's its address; the credits page is left out."""
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    manifest = etree.fromstring(archive.read("imsmanifest.xml"),
+                                etree.XMLParser(resolve_entities=False, no_network=True))
+    resources = {r.get("identifier"): r for r in manifest.iter()
+                 if isinstance(r.tag, str) and _local(r) == "resource"}
+
+    def files(resource: etree._Element) -> list[str]:
+        return [f.get("href") for f in resource if isinstance(f.tag, str)
+                and _local(f) == "file"]
+
+    def item(element: etree._Element) -> tuple[Any, ...] | None:
+        title = next((c.text or "" for c in element if isinstance(c.tag, str)
+                      and _local(c) == "title"), "")
+        children = [c for c in element if isinstance(c.tag, str) and _local(c) == "item"]
+        ref = element.get("identifierref")
+        if ref == "RES-CREDITS":
+            return None
+        if ref is None:
+            return (title.strip(), "section", "",
+                    tuple(x for x in (item(c) for c in children) if x is not None))
+        resource = resources[ref]
+        every = files(resource)
+        for name in every:
+            assert name in archive.namelist(), f"{name} is listed but not in the archive"
+        if resource.get("type", "").startswith("imswl_xmlv1p"):
+            link = etree.fromstring(archive.read(every[0]))
+            url = next(u.get("href") for u in link.iter() if isinstance(u.tag, str)
+                       and _local(u) == "url")
+            return (title.strip(), "link", url, ())
+        source = next((n for n in every if n.endswith("/source.md")), None)
+        text = archive.read(source).decode().strip() if source else ""
+        return (title.strip(), "page", text, ())
+
+    organisation = next(e for e in manifest.iter() if isinstance(e.tag, str)
+                        and _local(e) == "organization")
+    root = next(e for e in organisation if isinstance(e.tag, str) and _local(e) == "item")
+    return [x for x in (item(c) for c in root if isinstance(c.tag, str)
+                        and _local(c) == "item") if x is not None]
+
+
+def test_export_import_export_keeps_the_structure_and_the_texts(
+        app, runner, make_user, make_material, tmp_path) -> None:
+    app.config["PORTAL_URL"] = PORTAL
+    owner = make_user("teacher", name="Anna Aalders")
+    moderator = make_user("moderator")
+    with app.app_context():
+        sheet = store_upload(Upload(io.BytesIO(b"Vraag 1\n"), "werkblad.txt"))
+        current_uow().commit()
+    pinned = make_material(owner, title="Breuken", body="Breuken zijn delen.",
+                           publish_by=moderator, attachments=[sheet])
+    following = make_material(owner, title="Procenten", body="Procent is per honderd.",
+                              publish_by=moderator)
+    with app.app_context():
+        pinned_version = db.session.get(Material, pinned).published_version_id
+        user = db.session.get(User, owner.id)
+        outline = [
+            Node(NodeKind.SECTION, 0, "Week 1"),
+            Node(NodeKind.PAGE, 1, "Inleiding", body="# Welkom\n\nWe beginnen **nu**."),
+            Node(NodeKind.MATERIAL, 1, "Breuken", material_id=pinned,
+                 pinned_version_id=pinned_version),
+            Node(NodeKind.SECTION, 1, "Verdieping"),
+            Node(NodeKind.PAGE, 2, "Moeilijk", body="Een lastige opgave."),
+            Node(NodeKind.LINK, 2, "Rekenen online", url="https://example.org/rekenen"),
+            Node(NodeKind.SECTION, 0, "Week 2"),
+            Node(NodeKind.MATERIAL, 1, "Procenten", material_id=following),
+            Node(NodeKind.PAGE, 1, "Afsluiting", body="Tot ziens."),
+        ]
+        sheet2 = store_upload(Upload(io.BytesIO(b"Antwoorden\n"), "antwoorden.txt"))
+        original = service.create_arrangement(
+            user, VersionFields(title="Rekenen", body="Een reeks.", licence="CC-BY-SA-4.0"),
+            outline, attachments=[sheet2]).id
+        current_uow().commit()
+
+    first = export_imscc(runner, original, owner.email, tmp_path / "first")
+    with app.app_context():
+        result = import_cartridge(db.session.get(User, owner.id), io.BytesIO(first),
+                                  portal_url=PORTAL)
+        imported = result.material.id
+        current_uow().commit()
+        assert result.skipped == []
+        assert result.materials == 2
+    second = export_imscc(runner, imported, owner.email, tmp_path / "second")
+
+    first_tree, second_tree = _tree(first), _tree(second)
+    assert [t[0] for t in first_tree] == ["Week 1", "Week 2"]
+    assert first_tree == second_tree
+    with app.app_context():
+        version = db.session.get(Material, imported).latest_version
+        assert version.title == "Rekenen" and version.licence == "CC-BY-SA-4.0"
