@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal import api
     from oer_portal.accounts import admin_views, token_views, views
     from oer_portal.arrangements.views import bp as arrangements_bp
+    from oer_portal.collections.admin_views import bp as collections_admin_bp
     from oer_portal.community.review_views import bp as written_reviews_bp
     from oer_portal.community.views import bp as community_bp
     from oer_portal.lists.views import bp as lists_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(collections_admin_bp)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(materials_bp)
     app.register_blueprint(arrangements_bp)
@@ -145,6 +147,7 @@ def _register_listeners() -> None:
 
 def _register_cli(app: Flask) -> None:
     from oer_portal.accounts.cli import users_cli
+    from oer_portal.collections.cli import collections_cli
     from oer_portal.demo import demo_cli
     from oer_portal.materials.cli import materials_cli
     from oer_portal.search.cli import search_cli
@@ -153,3 +156,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(materials_cli)
+    app.cli.add_command(collections_cli)
