@@ -37,7 +37,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import gettext
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from oer_portal import search
+    from oer_portal import collections, search
     from oer_portal.accounts.service import load_session_user
     from oer_portal.core import errors, i18n, logs, security, uow
     from oer_portal.core.db import configure_engine
@@ -65,6 +65,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.localize_callback = gettext
     uow.init_app(app)
     search.init_app(app)
+    collections.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     notification_mail.init_app(app)

@@ -95,7 +95,7 @@ def _harvest_one(collection_id: int) -> service.HarvestOutcome:
         outcome = service.harvest(OPERATOR, collection_id, progress=seen)
         uow.commit()
         return outcome
-    except Exception as error:  # noqa: BLE001 - recorded on the collection, then reported
+    except Exception as error:
         uow.rollback()
         message = f"{type(error).__name__}: {error}"
         service.record_failure(collection_id, message)

@@ -68,7 +68,7 @@ def _unique(values: Iterable[str]) -> list[str]:
     a list of values as comma-separated text)."""
     seen: dict[str, None] = {}
     for value in values:
-        value = _clean(value, 200).replace(",", " ").strip()
+        value = _clean(_clean(value, 200).replace(",", " "))
         if value and value.casefold() not in {v.casefold() for v in seen}:
             seen[value] = None
     return list(seen)[:MAX_VALUES]

@@ -96,11 +96,11 @@ def _valid_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MAX:
-        raise InvalidCollection("base_url", _("The OAI-PMH base URL must be a web address starting with "
-                                "http:// or https://."))
+        raise InvalidCollection("base_url", _(
+            "The OAI-PMH base URL must be a web address starting with http:// or https://."))
     if parts.query or parts.fragment:
-        raise InvalidCollection("base_url", _("Give the OAI-PMH base URL without ?verb=… or other "
-                                "parameters."))
+        raise InvalidCollection("base_url", _(
+            "Give the OAI-PMH base URL without ?verb=… or other parameters."))
     return url
 
 
@@ -118,7 +118,8 @@ def add_collection(actor: Actor, name: str, base_url: str, prefix: str = "oai_dc
     taken = db.session.scalar(select(Collection.id).where(
         func.lower(Collection.name) == name.lower()))
     if taken is not None:
-        raise InvalidCollection("name", _("There is already a collection called “%(name)s”.", name=name))
+        raise InvalidCollection("name", _("There is already a collection called “%(name)s”.",
+                                          name=name))
     collection = Collection(name=name, base_url=base_url, metadata_prefix=prefix,
                             set_spec=set_spec)
     db.session.add(collection)

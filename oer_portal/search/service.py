@@ -22,8 +22,8 @@ from whoosh.searching import Searcher
 from oer_portal.search import docsets, highlight, language, searchers, strategies
 from oer_portal.search.filters import FACETS
 from oer_portal.search.query import ParsedQuery, parse
-from oer_portal.search.run import Scoring, SearchRun
 from oer_portal.search.record_documents import record_id_of
+from oer_portal.search.run import Scoring, SearchRun
 from oer_portal.search.schema import LANGUAGES
 
 SORTS = ("relevance", "newest", "rating", "title")
