@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx2
+from flask_babel import gettext as _
 from lxml import etree
 from oaipmh_scythe import Scythe
 from oaipmh_scythe.config import HTTPConfig
@@ -59,9 +60,9 @@ def _strict(response: OAIResponse) -> etree._Element:
     try:
         root = etree.fromstring(response.http_response.content, parser=_PARSER)
     except etree.XMLSyntaxError as error:
-        raise HarvestError(f"malformed XML: {error}") from error
+        raise HarvestError(_("malformed XML: %(detail)s", detail=error)) from error
     if root.tag != f"{OAI}OAI-PMH":
-        raise HarvestError(f"not an OAI-PMH response (root element {root.tag})")
+        raise HarvestError(_("not an OAI-PMH response (root element %(tag)s)", tag=root.tag))
     return root
 
 
@@ -75,16 +76,16 @@ class _Client(Scythe):
         except (OAIPMHException, httpx2.HTTPError):
             raise
         except (AttributeError, TypeError, ValueError) as error:
-            raise HarvestError(f"malformed response: {error}") from error
+            raise HarvestError(_("malformed response: %(detail)s", detail=error)) from error
 
 
 def _item(record: etree._Element, prefix: str) -> Item:
     header = record.find(f"{OAI}header")
     if header is None:
-        raise HarvestError("a record without a header")
+        raise HarvestError(_("a record without a header"))
     identifier = (header.findtext(f"{OAI}identifier") or "").strip()
     if not identifier:
-        raise HarvestError("a record without an identifier")
+        raise HarvestError(_("a record without an identifier"))
     datestamp = (header.findtext(f"{OAI}datestamp") or "").strip()[:32]
     if header.get("status") == "deleted":
         return Item(identifier, datestamp, True, None)
@@ -105,14 +106,16 @@ def fetch(base_url: str, prefix: str, set_spec: str | None, since: str | None,
     except NoRecordsMatch:
         return Fetched([], None)
     except OAIPMHException as error:
-        code = type(error).__name__
-        raise HarvestError(f"OAI-PMH error {code}: {error}".strip()) from error
+        raise HarvestError(_("OAI-PMH error %(code)s: %(detail)s", code=type(error).__name__,
+                             detail=error)) from error
     except httpx2.TimeoutException as error:
-        raise HarvestError(f"no answer within {timeout:g} seconds") from error
+        seconds = format(timeout, "g")
+        raise HarvestError(_("no answer within %(seconds)s seconds", seconds=seconds)) from error
     except httpx2.HTTPStatusError as error:
-        raise HarvestError(f"HTTP {error.response.status_code} from the source") from error
+        raise HarvestError(_("HTTP %(status)d from the source",
+                             status=error.response.status_code)) from error
     except httpx2.HTTPError as error:
-        raise HarvestError(f"could not reach the source: {error}") from error
+        raise HarvestError(_("could not reach the source: %(detail)s", detail=error)) from error
 
 
 def _fetch(base_url: str, prefix: str, set_spec: str | None, since: str | None,
@@ -136,7 +139,7 @@ def _fetch(base_url: str, prefix: str, set_spec: str | None, since: str | None,
             for record in root.iter(f"{OAI}record"):
                 items.append(_item(record, prefix))
             if len(items) > MAX_RECORDS:
-                raise HarvestError(f"more than {MAX_RECORDS} records in one harvest")
+                raise HarvestError(_("more than %(n)d records in one harvest", n=MAX_RECORDS))
             progress(len(items))
             root = next(pages, None)
         return Fetched(items, response_date)

@@ -34,7 +34,7 @@ def harvest_all(app: Flask) -> list[service.HarvestOutcome]:
             try:
                 outcome = service.harvest(OPERATOR, collection_id)
                 uow.commit()
-            except Exception as error:  # noqa: BLE001 - recorded on the collection
+            except Exception as error:
                 log.exception("harvesting collection %d failed", collection_id)
                 uow.rollback()
                 service.record_failure(collection_id, f"{type(error).__name__}: {error}")
