@@ -150,3 +150,59 @@ def wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
 
 def titles(hits: Iterable[dict[str, Any]]) -> set[str]:
     return {hit["title"] for hit in hits}
+
+
+@contextmanager
+def serve_canned(answer: Callable[[dict[str, str]], bytes]
+                 ) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A source that answers every request with ``answer(query)``; yields its base URL and the
+    queries it was sent."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qsl, urlsplit
+
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = dict(parse_qsl(urlsplit(self.path).query))
+            seen.append(query)
+            body = answer(query)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/oai", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def oai_response(verb: str, inner: str, date: str = "2026-12-01T10:00:00Z") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+            f'<responseDate>{date}</responseDate><request verb="{verb}">x</request>'
+            f'{inner}</OAI-PMH>').encode()
+
+
+def dc_record(identifier: str, title: str, description: str = "", deleted: bool = False,
+              extra: str = "") -> str:
+    if deleted:
+        return (f'<record><header status="deleted"><identifier>{identifier}</identifier>'
+                f'<datestamp>2026-11-30</datestamp></header></record>')
+    return (f'<record><header><identifier>{identifier}</identifier>'
+            f'<datestamp>2026-11-30</datestamp></header><metadata>'
+            f'<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title>'
+            f'<dc:description>{description}</dc:description>'
+            f'<dc:identifier>https://source.example/{identifier}</dc:identifier>{extra}'
+            f'</oai_dc:dc></metadata></record>')

@@ -15,7 +15,14 @@ from sqlalchemy import select
 from oer_portal.collections.models import Collection, HarvestedRecord
 from oer_portal.extensions import db
 from oer_portal.search import indexer
-from tests.integration.collections_portal import PortalB, serve_portal_b, titles
+from tests.integration.collections_portal import (
+    PortalB,
+    dc_record,
+    oai_response,
+    serve_canned,
+    serve_portal_b,
+    titles,
+)
 
 NAME = "Portaal B"
 B_LESSONS = {
@@ -242,3 +249,81 @@ def test_reindex_includes_live_records_only(app, client, runner, portal_b):
         {"Vulkanen en aardbevingen", "Breuken op de getallenlijn"}
     checked = runner.invoke(args=["search", "check"])
     assert checked.exit_code == 0, checked.output
+
+
+def test_no_records_match_is_a_success_with_nothing_new(app, runner, client):
+    def answer(query: dict[str, str]) -> bytes:
+        if "from" in query:
+            return oai_response("ListRecords", '<error code="noRecordsMatch">none</error>')
+        return oai_response("ListRecords", "<ListRecords>" + dc_record(
+            "oai:src:1", "Getijdenstroom", "Eb en vloed.") + "</ListRecords>",
+            date="2026-12-01T10:00:00Z")
+
+    with serve_canned(answer) as (url, seen):
+        runner.invoke(args=["collections", "add", "Bron", url])
+        assert harvest(runner).exit_code == 0
+        again = harvest(runner)
+    assert again.exit_code == 0 and "0 new, 0 updated, 0 deleted" in again.output
+    assert seen[1]["from"] == "2026-12-01T10:00:00Z", "from the source's own responseDate"
+    with app.app_context():
+        collection = db.session.scalar(select(Collection))
+        assert collection.harvested_until == "2026-12-01T10:00:00Z"
+        assert collection.last_error is None
+    assert titles(search_api(client, q="getijdenstroom")["results"]) == {"Getijdenstroom"}
+
+
+def test_a_day_granularity_source_is_asked_by_day(app, runner):
+    def answer(query: dict[str, str]) -> bytes:
+        if "T" in query.get("from", ""):
+            return oai_response("ListRecords", '<error code="badArgument">day only</error>')
+        if "from" in query:
+            return oai_response("ListRecords", '<error code="noRecordsMatch">none</error>')
+        return oai_response("ListRecords", "<ListRecords/>", date="2026-12-01T10:00:00Z")
+
+    with serve_canned(answer) as (url, seen):
+        runner.invoke(args=["collections", "add", "Dagbron", url])
+        assert harvest(runner).exit_code == 0
+        result = harvest(runner)
+    assert result.exit_code == 0, result.output
+    assert [q.get("from") for q in seen] == [None, "2026-12-01T10:00:00Z", "2026-12-01"]
+
+
+def test_harvested_text_is_escaped_in_results_and_highlights(runner, client):
+    evil = "&lt;script&gt;alert(1)&lt;/script&gt; zeewier &lt;b&gt;vet&lt;/b&gt;"
+    body = oai_response("ListRecords", "<ListRecords>" + dc_record(
+        "oai:src:9", "Zeewier &lt;img src=x onerror=alert(1)&gt;", evil,
+        extra="<dc:subject>Zeewierkunde</dc:subject>") + "</ListRecords>")
+    with serve_canned(lambda _q: body) as (url, _seen):
+        runner.invoke(args=["collections", "add", "Bron", url])
+        assert harvest(runner).exit_code == 0
+    page = client.get("/search", query_string={"q": "zeewier"}).get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page and "<mark>zeewier</mark>" in page.lower()
+    found = search_api(client, q="zeewier")["results"][0]
+    assert "<script>" not in found["highlights"] and "&lt;script&gt;" in found["highlights"]
+    # A subject nothing maps is a facet value as written, and filtering on it works.
+    subjects = search_api(client)["facets"]["subject"]
+    assert {"value": "Zeewierkunde", "count": 1} in subjects
+    assert search_api(client, subject="Zeewierkunde")["total"] == 1
+    assert client.get("/api/v1/search", query_string={"subject": "Onbekend"}).status_code == 400
+
+
+def test_a_deleted_record_that_comes_back_is_found_again(app, runner, client):
+    state = {"deleted": False}
+
+    def answer(_query: dict[str, str]) -> bytes:
+        return oai_response("ListRecords", "<ListRecords>" + dc_record(
+            "oai:src:5", "Duinvorming", "Wind en zand.", deleted=state["deleted"])
+            + "</ListRecords>")
+
+    with serve_canned(answer) as (url, _seen):
+        runner.invoke(args=["collections", "add", "Bron", url])
+        assert harvest(runner).exit_code == 0
+        state["deleted"] = True
+        assert "0 new, 0 updated, 1 deleted" in harvest(runner).output
+        assert search_api(client, q="duinvorming")["total"] == 0
+        state["deleted"] = False
+        assert "0 new, 1 updated, 0 deleted" in harvest(runner).output
+    assert search_api(client, q="duinvorming")["total"] == 1
+    with app.app_context():
+        assert indexer.check().clean
