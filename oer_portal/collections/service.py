@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor, require
@@ -174,10 +174,15 @@ def remove_collection(actor: Actor, collection_id: int) -> str:
     return name
 
 
-def collection_ids(actor: Actor) -> list[int]:
-    """Every collection, for "harvest them all", by name."""
+def collection_ids(actor: Actor, due_after: timedelta | None = None) -> list[int]:
+    """Every collection, for "harvest them all", by name; with ``due_after``, only those
+    not attempted for that long (the schedule survives restarts of the server)."""
     require(can_manage_collections(actor))
-    return list(db.session.scalars(select(Collection.id).order_by(Collection.name)))
+    statement = select(Collection.id).order_by(Collection.name)
+    if due_after is not None:
+        statement = statement.where(or_(Collection.last_attempt_at.is_(None),
+                                        Collection.last_attempt_at <= utcnow() - due_after))
+    return list(db.session.scalars(statement))
 
 
 def harvest(actor: Actor, collection_id: int,

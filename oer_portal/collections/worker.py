@@ -1,5 +1,6 @@
 """The scheduled harvest of the embedded server: a background thread that harvests every
-collection in turn, every ``HARVEST_INTERVAL_SECONDS``.
+collection in turn once its last attempt is ``HARVEST_INTERVAL_SECONDS`` old (looked at every
+few minutes, so a server restarted more often than the interval still harvests).
 
 It starts with the search's background drain (``SEARCH_BACKGROUND_DRAIN``: the embedded,
 single-process server of ``make run``).  Where several processes serve the portal each would
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from flask import Flask
 
@@ -21,12 +23,17 @@ from oer_portal.core.uow import current_uow
 log = logging.getLogger(__name__)
 
 
-def harvest_all(app: Flask) -> list[service.HarvestOutcome]:
-    """Every collection in turn, each in its own transaction (one failing leaves the others'
-    harvests and its own earlier records in place)."""
+#: How often the thread looks for collections that are due (at most).
+CHECK_SECONDS = 300.0
+
+
+def harvest_all(app: Flask, due_after: timedelta | None = None) -> list[service.HarvestOutcome]:
+    """Every collection (with ``due_after``: every one not attempted for that long) in turn,
+    each in its own transaction: one failing leaves the others' harvests and its own earlier
+    records in place."""
     outcomes: list[service.HarvestOutcome] = []
     with app.app_context():
-        ids = service.collection_ids(OPERATOR)
+        ids = service.collection_ids(OPERATOR, due_after)
         current_uow().rollback()
     for collection_id in ids:
         with app.app_context():
@@ -48,11 +55,12 @@ def harvest_all(app: Flask) -> list[service.HarvestOutcome]:
 
 def harvest_forever(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
-    while not stop.wait(interval):
+    check = min(interval, CHECK_SECONDS)
+    while not stop.wait(check):
         try:
-            harvest_all(app)
+            harvest_all(app, due_after=timedelta(seconds=interval))
         except Exception:
-            log.exception("scheduled harvest failed; trying again in %.0f s", interval)
+            log.exception("scheduled harvest failed; trying again in %.0f s", check)
 
 
 def start_scheduled_harvest(app: Flask) -> threading.Thread | None:

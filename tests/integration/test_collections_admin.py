@@ -149,3 +149,17 @@ def test_the_scheduled_harvest_harvests_every_collection(app, runner, test_datab
         outcomes = {o.name: o for o in worker.harvest_all(app)}
     assert outcomes["Portaal B"].ok and outcomes["Portaal B"].added == 1
     assert not outcomes["Weg"].ok
+
+
+def test_the_schedule_harvests_only_collections_that_are_due(app, runner, test_database,
+                                                              tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    with serve_portal_b(tmp_path, test_database, monkeypatch) as portal_b:
+        portal_b.publish("Getijden en de maan")
+        runner.invoke(args=["collections", "add", "Portaal B", portal_b.url])
+        first = worker.harvest_all(app, due_after=timedelta(hours=6))
+        assert [o.name for o in first] == ["Portaal B"], "never attempted: due"
+        assert worker.harvest_all(app, due_after=timedelta(hours=6)) == [], "just harvested"
+        assert [o.name for o in worker.harvest_all(app, due_after=timedelta(0))] == \
+            ["Portaal B"]
