@@ -51,6 +51,9 @@ def list_() -> None:
     if not rows:
         click.echo(_("No collections yet: add one with “collections add NAME URL”."))
         return
+    click.echo("\t".join((_("Name"), _("OAI-PMH base URL"), _("Metadata format"), _("Set"),
+                          _("Records in the search"), _("Last successful harvest"),
+                          _("Last error"))))
     for row in rows:
         click.echo("\t".join((row.name, row.base_url, row.prefix, row.set_spec or "-",
                               str(row.records), _when(row.last_success_at),
@@ -68,6 +71,8 @@ def harvest(name: str | None) -> None:
     except DomainError as error:
         raise click.ClickException(error.message) from error
     uow.rollback()
+    if not ids:
+        click.echo(_("No collections yet: add one with “collections add NAME URL”."))
     failed = 0
     for collection_id in ids:
         outcome = _harvest_one(collection_id)

@@ -22,7 +22,9 @@ def test_cli_adds_and_lists_a_collection(runner):
     assert "Added collection “Wikiwijs”" in added.output
     listed = runner.invoke(args=["collections", "list"])
     assert listed.exit_code == 0
-    assert listed.output.split("\t")[:6] == ["Wikiwijs", URL, "lom", "vo", "0", "-"]
+    header, row = listed.output.splitlines()
+    assert header.split("\t")[0] == "Name" and header.split("\t")[-1] == "Last error"
+    assert row.split("\t") == ["Wikiwijs", URL, "lom", "vo", "0", "-", "-"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -61,8 +63,10 @@ def test_cli_harvest_of_an_unreachable_collection_fails_naming_why(app, runner):
     assert "could not reach the source" in listed
 
 
-def test_cli_list_without_collections(runner):
+def test_cli_list_and_harvest_without_collections(runner):
     assert "No collections yet" in runner.invoke(args=["collections", "list"]).output
+    harvested = runner.invoke(args=["collections", "harvest"])
+    assert harvested.exit_code == 0 and "No collections yet" in harvested.output
 
 
 @pytest.mark.parametrize("role", ["student", "teacher", "moderator"])
