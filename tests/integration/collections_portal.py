@@ -29,7 +29,7 @@ from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from tests.conftest import make_config, migrate_to_head
 
 #: What the switch does to requests with a resumption token.
-MODES = ("ok", "error", "malformed", "hang")
+MODES = ("ok", "error", "oai_error", "malformed", "hang")
 
 
 class Switch:
@@ -46,6 +46,10 @@ class Switch:
             if self.mode == "error":
                 start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")])
                 return [b"<html><body>Internal Server Error</body></html>"]
+            if self.mode == "oai_error":
+                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
+                return [oai_response("ListRecords", '<error code="badResumptionToken">'
+                                     'expired</error>')]
             if self.mode == "malformed":
                 body = b"".join(self.app(environ, lambda *a, **k: None))
                 start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
