@@ -244,6 +244,9 @@ class SearchArgs(Input):
                                   ("biology", "havo", "CC-BY", "nl", "lesson", "true",
                                    "Wikiwijs"),
                                   strict=True)})
+    collection = fields.List(fields.String(), metadata={
+        "description": "Only records harvested from this collection (its name; repeat to "
+                       "OR). An unknown name is refused.", "example": ["Wikiwijs"]})
 
 
 # -- Search results (fields fixed by ARCHITECTURE.md section 8) ----------------------------
