@@ -37,7 +37,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import gettext
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from oer_portal import search
+    from oer_portal import collections, search
     from oer_portal.accounts.service import load_session_user
     from oer_portal.core import errors, i18n, logs, security, uow
     from oer_portal.core.db import configure_engine
@@ -65,6 +65,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.localize_callback = gettext
     uow.init_app(app)
     search.init_app(app)
+    collections.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     notification_mail.init_app(app)
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.arrangements.cartridge_views import bp as cartridges_bp
     from oer_portal.arrangements.export_views import bp as exports_bp
     from oer_portal.arrangements.views import bp as arrangements_bp
+    from oer_portal.collections.admin_views import bp as collections_admin_bp
     from oer_portal.community.review_views import bp as written_reviews_bp
     from oer_portal.community.views import bp as community_bp
     from oer_portal.lists.views import bp as lists_bp
@@ -108,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(collections_admin_bp)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(materials_bp)
     app.register_blueprint(arrangements_bp)
@@ -150,6 +153,7 @@ def _register_listeners() -> None:
 
 def _register_cli(app: Flask) -> None:
     from oer_portal.accounts.cli import users_cli
+    from oer_portal.collections.cli import collections_cli
     from oer_portal.demo import demo_cli
     from oer_portal.materials.cli import materials_cli
     from oer_portal.search.cli import search_cli
@@ -158,3 +162,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(materials_cli)
+    app.cli.add_command(collections_cli)

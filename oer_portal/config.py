@@ -97,6 +97,12 @@ class Defaults:
     #: several processes run ``flask search worker`` instead).
     SEARCH_BACKGROUND_DRAIN = False
     SEARCH_DRAIN_INTERVAL = 1.0
+    #: Seconds between scheduled harvests of the other collections (``collections``) by a
+    #: background thread of the embedded server (started with the background drain); 0: never.
+    #: Where several processes serve, cron runs ``flask collections harvest`` instead.
+    HARVEST_INTERVAL_SECONDS = 6 * 3600
+    #: How long a harvest waits for each answer of a collection's OAI-PMH server.
+    HARVEST_TIMEOUT_SECONDS = 60.0
 
     #: The portal's public address (``https://oer.example.nl``, with a path if it is served
     #: under one).  Links in e-mails are built on it, never on the Host header of the request

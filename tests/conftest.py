@@ -53,6 +53,8 @@ def make_config(tmp_path: Path, database_uri: str, **extra: Any) -> dict[str, An
         "INDEX_DIR": str(tmp_path / "index"),
         "STORAGE_DIR": str(tmp_path / "files"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # No scheduled harvest of other collections: tests harvest when they mean to.
+        "HARVEST_INTERVAL_SECONDS": 0,
         **extra,
     }
 

@@ -241,8 +241,12 @@ class SearchArgs(Input):
         "description": "Filter (repeat to OR); a vocabulary code or any label import "
                        "accepts.", "example": [example]})
         for facet, example in zip(search_filters.FACETS,
-                                  ("biology", "havo", "CC-BY", "nl", "lesson", "true"),
+                                  ("biology", "havo", "CC-BY", "nl", "lesson", "true",
+                                   "Wikiwijs"),
                                   strict=True)})
+    collection = fields.List(fields.String(), metadata={
+        "description": "Only records harvested from this collection (its name; repeat to "
+                       "OR). An unknown name is refused.", "example": ["Wikiwijs"]})
 
 
 # -- Search results (fields fixed by ARCHITECTURE.md section 8) ----------------------------
@@ -254,11 +258,25 @@ class RatingSchema(Schema):
 
 
 class SearchHitSchema(Schema):
-    id = fields.Integer(required=True, **_example(12))
-    external_id = fields.String(required=True, allow_none=True, **_example(None))
+    """A material of this portal, or a record harvested from another collection (then
+    ``collection`` names it, ``id`` is null, ``record_id`` is set, ``external_id`` is the
+    record's OAI identifier at the source and ``url`` its home page there)."""
+
+    id = fields.Integer(required=True, allow_none=True, metadata={
+        "example": 12, "description": "The material's id; null for a harvested record."})
+    record_id = fields.Integer(required=True, allow_none=True, metadata={
+        "example": None, "description": "A harvested record's id; null for a material."})
+    collection = fields.String(required=True, allow_none=True, metadata={
+        "example": None, "description": "The collection a harvested record comes from; null "
+                                        "for the portal's own materials."})
+    external_id = fields.String(required=True, allow_none=True, metadata={
+        "example": None, "description": "The id a material was imported with, or a harvested "
+                                        "record's OAI identifier at its source."})
     title = fields.String(required=True, **_example("Breuken met pizzapunten"))
-    url = fields.String(required=True, **_example(
-        "https://oer.example.org/materials/12-breuken-met-pizzapunten"))
+    url = fields.String(required=True, metadata={
+        "example": "https://oer.example.org/materials/12-breuken-met-pizzapunten",
+        "description": "The material's page here; a harvested record's home page at its "
+                       "source."})
     licence = fields.String(required=True, **_example("CC-BY-4.0"))
     language = fields.String(required=True, **_example("nl"))
     kind = fields.String(required=True, **_example("lesson"))

@@ -27,12 +27,17 @@ BLUEPRINTS = (blp,)
 @blp.response(200, schemas.SearchResultSchema)
 @blp.doc(security=OPTIONAL_TOKEN)
 def search(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Search published materials
+    """Search published materials and harvested records
 
     The search page's results, facets and corrected typos. Filters take a vocabulary code
     or any label that import accepts; values of one filter are OR-ed, filters AND-ed.
+    Records harvested from other collections are found beside the portal's materials:
+    their ``collection`` names the collection, ``id`` is null, ``record_id`` is the
+    harvested record's id, ``external_id`` its OAI identifier at the source and ``url``
+    its home page there (``collection=`` filters on a collection's name).
     """
-    resolved = filters.resolve({name: args.get(name, []) for name in filters.FACETS})
+    resolved = filters.resolve({name: args.get(name, []) for name in filters.FACETS},
+                               indexed=service.indexed)
     if resolved.refused:
         raise ApiProblem(
             "invalid-parameter",
@@ -53,9 +58,11 @@ def search(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "query": results.query_text, "suggestion": results.suggestion,
         "fuzzy": results.fuzzy,
         "results": [{
-            "id": hit.material_id, "external_id": hit.external_id or None, "title": hit.title,
-            "url": url_for("materials.show", material_id=hit.material_id, slug=hit.slug,
-                           _external=True),
+            "id": hit.material_id, "record_id": hit.record_id, "collection": hit.collection or None,
+            "external_id": hit.external_id or None, "title": hit.title,
+            # A harvested record opens at its home page elsewhere; a material here.
+            "url": hit.url if hit.is_record else url_for(
+                "materials.show", material_id=hit.material_id, slug=hit.slug, _external=True),
             "licence": hit.licence, "language": hit.language, "kind": hit.kind,
             "score": round(hit.score, 4), "highlights": str(hit.highlights),
             "published": hit.published.isoformat() if hit.published else None,

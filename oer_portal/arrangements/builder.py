@@ -226,7 +226,7 @@ def run(actor: Actor, action: str, outline: Outline, find_query: str = "",
     if reference is not None:
         return run(actor, f"include-{reference}", outline)
     hits = [hit for hit in search_service.search(search_service.SearchRequest(
-        query=query, per_page=FOUND_LIMIT + 5)).hits
+        query=query, per_page=FOUND_LIMIT + 5, include_records=False)).hits
         if hit.kind != MaterialKind.ARRANGEMENT][:FOUND_LIMIT] if query else []
     found_records = records.find_records(query, FOUND_LIMIT) if query else []
     announcement = ngettext("%(num)d material found.", "%(num)d materials found.",

@@ -62,7 +62,7 @@ def home_page(locale: str) -> HomePage:
     """Everything the home page shows, labelled in ``locale``: one search (no SQL) for the
     counts, the vocabularies (read once per request), and the newest cards in one or two
     statements."""
-    results = search(SearchRequest(per_page=1))
+    results = search(SearchRequest(per_page=1, include_records=False))
     terms = vocabularies()
     return HomePage(
         total=results.total,

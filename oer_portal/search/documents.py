@@ -20,7 +20,7 @@ from oer_portal.materials.models import (
     MaterialStatus,
     MaterialVersion,
 )
-from oer_portal.search.schema import LANGUAGES
+from oer_portal.search.schema import LANGUAGES, MATERIAL
 
 #: Stored text is capped: the snippet is kept for highlights, not for reading.
 MAX_SNIPPET = 20_000
@@ -43,6 +43,7 @@ def document_for(material: Material) -> dict[str, Any] | None:
     document: dict[str, Any] = {
         "id": str(material.id),
         "external_id": material.external_id or "",
+        "source": MATERIAL,
         "slug": material.slug,
         "title": version.title,
         "description": version.description,

@@ -4,18 +4,29 @@
 one filter; ``level=HAVO`` is ``havo``.  A value nothing names is refused with the values
 that would work, so an API client is told instead of getting an empty result that reads as
 "nothing found" (the search page shows the same refusal beside the results).
+
+Harvested records (``collections``) keep values no vocabulary knows as the source wrote them;
+such a value is accepted as it is when the index holds it (``indexed``), so every value a
+facet shows can be filtered on.  ``collection`` takes a registered collection's name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from oer_portal.collections.models import Collection
+from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.materials.metadata import resolve_term, term_names
 from oer_portal.materials.models import MaterialKind
 
-FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments")
+FACETS = ("subject", "level", "licence_family", "language", "kind", "has_attachments",
+          "collection")
+#: Facets whose values a harvested record may carry as the source wrote them.
+AS_WRITTEN = frozenset({"subject", "level", "licence_family", "language", "kind"})
 MULTI_VALUED = frozenset({"subject", "level"})
 #: Facets whose values are terms of the controlled vocabularies.
 VOCABULARY_FACETS = frozenset({"subject", "level", "language"})
@@ -62,10 +73,20 @@ def valid_codes(facet: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_licence_names().values()))
     if facet == "kind":
         return tuple(kind.value for kind in MaterialKind)
+    if facet == "collection":
+        return tuple(_collection_names().values())
     return ("yes", "no")
 
 
+def _collection_names() -> dict[str, str]:
+    """Registered collections: name as compared → name as written."""
+    return {name.casefold(): name for name in db.session.scalars(
+        select(Collection.name).order_by(Collection.name))}
+
+
 def _resolve(facet: str, value: str) -> str | None:
+    if facet == "collection":
+        return _collection_names().get(" ".join(value.split()).casefold())
     if facet in VOCABULARY_FACETS:
         return resolve_term(facet, value)
     if facet == "licence_family":
@@ -76,15 +97,19 @@ def _resolve(facet: str, value: str) -> str | None:
     return _YES_NO.get(_key(value))
 
 
-def resolve(raw: Mapping[str, Sequence[str]]) -> Filters:
+def resolve(raw: Mapping[str, Sequence[str]],
+            indexed: Callable[[str, str], bool] | None = None) -> Filters:
     """Codes for the values of every facet in ``raw`` (empty values ignored), and what was
-    refused; names that are no facet are the caller's to refuse (``FACETS``)."""
+    refused; names that are no facet are the caller's to refuse (``FACETS``).  ``indexed``
+    says whether the index holds a value as written (a harvested record's own)."""
     chosen: dict[str, tuple[str, ...]] = {}
     refused: list[Refusal] = []
     for facet in FACETS:
         codes: list[str] = []
         for value in [v for v in raw.get(facet, ()) if v.strip()][:MAX_VALUES]:
             code = _resolve(facet, value)
+            if code is None and facet in AS_WRITTEN and indexed and indexed(facet, value):
+                code = value
             if code is None:
                 refused.append(Refusal(facet, value, valid_codes(facet)))
             elif code not in codes:

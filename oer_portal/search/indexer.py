@@ -18,18 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from whoosh import index as whoosh_index
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
 from whoosh.writing import SegmentWriter
 
+from oer_portal.collections.models import OUTBOX_ENTITY, HarvestedRecord
 from oer_portal.core.db import read_only
 from oer_portal.core.outbox import OutboxEntry
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialStatus
 from oer_portal.search.documents import document_for
+from oer_portal.search.record_documents import record_doc_id, record_document, record_id_of
 from oer_portal.search.schema import POSITION_ID, SCHEMA_VERSION, build_schema
 
 #: ``index_dir`` is a symbolic link to the live generation, swapped atomically by reindex.
@@ -152,6 +154,9 @@ def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult
                                        if kind == "material"})
                 for material_id in material_ids:
                     _apply(writer, material_id)
+                for record_id in sorted({entity_id for _id, kind, entity_id in rows
+                                         if kind == OUTBOX_ENTITY}):
+                    _apply_record(writer, record_id)
                 writer.update_document(**_position_fields(rows[-1][0], writer.schema))
                 writer.commit(merge=len(writer.segments) >= MERGE_AT_SEGMENTS)
                 total += len(rows)
@@ -173,10 +178,27 @@ def _apply(writer: SegmentWriter, material_id: int) -> None:
         writer.update_document(**{k: v for k, v in document.items() if k in writer.schema})
 
 
+def _apply_record(writer: SegmentWriter, record_id: int) -> None:
+    """A harvested record's document, or none when it was deleted or its collection removed."""
+    document = record_document(record_id)
+    if document is None:
+        writer.delete_by_term("id", record_doc_id(record_id))
+    else:
+        writer.update_document(**{k: v for k, v in document.items() if k in writer.schema})
+
+
+def _live_records() -> Select[tuple[int]]:
+    return select(HarvestedRecord.id).where(HarvestedRecord.deleted.is_(False))
+
+
 def published_count() -> int:
+    """Documents a full index holds: published materials and live harvested records."""
     with read_only():
-        return db.session.scalar(select(func.count()).select_from(Material).where(
+        materials = db.session.scalar(select(func.count()).select_from(Material).where(
             Material.status == MaterialStatus.PUBLISHED)) or 0
+        records = db.session.scalar(select(func.count()).select_from(
+            _live_records().subquery())) or 0
+        return materials + records
 
 
 def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
@@ -202,6 +224,14 @@ def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
                     count += 1
                     progress(count)
                 db.session.expunge_all()
+            for record_id in db.session.scalars(_live_records().order_by(HarvestedRecord.id)
+                                                ).all():
+                document = record_document(record_id)
+                if document is not None:
+                    writer.add_document(**document)
+                    count += 1
+                    progress(count)
+                db.session.expunge_all()
             writer.add_document(**_position_fields(position, writer.schema))
             writer.commit(optimize=True)
         except BaseException:
@@ -215,8 +245,10 @@ def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
 
 @dataclass(frozen=True)
 class Drift:
-    missing: list[int]  # published in the database, absent from the index
-    stale: list[int]  # in the index, not (or no longer) published
+    #: Published in the database (or a live harvested record, as ``r<id>``), absent from
+    #: the index; and in the index, not (or no longer) published or live.
+    missing: list[int | str]
+    stale: list[int | str]
     pending: int  # outbox entries not yet applied
     outdated: bool = False  # built with an older schema: ``reindex`` rebuilds it
 
@@ -229,13 +261,21 @@ def check() -> Drift:
     """Compare the database with the index."""
     ix = open_index()
     with read_only():
-        published = set(db.session.scalars(select(Material.id).where(
+        published: set[int | str] = set(db.session.scalars(select(Material.id).where(
             Material.status == MaterialStatus.PUBLISHED)))
+        published.update(record_doc_id(i) for i in db.session.scalars(_live_records()))
         newest = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
         db.session.rollback()
     with ix.searcher() as searcher:
-        indexed = {int(doc["id"]) for doc in searcher.all_stored_fields()
-                   if doc.get("id") != POSITION_ID}
-    return Drift(sorted(published - indexed), sorted(indexed - published),
+        indexed: set[int | str] = {
+            doc["id"] if record_id_of(doc["id"]) is not None else int(doc["id"])
+            for doc in searcher.all_stored_fields() if doc.get("id") != POSITION_ID}
+    return Drift(sorted(published - indexed, key=_drift_order),
+                 sorted(indexed - published, key=_drift_order),
                  max(newest - applied_position(ix), 0), schema_outdated(ix))
 
+
+
+def _drift_order(value: int | str) -> tuple[bool, int, str]:
+    """Materials by number, then records."""
+    return (isinstance(value, str), value if isinstance(value, int) else 0, str(value))

@@ -8,11 +8,11 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from whoosh.query import Term
+from whoosh.query import And, Term
 from whoosh.searching import Searcher
 
 from oer_portal.search import searchers
-from oer_portal.search.schema import LANGUAGES, POSITION_ID
+from oer_portal.search.schema import LANGUAGES, MATERIAL, POSITION_ID
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,17 @@ def _more_like_this(searcher: Searcher, material_id: int, limit: int) -> list[Re
     fieldname = f"body_{language}" if language in LANGUAGES else "body_any"
     text = " ".join(filter(None, (stored.get("title"), stored.get("description"),
                                   stored.get("snippet", "")[:RELATED_TEXT_CHARS])))
+    # Materials only: a harvested record of another collection is no "more like this".
     hits = searcher.more_like(docnum, fieldname, text=text, top=limit * CANDIDATES,
-                              numterms=15, filter=Term("language", language), normalize=True)
+                              numterms=15, filter=And([Term("language", language),
+                                                       Term("source", MATERIAL)]),
+                              normalize=True)
     # The same school level first: a havo lesson's relatives are havo lessons (sharing havo
     # and its parent, secondary), then vwo and vmbo ones (sharing secondary), then the rest;
     # the most alike first within each (the sort is stable).
     levels = _levels(stored)
-    alike = [hit for hit in hits if hit.get("id") not in (None, POSITION_ID, str(material_id))]
+    alike = [hit for hit in hits if hit.get("id") not in (None, POSITION_ID, str(material_id))
+             and str(hit.get("id")).isdigit()]
     ranked = sorted(alike, key=lambda hit: -len(levels & _levels(hit)))
     return [Related(int(hit["id"]), hit["title"], hit["slug"], hit.get("licence", ""))
             for hit in ranked[:limit]]

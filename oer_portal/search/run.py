@@ -13,7 +13,7 @@ from whoosh.searching import Searcher
 
 from oer_portal.search import docsets, ranking
 from oer_portal.search.query import ParsedQuery, to_whoosh
-from oer_portal.search.schema import LANGUAGES, POSITION_ID, query_fields
+from oer_portal.search.schema import LANGUAGES, POSITION_ID, RECORD, query_fields
 
 #: Sort order (other than relevance) → the sortable columns compared in turn, and whether
 #: the smallest comes first.  Equal ratings show the newest first.
@@ -36,11 +36,15 @@ class Scoring:
 
 
 class SearchRun:
-    def __init__(self, searcher: Searcher, filters: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(self, searcher: Searcher, filters: Mapping[str, tuple[str, ...]],
+                 include_records: bool = True) -> None:
         self.searcher = searcher
         self.leaves = docsets.leaves(searcher)
-        #: The position document, which is no material: taken out of every result.
+        #: The position document, which is no material: taken out of every result; and the
+        #: harvested records when only the portal's own materials are asked for.
         self.hidden = docsets.term(self.leaves, "id", POSITION_ID)
+        if not include_records:
+            self.hidden = self.hidden | docsets.term(self.leaves, "source", RECORD)
         self.filters = {
             name: docsets.union(self.leaves, (docsets.term(self.leaves, name, value)
                                               for value in values))

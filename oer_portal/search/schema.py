@@ -1,4 +1,9 @@
-"""The Whoosh schema: one document per published material.
+"""The Whoosh schema: one document per published material and per harvested record.
+
+A harvested record of another collection (``collections``) has the id ``r<record id>`` (a
+material's is its number, so the two never clash), ``source`` ``record`` (a material's is
+``material``) and its collection's name in ``collection``; it fills the same text and facet
+fields as a material, so one search finds both.
 
 Text is indexed per language: a Dutch material fills the ``*_nl`` fields (Dutch stemming and
 stop words), an English one the ``*_en`` fields, a material in another language the neutral
@@ -27,7 +32,11 @@ POSITION_ID = "__position__"
 #: analyzers: the field names alone do not show that) counts as outdated and is rebuilt.
 #: 2: accents folded, hyphenated compounds split and joined, subject labels as keywords;
 #: Dutch and English text in its language's fields only, every material's words in ``words``.
-SCHEMA_VERSION = 2
+#: 3: harvested records beside materials (``source``, ``collection``, ``url``).
+SCHEMA_VERSION = 3
+#: ``source`` of the two kinds of document, and the prefix of a record's document id.
+MATERIAL, RECORD = "material", "record"
+RECORD_PREFIX = "r"
 
 #: Field name → boost used by the search service: title over description over the rest.
 BOOSTS = {"title": 8.0, "keywords": 4.0, "description": 3.0, "objectives": 2.0, "authors": 2.0,
@@ -38,6 +47,11 @@ def build_schema() -> Schema:
     fields: dict[str, object] = {
         "id": ID(stored=True, unique=True),
         "external_id": ID(stored=True),
+        "source": ID(stored=True),
+        # The collection's name (a facet and a filter); none for the portal's own.
+        "collection": ID(stored=True),
+        # Where a harvested record opens (its home page elsewhere).
+        "url": STORED(),
         "slug": STORED(),
         "title": STORED(),
         "description": STORED(),

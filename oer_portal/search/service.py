@@ -4,7 +4,9 @@ User text goes through our own parser (``query.py``) and never reaches Whoosh's 
 language; the strategies in ``strategies.py`` answer it.  Only published materials are in
 the index at all, and the position document is masked out of every search, so visibility
 does not depend on the query.  Filters arrive as codes (``filters.resolve`` turns names into
-them).
+them).  Harvested records of other collections are found beside the materials (a ``Hit``
+with ``record_id`` and ``collection`` set, opening at its ``url`` elsewhere) unless a request
+asks for materials only (the arrangement builder, the home page's counts).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from whoosh.searching import Searcher
 from oer_portal.search import docsets, highlight, language, searchers, strategies
 from oer_portal.search.filters import FACETS
 from oer_portal.search.query import ParsedQuery, parse
+from oer_portal.search.record_documents import record_id_of
 from oer_portal.search.run import Scoring, SearchRun
 from oer_portal.search.schema import LANGUAGES
 
@@ -36,11 +39,14 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    #: Harvested records of other collections too (``False``: the portal's materials only).
+    include_records: bool = True
 
 
 @dataclass(frozen=True)
 class Hit:
-    material_id: int
+    #: The material's id; ``None`` for a harvested record (see ``record_id``).
+    material_id: int | None
     external_id: str
     title: str
     slug: str
@@ -54,6 +60,14 @@ class Hit:
     #: The plain average of the ratings (``None``: not rated) and their number.
     rating: float | None = None
     ratings: int = 0
+    #: A harvested record's id, its collection's name and its home page elsewhere.
+    record_id: int | None = None
+    collection: str = ""
+    url: str = ""
+
+    @property
+    def is_record(self) -> bool:
+        return self.record_id is not None
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,8 @@ def _clean_request(request: SearchRequest) -> SearchRequest:
         query=request.query, filters={k: v for k, v in filters.items() if v},
         sort=request.sort if request.sort in SORTS else "relevance",
         page=min(max(request.page, 1), MAX_PAGE),
-        per_page=min(max(request.per_page, 1), MAX_PER_PAGE))
+        per_page=min(max(request.per_page, 1), MAX_PER_PAGE),
+        include_records=request.include_records)
 
 
 def search(request: SearchRequest) -> SearchResults:
@@ -88,7 +103,7 @@ def search(request: SearchRequest) -> SearchResults:
     words found nothing, the words that did."""
     request = _clean_request(request)
     searcher = searchers.current()
-    run = SearchRun(searcher, request.filters)
+    run = SearchRun(searcher, request.filters, include_records=request.include_records)
     parsed = parse(request.query)
     if not request.query.strip():  # no query browses everything
         everything = run.everything()
@@ -117,13 +132,25 @@ def _hit(searcher: Searcher, docnum: int, score: float,
     stored = searcher.stored_fields(docnum)
     snippet = highlight.snippet(stored.get("snippet", ""), expression) or \
         highlight.snippet(stored.get("description", ""), expression)
+    record_id = record_id_of(stored["id"])
     return Hit(
-        material_id=int(stored["id"]), external_id=stored.get("external_id", ""),
-        title=stored["title"], slug=stored["slug"], description=stored.get("description", ""),
+        material_id=int(stored["id"]) if record_id is None else None,
+        record_id=record_id, collection=stored.get("collection") or "",
+        url=stored.get("url") or "", external_id=stored.get("external_id", ""),
+        title=stored["title"], slug=stored.get("slug") or "",
+        description=stored.get("description", ""),
         licence=stored.get("licence", ""), language=stored.get("language", ""),
         kind=stored.get("kind", ""), score=score, highlights=snippet,
         published=stored.get("published"), rating=stored.get("rating_average"),
         ratings=stored.get("rating_count") or 0)
+
+
+def indexed(facet: str, value: str) -> bool:
+    """Whether the index holds ``value`` in ``facet`` as written (``filters.resolve``)."""
+    try:
+        return (facet, value) in searchers.current().reader()
+    except (KeyError, ValueError):
+        return False
 
 
 def _sorted_counts(counts: Mapping[str, int]) -> list[tuple[str, int]]:

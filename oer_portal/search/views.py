@@ -20,7 +20,8 @@ def _request_from_args(chosen: dict[str, tuple[str, ...]]) -> service.SearchRequ
 
 
 def _resolved_filters() -> filters.Filters:
-    return filters.resolve({name: request.args.getlist(name) for name in filters.FACETS})
+    return filters.resolve({name: request.args.getlist(name) for name in filters.FACETS},
+                           indexed=service.indexed)
 
 
 @bp.route("/search")
