@@ -111,7 +111,7 @@ class Builder:
     errors: dict[int | None, list[str]] = field(default_factory=dict)
     found: list[search_service.Hit] | None = None
     #: Harvested records from other collections matching the find words.
-    found_records: list[records.HarvestedRecord] = field(default_factory=list)
+    found_records: list[search_service.Hit] = field(default_factory=list)
     find_query: str = ""
     #: What was typed in "Add a web link" (kept when it could not be added), and why not.
     link_title: str = ""
@@ -225,10 +225,13 @@ def run(actor: Actor, action: str, outline: Outline, find_query: str = "",
     reference = material_reference(query)
     if reference is not None:
         return run(actor, f"include-{reference}", outline)
-    hits = [hit for hit in search_service.search(search_service.SearchRequest(
-        query=query, per_page=FOUND_LIMIT + 5, include_records=False)).hits
-        if hit.kind != MaterialKind.ARRANGEMENT][:FOUND_LIMIT] if query else []
-    found_records = records.find_records(query, FOUND_LIMIT) if query else []
+    # One search for both: the portal's materials (not arrangements: they do not nest) and
+    # the records of other collections, which become link parts.
+    found = search_service.search(search_service.SearchRequest(
+        query=query, per_page=2 * FOUND_LIMIT + 5)).hits if query else []
+    hits = [hit for hit in found
+            if not hit.is_record and hit.kind != MaterialKind.ARRANGEMENT][:FOUND_LIMIT]
+    found_records = [hit for hit in found if hit.is_record][:FOUND_LIMIT]
     announcement = ngettext("%(num)d material found.", "%(num)d materials found.",
                             len(hits)) if hits \
         else _("No published material matches these words.")

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from oer_portal.collections.models import Collection, HarvestedRecord
 from oer_portal.extensions import db
@@ -47,23 +46,3 @@ def record_links(record_ids: Iterable[int]) -> dict[int, RecordLink]:
         .where(HarvestedRecord.id.in_(ids)))
     return {row.id: RecordLink(row.id, row.title, row.url, row.name, bool(row.deleted))
             for row in rows}
-
-
-#: How many words of a query count (the rest is ignored), each matched in the title.
-MAX_WORDS = 8
-
-
-def find_records(query: str, limit: int) -> list[HarvestedRecord]:
-    """Live records whose title holds every word of ``query`` (case-insensitive), by title:
-    the arrangement builder offers them beside the portal's own materials.  A plain title
-    match, so it works whether or not the search index has the records yet."""
-    words = [w for w in query.split() if w][:MAX_WORDS]
-    if not words:
-        return []
-    statement = (select(HarvestedRecord).options(joinedload(HarvestedRecord.collection))
-                 .where(HarvestedRecord.deleted.is_(False), HarvestedRecord.url != ""))
-    for word in words:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(HarvestedRecord.title.ilike(f"%{escaped}%", escape="\\"))
-    return list(db.session.scalars(statement.order_by(HarvestedRecord.title,
-                                                      HarvestedRecord.id).limit(limit)))
