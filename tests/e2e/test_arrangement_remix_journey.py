@@ -1,5 +1,6 @@
 """A teacher remixes a published arrangement from its page, finds its outline copied in the
-builder (included lessons still included, own pages now hers), saves it and opens the print
+builder (included lessons still included, own pages now hers), saves it, downloads it as a
+Common Cartridge and as web pages, and opens the print
 view: every part on one page, and on paper (print media) no navigation, no buttons, links
 written out.  The arrangement holds real corpus lessons with code, tables and long links
 when the corpus is there (``OER_CORPUS``, by default ``../shared/corpus``), and a lesson of
@@ -9,11 +10,14 @@ print view at 1280 and 390 px."""
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_remix_journey import _create_user, _english_login, _published_lesson
@@ -101,8 +105,32 @@ def _print_screenshots(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def _download_titles(page: Page, folder: Path) -> list[str]:
+    """Downloads the page's Common Cartridge and web pages; the cartridge's item titles, each
+    listed file present in it, and the web pages' contents linking only inside the ZIP."""
+    with page.expect_download() as cartridge:
+        page.get_by_role("link", name="Common Cartridge (.imscc)").click()
+    path = folder / cartridge.value.suggested_filename
+    cartridge.value.save_as(path)
+    namespace = {"c": "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"}
+    with zipfile.ZipFile(path) as archive:
+        manifest = etree.fromstring(archive.read("imsmanifest.xml"))
+        for file in manifest.iterfind(".//c:file", namespace):
+            archive.getinfo(file.get("href"))
+        titles = [t.text for t in manifest.iterfind(".//c:item/c:title", namespace)]
+    with page.expect_download() as pages:
+        page.get_by_role("link", name="Web pages (.zip)").click()
+    path = folder / pages.value.suggested_filename
+    pages.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        index = etree.fromstring(archive.read("index.html"), etree.HTMLParser())
+        for link in index.iterfind(".//nav//a"):
+            archive.getinfo(posixpath.normpath(link.get("href")))
+    return titles
+
+
 def test_remix_an_arrangement_edit_the_copy_and_print_it(page: Page, browser: Browser,
-                                                         live_server, check_page):
+                                                         live_server, check_page, tmp_path):
     base = live_server.url
     anna = _create_user(live_server, "anna", "Anna Aalders", "teacher")
     cor = _create_user(live_server, "cor", "Cor Claassen", "teacher")
@@ -144,6 +172,10 @@ def test_remix_an_arrangement_edit_the_copy_and_print_it(page: Page, browser: Br
                                     "CC BY-SA 4.0")
     expect(credits).to_contain_text(f"Adapted from “{title}”")
     check_page(page, "arrangement-remix-page")
+
+    # --- She takes her remix to her school's learning environment and offline. ---
+    outline_titles = _download_titles(page, tmp_path)
+    assert outline_titles[-1] == "Credits" and len(outline_titles) > 2
     page.get_by_role("link", name="Print the whole arrangement").click()
     expect(page).to_have_url(f"{base}/materials/{remix}/print")
 
