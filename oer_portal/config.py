@@ -103,6 +103,9 @@ class Defaults:
     HARVEST_INTERVAL_SECONDS = 6 * 3600
     #: How long a harvest waits for each answer of a collection's OAI-PMH server.
     HARVEST_TIMEOUT_SECONDS = 60.0
+    #: The largest answer (after decompression) a harvest reads from a collection's server;
+    #: a longer one fails the harvest instead of filling the memory.
+    HARVEST_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 
     #: The portal's public address (``https://oer.example.nl``, with a path if it is served
     #: under one).  Links in e-mails are built on it, never on the Host header of the request

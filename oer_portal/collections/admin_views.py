@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -59,6 +59,18 @@ def harvest(collection_id: int) -> Response:
         flash(_("Harvesting %(name)s failed: %(error)s", name=outcome.name,
                 error=outcome.error), "error")
     return redirect(url_for("collections_admin.index"))
+
+
+@bp.route("/<int:collection_id>/remove", methods=["GET"])
+@login_required
+def confirm_remove(collection_id: int) -> str:
+    """What removing takes away, asked before it is done (it cannot be undone: the records
+    come back only with a new registration and a full harvest)."""
+    row = next((r for r in service.list_collections(current_user) if r.id == collection_id),
+               None)
+    if row is None:
+        abort(404)
+    return render_template("collections/remove.html", collection=row)
 
 
 @bp.route("/<int:collection_id>/remove", methods=["POST"])

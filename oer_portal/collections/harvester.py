@@ -39,6 +39,18 @@ class HarvestError(Exception):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How long to wait for each answer, and how many bytes of it to read at most."""
+
+    timeout: float
+    max_bytes: int
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
 class Item:
     """One record as the source sent it: deleted ones have no fields."""
 
@@ -67,8 +79,29 @@ def _strict(response: OAIResponse) -> etree._Element:
 
 
 class _Client(Scythe):
-    """Scythe with its errors made ours: a page scythe cannot even parse leniently is
-    malformed too (scythe then fails with an AttributeError of its own)."""
+    """Scythe with its errors made ours (a page scythe cannot even parse leniently is
+    malformed too: scythe then fails with an AttributeError of its own), reading each answer
+    as a stream up to ``max_bytes`` (decompressed): scythe would read any length whole."""
+
+    def __init__(self, base_url: str, limits: Limits) -> None:
+        super().__init__(base_url, http_config=HTTPConfig(timeout=limits.timeout),
+                         iterator=OAIResponseIterator)
+        self.max_bytes = limits.max_bytes
+
+    def _request(self, query: dict[str, str]) -> httpx2.Response:
+        get = self.http_method == "GET"
+        with self.client.stream(self.http_method, self.endpoint, params=query if get else None,
+                                data=None if get else query) as streamed:
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise _TooLarge
+            # The body is decoded already: the copy must not announce an encoding.
+            headers = [(k, v) for k, v in streamed.headers.multi_items()
+                       if k.lower() not in ("content-encoding", "content-length")]
+            return httpx2.Response(streamed.status_code, headers=headers, content=bytes(body),
+                                   request=streamed.request)
 
     def harvest(self, query: dict[str, str]) -> OAIResponse:
         try:
@@ -96,20 +129,23 @@ def _item(record: etree._Element, prefix: str) -> Item:
 
 
 def fetch(base_url: str, prefix: str, set_spec: str | None, since: str | None,
-          timeout: float, progress: Callable[[int], None] = lambda _n: None) -> Fetched:
+          limits: Limits, progress: Callable[[int], None] = lambda _n: None) -> Fetched:
     """Every record changed at the source since ``since`` (all when ``None``), following
     resumption tokens; raises ``HarvestError`` naming what went wrong."""
     try:
-        return _fetch(base_url, prefix, set_spec, since, timeout, progress)
+        return _fetch(base_url, prefix, set_spec, since, limits, progress)
     except HarvestError:
         raise
+    except _TooLarge as error:
+        raise HarvestError(_("an answer longer than %(n)d bytes",
+                             n=limits.max_bytes)) from error
     except NoRecordsMatch:
         return Fetched([], None)
     except OAIPMHException as error:
         raise HarvestError(_("OAI-PMH error %(code)s: %(detail)s", code=type(error).__name__,
                              detail=error)) from error
     except httpx2.TimeoutException as error:
-        seconds = format(timeout, "g")
+        seconds = format(limits.timeout, "g")
         raise HarvestError(_("no answer within %(seconds)s seconds", seconds=seconds)) from error
     except httpx2.HTTPStatusError as error:
         raise HarvestError(_("HTTP %(status)d from the source",
@@ -119,9 +155,8 @@ def fetch(base_url: str, prefix: str, set_spec: str | None, since: str | None,
 
 
 def _fetch(base_url: str, prefix: str, set_spec: str | None, since: str | None,
-           timeout: float, progress: Callable[[int], None]) -> Fetched:
-    with _Client(base_url, http_config=HTTPConfig(timeout=timeout),
-                 iterator=OAIResponseIterator) as client:
+           limits: Limits, progress: Callable[[int], None]) -> Fetched:
+    with _Client(base_url, limits) as client:
         try:
             pages = _pages(client, prefix, set_spec, since)
             first = next(pages)

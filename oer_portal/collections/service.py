@@ -199,8 +199,11 @@ def harvest(actor: Actor, collection_id: int,
         db.session.rollback()
     started = utcnow()
     try:
-        fetched = harvester.fetch(base_url, prefix, set_spec, since,
-                                  float(current_app.config["HARVEST_TIMEOUT_SECONDS"]), progress)
+        fetched = harvester.fetch(
+            base_url, prefix, set_spec, since,
+            harvester.Limits(float(current_app.config["HARVEST_TIMEOUT_SECONDS"]),
+                             int(current_app.config["HARVEST_MAX_RESPONSE_BYTES"])),
+            progress)
     except harvester.HarvestError as error:
         return _failed(actor, collection_id, name, started, str(error))
     outcome = _store(collection_id, name, fetched.items)

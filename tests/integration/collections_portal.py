@@ -5,6 +5,7 @@ token (so a harvest fails half-way, after its first page came in)."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import threading
 import time
@@ -29,7 +30,7 @@ from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from tests.conftest import make_config, migrate_to_head
 
 #: What the switch does to requests with a resumption token.
-MODES = ("ok", "error", "oai_error", "malformed", "hang")
+MODES = ("ok", "error", "oai_error", "malformed", "huge", "hang")
 
 
 class Switch:
@@ -54,6 +55,13 @@ class Switch:
                 body = b"".join(self.app(environ, lambda *a, **k: None))
                 start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
                 return [body[: len(body) // 2]]
+            if self.mode == "huge":
+                # A small gzip answer that unpacks to megabytes (a comment of spaces).
+                body = b"".join(self.app(environ, lambda *a, **k: None))
+                body = body.replace(b"<OAI-PMH", b"<!--" + b" " * 3_000_000 + b"--><OAI-PMH", 1)
+                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                          ("Content-Encoding", "gzip")])
+                return [gzip.compress(body)]
             # "hang": answer only after the harvester gave up (or the test ended).
             self.release.wait(30)
         return self.app(environ, start_response)

@@ -94,6 +94,7 @@ def test_a_non_admin_cannot_harvest_or_remove_an_existing_collection(app, client
     client.login(make_user("teacher").email)
     assert client.post(f"/admin/collections/{collection_id}/harvest").status_code == 403
     assert client.post(f"/admin/collections/{collection_id}/remove").status_code == 403
+    assert client.get(f"/admin/collections/{collection_id}/remove").status_code == 403
     with app.app_context():
         assert db.session.get(Collection, collection_id) is not None
 
@@ -133,6 +134,13 @@ def test_admin_adds_harvests_and_removes_a_collection(app, client, make_user, te
         found = client.get("/api/v1/search", query_string={"q": "getijden"}).get_json()
         assert [hit["collection"] for hit in found["results"]] == ["Portaal B"]
 
+    # Removing asks first, saying what goes; asking changes nothing.
+    page = client.get("/admin/collections").get_data(as_text=True)
+    assert f'href="/admin/collections/{collection_id}/remove"' in page
+    confirm = client.get(f"/admin/collections/{collection_id}/remove").get_data(as_text=True)
+    assert "Remove “Portaal B”?" in confirm and "Its 1 record leaves the search" in confirm
+    assert client.get("/api/v1/search", query_string={"q": "getijden"}).get_json()["total"] == 1
+    assert client.get("/admin/collections/999999/remove").status_code == 404
     removed = client.post(f"/admin/collections/{collection_id}/remove")
     assert removed.status_code == 302
     assert client.get("/api/v1/search", query_string={"q": "getijden"}).get_json()["total"] == 0

@@ -140,10 +140,11 @@ def test_a_follows_bs_publications_and_withdrawals(app, client, runner, portal_b
     assert titles(search_api(client)["results"]) == current
 
 
-@pytest.mark.parametrize("mode", ["error", "oai_error", "malformed", "hang"])
+@pytest.mark.parametrize("mode", ["error", "oai_error", "malformed", "huge", "hang"])
 def test_b_failing_mid_harvest_leaves_the_earlier_records(app, client, runner, portal_b,
                                                           make_user, mode):
     app.config["HARVEST_TIMEOUT_SECONDS"] = 0.5
+    app.config["HARVEST_MAX_RESPONSE_BYTES"] = 1_000_000
     add_b(runner, portal_b)
     assert harvest(runner).exit_code == 0
     before = titles(search_api(client)["results"])
@@ -156,6 +157,7 @@ def test_b_failing_mid_harvest_leaves_the_earlier_records(app, client, runner, p
     assert result.exit_code == 1
     expected = {"error": "HTTP 500", "oai_error": "OAI-PMH error BadResumptionToken",
                 "malformed": "malformed",
+                "huge": "an answer longer than 1000000 bytes",
                 "hang": "no answer within 0.5 seconds"}[mode]
     assert expected in result.output
     assert titles(search_api(client)["results"]) == before, "nothing of the failed harvest"
