@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,7 @@ from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from tests.conftest import make_config, migrate_to_head
 
 #: What the switch does to requests with a resumption token.
-MODES = ("ok", "error", "oai_error", "malformed", "huge", "hang")
+MODES = ("ok", "error", "oai_error", "malformed", "huge", "down", "hang")
 
 
 class Switch:
@@ -55,6 +56,11 @@ class Switch:
                 body = b"".join(self.app(environ, lambda *a, **k: None))
                 start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
                 return [body[: len(body) // 2]]
+            if self.mode == "down":
+                # B goes away mid-answer: the connection ends without a response.
+                environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
+                return [b""]
             if self.mode == "huge":
                 # A small gzip answer that unpacks to megabytes (a comment of spaces).
                 body = b"".join(self.app(environ, lambda *a, **k: None))

@@ -140,7 +140,7 @@ def test_a_follows_bs_publications_and_withdrawals(app, client, runner, portal_b
     assert titles(search_api(client)["results"]) == current
 
 
-@pytest.mark.parametrize("mode", ["error", "oai_error", "malformed", "huge", "hang"])
+@pytest.mark.parametrize("mode", ["error", "oai_error", "malformed", "huge", "down", "hang"])
 def test_b_failing_mid_harvest_leaves_the_earlier_records(app, client, runner, portal_b,
                                                           make_user, mode):
     app.config["HARVEST_TIMEOUT_SECONDS"] = 0.5
@@ -158,6 +158,7 @@ def test_b_failing_mid_harvest_leaves_the_earlier_records(app, client, runner, p
     expected = {"error": "HTTP 500", "oai_error": "OAI-PMH error BadResumptionToken",
                 "malformed": "malformed",
                 "huge": "an answer longer than 1000000 bytes",
+                "down": "could not reach the source",
                 "hang": "no answer within 0.5 seconds"}[mode]
     assert expected in result.output
     assert titles(search_api(client)["results"]) == before, "nothing of the failed harvest"
