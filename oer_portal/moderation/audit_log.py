@@ -80,6 +80,10 @@ ACTION_LABELS: dict[str, Any] = {
     "proposal.declined": _l("Proposed change declined"),
     "proposal.withdrawn": _l("Proposed change withdrawn"),
     "review_text.hidden": _l("Written review hidden by a moderator"),
+    "collection.added": _l("Collection registered"),
+    "collection.harvested": _l("Collection harvested"),
+    "collection.harvest_failed": _l("Harvest failed"),
+    "collection.removed": _l("Collection removed"),
 }
 
 #: Readable names of the kinds of object an entry is about.
@@ -90,6 +94,7 @@ TARGET_LABELS: dict[str, Any] = {
     "review": _l("Review"),
     "report": _l("Report"),
     "review_text": _l("Written review"),
+    "collection": _l("Collection"),
 }
 
 #: Readable names of the details' keys; others are shown by their key.
@@ -114,6 +119,14 @@ DETAIL_LABELS: dict[str, Any] = {
     "post_review": _l("Published at once (trusted)"),
     "unpublished_at": _l("Offline since"),
     "unpublished_reason": _l("Reason it went offline"),
+    "name": _l("Name"),
+    "base_url": _l("OAI-PMH base URL"),
+    "prefix": _l("Metadata format"),
+    "set": _l("Set"),
+    "added": _l("New"),
+    "updated": _l("Updated"),
+    "deleted": _l("Deleted"),
+    "error": _l("Error"),
 }
 
 #: Values some writers use, in the reader's language.
