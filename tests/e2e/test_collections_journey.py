@@ -1,5 +1,6 @@
 """A student finds a record harvested from another collection beside the portal's own
-lesson, sees which collection it comes from, and narrows the results to that collection;
+lesson, sees which collection it comes from, keeps it on her favourites and narrows the
+results to that collection;
 an administrator sees the collection and its harvest on the admin page."""
 
 from __future__ import annotations
@@ -110,6 +111,18 @@ def test_a_student_finds_a_harvested_record_beside_the_portals_own(
     expect(record).to_have_attribute("href", "https://bron.example.org/lessen/kwallen")
     expect(results.get_by_text(f"Bij {name}", exact=True)).to_be_visible()
     check_page(page, "collections-mixed-results")
+
+    # She keeps the record on her favourites, beside lessons of the portal itself.
+    card = results.get_by_role("listitem").filter(
+        has=page.get_by_role("link", name=f"Kwallen in de Waddenzee {word}"))
+    card.get_by_label("Kies een lijst").select_option(label="Favorieten")
+    card.get_by_role("button", name="Toevoegen aan lijst").click()
+    expect(page.get_by_text("Toegevoegd aan “Favorieten”.")).to_be_visible()
+    page.goto(f"{base}/my/lists")
+    page.get_by_role("link", name="Favorieten").first.click()
+    expect(page.get_by_role("link", name=f"Kwallen in de Waddenzee {word}")).to_have_attribute(
+        "href", "https://bron.example.org/lessen/kwallen")
+    page.goto(f"{base}/search?q={word}")
 
     page.locator(".refine__toggle").click() if page.locator(".refine__toggle").is_visible() \
         else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import render_template
+from flask import render_template_string
 from flask_login import login_user
 from sqlalchemy import select
 
@@ -170,24 +170,31 @@ def test_a_list_with_records_becomes_an_arrangement_with_link_parts(app, client,
 
 
 def test_the_record_actions_partial(app, people, records):
-    """Signed in: one compact form with the favourites and the user's lists; anonymous: a
+    """Signed in: a list choice and a button in the card, tied with ``form=`` to a form of
+    their own (the card sits inside the search form, and forms cannot nest); anonymous: a
     link to log in that comes back to the search page."""
+    def render(macro: str) -> str:
+        return render_template_string(
+            '{% import "collections/_record_actions.html" as actions with context %}'
+            f"{{{{ actions.{macro}({records['zee']}) }}}}")
+
     with app.test_request_context("/search?q=dijken"):
-        anonymous = render_template("collections/_record_actions.html",
-                                    record_id=records["zee"])
+        anonymous = render("controls")
         assert 'href="/account/login?next=' in anonymous
         assert "next=/search?q%3Ddijken" in anonymous or "next=%2Fsearch" in anonymous
+        assert "<form" not in render("form")
         login_user(db.session.get(User, people["anna"].id))
         from oer_portal.lists import service
 
         service.create_list(db.session.get(User, people["anna"].id), "Zee")
-        signed_in = render_template("collections/_record_actions.html",
-                                    record_id=records["zee"])
-        assert 'action="/my/lists/add-record"' in signed_in
-        assert f'name="record_id" value="{records["zee"]}"' in signed_in
-        assert '<option value="favourites">' in signed_in
-        assert ">Zee</option>" in signed_in
-        assert f'<label for="record-{records["zee"]}-list"' in signed_in
+        controls, form = render("controls"), render("form")
+        assert "<form" not in controls
+        assert controls.count(f'form="add-record-{records["zee"]}"') == 2  # select, button
+        assert '<option value="favourites">' in controls and ">Zee</option>" in controls
+        assert f'<label for="record-{records["zee"]}-list"' in controls
+        assert f'<form id="add-record-{records["zee"]}"' in form
+        assert 'action="/my/lists/add-record"' in form
+        assert f'name="record_id" value="{records["zee"]}"' in form
         db.session.rollback()
 
 
