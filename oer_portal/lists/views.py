@@ -3,6 +3,7 @@ buttons that add, remove and move items, and the public profiles."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -119,16 +120,31 @@ def add() -> Response:
     the click came from (``next``)."""
     material_id = _int_field("material_id")
     list_id = None if request.form.get("favourite") else _int_field("list_id")
+    return _added(lambda: service.add_item(current_user, list_id, material_id),
+                  lambda name: _("This material is already on “%(name)s”.", name=name))
+
+
+def _added(add: Callable[[], tuple[MaterialList, service.AddResult]],
+           already: Callable[[str], str]) -> Response:
+    """Say what ``add`` did (or why it could not), then back to where the click came from."""
     try:
-        material_list, result = service.add_item(current_user, list_id, material_id)
+        material_list, result = add()
     except ValidationError as error:
         flash(error.message, "error")
         return _back(url_for("lists.mine"))
     if result == service.AddResult.ADDED:
         flash(_("Added to “%(name)s”.", name=material_list.name), "success")
     else:
-        flash(_("This material is already on “%(name)s”.", name=material_list.name), "info")
+        flash(already(material_list.name), "info")
     return _back(list_url(material_list))
+
+
+def _upwards() -> bool:
+    """The ``direction`` of a move button: up or down, anything else is a bad request."""
+    direction = request.form.get("direction")
+    if direction not in ("up", "down"):
+        abort(400)
+    return direction == "up"
 
 
 @bp.route("/lists/<int:list_id>/items/<int:material_id>/remove", methods=["POST"])
@@ -142,10 +158,7 @@ def remove(list_id: int, material_id: int) -> Response:
 @bp.route("/lists/<int:list_id>/items/<int:material_id>/move", methods=["POST"])
 @login_required
 def move(list_id: int, material_id: int) -> Response:
-    direction = request.form.get("direction")
-    if direction not in ("up", "down"):
-        abort(400)
-    material_list = service.move_item(current_user, list_id, material_id, direction == "up")
+    material_list = service.move_item(current_user, list_id, material_id, _upwards())
     return redirect(list_url(material_list, _anchor=f"item-{material_id}"), 303)
 
 
@@ -172,16 +185,8 @@ def add_record() -> Response:
     record_id = _int_field("record_id")
     chosen = request.form.get("list_id", "")
     list_id = None if chosen in ("", "favourites") else _int_field("list_id")
-    try:
-        material_list, result = service.add_record(current_user, list_id, record_id)
-    except ValidationError as error:
-        flash(error.message, "error")
-        return _back(url_for("lists.mine"))
-    if result == service.AddResult.ADDED:
-        flash(_("Added to “%(name)s”.", name=material_list.name), "success")
-    else:
-        flash(_("This lesson is already on “%(name)s”.", name=material_list.name), "info")
-    return _back(list_url(material_list))
+    return _added(lambda: service.add_record(current_user, list_id, record_id),
+                  lambda name: _("This lesson is already on “%(name)s”.", name=name))
 
 
 @bp.route("/lists/<int:list_id>/records/<int:record_id>/remove", methods=["POST"])
@@ -195,10 +200,7 @@ def remove_record(list_id: int, record_id: int) -> Response:
 @bp.route("/lists/<int:list_id>/records/<int:record_id>/move", methods=["POST"])
 @login_required
 def move_record(list_id: int, record_id: int) -> Response:
-    direction = request.form.get("direction")
-    if direction not in ("up", "down"):
-        abort(400)
-    material_list = service.move_record(current_user, list_id, record_id, direction == "up")
+    material_list = service.move_record(current_user, list_id, record_id, _upwards())
     return redirect(list_url(material_list, _anchor=f"record-{record_id}"), 303)
 
 
