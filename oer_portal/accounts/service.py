@@ -28,7 +28,7 @@ from oer_portal.accounts.models import (
 )
 from oer_portal.accounts.policy import Actor
 from oer_portal.core import audit
-from oer_portal.core.errors import NotFound, ValidationError
+from oer_portal.core.errors import FieldError, NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.notifications import service as notifications
@@ -38,15 +38,6 @@ MAX_PASSWORD_LENGTH = 4096
 MAX_DISPLAY_NAME_LENGTH = 80
 MAX_SCHOOL_LENGTH = 200
 MAX_MOTIVATION_LENGTH = 4000
-
-
-class FieldError(ValidationError):
-    """A refusal that belongs to one field of the form that sent the values (``field`` is
-    the name the forms use), so the form can show it beside what the user typed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

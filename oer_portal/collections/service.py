@@ -33,7 +33,7 @@ from oer_portal.collections.models import (
 from oer_portal.collections.policy import can_manage_collections
 from oer_portal.core import audit
 from oer_portal.core.db import read_only
-from oer_portal.core.errors import NotFound, ValidationError
+from oer_portal.core.errors import FieldError, NotFound
 from oer_portal.core.outbox import record_change
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
@@ -41,12 +41,8 @@ from oer_portal.extensions import db
 SET_MAX = 200
 
 
-class InvalidCollection(ValidationError):
+class InvalidCollection(FieldError):
     """A value of a new collection that cannot be used; ``field`` names it for the form."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,15 @@ class ValidationError(DomainError):
     default_message = _l("Some of the information is not valid.")
 
 
+class FieldError(ValidationError):
+    """A refusal that belongs to one field of the form that sent the values (``field`` is
+    the name the forms use), so the form can show it beside what the user typed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Conflict(DomainError):
     status_code = 409
     default_message = _l("Someone else changed this in the meantime.")
