@@ -173,16 +173,17 @@ def open_archive(handle: BinaryIO, limits: ArchiveLimits = ArchiveLimits()) -> S
     return SafeArchive(archive, members, limits)
 
 
-def _check_directory(handle: BinaryIO, size: int, limits: ArchiveLimits) -> None:
-    """Refuse too many entries from the end-of-central-directory record (and its ZIP64
-    variant), before ``zipfile`` builds an object for each; a directory far larger than the
-    allowed entries need is refused too (``zipfile`` walks it by size, not by count)."""
+def declared_directory(handle: BinaryIO, size: int) -> tuple[int, int] | None:
+    """The entry count and central-directory size a ZIP declares in its end record (or its
+    ZIP64 variant), read before ``zipfile`` builds an object per entry; ``None`` when there
+    is no readable end record.  Like ``zipfile``: a record without a comment ends the file,
+    else it is searched for back from the end."""
     tail_size = min(size, 22 + 0xFFFF + 20)
     handle.seek(size - tail_size)
     tail = handle.read(tail_size)
     end = len(tail) - 22 if tail[-22:-18] == b"PK\x05\x06" else tail.rfind(b"PK\x05\x06")
     if end < 0 or len(tail) < end + 22:
-        _refuse(_("This file is not a readable ZIP archive."))
+        return None
     entries, directory_size = struct.unpack_from("<xxxxxxxxxxHI", tail, end)
     if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and end >= 20 \
             and tail[end - 20:end - 16] == b"PK\x06\x07":
@@ -190,8 +191,19 @@ def _check_directory(handle: BinaryIO, size: int, limits: ArchiveLimits) -> None
         handle.seek(zip64_end)
         record = handle.read(56)
         if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
-            _refuse(_("This file is not a readable ZIP archive."))
+            return None
         entries, directory_size = struct.unpack_from("<32xQQ", record)
+    return entries, directory_size
+
+
+def _check_directory(handle: BinaryIO, size: int, limits: ArchiveLimits) -> None:
+    """Refuse too many entries before ``zipfile`` builds an object for each; a directory far
+    larger than the allowed entries need is refused too (``zipfile`` walks it by size, not
+    by count)."""
+    declared = declared_directory(handle, size)
+    if declared is None:
+        _refuse(_("This file is not a readable ZIP archive."))
+    entries, directory_size = declared
     if entries > limits.max_entries \
             or directory_size > max(1, limits.max_entries) * _DIRECTORY_BYTES_PER_ENTRY:
         _refuse_entries(limits)

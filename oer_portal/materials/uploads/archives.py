@@ -18,6 +18,7 @@ from typing import BinaryIO, NoReturn
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from oer_portal.core.archives import declared_directory
 from oer_portal.core.errors import InvalidUpload
 from oer_portal.materials.uploads.allowlist import FileType, UploadLimits
 from oer_portal.materials.uploads.documents import classify_package
@@ -59,22 +60,10 @@ def _check_zip_directory_size(handle: BinaryIO, size: int, limits: UploadLimits)
     count and directory size; a directory far larger than the allowed number of entries
     needs is refused too, because ``zipfile`` walks the directory by size, not by count.
     """
-    tail_size = min(size, 22 + 0xFFFF + 20)
-    handle.seek(size - tail_size)
-    tail = handle.read(tail_size)
-    # Like zipfile: a record without a comment ends the file, else search back for one.
-    end = len(tail) - 22 if tail[-22:-18] == b"PK\x05\x06" else tail.rfind(b"PK\x05\x06")
-    if end < 0 or len(tail) < end + 22:
+    declared = declared_directory(handle, size)
+    if declared is None:
         refuse_broken("ZIP")
-    entries, directory_size = struct.unpack_from("<xxxxxxxxxxHI", tail, end)
-    if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and end >= 20 \
-            and tail[end - 20:end - 16] == b"PK\x06\x07":
-        (zip64_end,) = struct.unpack_from("<8xQ", tail, end - 20)
-        handle.seek(zip64_end)
-        record = handle.read(56)
-        if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
-            refuse_broken("ZIP")
-        entries, directory_size = struct.unpack_from("<32xQQ", record)
+    entries, directory_size = declared
     if entries > limits.max_zip_entries:
         _refuse_too_many_entries(limits)
     if directory_size > max(1, limits.max_zip_entries) * _CENTRAL_DIRECTORY_BYTES_PER_ENTRY:
