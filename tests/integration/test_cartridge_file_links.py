@@ -133,3 +133,55 @@ def test_the_import_s_links_are_for_whoever_may_see_the_draft(app, client, new_c
     other = new_client()
     other.login(make_user("teacher").email)
     assert other.get(url).status_code == 404
+
+
+def test_a_material_s_own_file_links_point_inside_both_exports(
+        app, runner, make_user, make_material, tmp_path) -> None:
+    """A lesson whose text shows its own image by name: the cartridge's page and the web
+    page link the image inside the ZIP; another material's file gets the portal's address."""
+    import zipfile
+
+    from oer_portal.materials import lifecycle
+    from oer_portal.materials import service as materials
+    from oer_portal.materials.attachments import Upload, store_upload
+    from oer_portal.materials.metadata import VersionFields
+
+    app.config["PORTAL_URL"] = "http://localhost"
+    owner, moderator = make_user("teacher"), make_user("moderator")
+    with app.app_context():
+        ref = store_upload(Upload(io.BytesIO(RED), "kaart.png"))
+        current_uow().commit()
+    lesson = make_material(owner, title="Kaart", body="Eerst.", attachments=[ref],
+                           publish_by=moderator)
+    with app.app_context():
+        user = db.session.get(User, owner.id)
+        material = db.session.get(Material, lesson)
+        body = (f"![De kaart](/materials/{lesson}/attachments/kaart.png)\n\n"
+                f"[Elders](/materials/{lesson + 1000}/attachments/blad.pdf)\n")
+        version = materials.save_version(
+            user, lesson, material.latest_version_id,
+            VersionFields(title="Kaart", body=body, language="nl", licence="CC-BY-4.0"),
+            [ref]).version
+        lifecycle.publish(material, version, db.session.get(User, moderator.id))
+        current_uow().commit()
+
+    def exported(format_name: str) -> zipfile.ZipFile:
+        folder = tmp_path / format_name
+        folder.mkdir()
+        result = runner.invoke(args=["materials", "export", str(lesson), str(folder),
+                                     "--format", format_name, "--as", owner.email])
+        assert result.exit_code == 0, result.output
+        (written,) = [p for p in folder.rglob("*") if p.is_file()]
+        return zipfile.ZipFile(io.BytesIO(written.read_bytes()))
+
+    cartridge = exported("imscc")
+    page = cartridge.read("parts/001-kaart/index.html").decode()
+    assert 'src="files/kaart.png"' in page
+    assert f'href="http://localhost/materials/{lesson + 1000}/attachments/blad.pdf"' in page
+    assert cartridge.read("parts/001-kaart/files/kaart.png") == RED
+    assert f"/materials/{lesson}/attachments/kaart.png" in \
+        cartridge.read("parts/001-kaart/source.md").decode()
+
+    pages = exported("html")
+    assert 'src="../files/001-kaart/kaart.png"' in pages.read("parts/001-kaart.html").decode()
+    assert pages.read("files/001-kaart/kaart.png") == RED
