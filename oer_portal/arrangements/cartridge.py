@@ -18,7 +18,15 @@ from flask_babel import gettext as _
 from lxml import etree
 
 from oer_portal.arrangements.archive import ArchiveWriter, OpenBlob, render
-from oer_portal.arrangements.export import Export, Part, PartKind, licence_description
+from oer_portal.arrangements.export import (
+    Export,
+    ExportFile,
+    Part,
+    PartKind,
+    file_places,
+    licence_description,
+    with_file_links,
+)
 
 NS = "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"
 LOM = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest"
@@ -46,11 +54,12 @@ def write_cartridge(export: Export, target: BinaryIO, open_blob: OpenBlob,
     """Stream ``export`` as a cartridge into ``target``; the names of the entries written."""
     with ArchiveWriter(target, export.written_at, open_blob) as archive:
         resources: list[etree._Element] = []
+        places = file_places(export, _file_path)
         for part in export.readable:
             if part.kind == PartKind.LINK:
                 resources.append(_write_link(archive, part))
             else:
-                resources.append(_write_page(archive, export, part, locale))
+                resources.append(_write_page(archive, export, part, locale, places))
         archive.text(CREDITS, render("arrangements/export/cartridge_credits.html",
                                      export=export, locale=locale))
         credits = etree.Element(_q("resource"), identifier="RES-CREDITS", type=WEBCONTENT,
@@ -61,20 +70,25 @@ def write_cartridge(export: Export, target: BinaryIO, open_blob: OpenBlob,
         return list(archive.names)
 
 
-def _write_page(archive: ArchiveWriter, export: Export, part: Part, locale: str
-                ) -> etree._Element:
+def _file_path(part: Part, file: ExportFile) -> str:
+    return f"parts/{part.folder}/files/{file.name}"
+
+
+def _write_page(archive: ArchiveWriter, export: Export, part: Part, locale: str,
+                places: dict[tuple[int, str], str]) -> etree._Element:
     folder = f"parts/{part.folder}"
     href = f"{folder}/index.html"
     resource = etree.Element(_q("resource"), identifier=resource_id(part), type=WEBCONTENT,
                              href=href)
     archive.text(href, render("arrangements/export/cartridge_part.html", export=export,
-                              part=part, locale=locale))
+                              part=with_file_links(export, part, href, places),
+                              locale=locale))
     etree.SubElement(resource, _q("file"), href=href)
     if part.kind in (PartKind.PAGE, PartKind.MATERIAL):
         archive.text(f"{folder}/source.md", part.source)
         etree.SubElement(resource, _q("file"), href=f"{folder}/source.md")
     for file in part.files:
-        name = f"{folder}/files/{file.name}"
+        name = _file_path(part, file)
         archive.stored_file(name, file)
         etree.SubElement(resource, _q("file"), href=name)
     return resource

@@ -16,9 +16,13 @@ per-file bytes and packing ratio; unsafe names refused), its manifest through
   summary.
 
 The webcontent resources' other files pass the normal upload checks and are attached to the
-draft's version; a file the checks refuse is skipped with its reason.  Links in the pages
-to those files keep their relative addresses (attachment addresses change with every
-version, so there is no stable one to rewrite them to); the summary says so.
+draft's version (a second file of a name already taken gets ``name (2).ext``); a file the
+checks refuse is skipped with its reason.  Links in the pages to those files (``src`` and
+``href``, relative to the page, or after ``$IMS-CC-FILEBASE$``) become the files' lasting
+addresses on the portal, ``/materials/<id>/attachments/<name>`` (``cartridge_links``), in
+the first version itself: the outline is given its addresses once the new material has its
+number (``service.create_arrangement(addressed=…)``).  Links to files that are not in the
+cartridge, or were refused, stay as they were; the summary names them once.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.arrangements import service
 from oer_portal.arrangements.cartridge_fields import fields_of, single_line
+from oer_portal.arrangements.cartridge_links import FileLinks
 from oer_portal.arrangements.cartridge_manifest import (
     MANIFEST,
     WEBCONTENT,
@@ -52,7 +57,8 @@ from oer_portal.arrangements.cartridge_manifest import (
     parse_weblink,
     resolve_href,
 )
-from oer_portal.arrangements.structure import MAX_DEPTH, MAX_NODES, MAX_PAGE, Node
+from oer_portal.arrangements.export import unique_name
+from oer_portal.arrangements.structure import MAX_DEPTH, MAX_NODES, MAX_PAGE, Node, Outline
 from oer_portal.arrangements.structure import NodeKind as Kind
 from oer_portal.core.archives import ArchiveLimits, SafeArchive, open_archive
 from oer_portal.core.errors import InvalidUpload, StorageFull
@@ -62,6 +68,8 @@ from oer_portal.materials.attachments import AttachmentRef, Upload, store_upload
 from oer_portal.materials.models import Material
 
 SOURCE_MD = "source.md"
+#: A summary names at most this many links it left as they were.
+MAX_LISTED_LINKS = 10
 _MATERIAL_PATH = re.compile(r"^/materials/(\d+)(?:-[^/]*)?/?$")
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
@@ -126,7 +134,7 @@ def import_cartridge(actor: Actor, stream: BinaryIO, portal_url: str | None = No
         fields, notes = fields_of(manifest, default_licence)
         material = service.create_arrangement(
             actor, fields, outline, summary=_("Imported from a Common Cartridge"),
-            attachments=mapper.attachments)
+            attachments=mapper.attachments, addressed=mapper.addressed)
     result = mapper.result(material)
     result.notes[:0] = notes
     return result
@@ -152,6 +160,16 @@ class _Mapper:
         self.flattened = 0
         self.credits = 0
         self._seen_files: set[str] = set()
+        #: Archive member → the name its file is attached under.
+        self.stored: dict[str, str] = {}
+        self._taken_names: set[str] = set()
+        #: A stored file as it came → as it is attached (renamed when its name was taken).
+        self._named: dict[AttachmentRef, AttachmentRef] = {}
+        #: Own pages by their place in the outline: the folder of their HTML file (links
+        #: are relative to it) and whether their text is HTML (else Markdown).
+        self._pages: dict[int, tuple[str, bool]] = {}
+        #: Links into the cartridge that name no attached file, as written.
+        self.left_links: list[str] = []
 
     # The walk ---------------------------------------------------------------------------
 
@@ -264,11 +282,36 @@ class _Mapper:
                               if m])
         body = self.archive.read(source).decode("utf-8", "replace") if source \
             else html_as_markdown(page.body_html)
-        if len(body) > MAX_PAGE:
-            body = body[:MAX_PAGE]
-            self.notes.append(_("The text of “%(title)s” was longer than a page may be and "
-                                "was cut off.", title=title))
-        self.nodes.append(Node(Kind.PAGE, depth=depth, title=title, body=body.strip()))
+        self._pages[len(self.nodes)] = (str(folder) if str(folder) != "." else "",
+                                        source is None)
+        self.nodes.append(Node(Kind.PAGE, depth=depth, title=title,
+                               body=self._cut(body, title).strip()))
+
+    def _cut(self, body: str, title: str) -> str:
+        if len(body) <= MAX_PAGE:
+            return body
+        note = _("The text of “%(title)s” was longer than a page may be and was cut off.",
+                 title=title)
+        if note not in self.notes:
+            self.notes.append(note)
+        return body[:MAX_PAGE]
+
+    def addressed(self, material_id: int, outline: Outline) -> list[Node]:
+        """``outline`` (this walk's, checked) with the pages' links to the cartridge's
+        files pointing to the new material's files by name (``cartridge_links``)."""
+        links = FileLinks(material_id, self.stored, [url.geturl() for url in self.portals])
+        result: list[Node] = []
+        for index, node in enumerate(outline):
+            page = self._pages.get(index)
+            if page is None or node.kind != Kind.PAGE:
+                result.append(node)
+                continue
+            folder, is_html = page
+            body = links.html(node.body, folder) if is_html else links.markdown(node.body,
+                                                                                  folder)
+            result.append(replace(node, body=self._cut(body, node.title)))
+        self.left_links = list(links.left)
+        return result
 
     def _included(self, meta: dict[str, str], title: str, depth: int) -> Node | None:
         """The included material again, when it is one of this portal's that the importer
@@ -323,8 +366,12 @@ class _Mapper:
                 self.skipped.append(_("The file %(name)s: %(reason)s", name=name,
                                       reason=error.message))
                 continue
-            if ref not in self.attachments:
-                self.attachments.append(ref)
+            if ref not in self._named:
+                # One name per file: pages link to the files by name.
+                self._named[ref] = replace(
+                    ref, filename=unique_name(ref.filename, self._taken_names))
+                self.attachments.append(self._named[ref])
+            self.stored[member] = self._named[ref].filename
 
     # The result -------------------------------------------------------------------------
 
@@ -346,10 +393,17 @@ class _Mapper:
                 "the section above it.",
                 "%(num)d sections were nested deeper than %(max)d levels; their parts were "
                 "put in the section above them.", self.flattened, max=MAX_DEPTH))
-        if self.attachments:
-            result.notes.append(_("The cartridge's files are attached to the arrangement; "
-                                  "links to them in the pages still point to their places in "
-                                  "the cartridge."))
+        if self.left_links:
+            shown = ", ".join(self.left_links[:MAX_LISTED_LINKS])
+            if len(self.left_links) > MAX_LISTED_LINKS:
+                shown = _("%(links)s and %(num)d more", links=shown,
+                          num=len(self.left_links) - MAX_LISTED_LINKS)
+            result.notes.append(ngettext(
+                "A link in the pages points to a file that is not attached (not in the "
+                "cartridge, or refused); it stays as it was: %(links)s.",
+                "%(num)d links in the pages point to files that are not attached (not in the "
+                "cartridge, or refused); they stay as they were: %(links)s.",
+                len(self.left_links), links=shown))
         return result
 
 

@@ -16,7 +16,9 @@ them from the file store by their hash.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -31,6 +33,7 @@ from oer_portal.accounts.models import User
 from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import panels as arrangement_panels
 from oer_portal.arrangements import service
+from oer_portal.arrangements.cartridge_links import linked_material_files, relative_file_links
 from oer_portal.arrangements.structure import Node, NodeKind, Outline, tree, walk
 from oer_portal.core.errors import NotFound
 from oer_portal.core.markdown import render_markdown
@@ -78,6 +81,9 @@ class ExportFile:
     sha256: str
     size: int
     media_type: str
+    #: ``(material id, file name)``: the portal's address for it by name
+    #: (``/materials/<id>/attachments/<name>``), which a page's text may link to.
+    address: tuple[int, str] | None = None
 
 
 @dataclass
@@ -156,6 +162,26 @@ class Export:
     @property
     def attachment_count(self) -> int:
         return sum(len(part.files) for part in self.parts)
+
+
+def file_places(export: Export, place: Callable[[Part, ExportFile], str]
+                ) -> dict[tuple[int, str], str]:
+    """Where each file the export holds is in the archive (``place``: a writer's layout),
+    by its portal address by name; the first part holding a file wins."""
+    places: dict[tuple[int, str], str] = {}
+    for part in export.readable:
+        for file in part.files:
+            if file.address is not None:
+                places.setdefault(file.address, place(part, file))
+    return places
+
+
+def with_file_links(export: Export, part: Part, page: str,
+                    places: dict[tuple[int, str], str]) -> Part:
+    """``part`` with its text's links to files by name pointing to them in the archive
+    (``page``: the archive path of the part's own page)."""
+    html = relative_file_links(str(part.html), page, places, export.portal)
+    return dataclass_replace(part, html=Markup(html))  # noqa: S704 (sanitised; links only)
 
 
 def licence_description(spdx: str) -> str:
@@ -260,7 +286,8 @@ def _part(index: int, number: str, title: str, node: Node, arrangement: Material
         return Part(index, number, PartKind.PAGE, title, _folder(index, title),
                     html=Markup(html),  # noqa: S704 (sanitised when rendered)
                     source=node.body, language=arrangement.language,
-                    licence=arrangement.licence)
+                    licence=arrangement.licence,
+                    files=linked_files(arrangement, html, links.portal))
     if node.kind == NodeKind.LINK:
         return Part(index, number, PartKind.LINK, title or node.url, _folder(index, title),
                     url=clean_characters(node.url))
@@ -290,16 +317,35 @@ def _material_part(index: int, number: str, title: str, material: Material,
         credits=credits_html(material, version, links, locale, contributors))
 
 
-def files_of(version: MaterialVersion) -> tuple[ExportFile, ...]:
-    """The version's attachments under names that are safe in a ZIP and on any file
-    system (no path, no controls or bidi characters), unique within the part."""
+def files_of(version: MaterialVersion, only: Collection[str] | None = None
+             ) -> tuple[ExportFile, ...]:
+    """The version's attachments (``only``: those of these names) under names that are
+    safe in a ZIP and on any file system (no path, no controls or bidi characters), unique
+    within the part."""
     taken: set[str] = set()
     result: list[ExportFile] = []
+    named: set[str] = set()
     for attachment in version.attachments:
+        if only is not None and (attachment.filename not in only
+                                 or attachment.filename in named):
+            continue
+        named.add(attachment.filename)
         name = unique_name(sanitise_filename(attachment.filename), taken)
         result.append(ExportFile(name, attachment.sha256, attachment.file.size,
-                                 attachment.file.media_type))
+                                 attachment.file.media_type,
+                                 address=(version.material_id, attachment.filename)))
     return tuple(result)
+
+
+def linked_files(arrangement: MaterialVersion, html: str, portal: str
+                 ) -> tuple[ExportFile, ...]:
+    """The arrangement's own files an own page links to by name (an imported cartridge's
+    pages do): they go into the export with the page, so its links can point to them
+    there (``cartridge_links.relative_file_links``).  The first file of a name, as the
+    portal's address by name serves it."""
+    names = {name for material_id, name in linked_material_files(html, portal)
+             if material_id == arrangement.material_id}
+    return files_of(arrangement, names) if names else ()
 
 
 def unique_name(name: str, taken: set[str]) -> str:

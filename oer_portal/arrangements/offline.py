@@ -12,7 +12,7 @@ from typing import BinaryIO
 from flask import current_app
 
 from oer_portal.arrangements.archive import ArchiveWriter, OpenBlob, render
-from oer_portal.arrangements.export import Export
+from oer_portal.arrangements.export import Export, ExportFile, Part, file_places, with_file_links
 
 #: The portal's style sheets the pages use, copied from ``static/css/``.
 STYLE_SHEETS = ("portal.css", "markdown.css")
@@ -25,17 +25,24 @@ def write_offline(export: Export, target: BinaryIO, open_blob: OpenBlob,
         archive.text("index.html", render("arrangements/export/offline_index.html",
                                           export=export, root="", locale=locale))
         readable = export.readable
+        places = file_places(export, _file_path)
         for position, part in enumerate(readable):
-            archive.text(f"parts/{part.folder}.html", render(
-                "arrangements/export/offline_part.html", export=export, part=part,
+            page = f"parts/{part.folder}.html"
+            archive.text(page, render(
+                "arrangements/export/offline_part.html", export=export,
+                part=with_file_links(export, part, page, places),
                 root="../", locale=locale,
                 previous=readable[position - 1] if position else None,
                 following=readable[position + 1] if position + 1 < len(readable) else None))
             for file in part.files:
-                archive.stored_file(f"files/{part.folder}/{file.name}", file)
+                archive.stored_file(_file_path(part, file), file)
         archive.text("credits.html", render("arrangements/export/offline_credits.html",
                                             export=export, root="", locale=locale))
         static = Path(current_app.static_folder or "static") / "css"
         for name in STYLE_SHEETS:
             archive.text(f"css/{name}", (static / name).read_bytes())
         return list(archive.names)
+
+
+def _file_path(part: Part, file: ExportFile) -> str:
+    return f"files/{part.folder}/{file.name}"

@@ -296,14 +296,20 @@ def write_outline(version: MaterialVersion, outline: Outline) -> None:
 
 
 def create_arrangement(actor: Actor, fields: VersionFields, outline: Iterable[Node],
-                       summary: str = "", attachments: Sequence[AttachmentRef] = ()
+                       summary: str = "", attachments: Sequence[AttachmentRef] = (),
+                       addressed: Callable[[int, Outline], Iterable[Node]] | None = None
                        ) -> Material:
     """A new draft arrangement with its first version and outline (``attachments``: files
-    stored already, e.g. those a cartridge import brought along)."""
+    stored already, e.g. those a cartridge import brought along).  ``addressed`` gives the
+    outline its final form once the new material's number is known (an import links its
+    pages to the files by the material's address); it is checked again then, and the first
+    version is written with it: no second version."""
     require_permission(policy.can_create(actor))
     checked = _checked(actor, outline)
     material = materials.create_material(actor, MaterialKind.ARRANGEMENT, fields,
                                          attachments, summary=summary)
+    if addressed is not None:
+        checked = _checked(actor, addressed(material.id, checked))
     write_outline(db.session.get(MaterialVersion, material.latest_version_id), checked)
     return material
 

@@ -132,11 +132,13 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
 # --- Images of our own site: files only --------------------------------------------------------
 
 #: The only addresses of the portal itself that a lesson's image may load: a material's
-#: files (``/materials/<id>/files/<n>/<name>``, the thumbnail included) and the static
+#: files (``/materials/<id>/files/<n>/<name>``, the thumbnail included, and by name
+#: ``/materials/<id>/attachments/<name>``) and the static
 #: files.  Any other address of ours is a page, and an image that loads a page makes every
 #: reader's browser request it as that reader: an ``<img src="/admin/users/1">`` in a
 #: published lesson once wrote an audit row for each view.
-_FILE_PATH = re.compile(r"/materials/[0-9]+/files/[0-9]+/[^/?#\\]+|/static/[^?#\\]+")
+_FILE_PATH = re.compile(r"/materials/[0-9]+/files/[0-9]+/[^/?#\\]+"
+                        r"|/materials/[0-9]+/attachments/[^/?#\\]+|/static/[^?#\\]+")
 _URL_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):(.*)", re.DOTALL)
 #: What a browser strips from an address before reading it (WHATWG URL): tabs and new lines
 #: anywhere, control characters and spaces at the ends.

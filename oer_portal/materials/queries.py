@@ -120,6 +120,28 @@ def attachment_for(actor: Actor, material_id: int, attachment_id: int) -> Versio
     return attachment
 
 
+def attachment_named(actor: Actor, material_id: int, filename: str,
+                     number: int | None = None) -> VersionAttachment:
+    """The attachment called ``filename`` of the version the material page shows ``actor``
+    (of version ``number`` when given and they may see it).  A page's text links to its
+    files by this, because an attachment's row id changes with every version and its name
+    does not; a file of an older version only is not found by name.  When a version holds
+    two files of one name (uploads may), the first is meant."""
+    material = material_for(actor, material_id)
+    version = version_for(actor, material, number) if number is not None \
+        else displayed_version(actor, material)
+    if version is None:
+        raise NotFound()
+    attachment = db.session.scalars(
+        select(VersionAttachment)
+        .where(VersionAttachment.version_id == version.id,
+               VersionAttachment.filename == filename)
+        .order_by(VersionAttachment.position).limit(1)).first()
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
 def newest_published(limit: int = 12) -> Sequence[tuple[Material, MaterialVersion]]:
     rows = db.session.execute(
         select(Material, MaterialVersion)

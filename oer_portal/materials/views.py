@@ -49,7 +49,12 @@ from oer_portal.materials.metadata import (
     VersionFields,
     vocabularies,
 )
-from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.models import (
+    Material,
+    MaterialKind,
+    MaterialVersion,
+    VersionAttachment,
+)
 from oer_portal.materials.uploads.allowlist import kind_of
 from oer_portal.materials.web import PageLinks, after_save, material_url
 
@@ -370,7 +375,23 @@ def withdraw(material_id: int) -> str | Response:
 @bp.route("/materials/<int:material_id>/files/<int:attachment_id>/<path:filename>")
 def download(material_id: int, attachment_id: int, filename: str) -> Response:
     """An attachment, only when its version is visible; never rendered as our page."""
-    attachment = queries.attachment_for(current_user, material_id, attachment_id)
+    return _send_attachment(material_id,
+                            queries.attachment_for(current_user, material_id, attachment_id))
+
+
+@bp.route("/materials/<int:material_id>/attachments/<path:filename>")
+def attachment_by_name(material_id: int, filename: str) -> Response:
+    """The file of that name in the version the material page shows (``?v=N``: in version
+    N): the address that stays the same from version to version, which a page's text
+    links its files by (imported cartridges do)."""
+    number = request.args.get("v", type=int)
+    return _send_attachment(material_id, queries.attachment_named(
+        current_user, material_id, filename, number))
+
+
+def _send_attachment(material_id: int, attachment: VersionAttachment) -> Response:
+    """The file's bytes as a download (images inline), counted as a download, with headers
+    that keep the browser from treating it as a page of ours."""
     usage.used(current_user, queries.material_for(current_user, material_id), usage.Use.DOWNLOAD)
     stored = attachment.file
     inline = stored.category in INLINE_CATEGORIES

@@ -56,3 +56,47 @@ def test_a_teacher_imports_a_cartridge_and_lands_in_the_builder(
     expect(flashes).to_contain_text("“Toets”: a test or quiz (QTI) cannot be imported.")
     expect(page.get_by_label("Title of section 1")).to_have_value("Week 1")
     check_page(page, "cartridge-import-result")
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (240, 120), (40, 110, 180)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_imported_page_shows_its_image_and_the_summary_names_a_missing_file(
+        page: Page, live_server, check_page) -> None:
+    base = live_server.url
+    teacher = _create_user(live_server, "kees", "Kees Kaart", "teacher")
+    title = f"Kaartlezen {uuid.uuid4().hex[:6]}"
+    cartridge = build(title, [
+        CartridgePage("De kaart", body_html=(
+            '<p>Bekijk de kaart.</p><p><img src="files/kaart.png" alt="Kaart van de polder">'
+            '</p><p><a href="files/antwoorden.pdf">Antwoorden</a></p>'),
+            files={"kaart.png": _png()}),
+    ])
+    _english_login(page, base, teacher)
+    page.goto(base + "/materials/new/cartridge")
+    page.get_by_label("Common Cartridge file (.imscc)").set_input_files(
+        {"name": "kaart.imscc", "mimeType": "application/zip", "buffer": cartridge})
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Edit: {title}")
+    expect(page.locator(".flashes")).to_contain_text("files/antwoorden.pdf")
+    check_page(page, "cartridge-import-links-summary")
+
+    material_id = page.url.rsplit("/", 2)[-2]
+    page.goto(f"{base}/materials/{material_id}")
+    page.goto(page.url + "/parts/1")
+    image = page.get_by_role("img", name="Kaart van de polder")
+    expect(image).to_be_visible()
+    expect(image).to_have_attribute("src",
+                                    f"/materials/{material_id}/attachments/kaart.png")
+    # Loaded under the page's CSP: the browser decoded it.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=image.element_handle())
+    assert image.evaluate("img => img.naturalWidth") == 240
+    check_page(page, "cartridge-import-image")

@@ -5,8 +5,11 @@ and ``materials import`` call it."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -19,6 +22,7 @@ from oer_portal.extensions import db
 from oer_portal.materials.attachments import Upload, store_upload
 from oer_portal.materials.metadata import VersionFields
 from oer_portal.materials.models import Material
+from tests.fixtures.cartridges import Page, Section, build
 
 PORTAL = "http://localhost"
 
@@ -133,3 +137,87 @@ def test_export_import_export_keeps_the_structure_and_the_texts(
     with app.app_context():
         version = db.session.get(Material, imported).latest_version
         assert version.title == "Rekenen" and version.licence == "CC-BY-SA-4.0"
+
+
+def _export(runner: Any, material_id: int, email: str, folder: Path, format_name: str
+            ) -> zipfile.ZipFile:
+    folder.mkdir(parents=True)
+    result = runner.invoke(args=["materials", "export", str(material_id), str(folder),
+                                 "--format", format_name, "--as", email])
+    assert result.exit_code == 0, result.output
+    written = [p for p in folder.rglob("*") if p.is_file()]
+    assert len(written) == 1, result.output
+    return zipfile.ZipFile(io.BytesIO(written[0].read_bytes()))
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (6, 4), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_export_import_export_keeps_a_page_s_image_working(
+        app, client, runner, make_user, tmp_path) -> None:
+    """A page's image imported from a cartridge is a file of the arrangement; exported, it
+    goes into the page's ``files/`` with a relative link (cartridge and web pages); imported
+    again, the link is the new arrangement's file; exported again, the same."""
+    app.config["PORTAL_URL"] = PORTAL
+    owner = make_user("teacher")
+    client.login(owner.email)
+    red, blue = _png((200, 30, 30)), _png((30, 30, 200))
+    original = build("Kaartlezen", [
+        Section("Week 1", [Page("Kaart", markdown="# Kaart\n\n![De kaart](files/kaart.png)\n",
+                                files={"kaart.png": red})]),
+        Page("Andere kaart", body_html='<p><img src="files/kaart.png" alt="Blauw"></p>',
+             files={"kaart.png": blue}),
+    ])
+
+    def imported(data: bytes) -> int:
+        with app.app_context():
+            result = import_cartridge(db.session.get(User, owner.id), io.BytesIO(data),
+                                      portal_url=PORTAL)
+            current_uow().commit()
+            assert not [n for n in result.notes if "stay" in n], result.notes
+            return result.material.id
+
+    def image_of(material_id: int, part: int) -> bytes:
+        with app.app_context():
+            slug = db.session.get(Material, material_id).slug
+        page = client.get(f"/materials/{material_id}-{slug}/parts/{part}")
+        source = re.search(r'<img[^>]* src="([^"]+)"', page.get_data(as_text=True)).group(1)
+        assert source.startswith(f"/materials/{material_id}/attachments/")
+        response = client.get(source)
+        assert response.status_code == 200
+        data = response.data
+        response.close()
+        return data
+
+    def check_cartridge(archive: zipfile.ZipFile, material_id: int) -> None:
+        page = archive.read("parts/002-kaart/index.html").decode()
+        assert 'src="files/kaart.png"' in page
+        assert archive.read("parts/002-kaart/files/kaart.png") == red
+        other = archive.read("parts/003-andere-kaart/index.html").decode()
+        name = re.search(r'<img[^>]* src="files/([^"]+)"', other).group(1)
+        assert archive.read(f"parts/003-andere-kaart/files/{unquote(name)}") == blue
+        # The Markdown source keeps the portal's address, as written.
+        source = archive.read("parts/002-kaart/source.md").decode()
+        assert f"(/materials/{material_id}/attachments/kaart.png)" in source
+        assert _tree(archive.fp.getvalue())  # every listed file is in the archive
+
+    first_id = imported(original)
+    assert (image_of(first_id, 2), image_of(first_id, 3)) == (red, blue)
+    first = _export(runner, first_id, owner.email, tmp_path / "first", "imscc")
+    check_cartridge(first, first_id)
+
+    second_id = imported(first.fp.getvalue())
+    assert second_id != first_id
+    assert (image_of(second_id, 2), image_of(second_id, 3)) == (red, blue)
+    second = _export(runner, second_id, owner.email, tmp_path / "second", "imscc")
+    check_cartridge(second, second_id)
+
+    pages = _export(runner, second_id, owner.email, tmp_path / "pages", "html")
+    page = pages.read("parts/002-kaart.html").decode()
+    assert 'src="../files/002-kaart/kaart.png"' in page
+    assert pages.read("files/002-kaart/kaart.png") == red
