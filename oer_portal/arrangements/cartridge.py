@@ -4,7 +4,9 @@ The layout is a contract the cartridge importer reads as well (docs/architecture
 "Common Cartridge and offline export"): ``imsmanifest.xml`` with LOM metadata and the
 licence, one organisation whose items mirror the arrangement's tree, each page or included
 material a webcontent resource ``parts/NNN-slug/index.html`` with its Markdown source and
-files, each link a weblink ``links/NNN.xml``, and a credits page as the last item.
+files, each link a weblink ``links/NNN.xml``, an arrangement's introduction as the first
+item (``introduction/``, which the importer makes the introduction again) and a credits page
+as the last item.
 
 The manifest is written last, from the entries actually written, so it can never list a
 file the archive lacks.
@@ -37,6 +39,8 @@ SCHEMA_LOCATION = (
     f"{LOM} http://www.imsglobal.org/profile/cc/ccv1p3/LOM/ccv1p3_lommanifest_v1p0.xsd")
 MANIFEST = "imsmanifest.xml"
 CREDITS = "credits/index.html"
+INTRODUCTION = "introduction/index.html"
+INTRODUCTION_SOURCE = "introduction/source.md"
 WEBCONTENT = "webcontent"
 WEBLINK_TYPE = "imswl_xmlv1p3"
 
@@ -55,6 +59,8 @@ def write_cartridge(export: Export, target: BinaryIO, open_blob: OpenBlob,
     with ArchiveWriter(target, export.written_at, open_blob) as archive:
         resources: list[etree._Element] = []
         places = file_places(export, _file_path)
+        if export.intro_source.strip():
+            resources.append(_write_introduction(archive, export, locale))
         for part in export.readable:
             if part.kind == PartKind.LINK:
                 resources.append(_write_link(archive, part))
@@ -94,6 +100,18 @@ def _write_page(archive: ArchiveWriter, export: Export, part: Part, locale: str,
     return resource
 
 
+def _write_introduction(archive: ArchiveWriter, export: Export, locale: str
+                        ) -> etree._Element:
+    archive.text(INTRODUCTION, render("arrangements/export/cartridge_introduction.html",
+                                      export=export, locale=locale))
+    archive.text(INTRODUCTION_SOURCE, export.intro_source)
+    resource = etree.Element(_q("resource"), identifier="RES-INTRO", type=WEBCONTENT,
+                             href=INTRODUCTION)
+    for name in (INTRODUCTION, INTRODUCTION_SOURCE):
+        etree.SubElement(resource, _q("file"), href=name)
+    return resource
+
+
 def _write_link(archive: ArchiveWriter, part: Part) -> etree._Element:
     name = f"links/{part.index + 1:03d}.xml"
     link = etree.Element(_q("webLink", WEBLINK), nsmap={None: WEBLINK})
@@ -114,6 +132,10 @@ def manifest(export: Export, resources: list[etree._Element]) -> bytes:
     organization = etree.SubElement(organizations, _q("organization"), identifier="ORG",
                                     structure="rootcollection")
     top = etree.SubElement(organization, _q("item"), identifier="ROOT")
+    if export.intro_source.strip():
+        introduction = etree.SubElement(top, _q("item"), identifier="ITEM-INTRO",
+                                        identifierref="RES-INTRO")
+        etree.SubElement(introduction, _q("title")).text = _("Introduction")
     for part in export.tree:
         top.append(_item(part))
     credits = etree.SubElement(top, _q("item"), identifier="ITEM-CREDITS",

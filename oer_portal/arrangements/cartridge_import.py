@@ -132,6 +132,8 @@ def import_cartridge(actor: Actor, stream: BinaryIO, portal_url: str | None = No
                          (portal_url, current_app.config.get("PORTAL_URL")))
         outline = mapper.outline()
         fields, notes = fields_of(manifest, default_licence)
+        if mapper.introduction is not None:
+            fields = replace(fields, body=mapper.introduction.strip())
         material = service.create_arrangement(
             actor, fields, outline, summary=_("Imported from a Common Cartridge"),
             attachments=mapper.attachments, addressed=mapper.addressed)
@@ -159,6 +161,8 @@ class _Mapper:
         self.notes: list[str] = []
         self.flattened = 0
         self.credits = 0
+        #: The arrangement's introduction, when the cartridge is one of ours that has one.
+        self.introduction: str | None = None
         self._seen_files: set[str] = set()
         #: Archive member → the name its file is attached under.
         self.stored: dict[str, str] = {}
@@ -266,6 +270,10 @@ class _Mapper:
         kind = page.meta.get("oer-portal:kind", "")
         if kind == "credits":
             self.credits += 1
+            return
+        if kind == "introduction" and self.introduction is None:
+            self.introduction = self.archive.read(source).decode("utf-8", "replace") \
+                if source else html_as_markdown(page.body_html)
             return
         title = title or single_line(page.title) or _("Untitled page")
         if kind == "material":

@@ -145,8 +145,9 @@ class Export:
     version_number: int
     #: When the version was written: the archive's entries carry it.
     written_at: datetime
-    #: The arrangement's introduction (empty for a single material).
+    #: The arrangement's introduction (empty for a single material), and its Markdown.
     intro: Markup
+    intro_source: str
     #: The tree of parts, and the same parts in reading order.
     tree: list[Part]
     parts: list[Part]
@@ -226,6 +227,7 @@ def build_export(actor: Actor, material: Material, version: MaterialVersion,
         url=links.material(material, None), portal=links.portal, slug=material.slug,
         version_number=version.number, written_at=version.created_at,
         intro=Markup(version.body_html) if is_arrangement else Markup(""),  # noqa: S704 (sanitised)
+        intro_source=version.body if is_arrangement else "",
         tree=roots, parts=parts,
         credits=credits_html(material, version, links, locale), is_arrangement=is_arrangement)
 

@@ -90,7 +90,8 @@ def test_the_manifest_lists_exactly_the_files_and_mirrors_the_tree(app, client, 
     assert organization.get("structure") == "rootcollection"
     root = organization.find("c:item", C)
     assert root.get("identifier") == "ROOT"
-    assert _tree(root) == [*EXPECTED_TREE, ("Credits", [])]
+    assert _tree(root) == [("Introduction", []), *EXPECTED_TREE, ("Credits", [])]
+    assert root.findall("c:item", C)[0].get("identifierref") == "RES-INTRO"
     assert root.findall("c:item", C)[-1].get("identifierref") == "RES-CREDITS"
     # Sections have no resource, every other part has one.
     for item in root.iter(f"{{{NS}}}item"):
@@ -256,9 +257,9 @@ def test_link_parts_become_weblinks(app, people, course):
     assert weblink.findtext(f"{{{WEBLINK}}}title") == "Rijkswaterstaat"
     assert weblink.find(f"{{{WEBLINK}}}url").get("href") == "https://rws.nl/getij?a=1&b=2"
     root = manifest.find("c:organizations/c:organization/c:item", C)
-    assert _tree(root)[:-1] == [("Buiten", [("Rijkswaterstaat", []), ("Vragen", [])])]
+    assert _tree(root)[1:-1] == [("Buiten", [("Rijkswaterstaat", []), ("Vragen", [])])]
     # The credits title is in the exporter's language (Dutch by default, without a request).
-    assert _tree(root)[-1] == ("Bronvermelding", [])
+    assert (_tree(root)[0], _tree(root)[-1]) == (("Inleiding", []), ("Bronvermelding", []))
 
 
 def test_attachment_names_are_safe_and_unique(app, people):

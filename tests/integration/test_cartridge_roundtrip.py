@@ -132,11 +132,15 @@ def test_export_import_export_keeps_the_structure_and_the_texts(
     second = export_imscc(runner, imported, owner.email, tmp_path / "second")
 
     first_tree, second_tree = _tree(first), _tree(second)
-    assert [t[0] for t in first_tree] == ["Week 1", "Week 2"]
+    # The introduction comes first (its source the arrangement's own), the credits last.
+    assert [t[0] for t in first_tree][1:] == ["Week 1", "Week 2"]
+    assert first_tree[0][1:3] == ("page", "Een reeks.")
     assert first_tree == second_tree
     with app.app_context():
         version = db.session.get(Material, imported).latest_version
         assert version.title == "Rekenen" and version.licence == "CC-BY-SA-4.0"
+        assert version.body == "Een reeks."  # the introduction again, not a page
+        assert "Een reeks." not in [n.body for n in service.outline_of(version.id)]
 
 
 def _export(runner: Any, material_id: int, email: str, folder: Path, format_name: str
