@@ -86,7 +86,7 @@ def test_a_teacher_adds_a_web_link_and_readers_see_it_leave_the_portal(
 def _list_with(live_server, owner_email: str, name: str, material_id: int,
                record_id: int) -> None:
     """The teacher's list holding the portal lesson, then the harvested record (as the
-    search results' "add to list" form leaves it: that form is another part's page)."""
+    search results' "add to list" form leaves it; the collections journey uses that form)."""
     from oer_portal.accounts import service as accounts
     from oer_portal.core.uow import current_uow
     from oer_portal.lists import service

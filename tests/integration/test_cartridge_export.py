@@ -235,7 +235,7 @@ def test_hidden_materials_and_versions_are_not_found(app, client, new_client, pe
 
 
 def test_link_parts_become_weblinks(app, people, course):
-    """Link parts are stored by another part of the portal; the outline is given here."""
+    """A link part given in the outline (the course fixture stores one as well)."""
     with app.test_request_context():
         material = db.session.get(Material, course.arrangement)
         version = db.session.get(MaterialVersion, material.published_version_id)
