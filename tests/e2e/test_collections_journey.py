@@ -5,16 +5,14 @@ an administrator sees the collection and its harvest on the admin page."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_materials_journey import _create_user, _log_in, _published_lesson
+from tests.integration.collections_portal import serve_canned
 
 pytestmark = pytest.mark.e2e
 
@@ -48,28 +46,9 @@ LIST_RECORDS = """<?xml version="1.0" encoding="UTF-8"?>
 def source() -> Iterator[tuple[str, str]]:
     """Another collection's OAI-PMH server with one record; yields (base URL, its word)."""
     word = f"kwal{uuid.uuid4().hex[:8]}"
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = LIST_RECORDS.format(word=word, base="").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/oai", word
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_canned(lambda _query: LIST_RECORDS.format(word=word, base="").encode()
+                      ) as (url, _seen):
+        yield url, word
 
 
 def _harvested(live_server, name: str, url: str, fails: bool = False) -> None:
