@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -39,12 +38,18 @@ SCRIPT = textwrap.dedent("""
     from oer_portal.materials.models import Material, MaterialVersion
     from tests.conftest import make_config
 
-    name, line, user_id, material_id, start = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
-                                               int(sys.argv[4]), float(sys.argv[5]))
+    name, line, user_id, material_id = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
+                                        int(sys.argv[4]))
     app = create_app(make_config(Path({tmp!r}), {uri!r}))
     outcomes = []
     random.seed(name)
-    time.sleep(max(0.0, start - time.time()))  # both start together
+    # Both start together: each says it is ready and waits for the other (a start time agreed
+    # in advance was missed when a loaded machine took longer to start a process).
+    barrier = Path({tmp!r})
+    (barrier / f"ready-{{name}}").touch()
+    deadline = time.monotonic() + 120
+    while len(list(barrier.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
     for n in range({rounds}):
         with app.app_context():
             material = db.session.get(Material, material_id)
@@ -73,9 +78,8 @@ def _hammer(app, tmp_path, user_id, material_id, lines: tuple[int, int]):
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     script = SCRIPT.format(root=str(ROOT), tmp=str(tmp_path), uri=uri, rounds=ROUNDS)
     env = {"OER_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin:/bin"}
-    start = time.time() + 3
     children = [subprocess.Popen([sys.executable, "-c", script, name, str(line), str(user_id),
-                                  str(material_id), str(start)], stdout=subprocess.PIPE,
+                                  str(material_id)], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
                 for name, line in zip(("A", "B"), lines, strict=True)]
     results = {}
