@@ -26,6 +26,7 @@ from defusedxml import DefusedXmlException
 from flask_babel import gettext as _
 
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.markdown import ALLOWED_TAGS
 
 MANIFEST = "imsmanifest.xml"
 #: The manifest namespaces this reader accepts: CC 1.1 to 1.3 and plain IMS CP 1.1.
@@ -43,6 +44,12 @@ MAX_ITEMS = 5_000
 MAX_NESTING = 64
 #: Tags whose content never becomes page text.
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed")
+#: Blocks of a page that a lesson does not render: they become ``<div>``, so their text keeps
+#: its own lines.  Other tags a lesson does not render are unwrapped, their text kept.
+_BLOCKS_AS_DIV = frozenset({"h1", "article", "aside", "section", "header", "footer", "nav",
+                            "main", "center", "address", "hgroup"})
+#: Tags without text of their own that a lesson does not render.
+_EMPTY_TAGS = frozenset({"wbr", "col", "colgroup", "area"})
 
 
 class CartridgeInvalid(ValidationError):
@@ -253,8 +260,35 @@ def parse_page(data: bytes) -> HtmlPage:
 def html_as_markdown(html: str) -> str:
     """HTML as a page's Markdown: raw HTML is Markdown too, but an indented line would
     become a code block and a blank line would end the HTML block, so every line is
-    trimmed and empty ones dropped (the renderer sanitises it when the page is shown)."""
+    trimmed and empty ones dropped (the renderer sanitises it when the page is shown).
+
+    Only tags a lesson renders are kept (:func:`_lesson_tags_only`): in a lesson any other
+    tag is the author's text and shown as written, but a page's tags are its markup."""
+    html = _lesson_tags_only(html)
     return "\n".join(line.strip() for line in html.splitlines() if line.strip())
+
+
+def _lesson_tags_only(html: str) -> str:
+    """``html`` with the tags outside :data:`~oer_portal.core.markdown.ALLOWED_TAGS` gone and
+    their text kept: a block (``<h1>``, ``<section>``, ``<center>``) becomes a ``<div>``."""
+    if "<" not in html:
+        return html
+    container = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in list(container.iterdescendants()):
+        if not isinstance(element.tag, str):
+            continue  # a comment: the renderer hides it
+        tag = element.tag.lower()
+        if tag in ALLOWED_TAGS:
+            continue
+        if tag in _EMPTY_TAGS:
+            element.drop_tree()  # keeps its tail
+        elif tag in _BLOCKS_AS_DIV:
+            element.tag = "div"
+            element.attrib.clear()
+        else:
+            element.drop_tag()
+    return (container.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in container)
 
 
 def resolve_href(href: str, names: set[str] | frozenset[str]) -> str | None:

@@ -34,8 +34,8 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markupsafe import Markup
 
-__all__ = ["TocEntry", "image_source_allowed", "refused_image_sources", "render_markdown",
-           "render_plain_text", "table_of_contents", "with_scroll_boxes",
+__all__ = ["TocEntry", "escape_foreign_markup", "image_source_allowed", "refused_image_sources",
+           "render_markdown", "render_plain_text", "table_of_contents", "with_scroll_boxes",
            "without_refused_images"]
 
 logger = logging.getLogger(__name__)
@@ -59,8 +59,9 @@ ALLOWED_TAGS = frozenset({
     "sup", "code", "kbd", "samp", "var", "abbr", "q", "cite", "span",
 })
 
-#: Removed together with their content; every other unknown tag is dropped but its text kept,
-#: so a pasted ``<font>`` or ``<center>`` reads as plain text, never as visible tag soup.
+#: Removed by nh3 together with their content.  Defence in depth only: a tag that is not in
+#: :data:`ALLOWED_TAGS` never reaches nh3 as a tag (:func:`escape_foreign_markup` makes it
+#: text first), so these never cost a word of a lesson.
 REMOVED_WITH_CONTENT = frozenset({
     "script", "style", "template", "noscript", "iframe", "noembed", "noframes", "object",
     "svg", "math", "textarea", "select", "title", "xmp",
@@ -210,6 +211,78 @@ def _sanitise(rendered: str, own_hosts: frozenset[str]) -> tuple[str, tuple[str,
     return cleaned, tuple(dict.fromkeys(refused))
 
 
+# --- Raw HTML: allowed tags are HTML, every other ``<`` is text -------------------------------
+
+_HTML_BLANK = "\t\n\f\r "
+#: One start or end tag, read as the HTML tokeniser reads it, but strictly: where this matches,
+#: a browser's tag ends at the same ``>`` and has the same name (quotes open a value only
+#: after ``=``; a name runs to a blank, ``/`` or ``>``).  Looser tags are not matched, so they
+#: are shown as text.  Atomic groups keep it linear on any input.
+_TAG = re.compile(
+    rf"</?([a-zA-Z][a-zA-Z0-9]*+)(?=[{_HTML_BLANK}/>])"
+    rf"(?>[{_HTML_BLANK}/]++"
+    rf"|[^{_HTML_BLANK}\"'<>/=]++"
+    rf"(?:[{_HTML_BLANK}]*+=[{_HTML_BLANK}]*+"
+    rf"(?:\"[^\"]*+\"|'[^']*+'|[^{_HTML_BLANK}\"'<>=`]++))?+)*+>")
+#: Where a comment that has begun ends (HTML tokeniser: ``-->`` or ``--!>``).
+_COMMENT_END = re.compile(r"--!?>")
+
+
+def escape_foreign_markup(markup: str) -> str:
+    """``markup`` with every ``<`` escaped that does not begin an allowed tag or a closed comment.
+
+    An author's ``<textarea>``, ``<title>``, ``<script>`` or ``<foo>`` is then text, shown as
+    written.  Left as a tag, the sanitiser would drop it, and for the "raw text" elements the
+    browser's parser (html5ever inside nh3) would take everything after it as its content: the
+    rest of the paragraph or of the lesson was lost (issue 16).  A closed comment stays markup
+    and is hidden, as HTML and Markdown mean; an unclosed one is text.
+
+    Runs on Python-Markdown's output, where code is already escaped and every tag Markdown
+    writes itself is allowed, so only the author's raw HTML and stray ``<`` are affected.
+    The result holds no ``<`` but allowed tags and comments, so the tags nh3 sees are exactly
+    the ones matched here.
+    """
+    if "<" not in markup:
+        return markup
+    parts: list[str] = []
+    position = 0
+    # The first comment end at or after the last search (start, end); start is past the text
+    # when there is none: later comments are then unclosed too, so each "<!--" costs O(1).
+    closer = (-1, -1)
+    while (start := markup.find("<", position)) >= 0:
+        parts.append(markup[position:start])
+        end = -1
+        if markup.startswith("<!--", start):
+            body = start + 4
+            if markup.startswith(">", body):
+                end = body + 1
+            elif markup.startswith("->", body):
+                end = body + 2
+            else:
+                if closer[0] < body:
+                    found = _COMMENT_END.search(markup, body)
+                    closer = (found.start(), found.end()) if found else (len(markup), -1)
+                end = closer[1]
+        elif (tag := _TAG.match(markup, start)) and tag.group(1).lower() in ALLOWED_TAGS:
+            end = tag.end()
+        if end < 0:
+            parts.append("&lt;")
+            position = start + 1
+        else:
+            parts.append(markup[start:end])
+            position = end
+    parts.append(markup[position:])
+    return "".join(parts)
+
+
+class _ForeignMarkupEscaper(Postprocessor):
+    """Runs after raw HTML is put back (``raw_html``, 30); the table of contents runs the
+    postprocessors on each heading too, so its titles keep an escaped tag as text."""
+
+    def run(self, text: str) -> str:
+        return escape_foreign_markup(text)
+
+
 # --- Python-Markdown, hardened against slow inputs -------------------------------------------
 
 #: Characters Python-Markdown's link parsers may scan past for every ``[`` or ``](`` (see
@@ -299,6 +372,11 @@ class _SlowInputsExtension(Extension):
         md.postprocessors.register(_BracketRestorer(md), "bracket_restorer", 0)
 
 
+class _ForeignMarkupExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.postprocessors.register(_ForeignMarkupEscaper(md), "foreign_markup", 10)
+
+
 class _FootnoteExtension(FootnoteExtension):
     """Numbers repeated references with a counter instead of probing ``fnref2``, ``fnref3``, …
 
@@ -342,6 +420,7 @@ def _new_markdown() -> markdown.Markdown:
             TocExtension(slugify=_heading_id, baselevel=HEADING_BASE_LEVEL, permalink=False),
             SaneListExtension(),
             _SlowInputsExtension(),
+            _ForeignMarkupExtension(),
         ],
         output_format="html",
     )

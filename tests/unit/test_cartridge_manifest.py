@@ -89,3 +89,19 @@ def test_hostile_or_foreign_xml_is_refused() -> None:
     nested = "<item><title>x</title>" * (MAX_NESTING + 2) + "</item>" * (MAX_NESTING + 2)
     with pytest.raises(CartridgeInvalid, match="nested more than"):
         parse_manifest(manifest("T", nested, "").encode())
+
+
+def test_an_imported_page_keeps_rendering_its_text_without_showing_tags() -> None:
+    """A lesson's tags that the portal does not render are shown as text (issue 16); an
+    imported page's HTML is markup, not an author writing about tags: the tags the portal
+    does not render are dropped at import, their text kept (blocks as ``<div>``)."""
+    from oer_portal.core.markdown import render_markdown
+
+    page = parse_page(b'<html><head><title>Dijken</title></head><body><section><h1>Inleiding'
+                      b'</h1><center>Een <font color="red">dijk</font></center><article><p>'
+                      b'houdt <abbr title="water">H<sub>2</sub>O</abbr> tegen &lt;textarea&gt;'
+                      b'</p></article><header>Kop</header><col><wbr></section></body></html>')
+    rendered = str(render_markdown(html_as_markdown(page.body_html)))
+    assert rendered == ('<div>Inleiding</div>\n<div>Een dijk</div>\n<div><p>houdt <abbr '
+                        'title="water">H<sub>2</sub>O</abbr> tegen &lt;textarea&gt;</p></div>\n'
+                        '<div>Kop</div>')

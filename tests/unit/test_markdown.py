@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
@@ -47,6 +48,23 @@ def tags(rendered: str) -> list[str]:
 
 def first(rendered: str, tag: str) -> dict[str, str]:
     return next(attrs for name, attrs in elements(rendered) if name == tag)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+
+def text_of(rendered: str) -> str:
+    """The text a reader sees, blanks collapsed (our output has no script or style to skip)."""
+    parser = _Text()
+    parser.feed(rendered)
+    parser.close()
+    return " ".join("".join(parser.chunks).split())
 
 
 DANGEROUS_TAGS = {
@@ -295,11 +313,11 @@ def test_harmless_html_teachers_paste_is_kept_as_html():
     assert "&lt;" not in rendered
 
 
-def test_unknown_tags_are_reduced_to_their_text_not_shown_as_tag_soup():
+def test_tags_that_are_not_allowed_are_shown_as_text_with_their_content():
+    """Issue 16: a tag the portal does not render is the author's text, shown as written."""
     rendered = render_markdown('<font color="red">Warm</font> <center>middle</center> <u>u</u>')
     assert set(tags(rendered)) == {"p", "u"}
-    assert "Warm" in rendered and "middle" in rendered
-    assert "&lt;" not in rendered
+    assert text_of(rendered) == '<font color="red">Warm</font> <center>middle</center> u'
 
 
 def test_ids_and_names_from_raw_html_cannot_clobber_the_page():
@@ -331,6 +349,115 @@ def test_numeric_and_enumerated_attributes_keep_only_sensible_values():
     paragraphs = [attrs for tag, attrs in elements(rendered) if tag == "p"]
     assert {"dir": "rtl", "lang": "ar"} in paragraphs and {} in paragraphs
     assert first(rendered, "td") == {"colspan": "2"}
+
+
+# --- What teachers write about HTML (issue 16) -----------------------------------------------
+# A tag the portal does not render is text: it is shown as written, with everything after it.
+# Before, nh3 removed "raw text" elements (<textarea>, <title>, <script>, …) with the rest of
+# the paragraph, or of the document, as their content.
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("Use the <textarea> element for long answers.\n\nThen submit the form.",
+     "Use the <textarea> element for long answers. Then submit the form."),
+    ("- Pick an answer with <select> and <option>.\n- Then press <button>.\n",
+     "Pick an answer with <select> and <option>. Then press <button>."),
+    ("The <title> element names the page.", "The <title> element names the page."),
+    ("Formulas go in <math>, drawings in <svg>.", "Formulas go in <math>, drawings in <svg>."),
+    ("<script>alert(1)</script> is how a script is written.",
+     "<script>alert(1)</script> is how a script is written."),
+    ("Styles go in <style>body { color: red }</style> in the head.",
+     "Styles go in <style>body { color: red }</style> in the head."),
+    ("<iframe>, <noscript>, <xmp>, <plaintext>, <template>, <noembed> and <object> end here.",
+     "<iframe>, <noscript>, <xmp>, <plaintext>, <template>, <noembed> and <object> end here."),
+    ("# The <textarea> element\n\nIt holds text.", "The <textarea> element It holds text."),
+    ("<div>\nA <textarea> inside raw HTML.\n</div>\n\nAfter it.",
+     "A <textarea> inside raw HTML. After it."),
+    ("| Tag | Use |\n|---|---|\n| <select> | a choice |\n\nBelow the table.",
+     "Tag Use <select> a choice Below the table."),
+    ("A <foo> tag, an <h1>, a </ closing> and </> and <?php echo 1; ?> and <!DOCTYPE html>.",
+     "A <foo> tag, an <h1>, a </ closing> and </> and <?php echo 1; ?> and <!DOCTYPE html>."),
+    ("Unclosed at the end: <textarea", "Unclosed at the end: <textarea"),
+    ("An unclosed <em tag and text", "An unclosed <em tag and text"),
+    ("A note <!-- for co-authors only --> stays hidden.", "A note stays hidden."),
+    ("An unclosed <!-- comment is text.", "An unclosed <!-- comment is text."),
+    ("<!--><script>alert(1)</script>-->", "<script>alert(1)</script>-->"),
+])
+def test_tags_that_are_not_allowed_are_text_and_nothing_after_them_is_lost(source, shown):
+    rendered = render_markdown(source)
+    assert_harmless(rendered)
+    assert text_of(rendered) == shown
+
+
+def test_allowed_tags_still_render_next_to_tags_shown_as_text():
+    rendered = render_markdown("Type in the <textarea>, <b>then</b> press <kbd>Enter</kbd>.")
+    assert tags(rendered) == ["p", "b", "kbd"]
+    assert text_of(rendered) == "Type in the <textarea>, then press Enter."
+
+
+def test_a_heading_about_a_tag_keeps_the_tag_in_the_table_of_contents():
+    assert table_of_contents("# The <textarea> element") == [
+        TocEntry(level=2, id="h-the-textarea-element", title="The <textarea> element")]
+
+
+def test_search_text_keeps_tags_written_as_text():
+    from oer_portal.core.markdown import html_to_plain_text
+
+    source = "Use the <textarea> element.\n\nThen <select> an option."
+    expected = "Use the <textarea> element. Then <select> an option."
+    assert render_plain_text(source) == expected
+    assert html_to_plain_text(str(render_markdown(source))) == expected
+
+
+# Markdown-ish text mixing words, blocks and tags of every kind.
+#: Capital first, digit last: a word is found in any text, even glued to a tag's letters.
+_WORDS = st.from_regex(r"[A-Z][a-z]{1,7}[0-9]", fullmatch=True)
+_TAGS = st.sampled_from([
+    # allowed
+    "<em>", "</em>", "<b>", "</b>", "<p>", "</p>", "<div>", "</div>", "<br>", "<code>", "</code>",
+    '<a href="https://x.example/">', "</a>", "<table>", "<td>", "<pre>", "</pre>", "<details>",
+    # forbidden or unknown
+    "<textarea>", "</textarea>", "<select>", "<option>", "<title>", "<math>", "<svg>",
+    "<script>", "</script>", "<style>", "<iframe>", "<noscript>", "<xmp>", "<plaintext>",
+    "<template>", "<noembed>", "<noframes>", "<object>", "<foo>", "</foo>", "<h1>", "<image>",
+    '<input type="text">', "<!DOCTYPE html>", "<?xml?>", "</>", "</ x>", "<![CDATA[",
+    # unclosed tags and comments
+    "<textarea", "<em", "<a href=\"", "<!--", "-->", "<!-- note -->", "<!-->",
+])
+_MARKDOWN = st.sampled_from([
+    " ", " ", " ", "\n", "\n\n", "\n- ", "\n1. ", "\n# ", "\n> ", "*", "_", "`", "\n```\n",
+    "\n    ", "|", "\n---\n",
+])
+_LESSONS = st.lists(st.one_of(_WORDS, _WORDS, _TAGS, _MARKDOWN), max_size=60).map("".join)
+
+#: What a browser reads as a comment (HTML tokeniser): "<!-->", "<!--->", or up to "-->"/"--!>".
+_COMMENT = re.compile(r"<!--(?:>|->|.*?--!?>)", re.DOTALL)
+_IN_BRACKETS = re.compile(r"<[^<>]*>")
+_WORD = re.compile(r"[A-Z][a-z]{1,7}[0-9]")
+
+
+def plain_words(source: str) -> Counter[str]:
+    """The words of the source's plain text: outside comments and outside any <…> brackets
+    (an attribute or an unclosed tag's rest may be markup, so it is not counted)."""
+    return Counter(_WORD.findall(_IN_BRACKETS.sub(" ", _COMMENT.sub(" ", source))))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LESSONS)
+def test_rendering_never_drops_a_word_of_the_plain_text(source):
+    rendered = render_markdown(source)
+    assert_harmless(rendered)
+    shown = Counter(_WORD.findall(text_of(rendered)))
+    assert not plain_words(source) - shown, (source, str(rendered))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LESSONS)
+def test_search_text_never_drops_a_word_of_the_plain_text(source):
+    from oer_portal.core.markdown import html_to_plain_text
+
+    indexed = Counter(_WORD.findall(html_to_plain_text(str(render_markdown(source)))))
+    assert not plain_words(source) - indexed, source
 
 
 # --- What attackers write ------------------------------------------------------------------
@@ -502,7 +629,7 @@ def test_plain_text_strips_formatting_and_entities():
     )
     assert render_plain_text(source) == (
         "Cells & tissues. Some bold, stressed and code <b> éé. A link and a cell diagram. "
-        "one two a b 1 2 line break"
+        "one two a b 1 2 line break <script>alert(1)</script>"
     )
 
 
