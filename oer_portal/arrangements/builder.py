@@ -22,6 +22,7 @@ from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import service, structure
 from oer_portal.arrangements.structure import Node, NodeKind, Outline
 from oer_portal.collections import records
+from oer_portal.core.numbers import parse_id
 from oer_portal.materials.models import MaterialKind, MaterialVersion
 from oer_portal.search import service as search_service
 
@@ -38,8 +39,7 @@ _MATERIAL_REFERENCE = re.compile(r"^\s*(?:\d{1,12}|\S*?/materials/(\d{1,12})\S*)
 
 
 def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= 12 else None
+    return parse_id(value)
 
 
 def outline_from_form(form: Mapping[str, str]) -> Outline:
