@@ -58,12 +58,16 @@ def query_number(name: str, default: int | None = None,
     (as ``request.args.get(name, default, type=int)`` answers), 404 when it is a number no
     row or page can have. ``values``: another ``MultiDict`` (``request.values``)."""
     raw = (request.args if values is None else values).get(name)
-    if raw is None or not raw.strip().lstrip("-").isdigit():
+    digits = (raw or "").strip()
+    negative = digits.startswith("-")
+    digits = digits.removeprefix("-")
+    if not digits.isdigit():
         return default
-    value = parse_id(raw)
+    value = parse_id(digits)
     if value is None:
         abort(404)
-    return value
+    # A negative number stays one, as ``type=int`` gave it: the pages clamp it themselves.
+    return -value if negative else value
 
 
 class IdNumber:
