@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
+    _bound_numbers(app)
     _register_blueprints(app)
     _register_panels()
     _register_listeners()
@@ -83,6 +84,14 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.proposals import models as proposal_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
     from oer_portal.usage import models as usage_models  # noqa: F401
+
+
+def _bound_numbers(app: Flask) -> None:
+    """Every ``<int:...>`` of every rule stops at the largest id a row can have (404 beyond),
+    before any rule is added: the converter is looked up when a rule is bound."""
+    from oer_portal.core.numbers import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -11,6 +11,7 @@ from oer_portal.accounts import service
 from oer_portal.accounts.forms import DecisionForm, RoleChangeForm
 from oer_portal.accounts.models import Role
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.numbers import query_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,7 +22,7 @@ PER_PAGE = 50
 @login_required
 def users() -> str:
     query = request.args.get("q", "")[:100]
-    page = request.args.get("page", 1, type=int) or 1
+    page = query_number("page", 1) or 1
     found = service.list_users(current_user, query, page, PER_PAGE)
     return render_template("admin/users.html", users=found[:PER_PAGE], query=query, page=page,
                            has_next=len(found) > PER_PAGE)

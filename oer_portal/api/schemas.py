@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from oer_portal.core.numbers import MAX_ID
 from oer_portal.materials import metadata
 from oer_portal.search import filters as search_filters
 from oer_portal.search import service as search_service
@@ -21,10 +22,8 @@ KINDS = ("lesson", "file", "link", "arrangement")
 WRITABLE_KINDS = ("lesson", "link")
 
 
-#: The largest id or number a path or parameter may name (a 32-bit integer column; larger
-#: numbers name nothing, and the database would refuse them as a number it cannot hold).
-MAX_ID = 2**31 - 1
-#: A path's id or number: the converter that answers 404 beyond ``MAX_ID``.
+#: A path's id or number: the converter that answers 404 beyond ``MAX_ID`` (the app's
+#: ``int`` is bounded by the same constant; said here too so the OpenAPI document shows it).
 PATH_ID = f"int(max={MAX_ID})"
 
 

@@ -22,6 +22,7 @@ from oer_portal.accounts.policy import Actor
 from oer_portal.arrangements import service, structure
 from oer_portal.arrangements.structure import Node, NodeKind, Outline
 from oer_portal.collections import records
+from oer_portal.core.numbers import parse_id
 from oer_portal.materials.models import MaterialKind, MaterialVersion
 from oer_portal.search import service as search_service
 
@@ -38,8 +39,7 @@ _MATERIAL_REFERENCE = re.compile(r"^\s*(?:\d{1,12}|\S*?/materials/(\d{1,12})\S*)
 
 
 def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= 12 else None
+    return parse_id(value)
 
 
 def outline_from_form(form: Mapping[str, str]) -> Outline:
@@ -72,7 +72,7 @@ def material_reference(text: str) -> int | None:
     match = _MATERIAL_REFERENCE.match(text or "")
     if not match:
         return None
-    return int(match.group(1) or text.strip())
+    return parse_id(match.group(1) or text.strip())
 
 
 def apply(action: str, outline: Outline, link: Node | None = None) -> Outline:
@@ -85,9 +85,9 @@ def apply(action: str, outline: Outline, link: Node | None = None) -> Outline:
     if action == "add-page":
         return structure.append(outline, Node(NodeKind.PAGE))
     include = _INCLUDE.match(action)
-    if include:
+    if include and parse_id(include.group(1)) is not None:
         return structure.append(outline, Node(NodeKind.MATERIAL,
-                                              material_id=int(include.group(1))))
+                                              material_id=parse_id(include.group(1))))
     edit = _ACTION.match(action)
     if edit:
         return _EDITS[edit.group(1)](outline, int(edit.group(2)))
@@ -181,7 +181,8 @@ def _new_link(action: str, typed: LinkInput) -> tuple[Node | None, str]:
     """The link part ``action`` would add and, when it cannot, why not (a message)."""
     record = _INCLUDE_RECORD.match(action)
     if record:
-        found = records.get_record(int(record.group(1)))
+        number = parse_id(record.group(1))
+        found = records.get_record(number) if number is not None else None
         if found is None or not structure.is_web_address(found.url):
             return None, _("This record is no longer available in its collection, so it "
                            "cannot be added.")

@@ -18,6 +18,7 @@ from oer_portal.arrangements import builder, printing, service, structure
 from oer_portal.arrangements.panels import Contents, table_of_contents
 from oer_portal.arrangements.structure import Outline
 from oer_portal.core.errors import NotFound, ValidationError
+from oer_portal.core.numbers import parse_id
 from oer_portal.materials import lifecycle, policy, queries
 from oer_portal.materials.forms import (
     MaterialForm,
@@ -135,8 +136,8 @@ def edit(material_id: int) -> tuple[str, int] | Response:
         set_choices(form, head)
         fill_form(form, head)
         return _page(form, material, builder.start(current_user, service.outline_of(head.id)))
-    base = queries.own_version(material, int(form.base_version_id.data)) \
-        if (form.base_version_id.data or "").isdigit() else None
+    base_id = parse_id(form.base_version_id.data)
+    base = queries.own_version(material, base_id) if base_id is not None else None
     if base is None:
         raise ValidationError(_("This edit started from an unknown version."))
     set_choices(form, base)

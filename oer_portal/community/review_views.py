@@ -29,6 +29,7 @@ from oer_portal.community import policy, reviews
 from oer_portal.community.forms import HideReviewForm, ReviewForm
 from oer_portal.community.models import WrittenReview
 from oer_portal.core.errors import Conflict, DomainError, NotFound, ValidationError
+from oer_portal.core.numbers import query_number
 from oer_portal.extensions import db, limiter
 from oer_portal.materials.models import Material
 from oer_portal.materials.web import material_url
@@ -68,7 +69,7 @@ def _review_of(material_id: int, review_id: int) -> WrittenReview:
 def index(material_id: int) -> str:
     """All reviews, newest or most helpful first (``?sort=helpful``), ten a page."""
     material = reviews.shown_material(current_user, material_id)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(query_number("page", 1) or 1, 1)
     found = reviews.review_page(current_user, material.id,
                                 request.args.get("sort", reviews.Sort.NEWEST), page)
     return render_template("community/reviews.html", material=material, reviews=found,

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.numbers import parse_id
 from oer_portal.core.urls import safe_next
 from oer_portal.lists import arrangement, policy, profiles, service
 from oer_portal.lists.forms import FavouritesForm, ListForm
@@ -31,10 +32,10 @@ def list_url(material_list: MaterialList | service.ListSummary, **values: Any) -
 
 def _int_field(name: str) -> int:
     """A whole number from the posted form; a hand-made request without one gets a 400."""
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
+    number = parse_id(request.form.get(name))
+    if number is None:
         abort(400)
+    return number
 
 
 def _back(fallback: str) -> Response:

@@ -20,8 +20,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from oer_portal.accounts.policy import require as require_permission
-from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
+from oer_portal.core.errors import DomainError, InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown, with_scroll_boxes, without_refused_images
+from oer_portal.core.numbers import parse_id, query_number
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
@@ -249,9 +250,11 @@ def edit(material_id: int) -> str | Response:
 
 
 def _version_of(material: Material, raw_id: str) -> MaterialVersion:
-    version = queries.own_version(material, int(raw_id)) if raw_id.isdigit() else None
+    found = parse_id(raw_id)
+    version = queries.own_version(material, found) if found is not None else None
     if version is None:
-        abort(400)
+        # 400 with the reason (a hand-made form, or a number no version can have).
+        raise DomainError(_("This edit started from an unknown version."))
     return version
 
 
@@ -272,7 +275,7 @@ def authors(material_id: int) -> Response:
     """Add a co-author by e-mail address, or remove one."""
     material = queries.material_for(current_user, material_id)
     try:
-        remove = request.form.get("remove", type=int)
+        remove = parse_id(request.form.get("remove"))
         if remove:
             service.remove_co_author(current_user, material.id, remove)
             flash(_("Co-author removed."), "success")
@@ -288,7 +291,7 @@ def authors(material_id: int) -> Response:
 @bp.route("/materials/<int:material_id>/history")
 def history(material_id: int) -> str:
     material = queries.material_for(current_user, material_id)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(query_number("page", 1) or 1, 1)
     versions, has_next = queries.history(current_user, material, page)
     show_status = policy.can_see_unpublished(current_user, material)
     return render_template(
@@ -303,8 +306,8 @@ def diff(material_id: int) -> str:
     """Compare any two versions the visitor may see: body word by word, metadata field by
     field, attachments added and removed."""
     material = queries.material_for(current_user, material_id)
-    old_number = request.args.get("from", type=int)
-    new_number = request.args.get("to", type=int)
+    old_number = query_number("from")
+    new_number = query_number("to")
     if not old_number or not new_number:
         abort(400)
     comparison = compare_versions(current_user,
@@ -319,7 +322,7 @@ def diff(material_id: int) -> str:
 @login_required
 def revert(material_id: int, number: int) -> Response:
     material = queries.material_for(current_user, material_id)
-    base_id = request.form.get("base_version_id", type=int)
+    base_id = parse_id(request.form.get("base_version_id"))
     try:
         result = service.revert(current_user, material.id, number, base_id or 0,
                                 summary=_("Reverted to version %(number)d", number=number))
@@ -384,7 +387,7 @@ def attachment_by_name(material_id: int, filename: str) -> Response:
     """The file of that name in the version the material page shows (``?v=N``: in version
     N): the address that stays the same from version to version, which a page's text
     links its files by (imported cartridges do)."""
-    number = request.args.get("v", type=int)
+    number = query_number("v")
     return _send_attachment(material_id, queries.attachment_named(
         current_user, material_id, filename, number))
 

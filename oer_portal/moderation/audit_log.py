@@ -24,6 +24,7 @@ from oer_portal.accounts.models import TeacherRequest, User
 from oer_portal.accounts.policy import Actor
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core.audit import AuditEntry
+from oer_portal.core.numbers import parse_id
 from oer_portal.extensions import db
 from oer_portal.materials import policy as material_policy
 from oer_portal.materials.models import Material, MaterialVersion
@@ -220,8 +221,8 @@ def parse_query(args: Mapping[str, str]) -> AuditQuery:
 
 
 def _positive(value: str | None) -> int | None:
-    value = (value or "").strip().lstrip("#")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    number = parse_id((value or "").strip().lstrip("#"))
+    return number or None
 
 
 def _date(value: str | None) -> date | None:
@@ -304,7 +305,7 @@ def _entries(query: AuditQuery, zone: tzinfo, actions: tuple[tuple[str, str], ..
         .outerjoin(applicant, applicant.id == TeacherRequest.user_id)
     )
     if query.actor.isdigit():
-        statement = statement.where(AuditEntry.actor_id == int(query.actor))
+        statement = statement.where(AuditEntry.actor_id == (parse_id(query.actor) or 0))
     elif query.actor:
         statement = statement.where(func.lower(actor.display_name).contains(
             query.actor.lower(), autoescape=True))

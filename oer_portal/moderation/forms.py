@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, TextAreaField
 
+from oer_portal.core.numbers import parse_id
 from oer_portal.moderation import checklist
 from oer_portal.moderation.review import Decision
 
@@ -37,7 +38,7 @@ class DecisionForm(FlaskForm):
 
     def reviewed_version_id(self) -> int | None:
         raw = self.version_id.data or ""
-        return int(raw) if raw.isdigit() else None
+        return parse_id(raw)
 
 
 class CommentForm(FlaskForm):
@@ -47,7 +48,7 @@ class CommentForm(FlaskForm):
 
     def parent(self) -> int | None:
         raw = self.parent_id.data or ""
-        return int(raw) if raw.isdigit() else None
+        return parse_id(raw)
 
 
 class TrustForm(FlaskForm):
@@ -60,7 +61,7 @@ class TrustForm(FlaskForm):
 
     def chosen_user(self) -> int | None:
         raw = self.user_id.data or ""
-        return int(raw) if raw.isdigit() else None
+        return parse_id(raw)
 
 
 class PostReviewForm(FlaskForm):
@@ -72,4 +73,4 @@ class PostReviewForm(FlaskForm):
 
     def reviewed_version_id(self) -> int | None:
         raw = self.version_id.data or ""
-        return int(raw) if raw.isdigit() else None
+        return parse_id(raw)

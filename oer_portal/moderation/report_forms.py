@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
 
+from oer_portal.core.numbers import parse_id
 from oer_portal.moderation.reports import CATEGORY_LABELS
 
 
@@ -36,7 +37,7 @@ class UnpublishForm(FlaskForm):
 
     def report(self) -> int | None:
         raw = self.report_id.data or ""
-        return int(raw) if raw.isdigit() else None
+        return parse_id(raw)
 
 
 class ReinstateForm(FlaskForm):

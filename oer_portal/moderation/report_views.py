@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import Conflict, ValidationError
+from oer_portal.core.numbers import query_number
 from oer_portal.extensions import limiter
 from oer_portal.materials.web import material_url
 from oer_portal.moderation import report_panels, reports  # noqa: F401 (registers the panel)
@@ -70,7 +71,7 @@ def report(material_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/moderation/reports")
 @login_required
 def queue() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(query_number("page", 1) or 1, 1)
     return render_template("moderation/reports.html",
                            queue=reports.queue(current_user, request.args.get("show", "open"),
                                                page),

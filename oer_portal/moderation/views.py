@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.accounts import policy as account_policy
 from oer_portal.core.errors import Conflict, ValidationError
+from oer_portal.core.numbers import parse_id
 from oer_portal.materials.forms import RejectForm
 from oer_portal.materials.metadata import vocabularies
 from oer_portal.moderation import (
@@ -73,7 +74,7 @@ def _after_claim(review_id: int) -> Response:
     back = request.form.get("back")
     if back == "review":
         return redirect(url_for("moderation.reviews.screen", review_id=review_id))
-    material_id = request.form.get("material_id", type=int)
+    material_id = parse_id(request.form.get("material_id"))
     if back == "material" and material_id is not None:
         return redirect(url_for("materials.show", material_id=material_id))
     return _back_to_queue()

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from oer_portal.core.numbers import parse_id, query_number
 from oer_portal.notifications import service
 from oer_portal.notifications.models import Notification
 from oer_portal.notifications.web import notification_url
@@ -28,7 +29,7 @@ def _link(notification: Notification) -> str | None:
 @login_required
 def inbox() -> str:
     """One page of the inbox; a page past the last says so and links the first."""
-    page = request.args.get("page", 1, type=int) or 1
+    page = query_number("page", 1) or 1
     shown = service.inbox_page(current_user.id, max(page, 1))
     return render_template("notifications/inbox.html", inbox=shown, link=_link)
 
@@ -44,7 +45,7 @@ def open_notification(notification_id: int) -> Response:
 @bp.route("/my/notifications/read", methods=["POST"])
 @login_required
 def mark_all_read() -> Response:
-    up_to = request.form.get("up_to", type=int)
+    up_to = parse_id(request.form.get("up_to"))
     changed = service.mark_read(current_user.id, up_to=up_to)
     if changed:
         flash(_("All notifications are marked as read."), "success")

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.numbers import parse_id
 from oer_portal.licences import registry
 from oer_portal.materials import service as materials
 from oer_portal.materials.metadata import InvalidFields
@@ -100,9 +101,10 @@ def accept(material_id: int, proposal_id: int) -> Response | tuple[str, int]:
     resolving = ResolveForm()
     resolved = None
     if resolving.base_version_id.data:
-        if not resolving.validate_on_submit() or not resolving.base_version_id.data.isdigit():
+        base_id = parse_id(resolving.base_version_id.data)
+        if not resolving.validate_on_submit() or base_id is None:
             return _render_resolve(proposal, resolving, None, 400)
-        resolved = (int(resolving.base_version_id.data), resolving.title.data or "",
+        resolved = (base_id, resolving.title.data or "",
                     resolving.description.data or "", resolving.body.data or "")
     elif not AcceptForm().validate_on_submit():
         return redirect(_page(material_id, proposal_id))

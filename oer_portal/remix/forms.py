@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from oer_portal.core.numbers import IdNumber, parse_id
 from oer_portal.materials.compare import field_label
 from oer_portal.materials.merge import Choice, Passage, Resolution, both_lines
 from oer_portal.materials.metadata import MAX_TITLE
@@ -41,7 +42,7 @@ class UpstreamForm(FlaskForm):
     """Dismiss or pull: carries the original's version the teacher looked at, so a newer one
     published meanwhile is never pulled or dismissed unseen."""
 
-    source_version_id = HiddenField(validators=[DataRequired()])
+    source_version_id = HiddenField(validators=[DataRequired(), IdNumber()])
 
 
 #: What a teacher can keep of a passage both the remix and the original changed.
@@ -100,9 +101,10 @@ class PullResolutionForm(FlaskForm):
         """The versions the page was worked out from (``None``: not ids at all)."""
         ids = (self.base_version_id.data, self.ours_version_id.data,
                self.theirs_version_id.data)
-        if not all(isinstance(raw, str) and raw.isdigit() and len(raw) < 19 for raw in ids):
+        numbers = [parse_id(raw) if isinstance(raw, str) else None for raw in ids]
+        if any(number is None for number in numbers):
             return None
-        return PullVersions(*(int(raw) for raw in ids))
+        return PullVersions(*numbers)  # type: ignore[arg-type]
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Besides a choice everywhere: a passage whose text box was changed must be

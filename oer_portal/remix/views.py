@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import Conflict
+from oer_portal.core.numbers import parse_id, query_number
 from oer_portal.core.urls import safe_next
 from oer_portal.materials.compare import compare_versions, field_label, readable_value
 from oer_portal.materials.merge import Choice
@@ -39,7 +40,7 @@ def remix(material_id: int) -> str | Response | tuple[str, int]:
     """Choose the licence (only those the source allows) and the title, then edit the draft.
     A source that may not be adapted gets a page that says why, and its POST is refused."""
     options = service.remix_options(current_user, material_id,
-                                    request.values.get("version", type=int))
+                                    query_number("version", values=request.values))
     form = RemixForm()
     form.licence.choices = [(lic.spdx, lic.name(_locale())) for lic in options.allowed]
     if request.method == "GET":
@@ -80,9 +81,10 @@ def changes(material_id: int) -> str:
 
 def _source_version_id() -> int:
     form = UpstreamForm()
-    if not form.validate_on_submit() or not form.source_version_id.data.isdigit():
+    number = parse_id(form.source_version_id.data) if form.validate_on_submit() else None
+    if number is None:
         abort(400)
-    return int(form.source_version_id.data)
+    return number
 
 
 @bp.route("/materials/<int:material_id>/upstream/dismiss", methods=["POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 
+from oer_portal.core.numbers import query_number
 from oer_portal.materials.metadata import vocabularies
 from oer_portal.search import filters, service
 
@@ -15,8 +16,8 @@ def _request_from_args(chosen: dict[str, tuple[str, ...]]) -> service.SearchRequ
     return service.SearchRequest(
         query=request.args.get("q", "")[:1000], filters=chosen,
         sort=request.args.get("sort", "relevance"),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=request.args.get("per_page", 20, type=int) or 20)
+        page=query_number("page", 1) or 1,
+        per_page=query_number("per_page", 20) or 20)
 
 
 def _resolved_filters() -> filters.Filters:

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from oer_portal.core import security
 from oer_portal.core.errors import NotFound
+from oer_portal.core.numbers import parse_id
 from oer_portal.core.urls import own_hosts
 from oer_portal.core.web import external_url
 from oer_portal.lists.profiles import person_slug
@@ -189,8 +190,7 @@ def _material_id_of(url: str) -> int | None:
 
 
 def _size(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.args.get(name))
 
 
 @bp.route("/oembed")
