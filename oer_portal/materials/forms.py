@@ -20,12 +20,13 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.validators import ValidationError as WtfValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import refused_image_sources
+from oer_portal.core.markdown_limits import describe, source_problem
 from oer_portal.licences import registry
 from oer_portal.materials import licensing
 from oer_portal.materials.metadata import (
@@ -48,6 +49,14 @@ class CheckboxListField(SelectMultipleField):
 def _known_licence(_form: FlaskForm, field: RadioField) -> None:
     if field.data and registry.get(field.data) is None:
         raise WtfValidationError(_("Choose one of the licences offered."))
+
+
+def within_markdown_limits(_form: FlaskForm, field: TextAreaField) -> None:
+    """A text over the limits (``core/markdown_limits.py``) stops the checks here: the next
+    one, the preview and the save all render it."""
+    problem = source_problem((field.data or "").replace("\r\n", "\n"))
+    if problem is not None:
+        raise StopValidation(describe(problem))
 
 
 def no_images_of_pages(_form: FlaskForm, field: TextAreaField) -> None:
@@ -78,7 +87,7 @@ class MaterialForm(FlaskForm):
         _l("Web address"), validators=[Optional(), Length(max=2000)],
         description=_l("The address of the website or resource, starting with https://."))
     body = TextAreaField(
-        _l("Lesson text"), validators=[no_images_of_pages],
+        _l("Lesson text"), validators=[within_markdown_limits, no_images_of_pages],
         description=_l("Written in Markdown: ## for a heading, * for a list, **bold**, "
                        "[text](https://…) for a link, | for tables."))
     files = MultipleFileField(
