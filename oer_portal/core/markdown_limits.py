@@ -70,9 +70,13 @@ def request_bytes_for(max_chars: int, bytes_per_char: int = FORM_BYTES_PER_CHAR)
 
 
 def _nesting(prefix: str) -> int:
+    """Levels of a line's block prefix: each ``>`` and list marker, and every four spaces of
+    indentation besides the one space that follows a marker."""
     markers = len(_LIST_MARKER.findall(prefix))
     rest = _LIST_MARKER.sub("", prefix).replace("\t", "    ")
-    return rest.count(">") + markers + rest.replace(">", "").count(" ") // 4
+    quotes = rest.count(">")
+    spaces = max(0, len(rest) - quotes - quotes - markers)
+    return quotes + markers + spaces // 4
 
 
 def source_problem(source: str, max_chars: int = MAX_SOURCE_CHARS) -> SourceProblem | None:
