@@ -80,7 +80,8 @@ def main() -> None:
     for name, (source, before) in REFUSED.items():
         problem = source_problem(source)
         check = _seconds(lambda source=source: source_problem(source)) / normal
-        print(f"refused: {name:26s} ({problem}) check ratio {check:5.3f}; rendered before: {before}")
+        print(f"refused: {name:26s} ({problem}) check ratio {check:5.3f}; "
+              f"rendered before: {before}")
 
 
 if __name__ == "__main__":
