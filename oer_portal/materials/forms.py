@@ -63,7 +63,9 @@ def no_images_of_pages(_form: FlaskForm, field: TextAreaField) -> None:
     """The editor refuses an image that points at a page of ours (not one of our files):
     the page would drop it, and the teacher should know why their picture is missing.
     Only the editor asks: an import or a revert keeps the text as it is (every page drops
-    such an image's source when it shows the lesson)."""
+    such an image's source when it shows the lesson).  A text over the limits is refused
+    first, unrendered: every form that checks images checks the limits too."""
+    within_markdown_limits(_form, field)
     refused = refused_image_sources(field.data or "")
     if refused:
         raise WtfValidationError(_(
@@ -87,7 +89,7 @@ class MaterialForm(FlaskForm):
         _l("Web address"), validators=[Optional(), Length(max=2000)],
         description=_l("The address of the website or resource, starting with https://."))
     body = TextAreaField(
-        _l("Lesson text"), validators=[within_markdown_limits, no_images_of_pages],
+        _l("Lesson text"), validators=[no_images_of_pages],
         description=_l("Written in Markdown: ## for a heading, * for a list, **bold**, "
                        "[text](https://…) for a link, | for tables."))
     files = MultipleFileField(

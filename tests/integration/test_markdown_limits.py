@@ -169,3 +169,25 @@ def test_an_api_request_over_its_size_cap_is_a_413_problem(writer, conversions):
     response = writer.post("/api/v1/materials", json={**API_LESSON, "body": OVERSIZED})
     assert response.status_code == 413 and slug_of(response) == "payload-too-large"
     assert conversions == []
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_a_change_proposal_over_the_limits_is_not_rendered(
+        client, make_user, make_material, conversions, name):
+    material_id = make_material(make_user("teacher"), title="Grenzen",
+                                publish_by=make_user("moderator"))
+    client.login(make_user("teacher").email)
+    conversions.clear()
+    response = client.post(f"/materials/{material_id}/propose", {
+        "title": "Grenzen", "body": REFUSED[name], "summary": "Beter zo"})
+    assert "at most" in response.get_data(as_text=True)
+    assert conversions == []
+
+
+def test_a_change_proposal_over_its_size_cap_is_413(client, make_user, make_material):
+    material_id = make_material(make_user("teacher"), title="Grenzen",
+                                publish_by=make_user("moderator"))
+    client.login(make_user("teacher").email)
+    response = client.post(f"/materials/{material_id}/propose", {
+        "title": "Grenzen", "body": OVERSIZED, "summary": "Beter zo"})
+    assert response.status_code == 413
