@@ -191,3 +191,14 @@ def test_a_change_proposal_over_its_size_cap_is_413(client, make_user, make_mate
     response = client.post(f"/materials/{material_id}/propose", {
         "title": "Grenzen", "body": OVERSIZED, "summary": "Beter zo"})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("path", ["/materials/1/upstream/resolve",
+                                  "/materials/1/proposals/1/accept",
+                                  "/materials/1/arrange/builder"])
+def test_every_form_that_carries_markdown_caps_its_request_before_anything_else(
+        client, make_user, path):
+    """The cap is set by the first hook, before the CSRF check and the view read the form:
+    even where the material does not exist, an oversized request is a 413."""
+    client.login(make_user("teacher").email)
+    assert client.post(path, {"body": OVERSIZED * 3}).status_code == 413
