@@ -58,8 +58,10 @@ class SourceProblem(StrEnum):
     TOO_MANY_TAGS = "too_many_tags"
 
 
-#: Bytes a character may take in a form: four in UTF-8 (percent-encoding ASCII takes three).
+#: Bytes a character may take in a multipart form: four in UTF-8.
 FORM_BYTES_PER_CHAR = 4
+#: In a URL-encoded form: ``%E2%82%AC`` (any character of the Basic Multilingual Plane).
+URLENCODED_BYTES_PER_CHAR = 9
 #: In JSON: ``\u00e9`` is six bytes, and most clients escape every non-ASCII character.
 JSON_BYTES_PER_CHAR = 6
 
@@ -109,6 +111,8 @@ def cap_request(max_chars: int = MAX_SOURCE_CHARS, *, files: bool = False,
     """Refuse (413) a request that is larger than ``max_chars`` of text can make it, before
     its body is read.  With ``files`` the form may carry uploads (which the global
     ``MAX_CONTENT_LENGTH`` caps), so only each text field is capped."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        bytes_per_char = max(bytes_per_char, URLENCODED_BYTES_PER_CHAR)
     limit = request_bytes_for(max_chars, bytes_per_char)
     request.max_form_memory_size = limit
     if not files or request.mimetype != "multipart/form-data":

@@ -3,13 +3,18 @@ inputs they let through still render (``bench/markdown_bench.py`` measures how f
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from oer_portal.core.markdown import _render
 from oer_portal.core.markdown_limits import (
+    FORM_BYTES_PER_CHAR,
+    JSON_BYTES_PER_CHAR,
     MAX_HTML_TAGS,
     MAX_NESTING,
     MAX_SOURCE_CHARS,
+    URLENCODED_BYTES_PER_CHAR,
     SourceProblem,
     request_bytes_for,
     source_problem,
@@ -70,4 +75,9 @@ def test_code_indentation_and_rules_within_the_limit_are_not_nesting():
 
 
 def test_a_request_cap_holds_the_longest_text_in_any_encoding():
-    assert request_bytes_for(MAX_SOURCE_CHARS) > len(("€" * MAX_SOURCE_CHARS).encode())
+    from urllib.parse import quote
+
+    longest = "€" * MAX_SOURCE_CHARS
+    assert request_bytes_for(MAX_SOURCE_CHARS, FORM_BYTES_PER_CHAR) > len(longest.encode())
+    assert request_bytes_for(MAX_SOURCE_CHARS, URLENCODED_BYTES_PER_CHAR) > len(quote(longest))
+    assert request_bytes_for(MAX_SOURCE_CHARS, JSON_BYTES_PER_CHAR) > len(json.dumps(longest))
