@@ -40,7 +40,7 @@ def _init_extensions(app: Flask) -> None:
 
     from oer_portal import collections, search
     from oer_portal.accounts.service import load_session_user
-    from oer_portal.core import errors, i18n, logs, security, uow
+    from oer_portal.core import errors, i18n, logs, markdown_limits, security, uow
     from oer_portal.core.db import configure_engine
     from oer_portal.core.types import render_migration_item
     from oer_portal.extensions import csrf, db, limiter, login_manager, migrate
@@ -55,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True, render_item=render_migration_item)
+    markdown_limits.init_app(app)  # before the CSRF check reads a form
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -18,6 +18,7 @@ from oer_portal.accounts.tokens import Scope
 from oer_portal.api import auth, conditional, render_views, schemas
 from oer_portal.api.problems import ApiProblem
 from oer_portal.api.render_views import TOKEN, WRITE_METHODS, api_blueprint
+from oer_portal.core.markdown_limits import JSON_BYTES_PER_CHAR, cap_request
 from oer_portal.materials import lifecycle, policy, queries, service
 from oer_portal.materials.attachments import refs_of
 from oer_portal.materials.metadata import VersionFields
@@ -39,11 +40,14 @@ WRITE_ERRORS = ("UNAUTHORIZED", "FORBIDDEN", "UNPROCESSABLE_ENTITY", "TOO_MANY_R
 
 @blp.before_request
 def _write_checks() -> None:
-    """A token that may write, before anything is parsed; a body must be JSON."""
+    """A token that may write, before anything is parsed; a body must be JSON and no larger
+    than a lesson's text makes it (``core/markdown_limits.py``)."""
     if request.method in WRITE_METHODS:
         auth.require_token(Scope.WRITE)
         if request.content_length and not request.is_json:
             raise ApiProblem("unsupported-media-type")
+        # A lesson's Markdown is the largest field: 413 before the JSON is read.
+        cap_request(bytes_per_char=JSON_BYTES_PER_CHAR)
 
 
 def _documented_errors(*names: str) -> Any:

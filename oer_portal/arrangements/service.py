@@ -26,6 +26,7 @@ from oer_portal.arrangements.models import ArrangementNode
 from oer_portal.arrangements.structure import (
     MAX_DEPTH,
     MAX_NODES,
+    MAX_PAGES_TEXT,
     MAX_URL,
     Node,
     NodeKind,
@@ -41,6 +42,7 @@ from oer_portal.arrangements.structure import merge as merge_outlines
 from oer_portal.collections import records as harvested
 from oer_portal.core.errors import EditConflict, ValidationError
 from oer_portal.core.markdown import html_to_plain_text, render_markdown
+from oer_portal.core.markdown_limits import SourceProblem, describe
 from oer_portal.extensions import db
 from oer_portal.licences.compatibility import may_embed_in_collection
 from oer_portal.materials import hooks, policy, queries
@@ -90,6 +92,10 @@ def _message(error: OutlineError) -> str:
         Problem.BAD_URL: _("A link needs a full web address that starts with http:// or "
                            "https://."),
         Problem.LONG_URL: _("This web address is longer than %(n)d characters.", n=MAX_URL),
+        Problem.TOO_MUCH_TEXT: _("The pages of an arrangement hold at most %(n)d characters "
+                                 "together.", n=MAX_PAGES_TEXT),
+        Problem.NESTED_TOO_DEEP: describe(SourceProblem.TOO_DEEP),
+        Problem.TOO_MANY_TAGS: describe(SourceProblem.TOO_MANY_TAGS),
     }[error.problem]
 
 

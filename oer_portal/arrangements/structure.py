@@ -14,10 +14,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from oer_portal.core.markdown_limits import MAX_SOURCE_CHARS, SourceProblem, source_problem
+
 MAX_NODES = 200
 MAX_DEPTH = 3
 MAX_TITLE = 300
 MAX_PAGE = 100_000
+#: All pages' text together: each save renders every page, so the outline as a whole is
+#: bounded like one lesson's text (twice over), not only each page.
+MAX_PAGES_TEXT = 2 * MAX_SOURCE_CHARS
 #: The longest web address a link part keeps (the column's size, a harvested record's too).
 MAX_URL = 1000
 #: The schemes a link part may open: a reader's browser follows it, so never ``javascript:``
@@ -69,6 +74,10 @@ class Problem(StrEnum):
     NO_URL = "no_url"
     BAD_URL = "bad_url"  # not an absolute http(s) address
     LONG_URL = "long_url"
+    TOO_MUCH_TEXT = "too_much_text"  # all pages together over MAX_PAGES_TEXT
+    #: A page's Markdown over the limits of ``core/markdown_limits.py``.
+    NESTED_TOO_DEEP = "nested_too_deep"
+    TOO_MANY_TAGS = "too_many_tags"
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,8 @@ def problems(outline: Outline) -> list[OutlineError]:
     errors: list[OutlineError] = []
     if len(outline) > MAX_NODES:
         errors.append(OutlineError(Problem.TOO_MANY))
+    if sum(len(node.body) for node in outline) > MAX_PAGES_TEXT:
+        errors.append(OutlineError(Problem.TOO_MUCH_TEXT))
     for index, node in enumerate(outline):
         if node.depth >= MAX_DEPTH:
             errors.append(OutlineError(Problem.TOO_DEEP, index))
@@ -111,6 +122,10 @@ def problems(outline: Outline) -> list[OutlineError]:
             errors.append(OutlineError(Problem.UNTITLED, index))
         if len(node.title) > MAX_TITLE or len(node.body) > MAX_PAGE:
             errors.append(OutlineError(Problem.TOO_LONG, index))
+        elif node.body:
+            text_problem = source_problem(node.body, MAX_PAGE)
+            if text_problem is not None:
+                errors.append(OutlineError(_TEXT_PROBLEMS[text_problem], index))
         if node.kind == NodeKind.MATERIAL and node.material_id is None:
             errors.append(OutlineError(Problem.NO_MATERIAL, index))
         if node.kind == NodeKind.LINK:
@@ -118,6 +133,11 @@ def problems(outline: Outline) -> list[OutlineError]:
             if url_problem is not None:
                 errors.append(OutlineError(url_problem, index))
     return errors
+
+
+_TEXT_PROBLEMS = {SourceProblem.TOO_LONG: Problem.TOO_LONG,
+                  SourceProblem.TOO_DEEP: Problem.NESTED_TOO_DEEP,
+                  SourceProblem.TOO_MANY_TAGS: Problem.TOO_MANY_TAGS}
 
 
 def link_problem(url: str) -> Problem | None:

@@ -18,6 +18,7 @@ from oer_portal.arrangements import builder, printing, service, structure
 from oer_portal.arrangements.panels import Contents, table_of_contents
 from oer_portal.arrangements.structure import Outline
 from oer_portal.core.errors import NotFound, ValidationError
+from oer_portal.core.markdown_limits import MAX_SOURCE_CHARS, markdown_request
 from oer_portal.core.numbers import parse_id
 from oer_portal.materials import lifecycle, policy, queries
 from oer_portal.materials.forms import (
@@ -34,6 +35,12 @@ from oer_portal.materials.web import PageLinks, after_save, material_url
 from oer_portal.remix.panels import credits_html
 
 bp = Blueprint("arrangements", __name__)
+
+#: The most text an arrangement's form carries: the introduction and all pages together.
+FORM_TEXT_CHARS = MAX_SOURCE_CHARS + structure.MAX_PAGES_TEXT
+#: Every form of the builder carries Markdown (the introduction, the pages), no uploads:
+#: a request larger than that text can make it is refused (413) before it is read.
+_builder_form = markdown_request(FORM_TEXT_CHARS)
 
 
 def _page(form: MaterialForm, material: Material | None, state: builder.Builder,
@@ -87,6 +94,7 @@ def _editable_arrangement(material_id: int) -> Material:
 
 
 @bp.route("/materials/new/arrangement", methods=["GET", "POST"])
+@_builder_form
 @login_required
 def create() -> tuple[str, int] | Response:
     """Build a new arrangement: sections, own pages and included materials."""
@@ -117,6 +125,7 @@ def create() -> tuple[str, int] | Response:
 
 
 @bp.route("/materials/new/arrangement/builder", methods=["POST"])
+@_builder_form
 @login_required
 def create_builder() -> str:
     """The builder of a new arrangement after one of its buttons (see ``_fragment``)."""
@@ -125,6 +134,7 @@ def create_builder() -> str:
 
 
 @bp.route("/materials/<int:material_id>/arrange", methods=["GET", "POST"])
+@_builder_form
 @login_required
 def edit(material_id: int) -> tuple[str, int] | Response:
     """Edit an arrangement: a new version from the head; a stale save is merged, or the
@@ -169,6 +179,7 @@ def edit(material_id: int) -> tuple[str, int] | Response:
 
 
 @bp.route("/materials/<int:material_id>/arrange/builder", methods=["POST"])
+@_builder_form
 @login_required
 def edit_builder(material_id: int) -> str:
     """The builder of an arrangement being edited after one of its buttons (only its

@@ -20,12 +20,13 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.validators import ValidationError as WtfValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from oer_portal.core.errors import InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import refused_image_sources
+from oer_portal.core.markdown_limits import describe, source_problem
 from oer_portal.licences import registry
 from oer_portal.materials import licensing
 from oer_portal.materials.metadata import (
@@ -50,11 +51,21 @@ def _known_licence(_form: FlaskForm, field: RadioField) -> None:
         raise WtfValidationError(_("Choose one of the licences offered."))
 
 
+def within_markdown_limits(_form: FlaskForm, field: TextAreaField) -> None:
+    """A text over the limits (``core/markdown_limits.py``) stops the checks here: the next
+    one, the preview and the save all render it."""
+    problem = source_problem((field.data or "").replace("\r\n", "\n"))
+    if problem is not None:
+        raise StopValidation(describe(problem))
+
+
 def no_images_of_pages(_form: FlaskForm, field: TextAreaField) -> None:
     """The editor refuses an image that points at a page of ours (not one of our files):
     the page would drop it, and the teacher should know why their picture is missing.
     Only the editor asks: an import or a revert keeps the text as it is (every page drops
-    such an image's source when it shows the lesson)."""
+    such an image's source when it shows the lesson).  A text over the limits is refused
+    first, unrendered: every form that checks images checks the limits too."""
+    within_markdown_limits(_form, field)
     refused = refused_image_sources(field.data or "")
     if refused:
         raise WtfValidationError(_(

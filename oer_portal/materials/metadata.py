@@ -19,13 +19,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.markdown_limits import MAX_SOURCE_CHARS, describe, source_problem
 from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.materials.models import MaterialKind, MaterialVersion, VocabularyTerm
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 2_000
-MAX_BODY = 200_000
+MAX_BODY = MAX_SOURCE_CHARS
 MAX_LIST_ITEMS = 30
 MAX_ITEM_LENGTH = 300
 
@@ -152,8 +153,9 @@ def validate(fields_: VersionFields, kind: str) -> VersionFields:
     if len(f.description) > MAX_DESCRIPTION:
         errors["description"] = _("A description has at most %(max)d characters.",
                                   max=MAX_DESCRIPTION)
-    if len(f.body) > MAX_BODY:
-        errors["body"] = _("The text is too long (at most %(max)d characters).", max=MAX_BODY)
+    body_problem = source_problem(f.body, MAX_BODY)
+    if body_problem is not None:
+        errors["body"] = describe(body_problem, MAX_BODY)
     if kind == MaterialKind.LINK and not (f.link_url and is_web_url(f.link_url)):
         errors["link_url"] = _("Give a web address that starts with http:// or https://.")
     if f.source_url and not is_web_url(f.source_url):

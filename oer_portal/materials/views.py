@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.core.errors import DomainError, InvalidUpload, StorageFull, ValidationError
 from oer_portal.core.markdown import render_markdown, with_scroll_boxes, without_refused_images
+from oer_portal.core.markdown_limits import describe, markdown_request, source_problem
 from oer_portal.core.numbers import parse_id, query_number
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
@@ -127,6 +128,7 @@ def choose_kind() -> str:
 
 
 @bp.route("/materials/new/<any(lesson, file, link):kind>", methods=["GET", "POST"])
+@markdown_request(files=True)
 @login_required
 def create(kind: str) -> str | Response:
     """Write a new lesson, upload a file, or add a link."""
@@ -204,6 +206,7 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@markdown_request(files=True)
 @login_required
 def edit(material_id: int) -> str | Response:
     """Edit: a new version starting from the head; a stale save is merged or shown as a
@@ -420,13 +423,20 @@ def thumbnail(material_id: int, attachment_id: int) -> Response:
 
 
 @bp.route("/materials/preview", methods=["POST"])
+@markdown_request()
 @login_required
 @limiter.limit(lambda: current_app.config["PREVIEW_LIMIT"])
 def preview() -> Response:
-    """Server-side Markdown preview for the editor's live preview (same sanitiser as pages)."""
+    """Server-side Markdown preview for the editor's live preview (same sanitiser as pages).
+    The request is capped before its form is read, and the text checked before rendering:
+    a text the editor would refuse to save is not rendered, its reason is shown instead."""
     require_permission(policy.can_create(current_user))
-    return Response(str(_lesson_html(render_markdown(request.form.get("body", "")))),
-                    mimetype="text/html")
+    body = request.form.get("body", "")
+    problem = source_problem(body)
+    if problem is not None:
+        reason = Markup('<p class="preview-refused">%s</p>') % describe(problem)
+        return Response(str(reason), status=422, mimetype="text/html")
+    return Response(str(_lesson_html(render_markdown(body))), mimetype="text/html")
 
 
 @bp.route("/my/materials")

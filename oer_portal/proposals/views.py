@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.markdown_limits import markdown_request
 from oer_portal.core.numbers import parse_id
 from oer_portal.licences import registry
 from oer_portal.materials import service as materials
@@ -42,6 +43,7 @@ def _page(material_id: int, proposal_id: int) -> str:
 
 
 @bp.route("/materials/<int:material_id>/propose", methods=["GET", "POST"])
+@markdown_request()
 @login_required
 def propose(material_id: int) -> str | Response:
     """The editor, prefilled with the published version; the text is contributed under the
@@ -94,6 +96,7 @@ def show(material_id: int, proposal_id: int) -> tuple[str, int]:
 
 @bp.route("/materials/<int:material_id>/proposals/<int:proposal_id>/accept",
           methods=["POST"])
+@markdown_request()
 @login_required
 def accept(material_id: int, proposal_id: int) -> Response | tuple[str, int]:
     """Accept: the save path of any edit; a conflict shows the resolution page (409)."""

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import Conflict
+from oer_portal.core.markdown_limits import markdown_request
 from oer_portal.core.numbers import parse_id, query_number
 from oer_portal.core.urls import safe_next
 from oer_portal.materials.compare import compare_versions, field_label, readable_value
@@ -131,6 +132,7 @@ def _pulled(material_id: int, result: upstream.PullResult) -> Response:
 
 
 @bp.route("/materials/<int:material_id>/upstream/resolve", methods=["GET", "POST"])
+@markdown_request()
 @login_required
 def resolve(material_id: int) -> str | Response | tuple[str, int]:
     """Choose what to keep where the remix and the original changed the same passage or

@@ -23,7 +23,8 @@ if (form && body && panel && target) {
         method: "POST", body: data, credentials: "same-origin",
         headers: { "X-CSRFToken": token },
       });
-      if (response.ok) target.innerHTML = await response.text();
+      // 422: the text is over the limits; the answer says why, in place of the preview.
+      if (response.ok || response.status === 422) target.innerHTML = await response.text();
     } catch (error) {
       // The preview is a convenience; typing must never be interrupted by it.
     }
