@@ -38,14 +38,10 @@ _INCLUDE_RECORD = re.compile(r"^include-record-(\d{1,12})$")
 _MATERIAL_REFERENCE = re.compile(r"^\s*(?:\d{1,12}|\S*?/materials/(\d{1,12})\S*)\s*$")
 
 
-def _int(value: str | None) -> int | None:
-    return parse_id(value)
-
-
 def outline_from_form(form: Mapping[str, str]) -> Outline:
     """The outline as the form sent it; unknown or malformed parts are dropped, never an
     error (a tampered form cannot do more than an honest one)."""
-    count = min(_int(form.get("nodes")) or 0, structure.MAX_NODES + 1)
+    count = min(parse_id(form.get("nodes")) or 0, structure.MAX_NODES + 1)
     nodes: list[Node] = []
     for i in range(count):
         try:
@@ -53,17 +49,17 @@ def outline_from_form(form: Mapping[str, str]) -> Outline:
         except ValueError:
             continue
         nodes.append(Node(
-            kind=kind, depth=_int(form.get(f"node-{i}-depth")) or 0,
+            kind=kind, depth=parse_id(form.get(f"node-{i}-depth")) or 0,
             title=form.get(f"node-{i}-title", "")[:structure.MAX_TITLE * 2],
             body=form.get(f"node-{i}-body", "") if kind == NodeKind.PAGE else "",
-            material_id=_int(form.get(f"node-{i}-material"))
+            material_id=parse_id(form.get(f"node-{i}-material"))
             if kind == NodeKind.MATERIAL else None,
-            pinned_version_id=_int(form.get(f"node-{i}-pin"))
+            pinned_version_id=parse_id(form.get(f"node-{i}-pin"))
             if kind == NodeKind.MATERIAL else None,
             # Cut, not trusted: an overlong address stays overlong, so the check refuses it.
             url=form.get(f"node-{i}-url", "")[:structure.MAX_URL + 1]
             if kind == NodeKind.LINK else "",
-            record_id=_int(form.get(f"node-{i}-record")) if kind == NodeKind.LINK else None))
+            record_id=parse_id(form.get(f"node-{i}-record")) if kind == NodeKind.LINK else None))
     return structure.normalise(nodes)
 
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.arrangements.web import CARTRIDGE, OFFLINE, write_export
 from oer_portal.core.errors import NotFound
+from oer_portal.core.numbers import parse_id
 from oer_portal.extensions import limiter
 
 bp = Blueprint("exports", __name__)
@@ -48,12 +49,13 @@ def offline(material_id: int) -> Response:
 def _download(format_name: str, material_id: int) -> Response:
     """``?v=<number>``: a version the visitor may see (else 404, like its permalink)."""
     raw = request.args.get("v")
-    if raw is not None and not (raw.isdigit() and len(raw) < 10):
+    number = parse_id(raw) if raw is not None else None
+    if raw is not None and number is None:
         raise NotFound()
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (sent, closed by the response)
     try:
         name = write_export(format_name, current_user, material_id,
-                            int(raw) if raw is not None else None, spool)
+                            number, spool)
     except BaseException:
         spool.close()
         raise
