@@ -16,39 +16,22 @@ has background workers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.utils import formataddr
 from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale, gettext
-from flask_mailman import EmailMessage
-from flask_mailman.backends.base import BaseEmailBackend
 
+from oer_portal.core import mail as core_mail
 from oer_portal.core.db import read_only
-from oer_portal.extensions import db, mail
+from oer_portal.extensions import db
 from oer_portal.notifications import messages, service, web
 from oer_portal.notifications.service import Delivery
-
-#: The backend used when no SMTP server is configured.
-LOG_BACKEND = "oer_portal.notifications.mail.LogEmailBackend"
-
-
-class LogEmailBackend(BaseEmailBackend):
-    """Writes each message to the app's log instead of sending it (no ``MAIL_SERVER``)."""
-
-    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        for message in email_messages:
-            current_app.logger.info("E-mail (not sent: no MAIL_SERVER) to %s\nSubject: %s\n\n%s",
-                                    ", ".join(message.to), message.subject, message.body)
-        return len(email_messages)
 
 
 def init_app(app: Flask) -> None:
     """SMTP when a server is configured, the log otherwise (an explicit ``MAIL_BACKEND``
     wins: ``locmem`` for a test that reads the outbox), and e-mail on every notification."""
-    if not app.config.get("MAIL_BACKEND"):
-        app.config["MAIL_BACKEND"] = "smtp" if app.config.get("MAIL_SERVER") else LOG_BACKEND
-    mail.init_app(app)
+    core_mail.init_app(app)
     service.on_notified(send_notification_emails)
 
 
@@ -60,35 +43,10 @@ def send_notification_emails(notification_ids: Sequence[int]) -> None:
     # End the read before talking to a mail server: no transaction (on SQLite perhaps the
     # writer's slot, after a POST) stays open while it answers or times out.
     db.session.rollback()
-    if not outgoing:
-        return
-    connection = mail.get_connection()
-    try:
-        connection.open()
-    except Exception:
-        for delivery, _message in outgoing:
-            _log_failure(delivery)
-        return
-    try:
-        for delivery, message in outgoing:
-            try:
-                connection.send_messages([message])
-            except Exception:
-                _log_failure(delivery)
-    finally:
-        try:
-            connection.close()
-        except Exception:  # a server that went away while closing: the messages are sent
-            current_app.logger.warning("Closing the connection to the mail server failed")
+    core_mail.send_now([letter for _delivery, letter in outgoing])
 
 
-def _log_failure(delivery: Delivery) -> None:
-    current_app.logger.exception(
-        "E-mail for notification %d (%s) to user %d could not be sent; it stays in their "
-        "inbox", delivery.notification_id, delivery.kind, delivery.recipient_id)
-
-
-def compose(delivery: Delivery) -> EmailMessage:
+def compose(delivery: Delivery) -> core_mail.Letter:
     """The message in the recipient's language (their saved choice, else the default)."""
     locale = delivery.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
@@ -96,9 +54,12 @@ def compose(delivery: Delivery) -> EmailMessage:
             f"{gettext('OER portal')}: "
             f"{messages.subject(delivery.kind, delivery.params)}".split())
         body = _body(delivery)
-    return EmailMessage(subject=subject, body=body,
-                        to=[formataddr((delivery.display_name, delivery.email))],
-                        headers={"Auto-Submitted": "auto-generated"})
+    return core_mail.Letter(address=delivery.email, name=delivery.display_name,
+                            subject=subject, body=body,
+                            failure_message=(
+                                f"E-mail for notification {delivery.notification_id} "
+                                f"({delivery.kind}) to user {delivery.recipient_id} could not "
+                                "be sent; it stays in their inbox"))
 
 
 def _body(delivery: Delivery) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import url_for
 
-from oer_portal.core.web import external_url
+from oer_portal.core.web import absolute_url
 from oer_portal.notifications.models import NotificationKind, TargetType
 
 #: The moderation issue's page of one review request is ``/moderation/reviews/<id>``; its
@@ -65,12 +65,3 @@ def absolute_settings_url() -> str | None:
     """The e-mail settings on the profile page, for the footer of every e-mail."""
     base = absolute_url("accounts.profile")
     return base + "#email-settings" if base is not None else None
-
-
-def absolute_url(endpoint: str, **values: Any) -> str | None:
-    """``endpoint``'s address with scheme and host: on ``PORTAL_URL``, else the request's or
-    ``SERVER_NAME``; ``None`` outside a request with neither."""
-    if not (current_app.config.get("PORTAL_URL") or has_request_context()
-            or current_app.config.get("SERVER_NAME")):
-        return None
-    return external_url(endpoint, **values)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from oer_portal import create_app
 from oer_portal.accounts import service as accounts
 from oer_portal.accounts.models import Role, User
+from oer_portal.core import mail as core_mail
 from oer_portal.core.uow import current_uow
 from oer_portal.extensions import db
 from oer_portal.notifications import mail, service
@@ -300,7 +301,7 @@ def test_production_mail_needs_the_portals_address(production):
                       "PORTAL_URL": "https://oer.example.nl/"})
     assert app.config["PORTAL_URL"] == "https://oer.example.nl"
     assert app.config["MAIL_BACKEND"] == "smtp"
-    assert create_app(production).config["MAIL_BACKEND"] == mail.LOG_BACKEND
+    assert create_app(production).config["MAIL_BACKEND"] == core_mail.LOG_BACKEND
 
 
 def test_the_profile_page_shows_the_language_in_use_when_none_was_chosen(new_client,
