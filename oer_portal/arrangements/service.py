@@ -45,7 +45,7 @@ from oer_portal.core.markdown import html_to_plain_text, render_markdown
 from oer_portal.core.markdown_limits import SourceProblem, describe
 from oer_portal.extensions import db
 from oer_portal.licences.compatibility import may_embed_in_collection
-from oer_portal.materials import hooks, policy, queries
+from oer_portal.materials import hooks, policy, queries, rerender
 from oer_portal.materials import service as materials
 from oer_portal.materials.attachments import AttachmentRef, refs_of
 from oer_portal.materials.metadata import VersionFields
@@ -409,6 +409,8 @@ def diff_text(version: MaterialVersion) -> str:
     return "\n".join(lines)
 
 
+rerender.register(rerender.StoredHtml("arrangement_nodes", ArrangementNode,
+                                      ArrangementNode.version_id))
 hooks.register(MaterialKind.ARRANGEMENT.value, hooks.KindHooks(
     copy_content=_copy_outline, check_submit=_check_public_embeds, diff_text=diff_text,
     merge_content=_merge_outline))

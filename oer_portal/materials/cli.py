@@ -19,7 +19,7 @@ from oer_portal.accounts.policy import PUBLIC, Actor
 from oer_portal.core import outbox
 from oer_portal.core.errors import DomainError, NotFound
 from oer_portal.core.uow import current_uow, transactional
-from oer_portal.materials import exports, importers, interchange, licensing, linkcheck
+from oer_portal.materials import exports, importers, interchange, licensing, linkcheck, rerender
 from oer_portal.materials.models import MaterialKind
 from oer_portal.materials.service import get_material, version_by_number
 from oer_portal.materials.web import absolute_material_url
@@ -190,3 +190,22 @@ def check_links() -> None:
     (run it periodically, e.g. nightly from cron)."""
     dead = linkcheck.check_published_links(progress=lambda url: click.echo(f"  {url}"))
     click.echo(_("%(n)d dead links flagged.", n=len(dead)))
+
+
+@materials_cli.command("rerender")
+@click.option("--dry-run", is_flag=True, help="Only count what would change.")
+@transactional
+def rerender_html(dry_run: bool) -> None:
+    """Render the stored HTML of every version and page again with today's renderer and
+    re-index the materials whose text changed (run it after an upgrade that improves the
+    renderer; safe to repeat, and to run again after an interruption)."""
+    with click.progressbar(length=rerender.total_rows(), label=_("Rendering"),
+                           show_pos=True, file=sys.stderr) as bar:
+        summary = rerender.rerender(current_uow().commit, dry_run=dry_run, progress=bar.update)
+    message = (_("%(changed)d of %(checked)d stored pages would change (%(materials)d "
+                 "materials).", changed=summary.changed, checked=summary.checked,
+                 materials=summary.materials) if dry_run else
+               _("%(changed)d of %(checked)d stored pages rendered again; %(materials)d "
+                 "materials re-indexed.", changed=summary.changed, checked=summary.checked,
+                 materials=summary.materials))
+    click.echo(message)
