@@ -8,8 +8,6 @@ summary.
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import gettext as _
 
 from oer_portal.arrangements.cartridge_manifest import Manifest
@@ -47,14 +45,5 @@ def fields_of(manifest: Manifest, default_licence: str) -> tuple[VersionFields, 
 
 
 def licence_in(rights: str) -> str | None:
-    """The SPDX id of the licence ``rights`` names, by id or by deed address; the longest
-    id wins (``CC-BY-SA-4.0`` over ``CC-BY-4.0``)."""
-    text = rights.lower()
-    for spdx in sorted(registry.LICENCES, key=len, reverse=True):
-        if re.search(rf"(?<![\w-]){re.escape(spdx.lower())}(?![\w-])", text):
-            return spdx
-    for spdx, licence in registry.LICENCES.items():
-        deed = licence.url.lower().split("://", 1)[-1].rstrip("/")
-        if deed and deed in text:
-            return spdx
-    return None
+    """The SPDX id of the licence ``rights`` names (``registry.licence_named``)."""
+    return registry.licence_named(rights)

@@ -38,7 +38,6 @@ OBK_LEVELS = {"512e4729-03a4-43a2-95ba-758071d1b725": "primary",
 #: Dublin Core types that name one of the portal's kinds.
 DC_TYPES = {"collection": MaterialKind.ARRANGEMENT.value, "text": MaterialKind.LESSON.value,
             "interactiveresource": MaterialKind.LINK.value}
-_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
 Resolver = Callable[[str, str], str | None]
 
@@ -83,31 +82,11 @@ def _is_web_address(value: str) -> bool:
     return value.strip().lower().startswith(("http://", "https://"))
 
 
-def _url_key(url: str) -> str:
-    """A deed URL compared without scheme, ``www.``, the deed's language or ``legalcode``."""
-    key = re.sub(r"^https?://(www\.)?", "", url.strip().lower())
-    key = re.sub(r"/(deed(\.[a-z-]+)?|legalcode(\.[a-z-]+)?)$", "", key.rstrip("/"))
-    return key.rstrip("/")
-
-
 def licence_id(text: str) -> str:
-    """The registry's SPDX id for a licence named by its deed URL, SPDX id, versioned badge
-    (``CC BY-SA 4.0``) or full name; the text as the source wrote it when none matches."""
+    """The registry's SPDX id for the licence a record names (``registry.licence_named``);
+    the text as the source wrote it when it names none."""
     value = _clean(text)
-    if not value:
-        return ""
-    known = registry.get(value)
-    if known is not None:
-        return known.spdx
-    urls = {_url_key(found.group(0)) for found in _URL.finditer(value)}
-    names = {_clean(value).casefold()}
-    for licence in registry.LICENCES.values():
-        if _url_key(licence.url) in urls:
-            return licence.spdx
-        spellings = {licence.versioned_badge, *licence.names.values()}
-        if names & {s.casefold() for s in spellings}:
-            return licence.spdx
-    return value
+    return (registry.licence_named(value) or value) if value else ""
 
 
 def _language(value: str, resolve: Resolver) -> str:

@@ -8,6 +8,7 @@ as members of the same family, but are not offered for new work.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -179,3 +180,42 @@ def versioned_badge(spdx: str) -> str:
     where a remix and its original are compared, 3.0 and 4.0 must not read the same."""
     licence = get(spdx)
     return licence.versioned_badge if licence is not None else spdx
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"')]+", re.IGNORECASE)
+
+
+def _deed_key(url: str) -> str:
+    """A deed address compared without scheme, ``www.``, the deed's language or
+    ``legalcode``: ``https://creativecommons.org/licenses/by/4.0/deed.nl`` is CC-BY-4.0."""
+    key = re.sub(r"^(https?://)?(www\.)?", "", url.strip().lower())
+    key = re.sub(r"/(deed(\.[a-z-]+)?|legalcode(\.[a-z-]+)?)$", "", key.rstrip("/"))
+    return key.rstrip("/")
+
+
+def licence_named(text: str) -> str | None:
+    """The SPDX id of the known licence ``text`` names, or ``None``: the one reader of a
+    licence in someone else's metadata (harvested records, imported cartridges).
+
+    Accepted: the id itself (any case), a deed address anywhere in the text, an id anywhere
+    in a longer rights statement (the longest wins: ``CC-BY-SA-4.0`` over ``CC-BY-4.0``),
+    and the whole text being a versioned badge (``CC BY-SA 4.0``) or a full name."""
+    value = " ".join(text.split())
+    if not value:
+        return None
+    known = get(value)
+    if known is not None:
+        return known.spdx
+    deeds = {_deed_key(found.group(0)) for found in _WEB_ADDRESS.finditer(value)}
+    for licence in LICENCES.values():
+        if _deed_key(licence.url) in deeds:
+            return licence.spdx
+    lowered = value.lower()
+    for spdx in sorted(LICENCES, key=len, reverse=True):
+        if re.search(rf"(?<![\w-]){re.escape(spdx.lower())}(?![\w-])", lowered):
+            return spdx
+    folded = value.casefold()
+    for licence in LICENCES.values():
+        if folded in {s.casefold() for s in (licence.versioned_badge, *licence.names.values())}:
+            return licence.spdx
+    return None
