@@ -10,6 +10,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import resource
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -38,6 +43,7 @@ from tests.conftest import (
 #: How long a wait for the writer may take before the test gives up (never an assertion
 #: about speed: a loaded machine only makes the test slower).
 PATIENCE = 120
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Writer(threading.Thread):
@@ -337,3 +343,34 @@ def test_live_verify_finds_a_damaged_blob_and_only_mentions_unreferenced_ones(
     assert result.exit_code == 1
     assert f"Damaged file (content does not match its name): {sha256}" in result.output
     assert stray not in result.output
+
+
+def _limit_file_size(limit: int) -> None:
+    """In the child: writes past ``limit`` bytes fail with EFBIG, as on a full disk."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_create_fails_cleanly_when_the_disk_is_full(app, make_user, make_material, tmp_path):
+    """A real write failure (the file-size limit of the process: EFBIG, which the store
+    counts as "full", like ENOSPC) while the files are copied: exit 1, a message, and no
+    backup left behind."""
+    teacher = make_user("teacher")
+    with app.app_context():
+        ref = store_upload(Upload(io.BytesIO(b"Een lange tekst.\n" * 250_000), "lang.txt"))
+        current_uow().commit()
+    make_material(teacher, attachments=[ref])
+    config = app.config
+    path = tmp_path / "backup"
+    child = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "oer_portal", "backup", "create", str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=PATIENCE, check=False,
+        preexec_fn=lambda: _limit_file_size(3 * 1024 * 1024),
+        env={"PATH": os.environ["PATH"], "LANG": "en_GB.UTF-8", "OER_ENV": "development",
+             "OER_INSTANCE_PATH": str(tmp_path / "instance"),
+             "OER_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
+             "OER_STORAGE_DIR": config["STORAGE_DIR"], "OER_INDEX_DIR": config["INDEX_DIR"]})
+    assert child.returncode == 1, child.stdout + child.stderr
+    assert "The disk is full" in child.stderr
+    assert "Traceback" not in child.stderr
+    assert not path.exists()
