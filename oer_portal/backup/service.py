@@ -265,10 +265,12 @@ def _compare_facts(manifest: Manifest, facts: DatabaseFacts, report: BackupRepor
                                     expected=manifest.schema_revision))
     for name in sorted(set(manifest.tables) | set(facts.tables)):
         expected, found = manifest.tables.get(name), facts.tables.get(name)
-        if expected is None or found is None:
-            report.differences.append(_("Table %(table)s is only in the %(where)s.", table=name,
-                                        where=_("manifest") if found is None
-                                        else _("database")))
+        if found is None:
+            report.differences.append(_("Table %(table)s is in the manifest but not in the "
+                                        "database.", table=name))
+        elif expected is None:
+            report.differences.append(_("Table %(table)s is in the database but not in the "
+                                        "manifest.", table=name))
         elif (expected.rows, expected.max_id) != (found.rows, found.max_id):
             report.differences.append(_(
                 "Table %(table)s: the manifest says %(expected)d rows (largest id "
