@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from oer_portal.accounts.models import User
 from oer_portal.core.storage import file_store
@@ -374,3 +374,48 @@ def test_create_fails_cleanly_when_the_disk_is_full(app, make_user, make_materia
     assert "The disk is full" in child.stderr
     assert "Traceback" not in child.stderr
     assert not path.exists()
+
+
+def test_restore_force_replaces_the_data_of_a_portal(app, runner, backup, make_user,
+                                                      make_material):
+    path, _sha256 = backup
+    make_material(make_user("teacher"), title="Na de back-up", publish_by=make_user("moderator"))
+    result = runner.invoke(args=["backup", "restore", "--force", str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select(Material.id)).all() == [1]
+        db.session.remove()
+    for command in (["backup", "verify"], ["search", "check"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, (command, result.output)
+
+
+def test_restore_upgrades_the_schema_of_an_older_backup(tmp_path, another_app, target_uri,
+                                                        app, runner):
+    """A backup made at an older revision is restored and brought up to the code's head."""
+    from flask_migrate import upgrade
+
+    server = postgres_uri_from_env()
+    old_uri = (create_postgres_database(server) if server
+               else f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        old = another_app(make_config(tmp_path / "old", old_uri))
+        with old.app_context():
+            upgrade(revision="0019_collections")
+            db.engine.dispose()
+        path = tmp_path / "old-backup"
+        result = old.test_cli_runner().invoke(args=["backup", "create", str(path)])
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((path / "manifest.json").read_text())
+        assert manifest["app"]["schema_revision"] == "0019_collections"
+        assert manifest["app"]["head"] != "0019_collections"
+        restored = another_app(make_config(tmp_path / "restored", target_uri))
+        result = restored.test_cli_runner().invoke(args=["backup", "restore", str(path)])
+        assert result.exit_code == 0, result.output
+        with restored.app_context():
+            revision = db.session.scalar(text("SELECT version_num FROM alembic_version"))
+            db.session.remove()
+        assert revision == manifest["app"]["head"]
+    finally:
+        if server:
+            drop_postgres_database(server, old_uri)
