@@ -73,11 +73,13 @@ def verify(path: Path | None) -> None:
         if path is None:
             _verify_live()
         else:
-            report = service.verify_backup(path, BarProgress())
+            _verify_backup(path)
     except DomainError as error:
         _fail(error)
-    if path is None:
-        return
+
+
+def _verify_backup(path: Path) -> None:
+    report = service.verify_backup(path, BarProgress())
     if report.clean:
         click.echo(_("The backup is complete: %(files)d files, %(tables)d tables as listed.",
                      files=len(report.manifest.files), tables=len(report.manifest.tables)))

@@ -189,14 +189,14 @@ def restore_sqlite(dump: Path, target: Path) -> None:
 
 def _pg_environment(url: URL) -> dict[str, str]:
     """libpq's variables for ``url``: the password never appears in an argument list."""
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith("PG")}
+    environment = dict(os.environ)  # PGSSLCERT and the like apply as they do for the app
     for variable, value in (("PGHOST", url.host), ("PGPORT", url.port),
                             ("PGUSER", url.username), ("PGPASSWORD", url.password),
                             ("PGDATABASE", url.database)):
         if value is not None and value != "":
             environment[variable] = str(value)
-    for option, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"),
+    for option, variable in (("host", "PGHOST"), ("sslmode", "PGSSLMODE"),
+                             ("sslrootcert", "PGSSLROOTCERT"),
                              ("connect_timeout", "PGCONNECT_TIMEOUT")):
         value = url.query.get(option)
         if isinstance(value, str):
@@ -243,7 +243,8 @@ def _copy_blocks(dump: Path) -> Iterator[tuple[str, list[str], Iterator[list[str
     with tempfile.TemporaryFile() as errors:  # a file: a chatty stderr never blocks the pipe
         process = subprocess.Popen(  # noqa: S603 (fixed arguments, no shell)  # nosec B603
             [_tool("pg_restore"), "--data-only", "--file=-", str(dump)],
-            stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8")
+            stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8",
+            errors="surrogateescape")
         assert process.stdout is not None
         with process.stdout:
             lines = iter(process.stdout)
