@@ -12,6 +12,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from tests.conftest import (
     make_config,
     postgres_uri_from_env,
 )
+from tests.fixtures.exports import png_bytes
 
 #: How long a wait for the writer may take before the test gives up (never an assertion
 #: about speed: a loaded machine only makes the test slower).
@@ -190,12 +192,15 @@ def test_backup_during_writes_restores_the_portal_as_it_was(
 
 
 def _attach(app: Flask, make_user, make_material) -> str:
-    """A published material with one attachment; returns the attachment's hash."""
+    """A published material with a text file and a picture (which gets a thumbnail);
+    returns the text file's hash."""
     teacher = make_user("teacher")
     with app.app_context():
         ref = store_upload(Upload(io.BytesIO(b"Antwoorden bij les 1\n"), "antwoorden.txt"))
+        picture = store_upload(Upload(io.BytesIO(png_bytes()), "kaart.png"))
         current_uow().commit()
-    make_material(teacher, publish_by=make_user("moderator"), attachments=[ref])
+        assert file_store().derived_path(picture.sha256, "thumb.png").is_file()
+    make_material(teacher, publish_by=make_user("moderator"), attachments=[ref, picture])
     return ref.sha256
 
 
@@ -220,10 +225,12 @@ def test_the_manifest_describes_the_backup(backup):
     assert manifest["created_at"].endswith("Z")
     assert manifest["app"]["schema_revision"] == manifest["app"]["head"]
     assert manifest["tables"]["materials"] == {"rows": 1, "max_id": 1}
-    assert manifest["tables"]["version_attachments"]["rows"] == 1
+    assert manifest["tables"]["version_attachments"]["rows"] == 2
     entry = {"path": f"files/{sha256[:2]}/{sha256[2:4]}/{sha256}",
              "size": len(b"Antwoorden bij les 1\n"), "sha256": sha256}
     assert entry in manifest["files"]
+    thumbnails = [f["path"] for f in manifest["files"] if f["path"].endswith("/thumb.png")]
+    assert len(thumbnails) == 1 and thumbnails[0].startswith("files/derived/")
     dump = path / manifest["database"]["file"]
     assert manifest["database"]["sha256"] == hashlib.sha256(dump.read_bytes()).hexdigest()
 
@@ -337,7 +344,7 @@ def test_live_verify_finds_a_damaged_blob_and_only_mentions_unreferenced_ones(
         stray = file_store().put_bytes(b"an upload whose form failed\n").sha256
         result = runner.invoke(args=["backup", "verify"])
         assert result.exit_code == 0, result.output
-        assert "1 stored files are not referenced" in result.output
+        assert "1 stored files are not referenced" in result.output, result.output
         file_store().path(sha256).write_bytes(b"bit rot\n")
     result = runner.invoke(args=["backup", "verify"])
     assert result.exit_code == 1
@@ -385,6 +392,11 @@ def test_restore_force_replaces_the_data_of_a_portal(app, runner, backup, make_u
     with app.app_context():
         assert db.session.scalars(select(Material.id)).all() == [1]
         db.session.remove()
+        derived = Path(app.config["STORAGE_DIR"]) / "derived"
+        shutil.rmtree(derived)
+    result = runner.invoke(args=["backup", "restore", "--force", str(path)])
+    assert result.exit_code == 0, result.output
+    assert len(list(derived.rglob("thumb.png"))) == 1
     for command in (["backup", "verify"], ["search", "check"]):
         result = runner.invoke(args=command)
         assert result.exit_code == 0, (command, result.output)
