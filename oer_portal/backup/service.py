@@ -8,8 +8,9 @@ immutable, so copying them while the portal serves is safe.  The manifest is wri
 looking complete.
 
 ``restore`` checks the backup completely before it touches anything, refuses a target that
-holds portal data (unless forced), then puts back the database, the files, upgrades the
-schema of an older backup and rebuilds the search index from the restored rows.
+holds portal data (unless forced), then puts back the files (first: extra blobs harm
+nothing), the database, upgrades the schema of an older backup and rebuilds the search index
+from the restored rows.
 """
 
 from __future__ import annotations
@@ -405,9 +406,11 @@ def restore(directory: Path, force: bool = False, progress: Progress | None = No
     db.session.remove()
     db.engine.dispose()
     try:
+        # Files first: extra blobs in a content-addressed store harm nothing, so a failure
+        # here (a full disk) leaves the target's database as it was.
+        _restore_files(directory, manifest, file_store(), progress)
         databases.restore(url, manifest.database_kind, directory / manifest.database_file)
         db.engine.dispose()
-        _restore_files(directory, manifest, file_store(), progress)
         upgrade()  # a backup of an older version: its schema is brought up to date
         db.session.remove()
         db.engine.dispose()
