@@ -14,6 +14,7 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -431,3 +432,26 @@ def test_restore_upgrades_the_schema_of_an_older_backup(tmp_path, another_app, t
     finally:
         if server:
             drop_postgres_database(server, old_uri)
+
+
+def test_restore_refuses_a_backup_of_a_newer_schema(app, backup, tmp_path, another_app,
+                                                    target_uri):
+    path, _sha256 = backup
+    manifest = json.loads((path / "manifest.json").read_text())
+    if manifest["database"]["kind"] != "sqlite":
+        pytest.skip("rewriting a dump by hand is done on the SQLite file")
+    dump = path / manifest["database"]["file"]
+    with sqlite3.connect(dump) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    connection.close()
+    manifest["app"]["schema_revision"] = "9999_from_the_future"
+    manifest["database"]["size"] = dump.stat().st_size
+    manifest["database"]["sha256"] = hashlib.sha256(dump.read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    restored = another_app(make_config(tmp_path / "restored", target_uri))
+    runner = restored.test_cli_runner()
+    assert runner.invoke(args=["backup", "verify", str(path)]).exit_code == 0
+    result = runner.invoke(args=["backup", "restore", str(path)])
+    assert result.exit_code == 1
+    assert "9999_from_the_future, which this version of the portal does not know" \
+        in result.output
