@@ -124,6 +124,12 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
         live.close()
 
 
+def _identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier (names come from the snapshot's own schema or
+    from ``REFERENCE_COLUMNS``, never from a user)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sqlite_facts(dump: Path) -> DatabaseFacts:
     """Read a SQLite snapshot (read-only, never changing the file)."""
     try:
@@ -136,20 +142,18 @@ def sqlite_facts(dump: Path) -> DatabaseFacts:
             "ORDER BY name")]
         facts = DatabaseFacts(revision=None)
         for name in names:
-            quoted = '"' + name.replace('"', '""') + '"'
+            quoted = _identifier(name)
             columns = {row[1] for row in connection.execute(f"PRAGMA table_info({quoted})")}
-            rows = connection.execute(f"SELECT count(*) FROM {quoted}"  # noqa: S608 (quoted name)
-                                      ).fetchone()[0]
-            max_id = (connection.execute(f"SELECT max(id) FROM {quoted}"  # noqa: S608 (quoted name)
-                                         ).fetchone()[0]
-                      if "id" in columns else None)
+            count = f"SELECT count(*) FROM {quoted}"  # noqa: S608 (quoted)  # nosec B608
+            largest = f"SELECT max(id) FROM {quoted}"  # noqa: S608 (quoted)  # nosec B608
+            rows = connection.execute(count).fetchone()[0]
+            max_id = connection.execute(largest).fetchone()[0] if "id" in columns else None
             facts.tables[name] = TableFacts(rows, max_id if isinstance(max_id, int) else None)
             for table, column in REFERENCE_COLUMNS:
                 if table == name and column in columns:
-                    facts.referenced.update(
-                        row[0] for row in connection.execute(
-                            f'SELECT DISTINCT "{column}" FROM {quoted} '  # noqa: S608 (quoted, constant names)
-                            f'WHERE "{column}" IS NOT NULL'))
+                    hashes = (f"SELECT DISTINCT {_identifier(column)} FROM {quoted} "  # noqa: S608 (quoted)  # nosec B608
+                              f"WHERE {_identifier(column)} IS NOT NULL")
+                    facts.referenced.update(row[0] for row in connection.execute(hashes))
         if "alembic_version" in names:
             row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
             facts.revision = row[0] if row else None
@@ -245,7 +249,8 @@ def _copy_blocks(dump: Path) -> Iterator[tuple[str, list[str], Iterator[list[str
             [_tool("pg_restore"), "--data-only", "--file=-", str(dump)],
             stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8",
             errors="surrogateescape")
-        assert process.stdout is not None
+        if process.stdout is None:  # cannot happen with stdout=PIPE; for the type checker
+            raise DumpUnreadable(_("The database dump cannot be read: %(error)s", error="-"))
         with process.stdout:
             lines = iter(process.stdout)
 
