@@ -163,6 +163,7 @@ def _register_listeners() -> None:
 
 def _register_cli(app: Flask) -> None:
     from oer_portal.accounts.cli import users_cli
+    from oer_portal.backup.cli import backup_cli
     from oer_portal.collections.cli import collections_cli
     from oer_portal.demo import demo_cli
     from oer_portal.materials.cli import materials_cli
@@ -173,3 +174,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(materials_cli)
     app.cli.add_command(collections_cli)
+    app.cli.add_command(backup_cli)
