@@ -1,0 +1,181 @@
+"""``flask storage gc``: files (and their rows) that no version uses are collected once they
+are older than the grace period; a referenced file never is, whatever the grace.
+
+Real forms through the pages, a real file store, a real database: a form that comes back
+with an error and a save that ends in a 409 conflict both leave a stored file behind, and
+after a collection with no grace nothing of either is left, on disk or in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from oer_portal.core import blob_references
+from oer_portal.core.storage import FileStore
+from oer_portal.extensions import db
+from oer_portal.materials.models import Material, MaterialVersion, StoredFile
+from tests.fixtures.samples import image_bytes, pdf_bytes
+
+PDF = pdf_bytes("Kringloop van water\nWerkblad voor vmbo 3")
+PNG = image_bytes()
+
+
+def _form(**overrides):
+    form = {"title": "Waterkringloop", "body": "Zie het werkblad.\n", "language": "nl",
+            "licence": "CC-BY-4.0", "save": "1"}
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def _store(app) -> Path:
+    return Path(app.config["STORAGE_DIR"])
+
+
+def _files_on_disk(app) -> list[str]:
+    """Every blob, derived file and temp file in the store (relative paths)."""
+    root = _store(app)
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) \
+        if root.exists() else []
+
+
+def _stored_rows(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(StoredFile.sha256).order_by(StoredFile.sha256)))
+
+
+def _gc(runner, *args: str):
+    result = runner.invoke(args=["storage", "gc", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _rejected_form_with_files(client) -> None:
+    response = client.post("/materials/new/file", _form(title="", files=[
+        (io.BytesIO(PDF), "werkblad.pdf"), (io.BytesIO(PNG), "plaatje.png")]),
+        content_type="multipart/form-data")
+    assert response.status_code == 200 and "Fill in a title." in response.get_data(as_text=True)
+
+
+def test_a_rejected_form_leaves_nothing_behind_after_collection(app, client, make_user, runner):
+    client.login(make_user("teacher").email)
+    _rejected_form_with_files(client)
+    assert len(_stored_rows(app)) == 2  # held for the form that came back
+    assert any(name.endswith("thumb.png") for name in _files_on_disk(app))
+
+    result = _gc(runner, "--grace-hours", "0")
+    assert _files_on_disk(app) == []
+    assert _stored_rows(app) == []
+    assert "2 files" in result.output and "2 rows" in result.output
+
+
+def test_a_conflict_leaves_nothing_behind_after_collection(app, client, new_client, make_user,
+                                                           make_material, runner):
+    owner, admin = make_user("teacher"), make_user("admin")
+    material_id = make_material(owner, body="regel 1\nregel 2\n")
+    with app.app_context():
+        base = db.session.get(Material, material_id).latest_version_id
+    client.login(owner.email)
+    other = new_client()
+    other.login(admin.email)
+    first = client.post(f"/materials/{material_id}/edit", _form(
+        title="Breuken", body="regel 1 door A\nregel 2\n", base_version_id=base))
+    assert first.status_code == 302
+    conflict = other.post(f"/materials/{material_id}/edit", _form(
+        title="Breuken", body="regel 1 door B\nregel 2\n", base_version_id=base,
+        files=[(io.BytesIO(PDF), "werkblad.pdf")]), content_type="multipart/form-data")
+    assert conflict.status_code == 409
+    assert _stored_rows(app) == []  # rolled back ...
+    assert _files_on_disk(app)  # ... but the file stayed
+
+    result = _gc(runner, "--grace-hours", "0")
+    assert _files_on_disk(app) == []
+    assert "1 file" in result.output
+
+
+def test_a_referenced_file_is_never_collected(app, client, make_user, runner):
+    client.login(make_user("teacher").email)
+    saved = client.post("/materials/new/file", _form(files=[(io.BytesIO(PDF), "werkblad.pdf")]),
+                        content_type="multipart/form-data")
+    assert saved.status_code == 302
+    before = _files_on_disk(app)
+    rows = _stored_rows(app)
+    assert len(rows) == 1 and any(name.endswith(rows[0]) for name in before)
+
+    _gc(runner, "--grace-hours", "0")
+    assert _files_on_disk(app) == before
+    assert _stored_rows(app) == rows
+    material_id = int(re.search(r"/materials/(\d+)", saved.headers["Location"]).group(1))
+    with app.app_context():
+        head = db.session.get(MaterialVersion,
+                              db.session.get(Material, material_id).latest_version_id)
+        [attachment] = head.attachments
+    download = client.get(f"/materials/{material_id}/files/{attachment.id}/werkblad.pdf")
+    assert download.status_code == 200 and download.data == PDF
+
+
+def test_every_table_that_holds_a_file_is_registered(app):
+    names = {reference.name for reference in blob_references.registered()}
+    assert "version_attachments" in names
+
+
+def test_a_file_within_the_grace_period_is_kept(app, client, make_user, runner):
+    client.login(make_user("teacher").email)
+    _rejected_form_with_files(client)
+    before, rows = _files_on_disk(app), _stored_rows(app)
+
+    result = _gc(runner)  # the configured grace: a day
+    assert _files_on_disk(app) == before and _stored_rows(app) == rows
+    assert "0 files" in result.output
+    _gc(runner, "--grace-hours", "1")
+    assert _files_on_disk(app) == before and _stored_rows(app) == rows
+
+
+def test_an_old_row_whose_file_was_just_stored_again_is_kept(app, client, make_user, runner):
+    """Storing content that is already there makes it fresh: an upload in flight that re-uses
+    an old file is never collected under it."""
+    client.login(make_user("teacher").email)
+    _rejected_form_with_files(client)
+    store = FileStore(_store(app))
+    old = time.time() - 3 * 24 * 3600
+    with app.app_context():
+        long_ago = datetime.fromtimestamp(old, UTC)
+        db.session.execute(update(StoredFile).values(created_at=long_ago, kept_at=long_ago))
+        db.session.commit()
+    for sha in _stored_rows(app):
+        os.utime(store.path(sha), (old, old))
+    with app.app_context():
+        store.put_bytes(PDF)  # the same bytes again: the blob's clock restarts
+    result = _gc(runner, "--grace-hours", "1")
+    assert "1 file" in result.output  # the picture went, the PDF stayed
+    assert store.exists(hashlib.sha256(PDF).hexdigest())
+    assert not store.exists(hashlib.sha256(PNG).hexdigest())
+
+
+def test_a_dry_run_deletes_nothing_and_says_what_it_would_do(app, client, make_user, runner):
+    client.login(make_user("teacher").email)
+    _rejected_form_with_files(client)
+    before, rows = _files_on_disk(app), _stored_rows(app)
+
+    result = _gc(runner, "--grace-hours", "0", "--dry-run")
+    assert _files_on_disk(app) == before and _stored_rows(app) == rows
+    assert "dry run" in result.output.lower() and "2 files" in result.output
+    for sha in rows:
+        assert sha in result.output
+
+
+def test_stale_temp_files_are_collected_too(app, runner):
+    tmp = _store(app) / "tmp"
+    tmp.mkdir(parents=True)
+    stale = tmp / ("a" * 32)
+    stale.write_bytes(b"half an upload")
+    _gc(runner, "--grace-hours", "1")
+    assert stale.exists()
+    result = _gc(runner, "--grace-hours", "0")
+    assert not stale.exists() and "1 temporary file" in result.output
