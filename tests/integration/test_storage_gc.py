@@ -107,8 +107,12 @@ def test_a_referenced_file_is_never_collected(app, client, make_user, runner):
     before = _files_on_disk(app)
     rows = _stored_rows(app)
     assert len(rows) == 1 and any(name.endswith(rows[0]) for name in before)
+    other = client.post("/materials/new/file", _form(title="", files=[
+        (io.BytesIO(PNG), "plaatje.png")]), content_type="multipart/form-data")
+    assert other.status_code == 200 and len(_stored_rows(app)) == 2
 
-    _gc(runner, "--grace-hours", "0")
+    result = _gc(runner, "--grace-hours", "0")
+    assert hashlib.sha256(PNG).hexdigest() in result.output  # the unused one went
     assert _files_on_disk(app) == before
     assert _stored_rows(app) == rows
     material_id = int(re.search(r"/materials/(\d+)", saved.headers["Location"]).group(1))
