@@ -8,6 +8,7 @@ after a collection with no grace nothing of either is left, on disk or in the da
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import os
 import re
@@ -20,6 +21,7 @@ from sqlalchemy import select, update
 from oer_portal.core import blob_references
 from oer_portal.core.storage import FileStore
 from oer_portal.extensions import db
+from oer_portal.materials import storage_gc
 from oer_portal.materials.models import Material, MaterialVersion, StoredFile
 from tests.fixtures.samples import image_bytes, pdf_bytes
 
@@ -183,3 +185,43 @@ def test_stale_temp_files_are_collected_too(app, runner):
     assert stale.exists()
     result = _gc(runner, "--grace-hours", "0")
     assert not stale.exists() and "1 temporary file" in result.output
+
+
+TXT = b"Notities bij de les over water\n"
+
+
+def _claims(page: str) -> list[str]:
+    return [html.unescape(value) for value in
+            re.findall(r'<input[^>]*name="held_files"[^>]*value="([^"]+)"', page)]
+
+
+def test_a_file_re_used_while_the_collection_runs_is_kept(app, client, make_user):
+    """Between the scan and the delete, one held file is attached to a new material (a
+    reference, no new bytes) and another is uploaded again (its bytes re-used by a form
+    that comes back): the collection checks each again before it deletes, and keeps both."""
+    client.login(make_user("teacher").email)
+    response = client.post("/materials/new/file", _form(title="", files=[
+        (io.BytesIO(PDF), "werkblad.pdf"), (io.BytesIO(PNG), "plaatje.png"),
+        (io.BytesIO(TXT), "notities.txt")]), content_type="multipart/form-data")
+    claims = dict(zip((PDF, PNG, TXT), _claims(response.get_data(as_text=True)), strict=True))
+    first, attached, uploaded = sorted((PDF, PNG, TXT), key=lambda b: hashlib.sha256(b).digest())
+    sha = {data: hashlib.sha256(data).hexdigest() for data in (PDF, PNG, TXT)}
+
+    def meanwhile(file: storage_gc.CollectedFile) -> None:
+        if file.sha256 != sha[first]:
+            return
+        saved = client.post("/materials/new/file", _form(held_files=[claims[attached]]),
+                            content_type="multipart/form-data")
+        assert saved.status_code == 302
+        again = client.post("/materials/new/file", _form(title="", files=[
+            (io.BytesIO(uploaded), "opnieuw")]), content_type="multipart/form-data")
+        assert again.status_code == 200
+
+    with app.app_context():
+        summary = storage_gc.collect(0, progress=meanwhile)
+    assert [file.sha256 for file in summary.files] == [sha[first]]
+    assert summary.kept_in_use == 2
+    store = FileStore(_store(app))
+    assert not store.exists(sha[first])
+    assert store.exists(sha[attached]) and store.exists(sha[uploaded])
+    assert sorted(_stored_rows(app)) == sorted([sha[attached], sha[uploaded]])
