@@ -225,3 +225,43 @@ def test_a_file_re_used_while_the_collection_runs_is_kept(app, client, make_user
     assert not store.exists(sha[first])
     assert store.exists(sha[attached]) and store.exists(sha[uploaded])
     assert sorted(_stored_rows(app)) == sorted([sha[attached], sha[uploaded]])
+
+
+def test_a_refused_cartridge_import_leaves_nothing_behind_after_collection(
+        app, client, make_user, runner):
+    """The import stores each file of the cartridge as it reads it; a cartridge refused
+    further on (more parts than an arrangement holds) rolls back its rows, not its files."""
+    from oer_portal.arrangements.structure import MAX_NODES
+    from tests.fixtures.cartridges import Link, Page, build
+
+    client.login(make_user("teacher").email)
+    data = build("Te groot", [Page("Kaart", markdown="Zie de kaart.", files={"kaart.png": PNG}),
+                              *(Link(f"Link {i}", f"https://example.org/{i}")
+                                for i in range(MAX_NODES + 1))])
+    response = client.post("/materials/new/cartridge", {
+        "cartridge": (io.BytesIO(data), "cursus.imscc"), "licence": "CC-BY-4.0"},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert _files_on_disk(app)
+    _gc(runner, "--grace-hours", "0")
+    assert _files_on_disk(app) == [] and _stored_rows(app) == []
+
+
+def test_the_embedded_servers_upkeep_derives_and_collects(app, client, make_user):
+    from oer_portal.materials import maintenance
+
+    client.login(make_user("teacher").email)
+    _rejected_form_with_files(client)
+    saved = client.post("/materials/new/file", _form(files=[(io.BytesIO(TXT), "notities.txt")]),
+                        content_type="multipart/form-data")
+    assert saved.status_code == 302
+    with app.app_context():
+        db.session.execute(update(StoredFile).values(text=None, derived_at=None))
+        db.session.commit()
+    assert maintenance.init_app(app) is None  # the tests' app runs no background thread
+    app.config["STORAGE_GC_GRACE_SECONDS"] = 0
+    maintenance.maintain(app)
+    with app.app_context():
+        [stored] = db.session.scalars(select(StoredFile)).all()
+        assert stored.sha256 == hashlib.sha256(TXT).hexdigest()
+        assert stored.derived_at is not None and "Notities" in (stored.text or "")
