@@ -302,6 +302,17 @@ class FileStore:
         """Every stored blob's hash, in sorted order."""
         return self.unreferenced(set())
 
+    def derived_hashes(self) -> Iterator[str]:
+        """Hashes that have derived files, whether or not their blob is still stored."""
+        if not self._derived.is_dir():
+            return
+        for first in sorted(self._derived.iterdir()):
+            if not (_HEX2.fullmatch(first.name) and first.is_dir()):
+                continue
+            for directory in sorted(first.iterdir()):
+                if _SHA256.fullmatch(directory.name) and directory.name[:2] == first.name:
+                    yield directory.name
+
     def modified_at(self, sha256: str) -> float | None:
         """When the blob was stored, or last stored again (``keep``); ``None``: not stored."""
         try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from oer_portal.core import outbox
+from oer_portal.core.db import read_only
 from oer_portal.core.storage import FileStore, file_store
 from oer_portal.core.types import utcnow
 from oer_portal.core.uow import current_uow
@@ -118,6 +119,15 @@ def missing_derivations() -> Iterator[str]:
         last = rows[-1][0]
 
 
+def find_missing() -> list[str]:
+    """``missing_derivations`` in a reader's transaction, closed before the slow work."""
+    with read_only():
+        try:
+            return list(missing_derivations())
+        finally:
+            current_uow().rollback()
+
+
 @dataclass
 class DeriveSummary:
     """What ``derive_missing`` did: files derived, and of those how many gave text."""
@@ -133,8 +143,7 @@ def derive_missing(progress: Callable[[str], None] = lambda _sha: None,
     committed on its own (an interrupted run keeps what it did), and let the search index
     pick up the new texts."""
     if wanted is None:
-        wanted = list(missing_derivations())
-    current_uow().rollback()  # end the reading transaction before the slow work
+        wanted = find_missing()
     summary = DeriveSummary()
     for sha256 in wanted:
         try:

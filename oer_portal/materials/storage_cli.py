@@ -54,7 +54,7 @@ def gc(grace_hours: float | None, dry_run: bool) -> None:
 def derive_missing() -> None:
     """Make the search text and thumbnails that a crash (or an old version) left unmade,
     and let the search index pick up the new texts."""
-    wanted = list(derivation.missing_derivations())
+    wanted = derivation.find_missing()
     with click.progressbar(length=len(wanted), label=_("Deriving"), show_pos=True) as bar:
         summary = derivation.derive_missing(progress=lambda _sha: bar.update(1),
                                             wanted=wanted)

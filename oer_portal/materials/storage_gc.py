@@ -38,6 +38,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import DBAPIError
 
 from oer_portal.core import blob_references
+from oer_portal.core.db import read_only
 from oer_portal.core.storage import FileStore, file_store
 from oer_portal.core.uow import current_uow
 from oer_portal.extensions import db
@@ -112,12 +113,16 @@ def _cutoff_time(cutoff: float) -> datetime:
 def _candidates(store: FileStore, cutoff: float) -> list[str]:
     """Blobs no reference held and whose file is old, and old rows no reference holds (a
     snapshot; each is checked again by ``_collect_one``)."""
-    referenced = blob_references.referenced_hashes()
-    rows = set(db.session.scalars(
-        select(StoredFile.sha256).where(StoredFile.kept_at < _cutoff_time(cutoff),
-                                        blob_references.unreferenced(StoredFile.sha256))))
-    current_uow().rollback()  # no transaction (nor SQLite's write lock) while walking files
+    with read_only():  # SQLite: a reader's transaction, no writer waits for it
+        referenced = blob_references.referenced_hashes()
+        rows = set(db.session.scalars(
+            select(StoredFile.sha256).where(StoredFile.kept_at < _cutoff_time(cutoff),
+                                            blob_references.unreferenced(StoredFile.sha256))))
+        current_uow().rollback()  # no transaction open while walking the files
     blobs = {sha256 for sha256 in store.blob_hashes() if sha256 not in referenced}
+    # Derived files whose blob is gone (deleted by hand, or by an older version).
+    blobs |= {sha256 for sha256 in store.derived_hashes()
+              if sha256 not in referenced and not store.exists(sha256)}
     old = {sha256 for sha256 in blobs | rows if _old(store, sha256, cutoff)}
     return sorted(old)
 
@@ -139,15 +144,18 @@ def _size(store: FileStore, sha256: str) -> int:
 
 
 def _would_collect(store: FileStore, sha256: str, cutoff: float) -> CollectedFile | None:
-    try:
-        row = db.session.scalar(select(StoredFile.kept_at).where(StoredFile.sha256 == sha256))
-        if (row is not None and row >= _cutoff_time(cutoff)) \
-                or blob_references.is_referenced(sha256):
-            return None
-        size = _size(store, sha256)
-        return CollectedFile(sha256, size, store.exists(sha256), row is not None)
-    finally:
-        current_uow().rollback()
+    """What ``_collect_one`` would do now, deleting nothing."""
+    with read_only():
+        try:
+            kept_at = db.session.scalar(select(StoredFile.kept_at)
+                                        .where(StoredFile.sha256 == sha256))
+            if (kept_at is not None and kept_at >= _cutoff_time(cutoff)) \
+                    or blob_references.is_referenced(sha256):
+                return None
+            return CollectedFile(sha256, _size(store, sha256), store.exists(sha256),
+                                 kept_at is not None)
+        finally:
+            current_uow().rollback()
 
 
 def _collect_one(store: FileStore, sha256: str, cutoff: float) -> CollectedFile | None:

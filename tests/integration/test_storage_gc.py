@@ -265,3 +265,11 @@ def test_the_embedded_servers_upkeep_derives_and_collects(app, client, make_user
         [stored] = db.session.scalars(select(StoredFile)).all()
         assert stored.sha256 == hashlib.sha256(TXT).hexdigest()
         assert stored.derived_at is not None and "Notities" in (stored.text or "")
+
+
+def test_derived_files_whose_file_is_gone_are_collected(app, runner):
+    store = FileStore(_store(app))
+    sha = hashlib.sha256(b"weg").hexdigest()
+    store.write_derived(sha, "thumb.png", b"png")
+    _gc(runner, "--grace-hours", "0")
+    assert _files_on_disk(app) == []
