@@ -15,8 +15,11 @@ storage_cli = AppGroup("storage", help="Look after the file store.")
 files_cli = AppGroup("files", help="Work on the stored files.")
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
+def _size(size: int) -> str:
+    """``512 kB`` or ``3.4 MB``: units every language of the portal writes the same way."""
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} kB"  # rounded up: a small file is not "0 kB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 @storage_cli.command("gc")
@@ -31,19 +34,19 @@ def gc(grace_hours: float | None, dry_run: bool) -> None:
         click.echo(_("Dry run: nothing is deleted."))
 
     def show(file: storage_gc.CollectedFile) -> None:
-        what = (_("would collect %(sha256)s (%(mb)s MB)") if dry_run
-                else _("collected %(sha256)s (%(mb)s MB)"))
-        click.echo("  " + what % {"sha256": file.sha256, "mb": _megabytes(file.size)})
+        what = (_("would collect %(sha256)s (%(size)s)") if dry_run
+                else _("collected %(sha256)s (%(size)s)"))
+        click.echo("  " + what % {"sha256": file.sha256, "size": _size(file.size)})
 
     summary = storage_gc.collect(None if grace_hours is None else grace_hours * 3600,
                                  dry_run=dry_run, progress=show)
     files = ngettext("%(num)d file", "%(num)d files", summary.blobs)
     rows = ngettext("%(num)d row", "%(num)d rows", summary.rows)
     temps = ngettext("%(num)d temporary file", "%(num)d temporary files", summary.temp_files)
-    text = (_("Would collect %(files)s (%(mb)s MB), %(rows)s and %(temps)s.") if dry_run
-            else _("Collected %(files)s (%(mb)s MB), %(rows)s and %(temps)s."))
+    text = (_("Would collect %(files)s (%(size)s), %(rows)s and %(temps)s.") if dry_run
+            else _("Collected %(files)s (%(size)s), %(rows)s and %(temps)s."))
     click.echo(text % {"files": files, "rows": rows, "temps": temps,
-                       "mb": _megabytes(summary.freed_bytes)})
+                       "size": _size(summary.freed_bytes)})
     if summary.kept_in_use:
         click.echo(ngettext("%(num)d file was in use again when checked, and kept.",
                             "%(num)d files were in use again when checked, and kept.",
