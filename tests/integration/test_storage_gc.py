@@ -127,8 +127,14 @@ def test_a_referenced_file_is_never_collected(app, client, make_user, runner):
 
 
 def test_every_table_that_holds_a_file_is_registered(app):
-    names = {reference.name for reference in blob_references.registered()}
-    assert "version_attachments" in names
+    """Every column that points at ``stored_files`` (and today that is every column holding
+    a blob's hash) is a registered reference: a new one that is not would lose files."""
+    registered = {(ref.column.table.name, ref.column.name)
+                  for ref in blob_references.registered()}
+    pointing = {(table.name, fk.parent.name) for table in db.metadata.tables.values()
+                for fk in table.foreign_keys if fk.target_fullname == "stored_files.sha256"}
+    assert pointing and pointing <= registered
+    assert ("version_attachments", "sha256") in registered
 
 
 def test_a_file_within_the_grace_period_is_kept(app, client, make_user, runner):
