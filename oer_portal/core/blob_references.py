@@ -41,6 +41,11 @@ def register(name: str, column: Any) -> None:
     _REFERENCES[name] = BlobReference(name, column)
 
 
+def unregister(name: str) -> None:
+    """Forget the reference ``name`` (a test's own table, when the test ends)."""
+    _REFERENCES.pop(name, None)
+
+
 def registered() -> tuple[BlobReference, ...]:
     return tuple(_REFERENCES.values())
 

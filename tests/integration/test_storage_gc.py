@@ -279,3 +279,34 @@ def test_derived_files_whose_file_is_gone_are_collected(app, runner):
     store.write_derived(sha, "thumb.png", b"png")
     _gc(runner, "--grace-hours", "0")
     assert _files_on_disk(app) == []
+
+
+def test_a_reference_registered_by_another_feature_keeps_its_files(app):
+    """A feature that keeps files without a ``stored_files`` row (a cache of fetched lesson
+    images, say) registers its column; a blob it starts to reference while the collection
+    runs is checked again and kept, the other one goes."""
+    from sqlalchemy import Column, MetaData, String, Table, insert
+
+    cache = Table("test_fetched_images", MetaData(), Column("sha256", String(64)))
+    with app.app_context():
+        cache.create(db.engine)
+    blob_references.register("test_fetched_images", cache.c.sha256)
+    try:
+        store = FileStore(_store(app))
+        first, second = sorted((store.put_bytes(PDF).sha256, store.put_bytes(PNG).sha256))
+
+        def meanwhile(file: storage_gc.CollectedFile) -> None:
+            if file.sha256 == first:
+                with app.app_context():
+                    db.session.execute(insert(cache).values(sha256=second))
+                    db.session.commit()
+
+        with app.app_context():
+            summary = storage_gc.collect(0, progress=meanwhile)
+            assert [file.sha256 for file in summary.files] == [first]
+            assert store.exists(second) and not store.exists(first)
+            assert storage_gc.collect(0).files == []  # and the next run keeps it too
+    finally:
+        blob_references.unregister("test_fetched_images")
+        with app.app_context():
+            cache.drop(db.engine)
