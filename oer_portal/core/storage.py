@@ -179,7 +179,8 @@ class FileStore:
         blob = StoredBlob(received.sha256, received.size)
         if target.is_file():
             try:
-                os.utime(target)
+                now = time.time()  # the clock the collection's cutoff is read from
+                os.utime(target, (now, now))
             except FileNotFoundError:
                 pass  # collected just now: store this copy below
             else:

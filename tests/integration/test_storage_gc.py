@@ -310,3 +310,21 @@ def test_a_reference_registered_by_another_feature_keeps_its_files(app):
         blob_references.unregister("test_fetched_images")
         with app.app_context():
             cache.drop(db.engine)
+
+
+def test_a_file_without_a_row_stored_again_while_the_collection_runs_is_kept(app):
+    """A blob left by a 409 has no row; an upload of the same bytes between the scan and
+    the delete restarts its clock (``keep``), and the collection puts it back."""
+    store = FileStore(_store(app))
+    first, second = sorted((PDF, PNG), key=lambda data: hashlib.sha256(data).digest())
+
+    def meanwhile(file: storage_gc.CollectedFile) -> None:
+        if file.sha256 == hashlib.sha256(first).hexdigest():
+            store.put_bytes(second)
+
+    with app.app_context():
+        store.put_bytes(first)
+        store.put_bytes(second)
+        summary = storage_gc.collect(0, progress=meanwhile)
+    assert [file.sha256 for file in summary.files] == [hashlib.sha256(first).hexdigest()]
+    assert store.path(hashlib.sha256(second).hexdigest()).read_bytes() == second
