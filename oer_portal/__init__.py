@@ -44,6 +44,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.core.db import configure_engine
     from oer_portal.core.types import render_migration_item
     from oer_portal.extensions import csrf, db, limiter, login_manager, migrate
+    from oer_portal.materials import maintenance as storage_maintenance
     from oer_portal.notifications import mail as notification_mail
 
     if app.config.get("PROXY_FIX_X_FOR"):
@@ -68,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     uow.init_app(app)
     search.init_app(app)
     collections.init_app(app)
+    storage_maintenance.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     notification_mail.init_app(app)
@@ -167,6 +169,7 @@ def _register_cli(app: Flask) -> None:
     from oer_portal.collections.cli import collections_cli
     from oer_portal.demo import demo_cli
     from oer_portal.materials.cli import materials_cli
+    from oer_portal.materials.storage_cli import files_cli, storage_cli
     from oer_portal.search.cli import search_cli
 
     app.cli.add_command(search_cli)
@@ -175,3 +178,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(materials_cli)
     app.cli.add_command(collections_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(storage_cli)
+    app.cli.add_command(files_cli)

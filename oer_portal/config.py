@@ -101,6 +101,14 @@ class Defaults:
     #: background thread of the embedded server (started with the background drain); 0: never.
     #: Where several processes serve, cron runs ``flask collections harvest`` instead.
     HARVEST_INTERVAL_SECONDS = 6 * 3600
+    #: ``flask storage gc`` keeps unreferenced stored files (and their rows) younger than
+    #: this: longer than any upload takes to commit, and than ``HELD_UPLOAD_MAX_AGE`` (6 h),
+    #: the time a form that came back may still attach the files it held.
+    STORAGE_GC_GRACE_SECONDS = 24 * 3600
+    #: Seconds between runs of the file store's upkeep (``files derive-missing``, then
+    #: ``storage gc``) by a background thread of the embedded server (started with the
+    #: background drain); 0: never.  Where several processes serve, cron runs both commands.
+    STORAGE_MAINTENANCE_INTERVAL_SECONDS = 3600
     #: How long a harvest waits for each answer of a collection's OAI-PMH server.
     HARVEST_TIMEOUT_SECONDS = 60.0
     #: The largest answer (after decompression) a harvest reads from a collection's server;

@@ -30,7 +30,7 @@ from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from oer_portal.backup.references import REFERENCE_COLUMNS
+from oer_portal.backup.references import reference_columns
 from oer_portal.core.errors import DomainError, StorageFull
 
 SQLITE = "sqlite"
@@ -126,7 +126,7 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
 
 def _identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier (names come from the snapshot's own schema or
-    from ``REFERENCE_COLUMNS``, never from a user)."""
+    from ``reference_columns()``, never from a user)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -149,7 +149,7 @@ def sqlite_facts(dump: Path) -> DatabaseFacts:
             rows = connection.execute(count).fetchone()[0]
             max_id = connection.execute(largest).fetchone()[0] if "id" in columns else None
             facts.tables[name] = TableFacts(rows, max_id if isinstance(max_id, int) else None)
-            for table, column in REFERENCE_COLUMNS:
+            for table, column in reference_columns():
                 if table == name and column in columns:
                     hashes = (f"SELECT DISTINCT {_identifier(column)} FROM {quoted} "  # noqa: S608 (quoted)  # nosec B608
                               f"WHERE {_identifier(column)} IS NOT NULL")
@@ -283,7 +283,7 @@ def postgres_facts(dump: Path) -> DatabaseFacts:
     facts = DatabaseFacts(revision=None)
     for table, columns, rows in _copy_blocks(dump):
         id_at = columns.index("id") if "id" in columns else None
-        references = [columns.index(column) for name, column in REFERENCE_COLUMNS
+        references = [columns.index(column) for name, column in reference_columns()
                       if name == table and column in columns]
         count, max_id = 0, None
         for row in rows:

@@ -1,8 +1,7 @@
-"""What references a blob of the file store: the one place that knows it, for backups.
-
-A blob (``core/storage.py``) is needed while any row names its SHA-256.  The columns that do
-are listed here and nowhere else, so that the registry of referencing tables being built for
-the storage garbage collector can replace this list without touching the backup code.
+"""What references a blob of the file store, for backups: every ``stored_files`` row (the
+database's own list of the store's files) and every column features registered with
+``core.blob_references`` (the registry the storage collector keeps blobs by), as plain table
+and column names, since a backup reads a snapshot connection or a dump, not the session.
 """
 
 from __future__ import annotations
@@ -11,24 +10,27 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
-#: ``(table, column)`` of every column that holds the SHA-256 of a stored blob (grep the
-#: models for ``sha256`` when a feature adds one).
-REFERENCE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("stored_files", "sha256"),
-    ("version_attachments", "sha256"),
-)
+from oer_portal.core import blob_references
+
+#: The store's own list of its files; a row keeps its blob for the collector's grace period.
+STORED_FILES = ("stored_files", "sha256")
 
 
-def is_reference(table: str, column: str) -> bool:
-    """Whether ``table.column`` names a blob."""
-    return (table, column) in REFERENCE_COLUMNS
+def reference_columns() -> tuple[tuple[str, str], ...]:
+    """``(table, column)`` of every column that holds the SHA-256 of a stored blob."""
+    found = [STORED_FILES]
+    for reference in blob_references.registered():
+        column = getattr(reference.column, "expression", reference.column)
+        if (column.table.name, column.name) not in found:
+            found.append((column.table.name, column.name))
+    return tuple(found)
 
 
 def referenced_blobs(connection: Connection) -> set[str]:
     """Every blob hash the database on ``connection`` references (in its transaction)."""
     found: set[str] = set()
-    for table, column in REFERENCE_COLUMNS:
-        # Both names come from the constant above, never from input.
+    for table, column in reference_columns():
+        # Both names come from the models (registered columns), never from input.
         rows = connection.execute(text(
             f'SELECT DISTINCT "{column}" FROM "{table}" '  # noqa: S608 (constant names)  # nosec B608
             f'WHERE "{column}" IS NOT NULL'))

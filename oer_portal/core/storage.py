@@ -12,7 +12,8 @@ Every name under the root is generated (a random temp name, a hash, or a derived
 from a fixed allow-list), so no user input ever becomes part of a path.  A write that fails
 for lack of space raises ``StorageFull`` and leaves nothing behind.  Blobs are immutable and
 shared: two materials with the same file point at one blob, and the database, not the store,
-knows who references what (``unreferenced`` is for a garbage-collection command).
+knows who references what: ``materials/storage_gc.py`` collects blobs that no registered
+reference (``blob_references.py``) holds, with ``bury`` / ``restore`` / ``delete_buried``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ DERIVED_NAMES = frozenset({"thumb.png", "text.txt"})
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: The name prefix of a blob being deleted (``bury``) in the temp directory.
+_TOMB = "gc-"
 _HEX2 = re.compile(r"[0-9a-f]{2}")
 
 
@@ -163,13 +166,26 @@ class FileStore:
         return ReceivedFile(path=path, sha256=digest.hexdigest(), size=size)
 
     def keep(self, received: ReceivedFile) -> StoredBlob:
-        """Store a received file under its hash (atomically), or drop it if already stored."""
+        """Store a received file under its hash (atomically), or drop it if already stored.
+
+        Content already stored has its modification time set to now: the time is the
+        blob's clock for the garbage collection's grace period, so a file that a new upload
+        re-uses counts as fresh and is not collected between this call and the commit of
+        the upload's row.  If the collection takes the blob away in that very moment (the
+        touch finds nothing), this upload's copy takes its place.
+        """
         self._check_received(received)
         target = self.path(received.sha256)
         blob = StoredBlob(received.sha256, received.size)
         if target.is_file():
-            self.discard(received)  # identical content is stored once
-            return blob
+            try:
+                now = time.time()  # the clock the collection's cutoff is read from
+                os.utime(target, (now, now))
+            except FileNotFoundError:
+                pass  # collected just now: store this copy below
+            else:
+                self.discard(received)  # identical content is stored once
+                return blob
         try:
             _make_dirs(target.parent)
             os.replace(received.path, target)
@@ -255,18 +271,87 @@ class FileStore:
                             and name[2:4] == second.name and name not in referenced):
                         yield name
 
-    def remove_stale_temp_files(self, older_than_seconds: float = 24 * 3600) -> int:
-        """Remove temp files left by workers that died mid-upload; returns how many."""
+    def stale_temp_files(self, older_than_seconds: float = 24 * 3600) -> list[Path]:
+        """Temp files left by workers that died mid-upload (or by a collection that died
+        between ``bury`` and ``delete_buried``): untouched for ``older_than_seconds``.
+
+        A buried blob (``gc-…``) keeps the blob's old modification time, so for those the
+        inode change time counts, which the rename into the temp directory set.
+        """
         if not self._tmp.is_dir():
-            return 0
+            return []
         cutoff = time.time() - older_than_seconds
-        removed = 0
-        for temp in self._tmp.iterdir():
+        stale: list[Path] = []
+        for temp in sorted(self._tmp.iterdir()):
             with contextlib.suppress(FileNotFoundError):
-                if temp.is_file() and temp.stat().st_mtime < cutoff:
-                    temp.unlink()
-                    removed += 1
+                status = temp.stat()
+                changed = status.st_ctime if temp.name.startswith(_TOMB) else status.st_mtime
+                if temp.is_file() and changed < cutoff:
+                    stale.append(temp)
+        return stale
+
+    def remove_stale_temp_files(self, older_than_seconds: float = 24 * 3600) -> int:
+        """Remove the ``stale_temp_files``; returns how many."""
+        removed = 0
+        for temp in self.stale_temp_files(older_than_seconds):
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+                removed += 1
         return removed
+
+    def blob_hashes(self) -> Iterator[str]:
+        """Every stored blob's hash, in sorted order."""
+        return self.unreferenced(set())
+
+    def derived_hashes(self) -> Iterator[str]:
+        """Hashes that have derived files, whether or not their blob is still stored."""
+        if not self._derived.is_dir():
+            return
+        for first in sorted(self._derived.iterdir()):
+            if not (_HEX2.fullmatch(first.name) and first.is_dir()):
+                continue
+            for directory in sorted(first.iterdir()):
+                if _SHA256.fullmatch(directory.name) and directory.name[:2] == first.name:
+                    yield directory.name
+
+    def modified_at(self, sha256: str) -> float | None:
+        """When the blob was stored, or last stored again (``keep``); ``None``: not stored."""
+        try:
+            return self.path(sha256).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def bury(self, sha256: str) -> Path | None:
+        """Move a blob out of reach (into the temp directory) as the first step of deleting
+        it; ``None`` when it is not stored.  Between ``bury`` and ``delete_buried`` the
+        collector checks once more that nothing re-uses it, and ``restore``s it if so; an
+        upload of the same content meanwhile finds no blob and stores its own copy."""
+        try:
+            _make_dirs(self._tmp)
+            tomb = self._tmp / f"{_TOMB}{_check_sha256(sha256)}-{secrets.token_hex(4)}"
+            os.replace(self.path(sha256), tomb)
+        except FileNotFoundError:
+            return None
+        return tomb
+
+    def restore(self, tomb: Path, sha256: str) -> None:
+        """Put a buried blob back (identical content: an upload's copy may already be there)."""
+        target = self.path(sha256)
+        _make_dirs(target.parent)
+        os.replace(tomb, target)
+        _fsync_dir(target.parent)
+
+    def delete_buried(self, tomb: Path, sha256: str) -> None:
+        """Finish deleting a buried blob: the tomb and the blob's derived files."""
+        tomb.unlink(missing_ok=True)
+        self.delete_derived(sha256)
+
+    def delete_derived(self, sha256: str) -> None:
+        derived = self._derived / _check_sha256(sha256)[:2] / sha256
+        for name in DERIVED_NAMES:
+            (derived / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            derived.rmdir()
 
     def delete(self, sha256: str) -> None:
         """Remove a blob and its derived files (for garbage collection only)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import BinaryIO
 
 from flask import current_app
@@ -22,15 +21,17 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import update
 
+from oer_portal.core import blob_references
 from oer_portal.core.errors import InvalidUpload
 from oer_portal.core.storage import FileStore, file_store
-from oer_portal.core.uow import current_uow
+from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
-from oer_portal.materials.extract import extract_text, make_thumbnail
+from oer_portal.materials.derivation import derive_after_commit, needs_derivation
 from oer_portal.materials.models import StoredFile, VersionAttachment
-from oer_portal.materials.uploads import InspectedFile, inspect_upload
+from oer_portal.materials.uploads import inspect_upload
 
-THUMBNAIL_NAME = "thumb.png"
+#: Every version's files are references that keep their blobs (``flask storage gc``).
+blob_references.register("version_attachments", VersionAttachment.sha256)
 
 #: How long (seconds) a form that came back may still attach the files it held: long enough
 #: to fix a form, short enough that a copied page is of no use.  ``HELD_UPLOAD_MAX_AGE`` in
@@ -69,29 +70,23 @@ def store_upload(upload: Upload, store: FileStore | None = None) -> AttachmentRe
     except Exception:
         store.discard(received)
         raise
-    existing = db.session.get(StoredFile, received.sha256)
     blob = store.keep(received)
+    # Setting ``kept_at`` first makes the row fresh for the garbage collection (or finds
+    # that it was just collected), in the same statement; see ``storage_gc``.
+    existing = db.session.execute(
+        update(StoredFile).where(StoredFile.sha256 == blob.sha256)
+        .values(kept_at=utcnow())
+        .returning(StoredFile.derived_at, StoredFile.has_thumbnail)).first()
     if existing is None:
         db.session.add(StoredFile(sha256=blob.sha256, size=blob.size,
                                   media_type=inspected.media_type, category=inspected.category,
                                   text=None, has_thumbnail=False))
         db.session.flush()
-        current_uow().on_commit(partial(derive, blob.sha256, inspected))
+        derive_after_commit(blob.sha256)
+    elif needs_derivation(store, blob.sha256, existing.derived_at is not None,
+                          existing.has_thumbnail):
+        derive_after_commit(blob.sha256)  # a crash lost it: these bytes bring it back
     return AttachmentRef(blob.sha256, inspected.display_name)
-
-
-def derive(sha256: str, inspected: InspectedFile) -> None:
-    """Make the text for search and the thumbnail of a stored file, in a transaction of its
-    own.  A projection: running it again gives the same result."""
-    store = file_store()
-    path = store.path(sha256)
-    thumbnail = make_thumbnail(path, inspected)
-    if thumbnail is not None:
-        store.write_derived(sha256, THUMBNAIL_NAME, thumbnail)
-    text = extract_text(path, inspected)
-    db.session.execute(update(StoredFile).where(StoredFile.sha256 == sha256).values(
-        text=text, has_thumbnail=thumbnail is not None))
-    db.session.commit()
 
 
 def attach(version_id: int, refs: Iterable[AttachmentRef]) -> None:

@@ -180,6 +180,13 @@ class StoredFile(db.Model):
     text: Mapped[str | None] = mapped_column(Text)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When these bytes were last stored (the first upload, or an upload of the same bytes
+    #: since): the garbage collection's clock for the row, as the blob's modification time
+    #: is for the file (``materials/storage_gc.py``).
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When text and thumbnail were derived, whatever that yielded (a scan has no text);
+    #: ``None``: not yet (a crash after the commit), so ``files derive-missing`` will.
+    derived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class VersionAttachment(db.Model):

@@ -29,7 +29,6 @@ from oer_portal.extensions import limiter
 from oer_portal.licences import registry
 from oer_portal.materials import lifecycle, panels, policy, queries, service, usage
 from oer_portal.materials.attachments import (
-    THUMBNAIL_NAME,
     AttachmentRef,
     Upload,
     hold,
@@ -37,6 +36,7 @@ from oer_portal.materials.attachments import (
     store_upload,
 )
 from oer_portal.materials.compare import compare_versions
+from oer_portal.materials.derivation import THUMBNAIL_NAME
 from oer_portal.materials.forms import (
     DeleteDraftForm,
     MaterialForm,

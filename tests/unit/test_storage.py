@@ -236,3 +236,35 @@ def test_file_store_uses_the_configured_directory(tmp_path: Path) -> None:
     app.config["STORAGE_DIR"] = str(tmp_path / "configured")
     with app.app_context():
         assert file_store().root == tmp_path / "configured"
+
+
+def test_keeping_content_already_stored_makes_the_blob_fresh(store: FileStore) -> None:
+    """The blob's modification time is the garbage collection's clock: storing the same
+    bytes again restarts it, so a re-used blob is not collected under its new upload."""
+    blob = store.put_bytes(DATA)
+    os.utime(store.path(blob.sha256), (1_000_000, 1_000_000))
+    store.put_bytes(DATA)
+    assert store.modified_at(blob.sha256) > 1_000_000
+
+
+def test_a_buried_blob_can_be_restored_or_deleted_with_its_derived_files(
+        store: FileStore) -> None:
+    blob = store.put_bytes(DATA)
+    thumb = store.write_derived(blob.sha256, "thumb.png", b"png")
+    tomb = store.bury(blob.sha256)
+    assert tomb is not None and not store.exists(blob.sha256)
+    store.put_bytes(DATA)  # an upload of the same bytes meanwhile stores its own copy
+    store.restore(tomb, blob.sha256)
+    assert store.path(blob.sha256).read_bytes() == DATA
+    tomb = store.bury(blob.sha256)
+    assert store.bury(blob.sha256) is None  # gone already
+    store.delete_buried(tomb, blob.sha256)
+    assert not tomb.exists() and not thumb.exists() and not store.exists(blob.sha256)
+
+
+def test_a_blob_buried_just_now_is_not_a_stale_temp_file(store: FileStore) -> None:
+    blob = store.put_bytes(DATA)
+    os.utime(store.path(blob.sha256), (1_000_000, 1_000_000))
+    tomb = store.bury(blob.sha256)
+    assert store.stale_temp_files(older_than_seconds=3600) == []
+    assert tomb is not None and tomb.exists()

@@ -1,0 +1,52 @@
+"""The file store's upkeep on a schedule: derive what is missing, then collect garbage.
+
+``maintain`` is a plain function (one job, its own app context and transactions), so that
+a task queue can run it later exactly as the embedded server's thread does now.  The thread
+starts with the search's background drain (``SEARCH_BACKGROUND_DRAIN``: the single-process
+server of ``make run``) every ``STORAGE_MAINTENANCE_INTERVAL_SECONDS`` (0: never, as in the
+tests); where several processes serve, cron runs ``flask files derive-missing`` and
+``flask storage gc`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from oer_portal.materials import derivation, storage_gc
+
+log = logging.getLogger(__name__)
+
+
+def maintain(app: Flask) -> None:
+    """Derive every missing derivation, then collect unreferenced files past the grace."""
+    with app.app_context():
+        derived = derivation.derive_missing()
+    with app.app_context():
+        collected = storage_gc.collect()
+    if derived.derived or collected.files or collected.temp_files:
+        log.info("file store upkeep: %d derived, %d files and %d rows collected, "
+                 "%d temp files removed", derived.derived, collected.blobs, collected.rows,
+                 collected.temp_files)
+
+
+def maintain_forever(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    while not stop.wait(interval):
+        try:
+            maintain(app)
+        except Exception:
+            log.exception("file store upkeep failed; trying again in %.0f s", interval)
+
+
+def init_app(app: Flask) -> threading.Thread | None:
+    """Start the daemon thread in the embedded server when the interval is above 0."""
+    interval = float(app.config.get("STORAGE_MAINTENANCE_INTERVAL_SECONDS") or 0)
+    if not app.config["SEARCH_BACKGROUND_DRAIN"] or interval <= 0:
+        return None
+    thread = threading.Thread(target=maintain_forever, args=(app, interval), daemon=True,
+                              name="storage-maintenance")
+    thread.start()
+    return thread
