@@ -176,10 +176,10 @@ CHANNEL_ADDRESSES = {
     Channel.REPORT: "/materials/<id>/report",
 }
 STATE_LABELS = {
-    State.DRAFT: _l("Draft"),
-    State.SUBMITTED: _l("Submitted for review"),
-    State.CHANGES_REQUESTED: _l("Changes requested"),
-    State.REJECTED: _l("Rejected"),
+    State.DRAFT: _l("Draft (a new version of a published material)"),
+    State.SUBMITTED: _l("Submitted for review (a new version of a published material)"),
+    State.CHANGES_REQUESTED: _l("Changes requested (never published)"),
+    State.REJECTED: _l("Rejected (never published)"),
     State.PUBLISHED: _l("Published"),
     State.SUPERSEDED: _l("Superseded (an older published version)"),
     State.WITHDRAWN: _l("Withdrawn by its author"),
@@ -215,8 +215,14 @@ SIGNED_IN = frozenset(ROLES) - {Role.VISITOR}
 #: Teachers may write (and so remix and arrange); admins may too.
 WRITERS = frozenset({Role.OTHER_TEACHER, Role.OWNER, Role.CO_AUTHOR, Role.ADMIN})
 
-NEVER_PUBLISHED = frozenset({State.DRAFT, State.SUBMITTED, State.CHANGES_REQUESTED,
-                             State.REJECTED})
+#: Versions the public never saw: new versions of a published material (the public keeps
+#: seeing the published one meanwhile) and versions of a material never published.
+NOT_PUBLIC = frozenset({State.DRAFT, State.SUBMITTED, State.CHANGES_REQUESTED,
+                        State.REJECTED})
+#: The draft and the submitted version are revisions: their material is published.
+REVISIONS = frozenset({State.DRAFT, State.SUBMITTED})
+#: Changes requested and rejected: the material itself was never published.
+NEVER_PUBLISHED = NOT_PUBLIC - REVISIONS
 TAKEN_DOWN = frozenset({State.WITHDRAWN, State.UNPUBLISHED})
 EVER_PUBLIC = frozenset({State.PUBLISHED, State.SUPERSEDED})
 
@@ -260,7 +266,14 @@ RULES: tuple[Rule, ...] = (
     _rule(Outcome.NOT_FOUND, _l("Never published: only its authors, moderators and admins "
                                 "know it exists; anyone else gets “not found”, so not even "
                                 "its existence leaks."),
-          roles=OUTSIDERS, channels=READING, states=NEVER_PUBLISHED),
+          roles=OUTSIDERS, channels=READING, states=NOT_PUBLIC),
+    _rule(Outcome.NOT_LISTED, _l("The public keeps seeing the published version while a new "
+                                 "one is written or reviewed: the history lists the "
+                                 "published versions only."),
+          roles=OUTSIDERS, channels={Channel.HISTORY}, states=REVISIONS),
+    _rule(Outcome.NOT_LISTED, _l("The material page shows the published version to everyone, "
+                                 "its authors too; the new version is at its permalink."),
+          channels={Channel.PAGE}, states=REVISIONS),
     _rule(Outcome.SHOWN, _l("Published versions are public, older ones too (history, "
                             "permalinks, comparisons, files)."),
           roles=OUTSIDERS, channels=READING, states=EVER_PUBLIC),
@@ -285,7 +298,7 @@ RULES: tuple[Rule, ...] = (
           channels=PUBLISHING, states={State.PUBLISHED}),
     _rule(Outcome.SHOWN, _l("The material is listed by its address, which shows its newest "
                             "published version."),
-          channels={Channel.SITEMAP, Channel.RELATED}, states={State.SUPERSEDED}),
+          channels={Channel.SITEMAP, Channel.RELATED}, states=REVISIONS | {State.SUPERSEDED}),
     _rule(Outcome.NOT_FOUND, _l("The embed is the public's view, whoever asks: a material "
                                 "that was never published is not found."),
           channels={Channel.EMBED}, states=NEVER_PUBLISHED),
@@ -303,21 +316,26 @@ RULES: tuple[Rule, ...] = (
     _rule(Outcome.FORBIDDEN, _l("Only what the public has seen can be remixed: never a "
                                 "draft, a version under review or a rejected one, nor "
                                 "anything of a taken-down material, not even by its authors."),
-          roles=WRITERS, channels={Channel.REMIX}, states=NEVER_PUBLISHED | TAKEN_DOWN),
+          roles=WRITERS, channels={Channel.REMIX}, states=NOT_PUBLIC | TAKEN_DOWN),
     _rule(Outcome.NOT_FOUND, _l("What someone cannot see is not found, before anything else "
                                 "is asked."),
           roles={Role.STUDENT, Role.OTHER_TEACHER}, channels={Channel.REMIX},
           states=NEVER_PUBLISHED),
+    _rule(Outcome.NOT_FOUND, _l("A teacher who may remix asks for a version they cannot see: "
+                                "not found."),
+          roles={Role.OTHER_TEACHER}, channels={Channel.REMIX}, states=REVISIONS),
     _rule(Outcome.SHOWN, _l("A teacher includes what they can see in a draft arrangement; "
                             "publishing it needs every included material to be public."),
           roles=WRITERS, channels={Channel.ARRANGE}),
     _rule(Outcome.REFUSED, _l("What a teacher cannot see, they cannot include."),
-          roles={Role.OTHER_TEACHER}, channels={Channel.ARRANGE}, states=NEVER_PUBLISHED),
+          roles={Role.OTHER_TEACHER}, channels={Channel.ARRANGE}, states=NOT_PUBLIC),
     _rule(Outcome.REFUSED, _l("A taken-down material cannot be included."),
           roles=WRITERS, channels={Channel.ARRANGE}, states=TAKEN_DOWN),
     _rule(Outcome.SHOWN, _l("A teacher who is not an author proposes a change to the "
-                            "published version; the authors decide."),
-          roles={Role.OTHER_TEACHER}, channels={Channel.PROPOSE}, states=EVER_PUBLIC),
+                            "published version (whatever newer version waits); the authors "
+                            "decide."),
+          roles={Role.OTHER_TEACHER}, channels={Channel.PROPOSE},
+          states=EVER_PUBLIC | REVISIONS),
     _rule(Outcome.FORBIDDEN, _l("Authors and admins edit instead of proposing; students and "
                                 "moderators do not write."),
           roles=SIGNED_IN - {Role.OTHER_TEACHER}, channels={Channel.PROPOSE}),
@@ -326,8 +344,9 @@ RULES: tuple[Rule, ...] = (
           states=NEVER_PUBLISHED),
     _rule(Outcome.FORBIDDEN, _l("A taken-down material takes no proposals."),
           roles={Role.OTHER_TEACHER}, channels={Channel.PROPOSE}, states=TAKEN_DOWN),
-    _rule(Outcome.SHOWN, _l("Anyone signed in reports what the public sees now."),
-          roles=SIGNED_IN, channels={Channel.REPORT}, states=EVER_PUBLIC),
+    _rule(Outcome.SHOWN, _l("Anyone signed in reports what the public sees now: the "
+                            "published version of a material that is online."),
+          roles=SIGNED_IN, channels={Channel.REPORT}, states=EVER_PUBLIC | REVISIONS),
     _rule(Outcome.NOT_FOUND, _l("Only what the public sees now can be reported."),
           roles=SIGNED_IN, channels={Channel.REPORT}, states=NEVER_PUBLISHED | TAKEN_DOWN),
 )

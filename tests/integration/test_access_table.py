@@ -135,8 +135,11 @@ def _base(title: str) -> VersionFields:
 
 #: The states whose version in question follows a first, public version (the others follow
 #: a first draft): each material has two versions, so its history lists versions and its
-#: comparison compares two.
-AFTER_PUBLIC = frozenset({State.PUBLISHED, State.WITHDRAWN, State.UNPUBLISHED})
+#: comparison compares two.  The draft and the submitted version are new versions of a
+#: published material (the public keeps seeing version 1); "changes requested" and
+#: "rejected" are of a material that was never published (``access_table.REVISIONS``).
+AFTER_PUBLIC = frozenset({State.DRAFT, State.SUBMITTED, State.PUBLISHED, State.WITHDRAWN,
+                          State.UNPUBLISHED})
 
 
 def _build(app: Flask) -> tuple[dict[State, Target], dict[Role, int], int, str]:
@@ -202,7 +205,7 @@ def _build(app: Flask) -> tuple[dict[State, Target], dict[Role, int], int, str]:
         current_uow().commit()
     with app.app_context():
         moderator = actor(Role.MODERATOR)
-        for state in AFTER_PUBLIC | {State.SUPERSEDED}:
+        for state in {State.PUBLISHED, State.WITHDRAWN, State.UNPUBLISHED, State.SUPERSEDED}:
             lifecycle.publish(material(state), material(state).latest_version, moderator)
         for state in (State.SUBMITTED, State.CHANGES_REQUESTED, State.REJECTED):
             request = lifecycle.submit_for_review(actor(Role.OWNER), material(state))
@@ -377,7 +380,7 @@ def _act(portal: Portal, role: Role, channel: Channel, target: Target) -> Answer
         response = client.post(f"/materials/{m}/remix", {
             "version": str(n), "licence": "CC-BY-4.0", "title": f"Remix {role}"})
     elif channel == Channel.ARRANGE:
-        pin = str(target.version_id) if target.state == State.SUPERSEDED else ""
+        pin = str(target.version_id)  # the version in question, pinned
         response = client.post("/materials/new/arrangement", {
             "title": f"Reeks van {role}", "description": "Een reeks", "body": "Welkom.",
             "language": "nl", "licence": "CC-BY-4.0", "nodes": "1",
