@@ -436,3 +436,54 @@ def test_access_cell(portal: Portal, role: Role, channel: Channel, state: State,
     assert answer.status == outcome.status, (answer.status, answer.text[:2000])
     shown = _evidence(portal, channel, target, answer.text)
     assert shown == (outcome == Outcome.SHOWN), answer.text[:3000]
+
+
+# -- The documentation page, generated from the same table ------------------------------------
+
+CELL_RE = re.compile(r'data-cell="([^/"]+)/([^/"]+)/([^/"]+)" data-outcome="([^"]+)">([^<]+)<')
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_the_moderators_page_renders_every_cell_of_the_table(portal: Portal, locale: str
+                                                              ) -> None:
+    from oer_portal.moderation.access_table import OUTCOME_LABELS
+
+    moderator = Client(portal.app.test_client(), locale)
+    assert moderator.login(f"{Role.MODERATOR}@example.org").status_code == 302
+    page = moderator.get("/moderation/access")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    rendered = {(Channel(c), State(s), Role(r)): (Outcome(o), label.strip())
+                for c, s, r, o, label in CELL_RE.findall(html)}
+    with portal.app.test_request_context(), _locale(locale):
+        expected = {(cell.channel, cell.state, cell.role): (cell.outcome,
+                                                            str(OUTCOME_LABELS[cell.outcome]))
+                    for cell in cells()}
+    assert len(expected) == 7 * 19 * 8
+    assert rendered == expected
+    assert html.count("<caption") == len(Channel)
+    assert html.count('scope="row"') == len(Channel) * len(State)
+    dashboard = moderator.get("/moderation/dashboard").get_data(as_text=True)
+    assert 'href="/moderation/access"' in dashboard
+
+
+def _locale(locale: str) -> Any:
+    from flask_babel import force_locale
+
+    return force_locale(locale)
+
+
+@pytest.mark.parametrize("role", [Role.STUDENT, Role.OTHER_TEACHER, Role.OWNER])
+def test_the_moderators_page_refuses_everyone_else(portal: Portal, role: Role) -> None:
+    page = portal.clients[role].get("/moderation/access")
+    assert page.status_code == 403
+    assert "rule 1" not in page.get_data(as_text=True)
+
+
+def test_the_moderators_page_asks_visitors_to_sign_in(portal: Portal) -> None:
+    page = portal.clients[Role.VISITOR].get("/moderation/access")
+    assert page.status_code == 302 and "/account/login" in page.headers["Location"]
+
+
+def test_the_admins_read_it_too(portal: Portal) -> None:
+    assert portal.clients[Role.ADMIN].get("/moderation/access").status_code == 200
