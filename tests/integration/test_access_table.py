@@ -450,9 +450,11 @@ def test_the_moderators_page_renders_every_cell_of_the_table(portal: Portal, loc
 
     moderator = Client(portal.app.test_client(), locale)
     assert moderator.login(f"{Role.MODERATOR}@example.org").status_code == 302
+    moderator.post("/language", {"locale": locale})  # the signed-in user's own language
     page = moderator.get("/moderation/access")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    assert ("Wie ziet wat" if locale == "nl" else "Who sees what") in html
     rendered = {(Channel(c), State(s), Role(r)): (Outcome(o), label.strip())
                 for c, s, r, o, label in CELL_RE.findall(html)}
     with portal.app.test_request_context(), _locale(locale):
