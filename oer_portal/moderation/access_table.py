@@ -283,12 +283,9 @@ RULES: tuple[Rule, ...] = (
     _rule(Outcome.NOT_FOUND, _l("Taken down: its versions, files and exports are gone for "
                                 "the public; authors, moderators and admins keep them."),
           roles=OUTSIDERS, channels=READING, states=TAKEN_DOWN),
-    _rule(Outcome.GONE, _l("Taken down: the page becomes a tombstone that says when and why, "
-                           "without the content."),
-          roles=OUTSIDERS, channels={Channel.PAGE}, states=TAKEN_DOWN),
-    _rule(Outcome.NOT_LISTED, _l("Taken down: the history page stays, but lists no version "
-                                 "for the public."),
-          roles=OUTSIDERS, channels={Channel.HISTORY}, states=TAKEN_DOWN),
+    _rule(Outcome.GONE, _l("Taken down: the page and its history become a tombstone that "
+                           "says when and why, without the content."),
+          roles=OUTSIDERS, channels={Channel.PAGE, Channel.HISTORY}, states=TAKEN_DOWN),
     # -- Public channels: the public's view, whoever asks --------------------------------------
     _rule(Outcome.NOT_LISTED, _l("Only what is published now is indexed, syndicated, "
                                  "harvested and embedded: nobody's drafts, and no taken-down "
