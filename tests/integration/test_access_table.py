@@ -16,7 +16,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ class Portal:
     probe: int
     probe_slug: str
     oai_prefix: str
-    cache: dict[Any, Any] = field(default_factory=dict)
+    owner_id: int
 
 
 def _fields(state: State, title: str, secret: str, subject: str) -> VersionFields:
@@ -271,7 +271,8 @@ def portal(test_database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "/oai?verb=ListIdentifiers&metadataPrefix=oai_dc").get_data(as_text=True)
         oai_prefix = re.search(r"<identifier>(oai:[^<]+:material/)\d+</identifier>",
                                listing).group(1)
-        yield Portal(app, targets, clients, api_tokens, probe, probe_slug, oai_prefix)
+        yield Portal(app, targets, clients, api_tokens, probe, probe_slug, oai_prefix,
+                     users[Role.OWNER])
         if test_database.kind == "postgresql":
             truncate_all(app)
         else:
@@ -351,10 +352,16 @@ def _read(portal: Portal, role: Role, channel: Channel, target: Target) -> Answe
         page = client.get(f"/materials/{portal.probe}-{portal.probe_slug}")
         return _answer(page)
     if channel == Channel.OAI:
-        return _answer(client.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc"
-                                  f"&identifier={portal.oai_prefix}{m}"))
+        answers = [client.get(f"/oai?verb=GetRecord&metadataPrefix={prefix}"
+                              f"&identifier={portal.oai_prefix}{m}")
+                   for prefix in ("oai_dc", "lom")]
+        return Answer(max(a.status_code for a in answers),
+                      "".join(a.get_data(as_text=True) for a in answers))
     if channel == Channel.FEEDS:
-        return _answer(client.get("/feeds/materials.atom"))
+        answers = [client.get("/feeds/materials.atom"),
+                   client.get(f"/feeds/people/{portal.owner_id}.atom")]
+        return Answer(max(a.status_code for a in answers),
+                      "".join(a.get_data(as_text=True) for a in answers))
     if channel == Channel.SITEMAP:
         index = client.get("/sitemap.xml")
         text = index.get_data(as_text=True)
