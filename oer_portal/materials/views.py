@@ -292,8 +292,11 @@ def authors(material_id: int) -> Response:
 
 
 @bp.route("/materials/<int:material_id>/history")
-def history(material_id: int) -> str:
+def history(material_id: int) -> str | tuple[str, int]:
     material = queries.material_for(current_user, material_id)
+    if queries.displayed_version(current_user, material) is None:
+        # Taken down: the history is the same tombstone as the page (410), not an empty list.
+        return render_template("materials/tombstone.html", material=material), 410
     page = max(query_number("page", 1) or 1, 1)
     versions, has_next = queries.history(current_user, material, page)
     show_status = policy.can_see_unpublished(current_user, material)

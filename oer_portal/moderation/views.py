@@ -17,6 +17,7 @@ from oer_portal.core.numbers import parse_id
 from oer_portal.materials.forms import RejectForm
 from oer_portal.materials.metadata import vocabularies
 from oer_portal.moderation import (
+    access_views,
     audit_log,
     claims,
     dashboard_views,
@@ -135,3 +136,5 @@ bp.register_blueprint(review_views.bp)
 # Trusted teachers and the post-review list; the dashboard's numbers.
 bp.register_blueprint(trust_views.bp)
 bp.register_blueprint(dashboard_views.bp)
+# Who reaches what: the access table, for moderators and admins.
+bp.register_blueprint(access_views.bp)
