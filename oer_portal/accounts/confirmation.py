@@ -227,6 +227,10 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
 # --- the e-mails ---------------------------------------------------------------------------
 
 
+def _subject(topic: str) -> str:
+    return gettext("OER portal") + ": " + topic
+
+
 def _signature() -> list[str]:
     return ["-- ", gettext("OER portal")]
 
@@ -235,7 +239,7 @@ def confirmation_letter(user: User, locale: str) -> Letter:
     """"Confirm your e-mail address", in ``locale``, with the link on ``PORTAL_URL``."""
     link = absolute_url("confirmation.confirm", token=token_for(user))
     with force_locale(locale):
-        subject = f"{gettext('OER portal')}: {gettext('Confirm your e-mail address')}"
+        subject = _subject(gettext("Confirm your e-mail address"))
         lines = [
             gettext("Hello %(name)s,", name=user.display_name), "",
             gettext("You created an account on the OER portal with this e-mail address. "
@@ -260,8 +264,7 @@ def address_taken_letter(owner: User) -> Letter:
     locale = owner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     login = absolute_url("accounts.login")
     with force_locale(locale):
-        subject = (f"{gettext('OER portal')}: "
-                   f"{gettext('Someone tried to register with your e-mail address')}")
+        subject = _subject(gettext("Someone tried to register with your e-mail address"))
         lines = [
             gettext("Hello %(name)s,", name=owner.display_name), "",
             gettext("Someone tried to create an account on the OER portal with your e-mail "

@@ -66,9 +66,10 @@ def test_a_taken_address_gets_the_same_answer_as_a_new_one(app, new_client, make
     assert fresh == again  # status, redirect and page, byte for byte
     assert fresh[0] == 302 and "Check your inbox" in fresh[2]
 
-    # The owner is told, with a way to log in; nothing of theirs changed, no second account.
+    # The owner is told (in their language: the default, Dutch, as they chose none), with a
+    # way to log in; nothing of theirs changed, no second account.
     letter = mailbox.last_to("taken@example.org")
-    assert "tried to create an account" in letter.body
+    assert "Iemand probeerde met je e-mailadres een account te maken" in letter.body
     assert "http://localhost/account/login" in letter.body
     assert "/account/confirm/" not in letter.body
     assert "Indringer" not in letter.body
