@@ -324,3 +324,34 @@ def test_the_co_author_form_answers_alike_for_every_address_that_is_not_a_teache
         from oer_portal.materials.models import Material
 
         assert not db.session.get(Material, material_id).co_author_ids
+
+
+# --- the migration ----------------------------------------------------------------------------
+
+
+def test_the_migration_confirms_every_existing_account(tmp_path):
+    """Accounts from before confirmation existed could log in: they count as confirmed since
+    they were made.  Down and up again keeps every account."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from oer_portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, f"sqlite:///{tmp_path / 'data.db'}"))
+    with app.app_context():
+        upgrade(revision="0020_link_parts")
+        db.session.execute(text(
+            "INSERT INTO users (id, email, display_name, password_hash, session_token, "
+            "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', "
+            "'2026-01-05 10:00:00.000000')"))
+        db.session.commit()
+        upgrade(revision="0024_email_confirmation")
+        row = db.session.execute(text(
+            "SELECT created_at, email_confirmed_at FROM users")).one()
+        assert row[1] is not None and row[0] == row[1]
+        db.session.commit()
+        downgrade(revision="0020_link_parts")
+        assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
