@@ -43,7 +43,7 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
         if request.method == "POST":
             if not form.validate_on_submit():
                 return redirect(url_for("confirmation.confirm", token=token))
-            confirmation.confirm(token)
+            user = confirmation.confirm(token)
         else:
             confirmation.user_of_token(token)
     except confirmation.LinkRefused as refused:
@@ -54,6 +54,9 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
+    if service.pending_teacher_request(user) is not None:
+        # A new teacher continues on the dashboard, which says where the request stands.
+        return redirect(url_for("accounts.login", next=url_for("materials.dashboard")))
     return redirect(url_for("accounts.login"))
 
 
