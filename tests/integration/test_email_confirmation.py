@@ -41,12 +41,14 @@ def _without_csrf(page: str) -> str:
     return CSRF_RE.sub('name="csrf_token" value=""', page)
 
 
-def _answer(client, response) -> tuple[int, str | None, str]:
-    """Status and redirect of the POST, and the page it leads to (CSRF token removed)."""
+def _answer(client, response) -> tuple[int, str | None, str, bytes, list[str]]:
+    """Status and redirect of the POST, the page it leads to (CSRF token removed), and the
+    POST's own body and header names."""
     location = response.headers.get("Location")
     page = client.get(location).get_data(as_text=True) if location else \
         response.get_data(as_text=True)
-    return response.status_code, location, _without_csrf(page)
+    return (response.status_code, location, _without_csrf(page), response.get_data(),
+            sorted(name for name, _value in response.headers))
 
 
 # --- registration answers the same -----------------------------------------------------------
@@ -290,6 +292,13 @@ def test_accounts_of_the_command_line_are_confirmed(app, runner):
                                  "Cli", "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert _user(app, "cli@example.org").email_confirmed_at is not None
+
+
+def test_accounts_of_the_demo_loader_are_confirmed(app, runner):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        users = db.session.scalars(select(User)).all()
+        assert users and all(user.email_confirmed_at is not None for user in users)
 
 
 # --- the co-author form ---------------------------------------------------------------------
