@@ -137,7 +137,8 @@ def register(email: str, display_name: str, password: str,
 
     A new address gets an unconfirmed student account (with its teacher application, which
     admins see once the address is confirmed) and a confirmation link; an address with an
-    account gets a warning to its owner and nothing changes.  ``locale`` is the interface
+    account gets a warning to its owner (a new link if that account is still unconfirmed)
+    and nothing changes.  ``locale`` is the interface
     language of the request, the language of the e-mail to a new address.  Refusals
     (:class:`FieldError`) depend only on what was typed, never on the database.
     """
@@ -158,7 +159,12 @@ def register(email: str, display_name: str, password: str,
         if owner is None:
             return
     audit.record("registration.address_taken", target=("user", owner.id))
-    send_after_commit(address_taken_letter(owner))
+    if owner.email_confirmed_at is None:
+        # Registered before and lost the e-mail: a new link is what the owner needs (what
+        # was typed this time is discarded all the same).
+        send_after_commit(confirmation_letter(owner, owner.locale or locale))
+    else:
+        send_after_commit(address_taken_letter(owner))
 
 
 def _new_unconfirmed(email: str, display_name: str, password_hash: str) -> User | None:

@@ -93,6 +93,23 @@ def test_a_teacher_application_with_a_taken_address_is_dropped(app, client, make
         assert db.session.scalar(select(func.count()).select_from(TeacherRequest)) == 0
 
 
+def test_registering_again_before_confirming_sends_a_new_link_and_changes_nothing(
+        app, new_client, mailbox):
+    _register(new_client(), "twee@example.org", name="Eerste Naam")
+    first = mailbox.confirmation_link("twee@example.org")
+    again = new_client()
+    answer = _answer(again, _register(again, "twee@example.org", name="Tweede Naam",
+                                      password="een ander wachtwoord"))
+    assert answer[0] == 302 and "Check your inbox" in answer[2]
+    assert _users(app) == 1
+    assert _user(app, "twee@example.org").display_name == "Eerste Naam"
+    second = mailbox.confirmation_link("twee@example.org")
+    assert "Eerste Naam" in mailbox.last_to("twee@example.org").to[0]
+    for link in (first, second):  # both work; the first password stays
+        assert again.post(link.removeprefix("http://localhost")).status_code == 302
+    assert again.login("twee@example.org").status_code == 302
+
+
 # --- confirming -------------------------------------------------------------------------------
 
 
