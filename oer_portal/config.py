@@ -70,6 +70,17 @@ class Defaults:
     #: All login attempts allowed per client address.
     LOGIN_LIMIT_PER_ADDRESS = "60 per 15 minutes"
     REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
+    #: Registrations per e-mail address typed (each one mails that address).
+    REGISTER_LIMIT_PER_EMAIL = "5 per hour"
+    #: "Send the confirmation link again": per client address, and per e-mail address typed
+    #: (counted alike for every address, so the limit tells nothing about accounts).
+    CONFIRMATION_RESEND_LIMIT_PER_ADDRESS = "10 per hour"
+    CONFIRMATION_RESEND_LIMIT_PER_EMAIL = "3 per hour"
+    #: How long a mailed address-confirmation link works (hours).
+    EMAIL_CONFIRMATION_HOURS = 48
+    #: Self-registered accounts whose address is still unconfirmed after this many days are
+    #: removed by ``flask users purge-unconfirmed``.
+    UNCONFIRMED_ACCOUNT_DAYS = 7
     #: Live previews while typing (one every 400 ms at most from the editor).
     PREVIEW_LIMIT = "120 per minute"
     #: Reports a user may send (per account): enough for a real problem, not for a flood.

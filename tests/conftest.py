@@ -198,6 +198,14 @@ def client(app: Flask) -> Client:
 
 
 @pytest.fixture()
+def mailbox(app: Flask) -> Any:
+    """The app's sent e-mail (the ``locmem`` backend): ``mailbox.confirmation_path(address)``."""
+    from tests.fixtures.mailbox import use_locmem
+
+    return use_locmem(app)
+
+
+@pytest.fixture()
 def new_client(app: Flask) -> Any:
     """Make further, independent clients (other browsers, other devices)."""
     return lambda locale="en": Client(app.test_client(), locale)

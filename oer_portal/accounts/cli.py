@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from oer_portal.accounts import service
+from oer_portal.accounts import confirmation, service
 from oer_portal.accounts.models import ROLE_VALUES, Role
 from oer_portal.core.errors import ValidationError
 from oer_portal.core.uow import transactional
@@ -36,3 +36,13 @@ def create_user(email: str, name: str, roles: tuple[str, ...], password_stdin: b
         raise click.ClickException(error.message) from error
     click.echo(_("Created user %(id)s <%(email)s> with roles %(roles)s.",
                  id=user.id, email=user.email, roles=", ".join(sorted(roles))))
+
+
+@users_cli.command("purge-unconfirmed")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Age in days (default: UNCONFIRMED_ACCOUNT_DAYS, 7).")
+@transactional
+def purge_unconfirmed(days: int | None) -> None:
+    """Remove self-registered accounts whose address was never confirmed."""
+    removed = confirmation.purge_unconfirmed(days)
+    click.echo(_("Removed %(count)d unconfirmed accounts.", count=removed))

@@ -202,3 +202,21 @@ class TokenForm(FlaskForm):
         default="30", validators=[DataRequired()],
     )
     submit = SubmitField(_l("Create token"))
+
+
+class ResendConfirmationForm(FlaskForm):
+    """"Send the confirmation link again" (issue 16): the same answer for every address."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Fill in your e-mail address.")), Length(max=254)],
+        id="resend-email",  # the login page shows this form beside the login form
+    )
+    submit = SubmitField(_l("Send the link again"), id="resend-submit")
+
+
+class ConfirmAddressForm(FlaskForm):
+    """The button on the page a confirmation link opens: opening the link changes nothing
+    (mail scanners open links too); pressing it confirms."""
+
+    submit = SubmitField(_l("Confirm my e-mail address"))

@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the owner opened the mailed confirmation link; ``None`` while a self-registered
+    #: account waits for it (it cannot log in then).  See ``accounts/confirmation.py``.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -64,6 +67,10 @@ class User(UserMixin, db.Model):
     @property
     def roles(self) -> frozenset[Role]:
         return frozenset(Role(row.role) for row in self.role_rows)
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def has_role(self, role: Role) -> bool:
         return any(row.role == role for row in self.role_rows)

@@ -138,36 +138,20 @@ def _check_application(application: TeacherApplication) -> TeacherApplication:
 
 
 def create_user(email: str, display_name: str, password: str, roles: Iterable[Role]) -> User:
-    """Create an account with ``roles`` (used by registration, the CLI and the demo data)."""
+    """Create a confirmed account with ``roles`` (the CLI, the demo data, tests): whoever
+    makes it vouches for the address.  Self-registration is ``confirmation.register``."""
     email = _check_email(email)
     display_name = _check_display_name(display_name)
     _check_password(password)
     if find_by_email(email) is not None:
         raise FieldError("email", _("An account with this e-mail address already exists."))
     user = User(email=email, display_name=display_name,
-                password_hash=passwords.hash_password(password))
+                password_hash=passwords.hash_password(password), email_confirmed_at=utcnow())
     user.role_rows = [UserRole(role=role.value) for role in sorted(set(roles))]
     db.session.add(user)
     db.session.flush()
     audit.record("account.created", actor_id=user.id, target=("user", user.id),
                  details={"roles": sorted(r.value for r in roles)})
-    return user
-
-
-def register(email: str, display_name: str, password: str,
-             application: TeacherApplication | None = None) -> User:
-    """Self-service registration: every new account is a student, logged in at once.
-
-    A teacher registers with an ``application``: the request for the teacher role is sent
-    in the same step (the same ``TeacherRequest`` an admin decides), so a new teacher needs
-    no second form.  The application is checked before anything is written.
-    """
-    if application is not None:
-        _check_application(application)
-    user = create_user(email, display_name, password, [Role.STUDENT])
-    user.last_login_at = utcnow()
-    if application is not None:
-        request_teacher_role(user, application.school, application.motivation)
     return user
 
 
@@ -182,6 +166,10 @@ def authenticate(email: str, password: str) -> User | None:
         audit.record("login.failed", target=("user", user.id),
                      details={"reason": "wrong password"})
         return None
+    if user.email_confirmed_at is None:  # issue 16: only after the password matched
+        from oer_portal.accounts.confirmation import refuse_unconfirmed
+
+        refuse_unconfirmed(user)  # raises AddressNotConfirmed
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
@@ -300,13 +288,15 @@ def waiting_teacher_request_count(actor: Actor) -> int:
     """How many requests wait for an admin (the header shows it to admins)."""
     policy.require(policy.can_decide_teacher_requests(actor))
     return db.session.scalar(select(func.count()).select_from(TeacherRequest)
-                             .where(TeacherRequest.status == RequestStatus.PENDING)) or 0
+                             .where(TeacherRequest.status == RequestStatus.PENDING,
+                                    _applicant_confirmed())) or 0
 
 
 def pending_teacher_requests(actor: Actor) -> Sequence[TeacherRequest]:
     policy.require(policy.can_decide_teacher_requests(actor))
     return db.session.scalars(
-        select(TeacherRequest).where(TeacherRequest.status == RequestStatus.PENDING)
+        select(TeacherRequest).where(TeacherRequest.status == RequestStatus.PENDING,
+                                     _applicant_confirmed())
         .order_by(TeacherRequest.created_at)
     ).all()
 
@@ -314,9 +304,15 @@ def pending_teacher_requests(actor: Actor) -> Sequence[TeacherRequest]:
 def get_teacher_request(actor: Actor, request_id: int) -> TeacherRequest:
     policy.require(policy.can_decide_teacher_requests(actor))
     request = db.session.get(TeacherRequest, request_id)
-    if request is None:
+    if request is None or request.user.email_confirmed_at is None:
         raise NotFound()
     return request
+
+
+def _applicant_confirmed() -> ColumnElement[bool]:
+    """Admins see an application once its applicant confirmed the address (issue 16): an
+    unconfirmed one may be someone else's address, and may be purged."""
+    return TeacherRequest.user_id.in_(select(User.id).where(User.email_confirmed_at.is_not(None)))
 
 
 def decide_teacher_request(actor: Actor, request_id: int, approve: bool, note: str = "") -> None:

@@ -20,13 +20,14 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from oer_portal.accounts import policy, service
+from oer_portal.accounts import confirmation, confirmation_views, policy, service
 from oer_portal.accounts.forms import (
     ChangePasswordForm,
     EmailSettingsForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
+    ResendConfirmationForm,
     TeacherRequestForm,
 )
 from oer_portal.accounts.models import TeacherRequest
@@ -113,9 +114,12 @@ def _login_account_key() -> str:
 
 @bp.route("/account/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_EMAIL"],
+               key_func=confirmation_views._typed_email_key, methods=["POST"])
 def register() -> str | Response:
-    """Create a student account and log it in; a teacher's request for the role is sent
-    with it, and the dashboard then says where it stands."""
+    """Register (issue 16): whether or not the address has an account, the answer is the
+    same redirect to "check your inbox"; the e-mail tells the address's owner the rest
+    (``accounts/confirmation.py``).  A teacher's application is sent with the account."""
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = RegisterForm()
@@ -123,20 +127,12 @@ def register() -> str | Response:
         application = (service.TeacherApplication(form.school.data, form.motivation.data)
                        if form.is_teacher.data else None)
         try:
-            user = service.register(form.email.data, form.display_name.data, form.password.data,
-                                    application)
+            confirmation.register(form.email.data, form.display_name.data, form.password.data,
+                                  application, confirmation_views.request_locale())
         except ValidationError as error:
             _field_of(form, error, form.email).errors.append(error.message)
         else:
-            _start_session(user)
-            if application is None:
-                flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name),
-                      "success")
-                return redirect(url_for("pages.home"))
-            flash(_("Welcome, %(name)s! Your account is ready and your request for the teacher "
-                    "role has been sent. The portal tells you as soon as an administrator has "
-                    "decided.", name=user.display_name), "success")
-            return redirect(url_for("materials.dashboard"))
+            return redirect(url_for("confirmation.sent"))
     return render_template("accounts/register.html", form=form)
 
 
@@ -161,7 +157,12 @@ def login() -> str | Response:
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except confirmation.AddressNotConfirmed as unconfirmed:
+            return render_template("accounts/login.html", form=form, next_url=next_url,
+                                   unconfirmed=ResendConfirmationForm(
+                                       formdata=None, email=unconfirmed.email))
         if user is not None:
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")

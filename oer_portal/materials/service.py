@@ -264,7 +264,9 @@ def add_co_author(actor: Actor, material_id: int, email: str) -> User:
     material = get_material(material_id)
     require_permission(policy.can_manage_authors(actor, material))
     user = accounts.find_by_email(email)
-    if user is None or not policy.can_create(user):
+    # One answer for every address that is not a teacher's who can log in (issue 16): an
+    # unknown address, a student, an account whose address is not confirmed.
+    if user is None or not policy.can_create(user) or user.email_confirmed_at is None:
         raise ValidationError(_("There is no teacher with this e-mail address."))
     if user.id == material.owner_id or user.id in material.co_author_ids:
         raise ValidationError(_("%(name)s is already an author.", name=user.display_name))

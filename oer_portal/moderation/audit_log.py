@@ -40,6 +40,9 @@ MAX_DETAIL_LENGTH = 160
 ACTION_LABELS: dict[str, Any] = {
     "access.denied": _l("Access refused"),
     "account.created": _l("Account created"),
+    "account.email_confirmed": _l("E-mail address confirmed"),
+    "account.purged": _l("Unconfirmed account removed"),
+    "registration.address_taken": _l("Registration with an address that has an account"),
     "login.succeeded": _l("Signed in"),
     "login.failed": _l("Sign-in failed"),
     "logout": _l("Signed out everywhere"),

@@ -71,7 +71,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     uri = create_postgres_database(server_uri) if server_uri else f"sqlite:///{tmp / 'live.db'}"
     migrate_to_head(tmp, uri)
     os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
-    app = create_app(make_config(tmp, uri))
+    # E-mail stays in memory: ``live_mailbox`` reads the links a journey opens.
+    app = create_app(make_config(tmp, uri, MAIL_BACKEND="locmem"))
     server = make_server("127.0.0.1", 0, _remember_response(app), threaded=True,
                          request_handler=_ClosingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -85,6 +86,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         db.engine.dispose()
     if server_uri:
         drop_postgres_database(server_uri, uri)
+
+
+@pytest.fixture()
+def live_mailbox(live_server: LiveServer) -> Any:
+    """What the live portal e-mailed (``locmem``): ``live_mailbox.confirmation_link(address)``.
+    Shared by every test of the worker: read by address, never by count."""
+    from tests.fixtures.mailbox import Mailbox
+
+    return Mailbox(live_server.app)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
-"""A new teacher, starting on the home page, registers as a teacher, is told the admin's
-approval on the next page, follows "Nieuwe les schrijven", writes a lesson with a PDF and
-submits it for review: six page loads of their own (the admin's approval in another browser
-context is counted apart, as is one submit without a title made on purpose to prove that the
+"""A new teacher, starting on the home page, registers as a teacher, confirms the address
+from the e-mail and logs in, is told the admin's approval on the next page, follows "Nieuwe
+les schrijven", writes a lesson with a PDF and submits it for review: nine page loads of
+their own, three of them for confirming the address (issue 16: "check your inbox", the
+link's page, the login page), the admin's approval in another browser context is counted
+apart, as is one submit without a title made on purpose to prove that the
 PDF survives and that the focus lands on the error summary).  Counted as main-frame
 navigations; every page is checked by axe, at 1280 and at 390 px wide, and on a phone no
 page is wider than the screen.  The admin's header, with every entry, fits on one line at
@@ -27,8 +29,9 @@ from tests.fixtures.samples import pdf_bytes
 
 pytestmark = pytest.mark.e2e
 
-#: The page loads a new teacher needs, from the home page to a submitted lesson.
-BUDGET = 6
+#: The page loads a new teacher needs, from the home page to a submitted lesson: six, and
+#: three to confirm the e-mail address (issue 16).
+BUDGET = 9
 
 LESSON = """\
 ## Breuken op de getallenlijn
@@ -99,8 +102,9 @@ def _approve_as_admin(browser: Browser, base: str, admin_email: str, teacher_nam
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
-def test_a_new_teacher_reaches_a_submitted_lesson_in_six_page_loads(
-        browser: Browser, live_server: Any, check_page: Any, tmp_path: Path, width: int):
+def test_a_new_teacher_reaches_a_submitted_lesson_in_nine_page_loads(
+        browser: Browser, live_server: Any, live_mailbox: Any, check_page: Any, tmp_path: Path,
+        width: int):
     base = live_server.url
     label = "desktop" if width > 600 else "phone"
     admin_email = _create_admin(live_server)
@@ -138,6 +142,19 @@ def test_a_new_teacher_reaches_a_submitted_lesson_in_six_page_loads(
     page.get_by_label("Waarom wil je de docentrol?").fill(
         "Ik geef wiskunde in de onderbouw en wil mijn werkbladen delen.")
     page.get_by_role("button", name="Account aanmaken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kijk in je mailbox")
+    look("check-inbox")
+
+    # 3a to 3c. The link from the e-mail, its button, then logging in leads to the dashboard.
+    page.goto(live_mailbox.confirmation_link(email))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bevestig je e-mailadres")
+    look("confirm")
+    page.get_by_role("button", name="Bevestig mijn e-mailadres").click()
+    expect(page.get_by_role("status")).to_contain_text("Je e-mailadres is bevestigd.")
+    look("confirmed")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn materiaal")
     expect(page.get_by_role("region", name="Je aanvraag voor de docentrol")).to_be_visible()
     look("registered")
@@ -209,14 +226,15 @@ def test_the_admins_header_fits_one_line_at_1366_and_works_at_390(
     base = live_server.url
     admin_email = _create_admin(live_server)
     from oer_portal.accounts import service
+    from oer_portal.accounts.models import Role
     from oer_portal.core.uow import current_uow
     from oer_portal.notifications import service as notifications
     from oer_portal.notifications.models import NotificationKind, TargetType
 
     with live_server.app.app_context():
-        student = service.register(f"wachtend-{uuid.uuid4().hex[:8]}@example.org",
-                                   "Wachtende Docent", PASSWORD,
-                                   service.TeacherApplication("De School", "Ik geef les."))
+        student = service.create_user(f"wachtend-{uuid.uuid4().hex[:8]}@example.org",
+                                      "Wachtende Docent", PASSWORD, [Role.STUDENT])
+        service.request_teacher_role(student, "De School", "Ik geef les.")
         # The widest count of unread notifications beside the admin's name too.
         for number in range(12):
             notifications.notify([service.find_by_email(admin_email).id],

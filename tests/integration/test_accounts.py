@@ -8,6 +8,7 @@ from oer_portal.accounts.models import User
 from oer_portal.core.audit import AuditEntry
 from oer_portal.extensions import db
 from tests.conftest import PASSWORD
+from tests.fixtures.mailbox import confirm_address
 
 
 def _user(app, email):
@@ -20,28 +21,36 @@ def _audit_actions(app):
         return [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
 
 
-def test_registration_creates_a_logged_in_student(app, client):
+def test_registration_creates_a_student_who_logs_in_once_confirmed(app, client, mailbox):
     response = client.post("/account/register", {
         "display_name": "  Jan   de Vries ", "email": "Jan@Example.org",
         "password": PASSWORD, "confirm": PASSWORD,
     })
     assert response.status_code == 302
+    assert response.headers["Location"] == "/account/register/sent"
     user = _user(app, "jan@example.org")
     assert user.display_name == "Jan de Vries"
     assert user.roles == {"student"}
+    assert user.email_confirmed_at is None
+    assert client.get("/account/profile").status_code == 302  # not logged in yet
+    confirm_address(client, mailbox, "jan@example.org")
+    client.login("jan@example.org")
     assert "Jan de Vries" in client.get("/account/profile").get_data(as_text=True)
 
 
-def test_registration_refuses_a_taken_address_whatever_its_case(app, client, make_user):
+def test_registration_with_a_taken_address_whatever_its_case_makes_no_second_account(
+        app, client, make_user, mailbox):
     make_user("student", email="taken@example.org")
     response = client.post("/account/register", {
         "display_name": "Someone", "email": "TAKEN@example.org",
         "password": PASSWORD, "confirm": PASSWORD,
     })
-    assert response.status_code == 200
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/register/sent"
+    assert "already exists" not in client.get("/account/register/sent").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert len(mailbox.to("taken@example.org")) == 1
 
 
 def test_registration_explains_each_bad_field(client):
