@@ -36,3 +36,12 @@ def create_user(email: str, name: str, roles: tuple[str, ...], password_stdin: b
         raise click.ClickException(error.message) from error
     click.echo(_("Created user %(id)s <%(email)s> with roles %(roles)s.",
                  id=user.id, email=user.email, roles=", ".join(sorted(roles))))
+
+
+@users_cli.command("prune-sessions")
+@transactional
+def prune_sessions() -> None:
+    """Delete login sessions that are over (idle too long); cron may run it daily."""
+    from oer_portal.accounts import sessions
+
+    click.echo(_("%(count)d sessions ended.", count=sessions.prune()))
