@@ -86,7 +86,7 @@ def _letter(user: User, link: str) -> mail.Letter:
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     with force_locale(locale):
-        subject = f"{gettext('OER portal')}: {gettext('Reset your password')}"
+        subject = gettext("OER portal") + ": " + gettext("Reset your password")
         body = "\n".join([
             gettext("Hello %(name)s,", name=user.display_name), "",
             gettext("Someone (we hope you) asked to reset the password of your account on "

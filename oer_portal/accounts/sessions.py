@@ -23,7 +23,17 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, ForeignKey, String, and_, delete, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    String,
+    and_,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oer_portal.accounts import user_agents
@@ -139,10 +149,10 @@ def is_remembered(user: User) -> bool:
 
 
 def of_user(user: User) -> list[UserSession]:
-    """The user's live sessions, most recently seen first."""
-    prune(user.id)
+    """The user's live sessions, most recently seen first (a read: the ones that are over
+    are left for ``prune``, so that showing the profile writes nothing)."""
     return list(db.session.scalars(
-        select(UserSession).where(UserSession.user_id == user.id)
+        select(UserSession).where(UserSession.user_id == user.id, ~_over(utcnow()))
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
 
 
@@ -189,15 +199,18 @@ def end_all(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-def prune(user_id: int | None = None) -> int:
-    """Delete sessions that are over (of one user, or of everyone); returns how many."""
-    now = utcnow()
-    over = or_(
+def _over(now: datetime) -> ColumnElement[bool]:
+    """Sessions idle for longer than their kind may be."""
+    return or_(
         and_(UserSession.remember.is_(False),
              UserSession.last_seen_at < now - _idle_limit(False)),
         and_(UserSession.remember.is_(True),
              UserSession.last_seen_at < now - _idle_limit(True)))
-    statement = delete(UserSession).where(over)
+
+
+def prune(user_id: int | None = None) -> int:
+    """Delete sessions that are over (of one user, or of everyone); returns how many."""
+    statement = delete(UserSession).where(_over(utcnow()))
     if user_id is not None:
         statement = statement.where(UserSession.user_id == user_id)
     return db.session.execute(statement).rowcount or 0

@@ -12,7 +12,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -175,8 +175,10 @@ def _login_refused(form: LoginForm, next_url: str, refusal: login_throttle.Refus
     """429 with Retry-After, the password unchecked, and what to do instead."""
     minutes = max(1, -(-refusal.retry_after // 60))
     form.password.errors.append(
-        _("Too many failed attempts to log in to this account. Please wait %(minutes)d "
-          "minute(s) and try again, or reset your password.", minutes=minutes))
+        ngettext("Too many failed attempts to log in to this account. Please wait %(num)d "
+                 "minute and try again, or reset your password.",
+                 "Too many failed attempts to log in to this account. Please wait %(num)d "
+                 "minutes and try again, or reset your password.", minutes))
     page = render_template("accounts/login.html", form=form, next_url=next_url)
     # Flask-Limiter would raise Retry-After to the per-address window's reset; this wait is
     # the account's (or the device's), so its headers stay off this one response.

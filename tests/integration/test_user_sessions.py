@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from oer_portal.extensions import db
@@ -145,7 +146,7 @@ def test_sessions_of_gives_plain_data_for_the_privacy_export(app, client, make_u
 
     user = make_user("student")
     _login(client, user.email, remember=True)
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         [entry] = sessions.sessions_of(db.session.get(User, user.id))
     assert entry["device"] == "Firefox on Linux" and entry["remember"] is True
     assert set(entry) == {"created_at", "last_seen_at", "device", "remember"}
