@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from oer_portal.accounts import service
 from oer_portal.accounts.models import ROLE_VALUES, Role
@@ -44,4 +45,5 @@ def prune_sessions() -> None:
     """Delete login sessions that are over (idle too long); cron may run it daily."""
     from oer_portal.accounts import sessions
 
-    click.echo(_("%(count)d sessions ended.", count=sessions.prune()))
+    count = sessions.prune()
+    click.echo(ngettext("%(num)d session ended.", "%(num)d sessions ended.", count))

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
@@ -53,7 +54,8 @@ def end(session_id: int) -> Response:
 @login_required
 def end_others() -> Response:
     count = sessions.end_others(current_user)
-    flash(_("You have been logged out everywhere else (%(count)d sessions).", count=count),
+    flash(ngettext("You have been logged out everywhere else (%(num)d session).",
+                   "You have been logged out everywhere else (%(num)d sessions).", count),
           "success")
     return redirect(url_for("accounts.profile", _anchor="sessions"))
 
