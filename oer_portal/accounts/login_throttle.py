@@ -58,6 +58,8 @@ def check(email: str, device: str | None) -> Refusal | None:
     """Whether an attempt for ``email`` (from a browser with device nonce ``device``, or
     none) may have its password checked now."""
     storage = _storage()
+    if storage is None:  # the rate limiter is switched off: so is this
+        return None
     if device is not None:
         key = _device_key(device)
         if storage.get(key) >= current_app.config["LOGIN_DEVICE_FAILURES"]:
@@ -83,6 +85,8 @@ def failed(email: str, device: str | None) -> None:
     """Count a wrong password: on the device's counter, or on the account's."""
     config = current_app.config
     storage = _storage()
+    if storage is None:
+        return
     if device is not None:
         storage.incr(_device_key(device), config["LOGIN_DEVICE_WINDOW_SECONDS"])
         return
@@ -97,6 +101,8 @@ def failed(email: str, device: str | None) -> None:
 def succeeded(email: str, device: str | None) -> None:
     """The owner is in.  From a known browser: forget that device's failures only (whoever
     guesses elsewhere keeps waiting); from an untrusted one: forget the account's."""
+    if _storage() is None:
+        return
     if device is not None:
         _storage().clear(_device_key(device))
     else:
@@ -105,6 +111,8 @@ def succeeded(email: str, device: str | None) -> None:
 
 def forgive(email: str) -> None:
     """Forget the account's failures and end its wait (a login or a password reset)."""
+    if _storage() is None:
+        return
     for key in _keys(email):
         _storage().clear(key)
 

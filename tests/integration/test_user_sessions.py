@@ -162,3 +162,19 @@ def test_a_cookie_of_the_old_form_is_not_a_session(app, client, make_user):
 
         token = db.session.get(User, user.id).session_token
         assert load_session_user(f"{user.id}:{token}") is None
+
+
+def test_last_seen_is_refreshed_once_it_is_older_than_the_interval(app, client, make_user):
+    from oer_portal.accounts.sessions import UserSession
+    from oer_portal.core.types import utcnow
+
+    user = make_user("student")
+    _login(client, user.email)
+    stale = utcnow() - app.config["SESSION_TOUCH_INTERVAL"] * 2
+    with app.app_context():
+        row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+        row.last_seen_at = stale
+        db.session.commit()
+    assert client.get("/account/profile").status_code == 200
+    [after] = _rows(app, user.id)
+    assert after.last_seen_at > stale
