@@ -9,7 +9,8 @@ dies: single use without a table of tokens to store, hash and purge.  "Log out e
 voids outstanding links as well.
 
 Asking for a link answers the same for every address (the view shows one page) and does the
-same work: the audit row is written either way; only an existing account gets a mail, and
+same work before answering: the audit row is written either way, and the mail of an existing
+account leaves only after the answer (``reset_views``); only an existing account gets one, and
 at most ``RESET_LIMIT_PER_ACCOUNT`` per address (more are dropped silently: the
 owner's inbox is not flooded, and the links already sent stay good).
 """
@@ -67,19 +68,20 @@ def user_for_token(token: str) -> User:
     return user
 
 
-def request_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a reset link if ``email`` names an account (and its quota allows); the caller
-    answers the same whatever happened."""
+def request_reset(email: str, link_for: Callable[[str], str]) -> mail.Letter | None:
+    """The mail with a reset link if ``email`` names an account (and its quota allows);
+    the caller sends it once the request has committed *and* answered (so the mail server's
+    time does not tell whether the account exists) and answers the same whatever happened."""
     user = service.find_by_email(email[:254])
     audit.record("password_reset.requested",
                  target=("user", user.id) if user is not None else None,
                  details={} if user is not None else {"reason": "unknown account"})
     if user is None:
-        return
+        return None
     quota = parse(current_app.config["RESET_LIMIT_PER_ACCOUNT"])
     if not limiter.limiter.hit(quota, "password-reset", account_digest(user.email)):
-        return
-    mail.send_after_commit(_letter(user, link_for(make_token(user))))
+        return None
+    return _letter(user, link_for(make_token(user)))
 
 
 def _letter(user: User, link: str) -> mail.Letter:

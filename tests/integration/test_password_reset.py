@@ -145,3 +145,31 @@ def test_requests_are_limited_per_client_address(app, client, outbox):
     for n in range(3):
         _forgot(client, f"nobody{n}@example.org")
     assert client.post("/account/forgot", {"email": "x@example.org"}).status_code == 429
+
+
+def test_the_mail_leaves_only_after_the_answer(client, make_user, outbox):
+    """How long the mail server takes must not tell whether the account exists."""
+    user = make_user("student")
+    response = client.raw.post("/account/forgot", data={"csrf_token": client.csrf_token(),
+                                                         "email": user.email})
+    assert response.status_code == 302
+    assert outbox == []  # answered, not yet sent
+    response.close()  # what the WSGI server does once the answer is written
+    assert len(outbox) == 1
+
+
+def test_a_rolled_back_request_sends_nothing(app, client, make_user, outbox):
+    user = make_user("student")
+    with app.test_request_context("/account/forgot", method="POST"):
+        from flask import redirect
+
+        from oer_portal.accounts import reset
+        from oer_portal.accounts.reset_views import _send_after_response
+        from oer_portal.core.uow import current_uow
+
+        letter = reset.request_reset(user.email, lambda token: f"{PORTAL}/x/{token}")
+        response = redirect("/")
+        _send_after_response(response, [letter])
+        current_uow().rollback()
+        response.close()
+    assert outbox == []
