@@ -99,7 +99,14 @@ def _bound_numbers(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from oer_portal import api
-    from oer_portal.accounts import admin_views, confirmation_views, token_views, views
+    from oer_portal.accounts import (
+        admin_views,
+        confirmation_views,
+        reset_views,
+        session_views,
+        token_views,
+        views,
+    )
     from oer_portal.arrangements.cartridge_views import bp as cartridges_bp
     from oer_portal.arrangements.export_views import bp as exports_bp
     from oer_portal.arrangements.views import bp as arrangements_bp
@@ -122,6 +129,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(confirmation_views.bp)
+    app.register_blueprint(session_views.bp)
+    app.register_blueprint(reset_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(collections_admin_bp)
     app.register_blueprint(token_views.bp)

@@ -65,8 +65,30 @@ class Defaults:
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    #: Failed logins allowed per account; the next one is refused with 429.
-    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    #: Failed logins for an account from browsers that never logged in to it before it has
+    #: to wait; each further failure doubles the wait, from ``LOGIN_DELAY_SECONDS`` up to
+    #: ``LOGIN_DELAY_MAX_SECONDS`` (``accounts/login_throttle.py``).  The count is forgotten
+    #: ``LOGIN_FAILURE_MEMORY_SECONDS`` after the first failure, or at a successful login.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_DELAY_SECONDS = 30
+    LOGIN_DELAY_MAX_SECONDS = 15 * 60
+    LOGIN_FAILURE_MEMORY_SECONDS = 24 * 3600
+    #: A browser that logged in to the account before (it has a device cookie) gets its own
+    #: counter: this many failures per ``LOGIN_DEVICE_WINDOW_SECONDS`` (``accounts/devices.py``).
+    LOGIN_DEVICE_FAILURES = 20
+    LOGIN_DEVICE_WINDOW_SECONDS = 15 * 60
+    DEVICE_COOKIE_NAME = "oer_device"
+    DEVICE_COOKIE_DURATION = timedelta(days=365)
+    #: Sessions (``accounts/sessions.py``): one without "stay logged in" ends after this long
+    #: without a request, a remembered one after ``REMEMBER_COOKIE_DURATION``; "last seen" is
+    #: written at most once per ``SESSION_TOUCH_INTERVAL``, not on every page.
+    SESSION_IDLE_TIMEOUT = timedelta(days=1)
+    SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+    #: Password reset (``accounts/reset.py``): how long a link works (seconds), requests per
+    #: client address (429 beyond), and mails per typed address (silently none beyond).
+    PASSWORD_RESET_MAX_AGE = 3600
+    RESET_LIMIT_PER_ADDRESS = "10 per hour"
+    RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     #: All login attempts allowed per client address.
     LOGIN_LIMIT_PER_ADDRESS = "60 per 15 minutes"
     REGISTER_LIMIT_PER_ADDRESS = "20 per hour"

@@ -1,7 +1,7 @@
 """email confirmation: an account is confirmed once its owner opened the mailed link
 
 Revision ID: 0024_email_confirmation
-Revises: 0022_storage_gc
+Revises: 0023_user_sessions
 Create Date: 2026-12-06 01:30:00.000000
 
 ``users.email_confirmed_at`` is ``NULL`` while a self-registered account waits for its owner
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_email_confirmation'
-down_revision = '0022_storage_gc'
+down_revision = '0023_user_sessions'
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from oer_portal.accounts import confirmation, service
 from oer_portal.accounts.models import ROLE_VALUES, Role
@@ -46,3 +47,13 @@ def purge_unconfirmed(days: int | None) -> None:
     """Remove self-registered accounts whose address was never confirmed."""
     removed = confirmation.purge_unconfirmed(days)
     click.echo(_("Removed %(count)d unconfirmed accounts.", count=removed))
+
+
+@users_cli.command("prune-sessions")
+@transactional
+def prune_sessions() -> None:
+    """Delete login sessions that are over (idle too long); cron may run it daily."""
+    from oer_portal.accounts import sessions
+
+    count = sessions.prune()
+    click.echo(ngettext("%(num)d session ended.", "%(num)d sessions ended.", count))

@@ -40,7 +40,8 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(80))
     #: argon2id hash (the PHC string carries its own parameters).
     password_hash: Mapped[str] = mapped_column(String(255))
-    #: Part of the login cookie; replacing it logs out every copy of every session.
+    #: The account's session generation: "log out everywhere" replaces it (and deletes every
+    #: row of ``user_sessions``, which the login cookie names since issue 16).
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     #: Interface language chosen by the user; ``None`` follows the session or the default.
     locale: Mapped[str | None] = mapped_column(String(8))
@@ -76,8 +77,10 @@ class User(UserMixin, db.Model):
         return any(row.role == role for row in self.role_rows)
 
     def get_id(self) -> str:
-        """Flask-Login's cookie id: the user id *and* the current session token."""
-        return f"{self.id}:{self.session_token}"
+        """Flask-Login's cookie id: the user id, the session's id and its token
+        (``accounts.sessions``); a user not logged in through a session row (a test's bare
+        ``login_user``) gets an id no loader accepts."""
+        return getattr(self, "session_cookie_id", None) or f"{self.id}:0:-"
 
     def get_user_id(self) -> int:
         return self.id

@@ -7,7 +7,6 @@ nothing behind even if the caller forgets to roll back.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import joinedload, with_expression
 
-from oer_portal.accounts import passwords, policy
+from oer_portal.accounts import passwords, policy, sessions
 from oer_portal.accounts.models import (
     RequestStatus,
     Role,
@@ -76,32 +75,35 @@ def register_staff_waiting(
 
 
 def load_session_user(cookie_id: str) -> User | None:
-    """Flask-Login's loader: the user only if the cookie's session token is still current.
+    """Flask-Login's loader: the user only if the cookie names a live session of theirs
+    (``accounts.sessions``: its id and token, in one query with the user).
 
     The same query says whether a decision on a teacher request waits to be told
     (``User.unnoticed_decision_id``), how many notifications are unread and, for
     moderators, how much waits for them (the header's counts): every page asks, and pages
     have a query budget.
     """
-    user_id, _sep, token = cookie_id.partition(":")
-    if not user_id.isdigit() or not token:
+    parsed = sessions.parse_cookie_id(cookie_id)
+    if parsed is None:
         return None
-    user = db.session.scalar(
-        select(User).where(User.id == int(user_id))
+    user_id, session_id, token = parsed
+    found = db.session.execute(
+        select(User, sessions.UserSession)
+        .join(sessions.UserSession, sessions.UserSession.user_id == User.id)
+        .where(User.id == user_id, sessions.UserSession.id == session_id)
         .options(joinedload(User.role_rows),
                  with_expression(User.unnoticed_decision_id, _unnoticed_decision()),
                  with_expression(User.unread_notifications,
                                  notifications.unread_count_of(User.id)),
                  *(with_expression(User.staff_waiting, expression(User.id))
                    for expression in _staff_waiting))
-    )
-    if user is None or not _tokens_equal(user.session_token, token):
+    ).unique().first()
+    if found is None:
+        return None
+    user, row = found
+    if not sessions.accept(user, row, cookie_id, token):
         return None
     return user
-
-
-def _tokens_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def _check_email(email: str) -> str:
@@ -180,7 +182,8 @@ def authenticate(email: str, password: str) -> User | None:
 def log_out_everywhere(user: User) -> None:
     """Invalidate every copy of every session cookie of ``user``."""
     user.session_token = new_session_token()
-    audit.record("logout", actor_id=user.id, target=("user", user.id))
+    sessions.end_all(user)
+    audit.record("logout.everywhere", actor_id=user.id, target=("user", user.id))
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -190,6 +193,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     _check_password(new_password)
     user.password_hash = passwords.hash_password(new_password)
     user.session_token = new_session_token()
+    sessions.end_all(user)  # the view starts a fresh one for this browser
     audit.record("password.changed", actor_id=user.id, target=("user", user.id))
 
 

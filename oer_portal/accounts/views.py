@@ -6,21 +6,28 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from oer_portal.accounts import confirmation, confirmation_views, policy, service
+from oer_portal.accounts import (
+    confirmation,
+    confirmation_views,
+    devices,
+    login_throttle,
+    policy,
+    service,
+    sessions,
+)
 from oer_portal.accounts.forms import (
     ChangePasswordForm,
     EmailSettingsForm,
@@ -100,16 +107,14 @@ def _account_notices() -> dict[str, object]:
 
 
 def _start_session(user: service.User, remember: bool = False) -> None:
-    """A fresh session for ``user``: nothing of the anonymous session survives but the language."""
+    """A fresh session for ``user``: nothing of the anonymous session survives but the
+    language; a session row of its own (``accounts.sessions``) names this browser."""
     locale = session.get("locale")
     session.clear()
     if user.locale is None and locale:
         user.locale = locale
+    sessions.start(user, request.headers.get("User-Agent"), remember)
     login_user(user, remember=remember)
-
-
-def _login_account_key() -> str:
-    return "login-account:" + service.normalise_email(request.form.get("email", ""))[:254]
 
 
 @bp.route("/account/register", methods=["GET", "POST"])
@@ -144,19 +149,18 @@ def _field_of(form: FlaskForm, error: ValidationError, default: Field) -> Field:
 
 @bp.route("/account/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=lambda _response: bool(g.get("login_failed")),
-)
 def login() -> str | Response:
-    """Log in; only failed attempts count towards the per-account limit."""
+    """Log in; failures slow down the account's untrusted clients or the known browser
+    that made them (``login_throttle``), never the owner's other known browsers."""
     next_url = safe_next(request.values.get("next"), url_for("pages.home"))
     if current_user.is_authenticated:
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
+        device = devices.presented(request, form.email.data)
+        refusal = login_throttle.check(form.email.data, device)
+        if refusal is not None:
+            return _login_refused(form, next_url, refusal)
         try:
             user = service.authenticate(form.email.data, form.password.data)
         except confirmation.AddressNotConfirmed as unconfirmed:
@@ -164,19 +168,39 @@ def login() -> str | Response:
                                    unconfirmed=ResendConfirmationForm(
                                        formdata=None, email=unconfirmed.email))
         if user is not None:
+            login_throttle.succeeded(form.email.data, device)
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
-            return redirect(next_url)
-        g.login_failed = True
+            response = redirect(next_url)
+            devices.issue(response, request, form.email.data)
+            return response
+        login_throttle.failed(form.email.data, device)
         form.password.errors.append(_("The e-mail address or the password is not correct."))
     return render_template("accounts/login.html", form=form, next_url=next_url)
+
+
+def _login_refused(form: LoginForm, next_url: str, refusal: login_throttle.Refusal
+                   ) -> tuple[str, int, dict[str, str]]:
+    """429 with Retry-After, the password unchecked, and what to do instead."""
+    minutes = max(1, -(-refusal.retry_after // 60))
+    form.password.errors.append(
+        ngettext("Too many failed attempts to log in to this account. Please wait %(num)d "
+                 "minute and try again, or reset your password.",
+                 "Too many failed attempts to log in to this account. Please wait %(num)d "
+                 "minutes and try again, or reset your password.", minutes))
+    page = render_template("accounts/login.html", form=form, next_url=next_url)
+    # Flask-Limiter would raise Retry-After to the per-address window's reset; this wait is
+    # the account's (or the device's), so its headers stay off this one response.
+    limiter.context.view_rate_limit = None
+    return page, 429, {"Retry-After": str(refusal.retry_after)}
 
 
 @bp.route("/account/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
-    """Log out everywhere: the session token changes, so every copy of the cookie is void."""
-    service.log_out_everywhere(current_user)
+    """Log out this browser: its session row goes, so every copy of its cookie is void; the
+    user's other sessions stay ("log out everywhere" is on the profile)."""
+    sessions.end_current(current_user)
     locale = session.get("locale")
     logout_user()
     session.clear()
@@ -191,13 +215,14 @@ def logout() -> Response:
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        remember = sessions.is_remembered(current_user)
         try:
             service.change_password(current_user, form.current_password.data,
                                     form.new_password.data)
         except ValidationError as error:
             form.current_password.errors.append(error.message)
         else:
-            _start_session(current_user._get_current_object())
+            _start_session(current_user._get_current_object(), remember=remember)
             flash(_("Your password has been changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("accounts.profile"))

@@ -144,13 +144,20 @@ def test_a_session_cookie_replayed_after_logout_is_rejected(client, new_client, 
     assert "/account/login" in response.headers["Location"]
 
 
-def test_logout_ends_the_sessions_on_other_devices_too(client, new_client, make_user):
+def test_logout_ends_this_session_and_log_out_everywhere_the_others(client, new_client,
+                                                                    make_user):
+    # Issue 16: logging out ended every session; now it ends this browser's only, and
+    # "log out everywhere" (on the profile) ends them all.
     user = make_user("student")
     laptop, phone = client, new_client()
     laptop.login(user.email)
     phone.login(user.email)
     laptop.logout()
+    assert phone.get("/account/profile").status_code == 200
+    assert phone.post("/account/logout-everywhere").status_code == 302
+    laptop.login(user.email)
     assert phone.get("/account/profile").status_code == 302
+    assert laptop.get("/account/profile").status_code == 200
 
 
 def test_logout_needs_post(client, make_user):

@@ -366,7 +366,7 @@ def test_the_migration_confirms_every_existing_account(tmp_path):
 
     app = create_app(make_config(tmp_path, f"sqlite:///{tmp_path / 'data.db'}"))
     with app.app_context():
-        upgrade(revision="0020_link_parts")
+        upgrade(revision="0023_user_sessions")
         db.session.execute(text(
             "INSERT INTO users (id, email, display_name, password_hash, session_token, "
             "created_at) VALUES (1, 'a@example.org', 'Anna', 'x', 't1', "
@@ -377,7 +377,7 @@ def test_the_migration_confirms_every_existing_account(tmp_path):
             "SELECT created_at, email_confirmed_at FROM users")).one()
         assert row[1] is not None and row[0] == row[1]
         db.session.commit()
-        downgrade(revision="0020_link_parts")
+        downgrade(revision="0023_user_sessions")
         assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
