@@ -40,6 +40,7 @@ MAX_DETAIL_LENGTH = 160
 ACTION_LABELS: dict[str, Any] = {
     "access.denied": _l("Access refused"),
     "account.created": _l("Account created"),
+    "account.deleted": _l("Account deleted"),
     "login.succeeded": _l("Signed in"),
     "login.failed": _l("Sign-in failed"),
     "logout": _l("Signed out everywhere"),
