@@ -35,7 +35,12 @@ from oer_portal.materials.models import (
 )
 from oer_portal.moderation import conversation, reports
 from oer_portal.notifications import service as notifications
-from oer_portal.notifications.models import Notification, NotificationKind, NotificationSetting
+from oer_portal.notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationSetting,
+    TargetType,
+)
 from oer_portal.proposals import service as proposals
 from oer_portal.remix import service as remix
 
@@ -392,3 +397,26 @@ def test_an_arrangement_draft_is_deleted_with_its_outline(app, client, world):
     assert _delete(client).status_code == 302
     with app.app_context():
         assert db.session.get(Material, arrangement_id) is None
+
+
+def test_every_session_of_the_account_ends(client, new_client, world):
+    other_device = new_client()
+    other_device.login(world.anna.email, PASSWORD)
+    assert other_device.get("/account/profile").status_code == 200
+    client.login(world.anna.email, PASSWORD)
+    _delete(client)
+    assert other_device.get("/account/profile").status_code == 302
+
+
+def test_a_deleted_account_is_not_mailed(app, client, world):
+    with app.app_context():
+        owner_id = world.anna.id
+    client.login(world.anna.email, PASSWORD)
+    _delete(client)
+    with app.app_context():
+        created = notifications.notify([owner_id], NotificationKind.REVIEW_COMMENT,
+                                       (TargetType.MATERIAL,
+                                        world.anna_published))
+        db.session.flush()
+        assert notifications.deliveries([n.id for n in created]) == []
+        db.session.rollback()
