@@ -313,6 +313,7 @@ def _anonymous_everywhere(client, world, label: str) -> None:
     assert label in page and "Anna Aalders" not in page
     api = client.get(f"/api/v1/materials/{material}").get_json()
     assert api["owner"]["name"] == label
+    assert api["owner"]["url"] is None  # no profile to link
     assert "Anna Aalders" not in json.dumps(api)
     oai = client.get("/oai?verb=ListRecords&metadataPrefix=oai_dc").get_data(as_text=True)
     assert label in oai and "Anna Aalders" not in oai
@@ -334,7 +335,8 @@ def test_an_anonymous_author_is_credited_so_everywhere(app, client, new_client, 
     from tests.fixtures.syndication import jsonld_of
 
     blocks = jsonld_of(page.get_data(as_text=True))
-    assert [person["name"] for person in blocks[0]["author"]] == ["anonymous author"]
+    assert blocks[0]["author"] == [{"@type": "Person", "name": "anonymous author"}]
+    assert f"/people/{world.anna.id}" not in page.get_data(as_text=True)
     bea = new_client("en")
     bea.login(world.bea.email)
     credits = bea.get(f"/materials/{remix_id}", follow_redirects=True).get_data(as_text=True)
@@ -420,3 +422,14 @@ def test_a_deleted_account_is_not_mailed(app, client, world):
         db.session.flush()
         assert notifications.deliveries([n.id for n in created]) == []
         db.session.rollback()
+
+
+def test_search_forgets_an_anonymous_authors_name(app, client, world):
+    assert world.anna_published in _found(client, "Aalders")
+    client.login(world.anna.email, PASSWORD)
+    _delete(client, credit="anonymous")
+    assert world.anna_published not in _found(client, "Aalders")
+
+
+def _found(client, words: str) -> list[int]:
+    return [hit["id"] for hit in client.get(f"/api/v1/search?q={words}").get_json()["results"]]
