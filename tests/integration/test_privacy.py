@@ -341,8 +341,12 @@ def test_an_anonymous_author_is_credited_so_everywhere(app, client, new_client, 
     bea.login(world.bea.email)
     credits = bea.get(f"/materials/{remix_id}", follow_redirects=True).get_data(as_text=True)
     assert "anonymous author" in credits and "Anna Aalders" not in credits
-    # The profile of an anonymous author does not exist.
+    # The profile and the feed of an anonymous author do not exist, and nothing links them.
     assert english.get(f"/people/{world.anna.id}").status_code == 404
+    assert english.get(f"/feeds/people/{world.anna.id}.atom").status_code == 404
+    feed = english.get("/feeds/materials.atom").get_data(as_text=True)
+    assert "anonymous author" in feed and "Anna Aalders" not in feed
+    assert f"/people/{world.anna.id}" not in feed
 
 
 def test_a_draft_with_co_authors_stays_with_them(app, client, world):
