@@ -31,6 +31,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from oer_portal.accounts import passwords
 from oer_portal.accounts.models import (
     ANONYMOUS_NAME,
+    Role,
     TeacherRequest,
     TrustedTeacher,
     User,
@@ -40,7 +41,7 @@ from oer_portal.accounts.models import (
 from oer_portal.accounts.tokens import ApiToken
 from oer_portal.community.models import HelpfulVote, Rating, WrittenReview
 from oer_portal.core import audit, outbox
-from oer_portal.core.errors import FieldError, NotFound
+from oer_portal.core.errors import FieldError, NotFound, ValidationError
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.lists.models import MaterialList
@@ -105,6 +106,9 @@ def delete_account(user: User, password: str, credit: Credit) -> Deletion:
         raise NotFound()
     if not passwords.verify_password(user.password_hash, password):
         raise FieldError("password", _("Your password is not correct."))
+    if _last_admin(user):
+        raise ValidationError(_("You are the only administrator. Give another account the "
+                                "admin role before you delete yours."))
     old_name = user.stored_name
     handed_over = _hand_over_shared_materials(user.id)
     erasable = drafts.deletable(user.id)
@@ -126,6 +130,12 @@ def delete_account(user: User, password: str, credit: Credit) -> Deletion:
     db.session.flush()
     db.session.expire_all()  # the bulk statements bypassed the objects the session holds
     return deletion
+
+
+def _last_admin(user: User) -> bool:
+    """A portal must keep an administrator: the last one cannot leave."""
+    return user.has_role(Role.ADMIN) and not db.session.scalar(select(exists().where(
+        UserRole.role == Role.ADMIN, UserRole.user_id != user.id)))
 
 
 def _hand_over_shared_materials(user_id: int) -> list[int]:

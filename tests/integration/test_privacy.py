@@ -437,3 +437,16 @@ def test_search_forgets_an_anonymous_authors_name(app, client, world):
 
 def _found(client, words: str) -> list[int]:
     return [hit["id"] for hit in client.get(f"/api/v1/search?q={words}").get_json()["results"]]
+
+
+def test_the_last_administrator_cannot_leave(app, client, make_user):
+    admin = make_user("admin", email="admin@example.org")
+    client.login(admin.email)
+    response = _delete(client, password=admin.password)
+    assert "only administrator" in response.get_data(as_text=True)
+    with app.app_context():
+        assert _user(admin).deleted_at is None
+    other = make_user("admin")
+    assert _delete(client, password=admin.password).status_code == 302
+    with app.app_context():
+        assert _user(admin).deleted_at is not None and _user(other).deleted_at is None
