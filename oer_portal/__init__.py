@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.materials import models as material_models  # noqa: F401
     from oer_portal.materials import reviews as review_models  # noqa: F401
     from oer_portal.notifications import models as notification_models  # noqa: F401
+    from oer_portal.privacy import models as privacy_models  # noqa: F401
     from oer_portal.proposals import models as proposal_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
     from oer_portal.usage import models as usage_models  # noqa: F401
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.notifications.views import bp as notifications_bp
     from oer_portal.oai.views import bp as oai_bp
     from oer_portal.pages.views import bp as pages_bp
+    from oer_portal.privacy.views import bp as privacy_bp
     from oer_portal.proposals.views import bp as proposals_bp
     from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
@@ -127,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.usage.views import bp as usage_bp
 
     app.register_blueprint(pages_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(confirmation_views.bp)
     app.register_blueprint(session_views.bp)

@@ -6,8 +6,10 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, Text, case, literal
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from oer_portal.core.types import UTCDateTime, utcnow
@@ -30,14 +32,28 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+#: The stored display name of an account deleted by a user who chose to be credited as
+#: "anonymous author" (``oer_portal.privacy``); a living account always has a name.
+ANONYMOUS_NAME = ""
+
+
+def anonymous_author() -> str:
+    """How an anonymous author is named, in the reader's language (Dutch without a request)."""
+    try:
+        return gettext("anonymous author")
+    except (RuntimeError, KeyError):  # no app at all: a script, a bare test
+        return "anonymous author"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Private; stored lower-case so that uniqueness ignores case.
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    #: Public; shown on profiles and in credits.
-    display_name: Mapped[str] = mapped_column(String(80))
+    #: Public; shown on profiles and in credits.  Read it as ``display_name``, which names an
+    #: anonymous author (``ANONYMOUS_NAME``) in the reader's language, in Python and in SQL.
+    stored_name: Mapped[str] = mapped_column("display_name", String(80))
     #: argon2id hash (the PHC string carries its own parameters).
     password_hash: Mapped[str] = mapped_column(String(255))
     #: The account's session generation: "log out everywhere" replaces it (and deletes every
@@ -50,6 +66,9 @@ class User(UserMixin, db.Model):
     #: When the owner opened the mailed confirmation link; ``None`` while a self-registered
     #: account waits for it (it cannot log in then).  See ``accounts/confirmation.py``.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the account was deleted (``oer_portal.privacy``): the row stays as a tombstone
+    #: for what refers to it (published work, the audit log), without personal data.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -64,6 +83,26 @@ class User(UserMixin, db.Model):
     #: to "Review"), loaded by the session loader; ``None`` for others or when loaded
     #: otherwise.
     staff_waiting: Mapped[int | None] = query_expression()
+
+    @hybrid_property
+    def display_name(self) -> str:
+        """The name every page, credit, feed, API and OAI record shows: the one place names
+        come from, so an anonymous author is anonymous everywhere."""
+        return self.stored_name if self.stored_name != ANONYMOUS_NAME else anonymous_author()
+
+    @display_name.inplace.setter
+    def _display_name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls) -> ColumnElement[str]:
+        return case((cls.stored_name == ANONYMOUS_NAME, literal(anonymous_author())),
+                    else_=cls.stored_name)
+
+    @property
+    def credited_anonymously(self) -> bool:
+        return self.stored_name == ANONYMOUS_NAME
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -60,8 +60,9 @@ def _private(response: Response) -> Response:
 
 def person(user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.display_name,
-            "url": url_for("lists.profile", user_id=user.id,
-                           slug=service.slugify(user.display_name), _external=True)}
+            "url": None if user.credited_anonymously  # an anonymous author has no profile
+            else url_for("lists.profile", user_id=user.id,
+                         slug=service.slugify(user.display_name), _external=True)}
 
 
 def material_url(material: Material) -> str:

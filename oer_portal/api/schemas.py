@@ -70,7 +70,9 @@ class ProblemSchema(Schema):
 class PersonSchema(Schema):
     id = fields.Integer(required=True, **_example(7))
     name = fields.String(required=True, **_example("Anna de Vries"))
-    url = fields.String(required=True, **_example("https://oer.example.org/people/7-anna"))
+    #: ``null`` for an anonymous author (an account deleted with that choice): no profile.
+    url = fields.String(required=True, allow_none=True,
+                        **_example("https://oer.example.org/people/7-anna"))
 
 
 class LabelsSchema(Schema):

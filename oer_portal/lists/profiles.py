@@ -87,8 +87,8 @@ def _authored(user_id: int) -> object:
 def profile(user_id: int) -> ProfilePage:
     """The profile of ``user_id``, or *not found* when they have none (see the module)."""
     user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound()
+    if user is None or user.credited_anonymously:
+        raise NotFound()  # an anonymous author's works are not gathered on one page
     ids = list(db.session.scalars(
         select(Material.id)
         .where(_authored(user_id), Material.status == MaterialStatus.PUBLISHED)

@@ -70,7 +70,7 @@ def history(actor: Actor, material: Material, page: int = 1
                            MaterialVersion.created_at, MaterialVersion.summary,
                            MaterialVersion.merged, MaterialVersion.author_id),
                  lazyload(MaterialVersion.attachments),
-                 joinedload(MaterialVersion.author).load_only(User.display_name)
+                 joinedload(MaterialVersion.author).load_only(User.stored_name)
                  .lazyload(User.role_rows))
         .where(MaterialVersion.material_id == material.id)
         .order_by(MaterialVersion.number.desc())

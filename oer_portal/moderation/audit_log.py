@@ -43,6 +43,7 @@ ACTION_LABELS: dict[str, Any] = {
     "account.email_confirmed": _l("E-mail address confirmed"),
     "account.purged": _l("Unconfirmed account removed"),
     "registration.address_taken": _l("Registration with an address that has an account"),
+    "account.deleted": _l("Account deleted"),
     "login.succeeded": _l("Signed in"),
     "login.failed": _l("Sign-in failed"),
     "logout": _l("Signed out"),

@@ -223,7 +223,7 @@ def review_screen(actor: Actor, review_id: int, links: PageLinks, locale: str
     # names without their roles.
     loaded = {v.id: v for v in db.session.scalars(
         select(MaterialVersion)
-        .options(joinedload(MaterialVersion.author).load_only(User.display_name)
+        .options(joinedload(MaterialVersion.author).load_only(User.stored_name)
                  .lazyload(User.role_rows))
         .where(MaterialVersion.id.in_(
             {request.version_id, material.published_version_id or request.version_id}))

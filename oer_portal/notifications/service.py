@@ -225,7 +225,8 @@ def deliveries(notification_ids: Sequence[int]) -> list[Delivery]:
         .outerjoin(actor, actor.id == Notification.actor_id)
         .outerjoin(NotificationSetting, (NotificationSetting.user_id == Notification.user_id)
                    & (NotificationSetting.kind == Notification.kind))
-        .where(Notification.id.in_(list(notification_ids)))
+        .where(Notification.id.in_(list(notification_ids)),
+               User.deleted_at.is_(None))  # a deleted account has no address to mail
         .order_by(Notification.id)).all()
     return [Delivery(n.id, n.kind, n.target_type, n.target_id, dict(n.params or {}),
                      actor_name, n.user_id, email, name, locale)

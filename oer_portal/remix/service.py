@@ -212,7 +212,12 @@ def authors_of(material: Material, version: MaterialVersion, links: PageLinks
     if named:
         return tuple(Author(name) for name in named)
     users = (material.owner, *materials.co_authors(material))
-    return tuple(Author(user.display_name, links.profile(user)) for user in users)
+    return tuple(Author(user.display_name, _profile(user, links)) for user in users)
+
+
+def _profile(user: User, links: PageLinks) -> str | None:
+    """An anonymous author has no profile to link (it would gather their works again)."""
+    return None if user.credited_anonymously else links.profile(user)
 
 
 #: Who else wrote part of each version, beside its authors: ``[(material, version), …]`` →
@@ -255,7 +260,7 @@ def credits(material: Material, version: MaterialVersion, links: PageLinks,
         contributors = contributors_of([(material, version)]).get(version.id, ())
     return Credits(
         work=replace(_entry(material, version, links, None),
-                     contributors=tuple(Author(user.display_name, links.profile(user))
+                     contributors=tuple(Author(user.display_name, _profile(user, links))
                                         for user in contributors)),
         sources=tuple(_entry(source, adapted, links, adapted.number)
                       for source, adapted in chain.links),

@@ -99,4 +99,6 @@ def _with_parents(levels: tuple[str, ...]) -> list[str]:
 def _author_names(material: Material) -> list[str]:
     ids = [material.owner_id, *db.session.scalars(
         select(MaterialCoAuthor.user_id).where(MaterialCoAuthor.material_id == material.id))]
-    return list(db.session.scalars(select(User.display_name).where(User.id.in_(ids))))
+    # The stored names: an anonymous author's is empty and not indexed in any language.
+    return [name for name in db.session.scalars(select(User.stored_name)
+                                                 .where(User.id.in_(ids))) if name]

@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from lxml import etree
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, or_, select
 
 from oer_portal.accounts import policy as accounts_policy
-from oer_portal.accounts.models import User
+from oer_portal.accounts.models import ANONYMOUS_NAME, User
 from oer_portal.core.errors import NotFound
 from oer_portal.extensions import db
 from oer_portal.licences import registry
@@ -74,12 +74,19 @@ class Feed:
     entries: tuple[FeedEntry, ...]
 
 
+def _profile_id(user: type[User]) -> ColumnElement[int | None]:
+    """The user's id for the author's profile link, ``None`` for an anonymous author (an
+    account deleted with that choice has no profile)."""
+    return case((user.stored_name == ANONYMOUS_NAME, None), else_=user.id)
+
+
 def _rows(condition: object | None) -> Iterator[object]:
     """Published materials, newest publication first, in keyset batches."""
     last: tuple[datetime, int] | None = None
     while True:
         statement = (
-            select(Material.id, Material.slug, Material.published_at, Material.owner_id,
+            select(Material.id, Material.slug, Material.published_at,
+                   _profile_id(User).label("owner_id"),
                    User.display_name.label("owner_name"), MaterialVersion.title,
                    MaterialVersion.description, MaterialVersion.language,
                    MaterialVersion.licence,
@@ -121,7 +128,7 @@ def _newest(size: int, condition: object | None = None,
     co_authors: dict[int, list[Person]] = {}
     if rows:
         for material_id, user_id, name in db.session.execute(
-                select(MaterialCoAuthor.material_id, User.id, User.display_name)
+                select(MaterialCoAuthor.material_id, _profile_id(User), User.display_name)
                 .join(User, User.id == MaterialCoAuthor.user_id)
                 .where(MaterialCoAuthor.material_id.in_([row.id for row in rows]))
                 .order_by(User.display_name)):
@@ -179,8 +186,8 @@ def person(user_id: int, size: int) -> Feed:
     have a feed (``lists.profiles``: teachers, and anyone who published); others are *not
     found*, as their profile is."""
     user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound()
+    if user is None or user.credited_anonymously:
+        raise NotFound()  # as the profile: an anonymous author's works are not gathered
     authored = or_(Material.owner_id == user_id, exists().where(
         MaterialCoAuthor.material_id == Material.id, MaterialCoAuthor.user_id == user_id))
     entries = _newest(size, condition=authored)

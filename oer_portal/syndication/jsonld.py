@@ -67,7 +67,8 @@ def _people(material: Material, fields: VersionFields, links: PageLinks) -> list
     co_authors = sorted(filter(None, (db.session.get(User, user_id)
                                       for user_id in material.co_author_ids)),
                         key=lambda user: user.display_name)
-    return [{"@type": "Person", "name": user.display_name, "url": links.profile(user)}
+    return [{"@type": "Person", "name": user.display_name}
+            | ({} if user.credited_anonymously else {"url": links.profile(user)})
             for user in (material.owner, *co_authors)]
 
 
