@@ -2,7 +2,7 @@
 immutability of versions: a never-published material being erased
 
 Revision ID: 0026_account_deletion
-Revises: 0024_email_confirmation
+Revises: 0025_remote_images
 Create Date: 2026-12-06 01:30:00.000000
 
 A user who deletes their account takes their drafts with them (``oer_portal.privacy``).
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026_account_deletion'
-down_revision = '0024_email_confirmation'
+down_revision = '0025_remote_images'
 branch_labels = None
 depends_on = None
 

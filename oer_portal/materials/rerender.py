@@ -5,8 +5,9 @@ and sanitised once, when the row was written, so pages never render on a read.  
 renderer improves, rows written before keep what the old one made: before issue 16 the
 sanitiser dropped everything after a ``<textarea>``.  ``flask materials rerender`` brings
 them in step: the one writer of that column after the insert (migration 0021 lets the
-immutability triggers pass exactly that column), and the search index hears of every
-material whose text changed.
+immutability triggers pass exactly that column); the search index hears of every material
+whose text changed, and other sites' images the new HTML shows from the portal's copy are
+registered for fetching (as a save registers them).
 
 Features with rows of their own that keep rendered Markdown register them here (the
 arrangements' outline rows), so one command covers every stored page.
@@ -21,8 +22,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from oer_portal.core import outbox
-from oer_portal.core.markdown import render_markdown
+from oer_portal.core.markdown import remote_image_sources, render_markdown
 from oer_portal.extensions import db
+from oer_portal.materials import remote_images
 from oer_portal.materials.models import MaterialVersion
 
 #: Rows read and written per transaction.
@@ -82,6 +84,8 @@ def rerender(commit: Callable[[], None], dry_run: bool = False,
             summary.changed += len(changes)
             if changes and not dry_run:
                 _store(stored, changes)
+                remote_images.register(url for row in batch if row.id in changes
+                                       for url in remote_image_sources(row.body))
                 touched = _materials_of(stored, batch, set(changes))
                 for material_id in sorted(touched - materials):
                     outbox.record_change("material", material_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Boolean, DateTime, Integer, select, update
+from sqlalchemy import Boolean, DateTime, Integer, delete, select, update
 from sqlalchemy.exc import DatabaseError
 
 from oer_portal.arrangements.models import ArrangementNode
@@ -16,6 +16,7 @@ from oer_portal.arrangements.structure import Node, NodeKind
 from oer_portal.core.uow import current_uow
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialVersion
+from oer_portal.materials.remote_images import RemoteImage
 from tests.integration.test_arrangement_remix import make_arrangement
 
 LESSON = "Use the `<textarea>` element for long answers, then *klimopwoord* follows.\n"
@@ -147,3 +148,23 @@ def test_rendered_html_is_the_only_column_that_may_change(app, people, model):
         db.session.commit()
         assert db.session.scalar(select(table.c.body_html).where(table.c.id == row_id)) == (
             "<p>x</p>")
+
+
+def test_rendered_again_images_of_other_sites_are_registered_for_fetching(app, runner,
+                                                                          people,
+                                                                          make_material):
+    """Old HTML showed another site's image straight from it; the new HTML shows the
+    portal's copy, so the address is registered to be fetched."""
+    image = "https://beelden.example/kaart-van-nederland.png"
+    material_id = make_material(people["anna"], body=f"![Kaart]({image})\n")
+    with app.app_context():
+        db.session.execute(delete(RemoteImage))
+        current_uow().commit()
+    version_id = _version_of(app, material_id)
+    _store_old_html(app, MaterialVersion, version_id)
+
+    assert runner.invoke(args=["materials", "rerender"]).exit_code == 0
+
+    with app.app_context():
+        assert db.session.scalar(select(RemoteImage.url)) == image
+        assert "/media/remote/" in db.session.get(MaterialVersion, version_id).body_html
