@@ -31,6 +31,7 @@ pytest:
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive oer_portal
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -13,11 +13,11 @@ onto an outline.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
+import xml.etree.ElementTree as ElementTree  # types only: defusedxml parses  # nosec B405
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element  # types only: defusedxml parses  # nosec B405
 
 import defusedxml.ElementTree as SafeElementTree
 import lxml.html

@@ -186,7 +186,7 @@ def with_file_links(export: Export, part: Part, page: str,
     # the portal: a path from the root leads nowhere in an archive.
     html = html.replace(f'src="{REMOTE_IMAGE_PATH}',
                         f'src="{export.portal.rstrip("/")}{REMOTE_IMAGE_PATH}')
-    return dataclass_replace(part, html=Markup(html))  # noqa: S704 (sanitised; links only)
+    return dataclass_replace(part, html=Markup(html))  # noqa: S704 (sanitised; links only)  # nosec B704
 
 
 def licence_description(spdx: str) -> str:
@@ -230,7 +230,7 @@ def build_export(actor: Actor, material: Material, version: MaterialVersion,
         keywords=tuple(fields.keywords), licence=version.licence,
         url=links.material(material, None), portal=links.portal, slug=material.slug,
         version_number=version.number, written_at=version.created_at,
-        intro=Markup(version.body_html) if is_arrangement else Markup(""),  # noqa: S704 (sanitised)
+        intro=Markup(version.body_html) if is_arrangement else Markup(""),  # noqa: S704 (sanitised)  # nosec B704
         intro_source=version.body if is_arrangement else "",
         tree=roots, parts=parts,
         credits=credits_html(material, version, links, locale), is_arrangement=is_arrangement)
@@ -290,7 +290,7 @@ def _part(index: int, number: str, title: str, node: Node, arrangement: Material
     if node.kind == NodeKind.PAGE:
         html = stored_html if stored_html is not None else str(render_markdown(node.body))
         return Part(index, number, PartKind.PAGE, title, _folder(index, title),
-                    html=Markup(html),  # noqa: S704 (sanitised when rendered)
+                    html=Markup(html),  # noqa: S704 (sanitised when rendered)  # nosec B704
                     source=node.body, language=arrangement.language,
                     licence=arrangement.licence,
                     files=linked_files(arrangement, html, links.portal))
@@ -314,7 +314,7 @@ def _material_part(index: int, number: str, title: str, material: Material,
                    version: MaterialVersion, links: ExportLinks, locale: str,
                    pinned_version_id: int | None, contributors: tuple[User, ...] | None = None
                    ) -> Part:
-    html = Markup(version.body_html)  # noqa: S704 (sanitised when written)
+    html = Markup(version.body_html)  # noqa: S704 (sanitised when written)  # nosec B704
     return Part(
         index, number, PartKind.MATERIAL, title, _folder(index, title), html=html,
         source=version.body, language=version.language, description=version.description,

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess  # nosec B404: pg_dump/pg_restore, fixed argument lists, no shell
+import subprocess  # pg_dump/pg_restore: fixed argument lists, no shell  # nosec B404
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field

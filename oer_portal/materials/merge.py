@@ -169,8 +169,8 @@ class MergeResult:
                 continue
             before = self.parts[at - 1] if at > 0 else ()
             after = self.parts[at + 1] if at + 1 < len(self.parts) else ()
-            assert not isinstance(before, ConflictRegion)
-            assert not isinstance(after, ConflictRegion)
+            assert not isinstance(before, ConflictRegion)  # narrows the type  # nosec B101
+            assert not isinstance(after, ConflictRegion)  # narrows the type  # nosec B101
             shown_before, more_before = _context(before[::-1], context)
             shown_after, more_after = _context(after, context)
             found.append(Passage(

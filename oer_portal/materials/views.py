@@ -194,7 +194,7 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         usage.used(current_user, material, usage.Use.VIEW)
     return render_template(
         "materials/show.html", material=material, version=version, permalink=permalink,
-        fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)
+        fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)  # nosec B704
         vocab=vocabularies(), locale=locale, head=head, pending=pending,
         rejection=queries.latest_rejection(material.id) if show_status else None,
         can_edit=policy.can_edit(current_user, material),

@@ -77,7 +77,7 @@ def of_row(status: str, claimed_by_id: int | None, claimed_at: datetime | None,
     one statement), or ``None`` when none holds."""
     if not holds(status, claimed_by_id, claimed_at, now):
         return None
-    assert claimed_by_id is not None and claimed_at is not None
+    assert claimed_by_id is not None and claimed_at is not None  # narrows the type  # nosec B101
     return Claim(claimed_by_id, name or "…", claimed_at, claimed_at + duration())
 
 

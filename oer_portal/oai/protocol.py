@@ -34,7 +34,7 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 #: itsdangerous' salt for resumption tokens: a token signed for anything else never passes.
-TOKEN_SALT = "oer-portal.oai.resumption-token"  # noqa: S105 (a salt, not a secret)
+TOKEN_SALT = "oer-portal.oai.resumption-token"  # noqa: S105 (a salt, not a secret)  # nosec B105
 
 
 class OAIError(Exception):

@@ -55,7 +55,7 @@ from oer_portal.privacy import drafts
 from oer_portal.proposals.models import ChangeProposal, ProposalComment, ProposalStatus
 
 #: What the tombstone's password hash holds: not a hash, so no password ever matches it.
-UNUSABLE_PASSWORD = "!account-deleted"  # noqa: S105 (a marker, not a secret)
+UNUSABLE_PASSWORD = "!account-deleted"  # noqa: S105 (a marker, not a secret)  # nosec B105
 
 
 class Credit(StrEnum):

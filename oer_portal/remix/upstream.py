@@ -310,7 +310,7 @@ def pull(actor: Actor, remix_id: int, source_version_id: int) -> PullResult:
     """Merge the original's newest published version into a new draft version of the remix;
     raises :class:`NeedsResolution` (and writes nothing) when both changed the same parts."""
     status = _current(actor, remix_id, source_version_id)
-    assert status.latest is not None
+    assert status.latest is not None  # narrows the type  # nosec B101
     head = status.remix.latest_version
     merge = merge_upstream(status.synced, head, status.latest)
     if merge.content_conflict:
@@ -387,7 +387,7 @@ def pull_resolved(actor: Actor, remix_id: int, versions: PullVersions,
     """Save the pull of ``versions`` with the teacher's choice for every conflicting passage
     (in order) and field, as a new draft version of the remix."""
     pending = pending_pull(actor, remix_id, expected=versions)
-    assert pending is not None
+    assert pending is not None  # narrows the type  # nosec B101
     resolved = pending.merge.resolved(passages, fields)
     return _save_pull(actor, pending.status, pending.ours, resolved, pending.merge,
                       choices={"passages": [resolution.choice.value for resolution in passages],
@@ -399,7 +399,7 @@ def _save_pull(actor: Actor, status: UpstreamStatus, head: MaterialVersion,
                choices: Mapping[str, Any]) -> PullResult:
     """Write the pulled fields as a draft on top of ``head`` and record the pull."""
     latest = status.latest
-    assert latest is not None
+    assert latest is not None  # narrows the type  # nosec B101
     summary = _("Changes from “%(title)s” version %(number)d", title=latest.title,
                 number=latest.number)
     if not merge.clean:

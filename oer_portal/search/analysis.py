@@ -30,7 +30,7 @@ from whoosh.analysis import (
 from whoosh.support.charset import accent_map
 
 #: Whoosh's default token pattern, with ``-`` joining word parts as ``.`` already did.
-TOKEN_PATTERN = r"[\w\*]+(?:[.\-][\w\*]+)*"  # noqa: S105 (a pattern, not a password)
+TOKEN_PATTERN = r"[\w\*]+(?:[.\-][\w\*]+)*"  # noqa: S105 (a pattern, not a password)  # nosec B105
 
 
 class CompoundFilter(Filter):

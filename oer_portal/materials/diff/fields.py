@@ -76,7 +76,7 @@ def _collection_change(key: str, before: object, after: object) -> FieldChange |
 def _items(value: object) -> list[object]:
     if value is None:
         return []
-    assert isinstance(value, _COLLECTIONS)
+    assert isinstance(value, _COLLECTIONS)  # narrows the type  # nosec B101
     return _sorted(value) if isinstance(value, set | frozenset) else list(value)
 
 

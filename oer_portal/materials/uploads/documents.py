@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zipfile
 from typing import BinaryIO
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError  # types only: defusedxml parses  # nosec B405
 
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
