@@ -1,11 +1,14 @@
-"""The file store's upkeep on a schedule: derive what is missing, then collect garbage.
+"""The portal's upkeep on a schedule: derive what is missing, fetch other sites' images
+still pending, collect the file store's garbage, and forget what has expired (login
+sessions, accounts whose address was never confirmed).
 
 ``maintain`` is a plain function (one job, its own app context and transactions), so that
 a task queue can run it later exactly as the embedded server's thread does now.  The thread
 starts with the search's background drain (``SEARCH_BACKGROUND_DRAIN``: the single-process
 server of ``make run``) every ``STORAGE_MAINTENANCE_INTERVAL_SECONDS`` (0: never, as in the
-tests); where several processes serve, cron runs ``flask files derive-missing`` and
-``flask storage gc`` instead.
+tests); where several processes serve, cron runs ``flask files derive-missing``, ``flask
+media fetch-remote``, ``flask storage gc``, ``flask users prune-sessions`` and ``flask users
+purge-unconfirmed`` instead.
 """
 
 from __future__ import annotations
@@ -15,17 +18,26 @@ import threading
 
 from flask import Flask
 
-from oer_portal.materials import derivation, storage_gc
+from oer_portal.accounts import confirmation, sessions
+from oer_portal.core.uow import current_uow
+from oer_portal.materials import derivation, remote_images, storage_gc
 
 log = logging.getLogger(__name__)
 
 
 def maintain(app: Flask) -> None:
-    """Derive every missing derivation, then collect unreferenced files past the grace."""
+    """Derive every missing derivation and fetch pending images, then collect unreferenced
+    files past the grace, then prune what has expired; each step in its own transactions."""
     with app.app_context():
         derived = derivation.derive_missing()
     with app.app_context():
+        remote_images.fetch_pending()
+    with app.app_context():
         collected = storage_gc.collect()
+    with app.app_context():
+        sessions.prune()
+        confirmation.purge_unconfirmed()
+        current_uow().commit()
     if derived.derived or collected.files or collected.temp_files:
         log.info("file store upkeep: %d derived, %d files and %d rows collected, "
                  "%d temp files removed", derived.derived, collected.blobs, collected.rows,
