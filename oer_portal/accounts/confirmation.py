@@ -113,10 +113,15 @@ def confirm(token: str) -> User:
     """Mark the address of the link's account confirmed (once; a second time changes
     nothing)."""
     user = user_of_token(token)
+    mark_confirmed(user)
+    return user
+
+
+def mark_confirmed(user: User) -> None:
+    """The owner opened a link mailed to the address (this one, or a password reset)."""
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
         audit.record("account.email_confirmed", target=("user", user.id))
-    return user
 
 
 def refuse_unconfirmed(user: User) -> None:
@@ -269,15 +274,15 @@ def address_taken_letter(owner: User) -> Letter:
     language, with the way to log in; the typed name and password are not repeated."""
     locale = owner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     login = absolute_url("accounts.login")
+    forgot = absolute_url("reset.forgot")
     with force_locale(locale):
         subject = _subject(gettext("Someone tried to register with your e-mail address"))
         lines = [
             gettext("Hello %(name)s,", name=owner.display_name), "",
             gettext("Someone tried to create an account on the OER portal with your e-mail "
                     "address. You already have an account, so nothing has changed."), "",
-            gettext("If it was you: log in with your existing account. If you forgot your "
-                    "password, you can choose a new one from the login page:"),
-            login or "", "",
+            gettext("If it was you: log in with your existing account:"), login or "", "",
+            gettext("If you forgot your password, choose a new one here:"), forgot or "", "",
             gettext("If it was not you, you can ignore this e-mail."), "",
             *_signature(),
         ]

@@ -26,7 +26,7 @@ from flask_babel import force_locale, gettext, ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
 
-from oer_portal.accounts import login_throttle, passwords, service, sessions
+from oer_portal.accounts import confirmation, login_throttle, passwords, service, sessions
 from oer_portal.accounts.devices import account_digest
 from oer_portal.accounts.models import User, new_session_token
 from oer_portal.core import audit, mail
@@ -118,6 +118,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = passwords.hash_password(new_password)
     user.session_token = new_session_token()
     sessions.end_all(user)
+    confirmation.mark_confirmed(user)  # the link reached the address
     login_throttle.forgive(user.email)
     audit.record("password.reset", actor_id=user.id, target=("user", user.id))
     return user

@@ -173,3 +173,26 @@ def test_a_rolled_back_request_sends_nothing(app, client, make_user, outbox):
         current_uow().rollback()
         response.close()
     assert outbox == []
+
+
+def test_a_reset_link_confirms_an_address_never_confirmed(app, client, new_client, outbox):
+    """The link reached the address, which proves it as a confirmation link would: an owner
+    who lost the confirmation mail and resets the password can log in."""
+    new_client().post("/account/register", {"display_name": "Lies Later",
+                                            "email": "lies@example.org", "password": PASSWORD,
+                                            "confirm": PASSWORD})
+    outbox.clear()
+    _forgot(client, "lies@example.org")
+    [message] = outbox
+    client.post(_link(message), {"new_password": NEW, "confirm": NEW})
+    assert client.login("lies@example.org", NEW).status_code == 302
+    assert "account.email_confirmed" in _audit_actions(app)
+
+
+def test_someone_registering_a_taken_address_tells_the_owner_how_to_reset(client, make_user,
+                                                                         outbox):
+    owner = make_user("teacher")
+    client.post("/account/register", {"display_name": "Iemand", "email": owner.email,
+                                      "password": PASSWORD, "confirm": PASSWORD})
+    [message] = outbox
+    assert f"{PORTAL}/account/forgot" in message.body
