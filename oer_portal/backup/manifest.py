@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from oer_portal.backup.databases import DatabaseFacts, TableFacts
 from oer_portal.core.errors import DomainError
+from oer_portal.core.storage import fsync_dir
 
 FORMAT = "oer-portal-backup"
 FORMAT_VERSION = 1
@@ -109,14 +110,6 @@ def checksum(path: Path) -> tuple[int, str]:
             digest.update(chunk)
             size += len(chunk)
     return size, digest.hexdigest()
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write(directory: Path, manifest: Manifest) -> None:

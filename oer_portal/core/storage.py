@@ -75,8 +75,8 @@ def _check_sha256(sha256: str) -> str:
     return sha256
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename or a new entry in ``directory`` survive a crash."""
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new entry in ``directory`` survive a crash (the file store, backups)."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -94,7 +94,7 @@ def _make_dirs(directory: Path) -> None:
     for path in reversed(missing):
         with contextlib.suppress(FileExistsError):  # another worker was quicker
             path.mkdir(mode=DIR_MODE)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def _reraise(error: OSError) -> NoReturn:
@@ -189,7 +189,7 @@ class FileStore:
         try:
             _make_dirs(target.parent)
             os.replace(received.path, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as error:
             self.discard(received)
             _reraise(error)
@@ -248,7 +248,7 @@ class FileStore:
             except BaseException:
                 temp.unlink(missing_ok=True)
                 raise
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as error:
             _reraise(error)
         return target
@@ -339,7 +339,7 @@ class FileStore:
         target = self.path(sha256)
         _make_dirs(target.parent)
         os.replace(tomb, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
     def delete_buried(self, tomb: Path, sha256: str) -> None:
         """Finish deleting a buried blob: the tomb and the blob's derived files."""

@@ -12,6 +12,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.test_materials_journey import _log_in
 from tests.e2e.test_remix_journey import _create_user, _published_lesson
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +33,6 @@ def _draft(live_server, owner_email: str, title: str) -> int:
             VersionFields(title=title, body="Mijn geheime concepttekst.\n"))
         current_uow().commit()
         return material.id
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
 
 
 def test_download_data_and_delete_the_account_as_anonymous_author(

@@ -366,5 +366,6 @@ def test_an_app_that_is_not_testing_registers_its_exit_write_unless_told_not_to(
     monkeypatch.setattr(counter_module.atexit, "register",
                         lambda fn, *args: registered.append(fn))
     another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False,
-                            USAGE_WRITE_AT_EXIT=write_at_exit))
+                            USAGE_WRITE_AT_EXIT=write_at_exit,
+                            PORTAL_URL="https://oer.example.nl"))
     assert registered == ([counter_module._flush_at_exit] if write_at_exit else [])
