@@ -86,5 +86,8 @@ def test_download_data_and_delete_the_account_as_anonymous_author(
     expect(page.get_by_role("heading", level=1)).to_have_text("Privacy op dit portaal")
     check_page(page, "privacy-statement")
 
-    _log_in(page, base, email)
+    page.goto(base + "/account/login")  # the deleted account cannot log in any more
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
     expect(page.get_by_role("alert")).to_be_visible()
