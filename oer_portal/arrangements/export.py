@@ -181,12 +181,16 @@ def with_file_links(export: Export, part: Part, page: str,
                     places: dict[tuple[int, str], str]) -> Part:
     """``part`` with its text's links to files by name pointing to them in the archive
     (``page``: the archive path of the part's own page)."""
-    html = relative_file_links(str(part.html), page, places, export.portal)
-    # The portal's copies of other sites' images (``materials/remote_images.py``) are on
-    # the portal: a path from the root leads nowhere in an archive.
-    html = html.replace(f'src="{REMOTE_IMAGE_PATH}',
-                        f'src="{export.portal.rstrip("/")}{REMOTE_IMAGE_PATH}')
+    html = portal_image_sources(relative_file_links(str(part.html), page, places,
+                                                    export.portal), export.portal)
     return dataclass_replace(part, html=Markup(html))  # noqa: S704 (sanitised; links only)  # nosec B704
+
+
+def portal_image_sources(html: str, portal: str) -> str:
+    """The portal's copies of other sites' images (``materials/remote_images.py``) on the
+    portal's address: a path from the root leads nowhere in an archive."""
+    return html.replace(f'src="{REMOTE_IMAGE_PATH}',
+                        f'src="{portal.rstrip("/")}{REMOTE_IMAGE_PATH}')
 
 
 def licence_description(spdx: str) -> str:
@@ -230,7 +234,8 @@ def build_export(actor: Actor, material: Material, version: MaterialVersion,
         keywords=tuple(fields.keywords), licence=version.licence,
         url=links.material(material, None), portal=links.portal, slug=material.slug,
         version_number=version.number, written_at=version.created_at,
-        intro=Markup(version.body_html) if is_arrangement else Markup(""),  # noqa: S704 (sanitised)  # nosec B704
+        intro=Markup(portal_image_sources(version.body_html, links.portal))  # noqa: S704 (sanitised)  # nosec B704
+        if is_arrangement else Markup(""),
         intro_source=version.body if is_arrangement else "",
         tree=roots, parts=parts,
         credits=credits_html(material, version, links, locale), is_arrangement=is_arrangement)

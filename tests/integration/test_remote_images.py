@@ -283,14 +283,15 @@ def test_production_refuses_the_test_only_setting(tmp_path, monkeypatch):
 def test_an_arrangement_page_registers_its_images_too(app, client, other_site, teacher):
     """Every row written with rendered HTML registers its images: here an arrangement's own
     page (``arrangement_nodes``), saved through the builder form.  Its offline export links
-    the portal's copy by its full address (a path from the root leads nowhere in a ZIP)."""
+    the portal's copy by its full address in the pages and the introduction (a path from
+    the root leads nowhere in a ZIP)."""
     app.config["REMOTE_IMAGE_ALLOW_LOCAL_HOSTS"] = ["127.0.0.1"]
     url = f"{other_site.url}/kaart.png"
     client.login(teacher.email)
     response = client.post("/materials/new/arrangement", {
         "title": "Water in Nederland", "description": "Een reeks over water",
-        "body": "Welkom.", "language": "nl", "licence": "CC-BY-4.0", "nodes": "1",
-        "node-0-kind": "page", "node-0-depth": "0", "node-0-title": "De kaart",
+        "body": f"Welkom.\n\n![Kaart]({url})", "language": "nl", "licence": "CC-BY-4.0",
+        "nodes": "1", "node-0-kind": "page", "node-0-depth": "0", "node-0-title": "De kaart",
         "node-0-body": f"![Kaart]({url})", "save": "Save draft"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert _row(app, url).status == "fetched"
@@ -311,5 +312,7 @@ def test_an_arrangement_page_registers_its_images_too(app, client, other_site, t
     with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
         pages = [archive.read(n).decode() for n in archive.namelist()
                  if n.startswith("parts/") and n.endswith(".html")]
+        introduction = archive.read("index.html").decode()
     assert any(f'src="http://localhost/media/remote/{_key(url)}"' in page for page in pages)
+    assert f'src="http://localhost/media/remote/{_key(url)}"' in introduction
     assert not any('src="/media/remote/' in page for page in pages)
