@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints and CLI; nothing else."""
-    app = Flask(
+    from oer_portal.core.web import PortalFlask
+
+    app = PortalFlask(
         __name__,
         instance_path=os.environ.get("OER_INSTANCE_PATH") or str(ROOT / "instance"),
         instance_relative_config=True,

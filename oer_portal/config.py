@@ -8,6 +8,7 @@ the overrides are read, so setting ``OER_INSTANCE_PATH`` alone moves all runtime
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,13 @@ _PLACEHOLDER_KEYS = {"", "dev", "change-me", "changeme", "secret", "test"}
 MIN_SECRET_KEY_LENGTH = 32
 
 ENVIRONMENTS = ("production", "development", "testing")
+
+#: Hosts every development server and test client uses (the test client asks for
+#: ``localhost``, the browser tests' live server listens on ``127.0.0.1``).
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+#: One trusted host: a name or address, optionally with a leading dot (its subdomains).
+_HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9_-]*[a-z0-9])?)*\.?",
+                        re.IGNORECASE)
 
 
 class Defaults:
@@ -113,6 +121,14 @@ class Defaults:
     #: Required in production when mail is sent over SMTP.
     PORTAL_URL: str | None = None
 
+    #: The host names the portal answers on (Flask's ``TRUSTED_HOSTS``): a request whose
+    #: Host header names any other gets 400, so no page, feed or e-mail can be made to link
+    #: to a host an attacker chose.  ``OER_TRUSTED_HOSTS=oer.example.nl,www.oer.example.nl``
+    #: (or a JSON list); a leading dot (``.example.nl``) allows every subdomain.  The host of
+    #: ``PORTAL_URL`` is always added; development and tests add ``localhost`` and
+    #: ``127.0.0.1``.  Production refuses to start when the list would be empty.
+    TRUSTED_HOSTS: list[str] | str | None = None
+
     #: E-mail (Flask-Mailman).  Without ``MAIL_SERVER`` messages are written to the log
     #: instead of sent (``oer_portal.notifications.mail``).
     MAIL_SERVER: str | None = None
@@ -193,6 +209,7 @@ def _check(app: Flask) -> None:
     if env not in ENVIRONMENTS:
         raise RuntimeError(f"OER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
     _check_portal_url(config)
+    _derive_trusted_hosts(config)
     if env != "production":
         # Plain http on 127.0.0.1 must keep working for `make run` and the browser tests.
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = False
@@ -209,6 +226,34 @@ def _check(app: Flask) -> None:
             f"or put SECRET_KEY = \"...\" in {Path(app.instance_path) / 'config.py'}.\n"
             "For local development set OER_ENV=development instead (`make run` does)."
         )
+    if not config["TRUSTED_HOSTS"]:
+        raise RuntimeError(
+            "The portal does not know its own host name, so it refuses to start in "
+            "production: without it, any Host header a client sends would end up in links.\n"
+            "Set its public address (its host is then the one trusted), for example:\n"
+            "  export OER_PORTAL_URL=https://oer.example.nl\n"
+            "or name the hosts it answers on: export OER_TRUSTED_HOSTS=oer.example.nl")
+
+
+def _derive_trusted_hosts(config: Any) -> None:
+    """``TRUSTED_HOSTS`` as a list: the configured names (a comma- or space-separated string
+    from ``OER_TRUSTED_HOSTS``, or a list), the host of ``PORTAL_URL``, and outside
+    production the local hosts.  Empty in production means the check above refuses."""
+    configured = config.get("TRUSTED_HOSTS") or []
+    if isinstance(configured, str):
+        configured = configured.replace(",", " ").split()
+    hosts: list[str] = []
+    for host in configured:
+        host = str(host).strip().lower()
+        if not _HOST_NAME.fullmatch(host):
+            raise RuntimeError(f"OER_TRUSTED_HOSTS holds host names such as oer.example.nl "
+                               f"(without scheme, port or path), not {host!r}.")
+        hosts.append(host)
+    if config.get("PORTAL_URL"):
+        hosts.append((urlsplit(config["PORTAL_URL"]).hostname or "").lower())
+    if config["ENV"] != "production":
+        hosts.extend(LOCAL_HOSTS)
+    config["TRUSTED_HOSTS"] = list(dict.fromkeys(host for host in hosts if host))
 
 
 def _check_portal_url(config: Any) -> None:

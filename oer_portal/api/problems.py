@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -109,8 +109,10 @@ class ApiProblem(Exception):
 
 
 def type_uri(slug: str) -> str:
-    """The problem type's URI: its entry on the API's documentation page."""
-    return f"{request.url_root}api/v1/docs#problem-{slug}"
+    """The problem type's URI: its entry on the API's documentation page (on ``PORTAL_URL``
+    when it is set, like every absolute address: ``core/web.py``)."""
+    root = current_app.config.get("PORTAL_URL") or request.url_root
+    return f"{root.rstrip('/')}/api/v1/docs#problem-{slug}"
 
 
 def is_api_request() -> bool:

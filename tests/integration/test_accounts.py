@@ -237,7 +237,7 @@ def test_session_cookie_flags_in_production(app, tmp_path, another_app):
 
     config = make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
     config.pop("TESTING")
-    production = another_app(config)
+    production = another_app({**config, "TRUSTED_HOSTS": "localhost"})
     assert production.config["ENV"] == "production"
     response = production.test_client().get("/", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]

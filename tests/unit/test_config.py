@@ -13,7 +13,8 @@ from oer_portal import create_app
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "instance"
     monkeypatch.setenv("OER_INSTANCE_PATH", str(folder))
-    for name in ("OER_SECRET_KEY", "OER_ENV", "OER_SQLALCHEMY_DATABASE_URI"):
+    for name in ("OER_SECRET_KEY", "OER_ENV", "OER_SQLALCHEMY_DATABASE_URI", "OER_PORTAL_URL",
+                 "OER_TRUSTED_HOSTS"):
         monkeypatch.delenv(name, raising=False)
     return folder
 
@@ -36,6 +37,7 @@ def test_production_refuses_to_start_without_a_real_secret_key(instance):
 
 def test_production_starts_with_a_secret_key_from_the_environment(instance, monkeypatch):
     monkeypatch.setenv("OER_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("OER_TRUSTED_HOSTS", "oer.example.nl")
     app = create_app()
     assert app.config["ENV"] == "production"
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -44,7 +46,8 @@ def test_production_starts_with_a_secret_key_from_the_environment(instance, monk
 def test_instance_config_file_is_read_and_env_overrides_it(instance, monkeypatch):
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(
-        'SECRET_KEY = "' + "s" * 40 + '"\nMIN_PASSWORD_LENGTH = 12\nINDEX_DIR = "/srv/index"\n'
+        'SECRET_KEY = "' + "s" * 40 + '"\nPORTAL_URL = "https://oer.example.nl"\n'
+        'MIN_PASSWORD_LENGTH = 12\nINDEX_DIR = "/srv/index"\n'
     )
     monkeypatch.setenv("OER_INDEX_DIR", "/data/index")
     app = create_app()
