@@ -13,6 +13,7 @@ behind to leak from one document, thread or greenlet into another.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import logging
 import re
@@ -34,7 +35,8 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markupsafe import Markup
 
-__all__ = ["TocEntry", "escape_foreign_markup", "image_source_allowed", "refused_image_sources",
+__all__ = ["REMOTE_IMAGE_PATH", "TocEntry", "escape_foreign_markup", "image_source_allowed",
+           "refused_image_sources", "remote_image_key", "remote_image_sources",
            "render_markdown", "render_plain_text", "table_of_contents", "with_scroll_boxes",
            "without_refused_images"]
 
@@ -139,7 +141,8 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
 #: reader's browser request it as that reader: an ``<img src="/admin/users/1">`` in a
 #: published lesson once wrote an audit row for each view.
 _FILE_PATH = re.compile(r"/materials/[0-9]+/files/[0-9]+/[^/?#\\]+"
-                        r"|/materials/[0-9]+/attachments/[^/?#\\]+|/static/[^?#\\]+")
+                        r"|/materials/[0-9]+/attachments/[^/?#\\]+|/static/[^?#\\]+"
+                        r"|/media/remote/[0-9a-f]{64}")
 _URL_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):(.*)", re.DOTALL)
 #: What a browser strips from an address before reading it (WHATWG URL): tabs and new lines
 #: anywhere, control characters and spaces at the ends.
@@ -184,6 +187,101 @@ def image_source_allowed(src: str, own_hosts: frozenset[str]) -> bool:
     if url.startswith("/"):
         return _is_file_path(urlsplit(url).path)
     return False
+
+
+# --- Images of other sites: served by the portal ------------------------------------------------
+
+#: Where the portal serves its copy of another site's image (``materials/remote_images.py``):
+#: the reader's browser never contacts that site (issue 16, privacy).
+REMOTE_IMAGE_PATH = "/media/remote/"
+
+
+def remote_image_key(url: str) -> str:
+    """The name of ``url``'s copy: its SHA-256, so the same address always gets the same
+    one, and rendering stays deterministic without a database."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def remote_image_address(src: str, own_hosts: frozenset[str]) -> str | None:
+    """``src`` as the absolute address of another site's image (as a browser reads it:
+    scheme-relative is https here, a backslash is a slash), or ``None`` when it is ours,
+    relative, or not a web address."""
+    url = _URL_NOISE.sub("", src).strip(_C0_AND_SPACE).replace("\\", "/")
+    scheme = _URL_SCHEME.fullmatch(url)
+    if scheme:
+        if scheme.group(1).lower() not in ("http", "https") or not scheme.group(2).startswith(
+                "//"):
+            return None
+    elif url.startswith("//"):
+        url = "https:" + url
+    else:
+        return None
+    try:
+        host = unquote(urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    return url if host and host not in own_hosts else None
+
+
+#: A start or end tag of ``a`` or ``img`` in nh3's output, where every attribute value is in
+#: double quotes (with ``"`` escaped inside) and every ``<`` of text is escaped.
+_A_OR_IMG = re.compile(r'<(/?)(a|img)((?:\s+[^\s"=>/]+(?:="[^"]*")?)*)\s*/?>')
+_ATTRIBUTE = re.compile(r'\s+([^\s"=>/]+)(?:="([^"]*)")?')
+
+
+def _attributes(text: str) -> list[tuple[str, str]]:
+    return [(name, html.unescape(value or "")) for name, value in _ATTRIBUTE.findall(text)]
+
+
+def _tag(name: str, attributes: list[tuple[str, str]]) -> str:
+    written = "".join(f' {key}="{html.escape(value, quote=True)}"' for key, value in attributes)
+    return f"<{name}{written}>"
+
+
+def _rewrite_images(sanitised: str, own_hosts: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    """Sanitised HTML with every image of another site loading the portal's copy instead,
+    and the addresses of those images, each once.
+
+    The image becomes a link to its original (unless it is in a link already: links do not
+    nest), so the reader can still reach it; a copy not (yet) fetched answers 404 and the
+    browser shows the alt text, in that link.  An image without alt text gets a link named
+    after its site.  Our own sources (the copies included) are left as they are, so HTML
+    that went through here once comes out the same.  An image that points at a page of
+    ours loses its source (see :func:`image_source_allowed`), here too, for stored HTML.
+    """
+    if "<img" not in sanitised:
+        return sanitised, ()
+    remote: list[str] = []
+    depth = 0
+
+    def rewrite(match: re.Match[str]) -> str:
+        nonlocal depth
+        closing, name, attribute_text = match.groups()
+        if name == "a":
+            depth = max(0, depth - 1) if closing else depth + 1
+            return match.group()
+        if closing:
+            return match.group()
+        attributes = _attributes(attribute_text)
+        src = next((value for key, value in attributes if key == "src"), None)
+        if src is None:
+            return match.group()
+        url = remote_image_address(src, own_hosts)
+        if url is None:
+            if image_source_allowed(src, own_hosts):
+                return match.group()
+            return _tag("img", [(k, v) for k, v in attributes if k != "src"])
+        remote.append(url)
+        image = _tag("img", [(k, REMOTE_IMAGE_PATH + remote_image_key(url)) if k == "src"
+                             else (k, v) for k, v in attributes])
+        if depth:
+            return image
+        link = [("href", url), ("rel", LINK_REL)]
+        if not next((value for key, value in attributes if key == "alt"), "").strip():
+            link.append(("aria-label", (urlsplit(url).hostname or url).lower()))
+        return _tag("a", link) + image + "</a>"
+
+    return _A_OR_IMG.sub(rewrite, sanitised), tuple(dict.fromkeys(remote))
 
 
 def _sanitise(rendered: str, own_hosts: frozenset[str]) -> tuple[str, tuple[str, ...]]:
@@ -444,6 +542,8 @@ class _Rendered:
     toc: tuple[TocEntry, ...]
     #: Image sources dropped because they point at a page of ours.
     refused_images: tuple[str, ...] = ()
+    #: Addresses of other sites' images, now loaded from the portal's copies.
+    remote_images: tuple[str, ...] = ()
 
 
 def _flatten(tokens: Iterable[dict[str, Any]]) -> Iterable[TocEntry]:
@@ -467,7 +567,9 @@ def _render(source: str, own_hosts: frozenset[str] = frozenset()) -> _Rendered:
     md = _new_markdown()
     rendered = md.convert(source)
     cleaned, refused = _sanitise(rendered, own_hosts)
-    return _Rendered(html=cleaned, toc=tuple(_flatten(md.toc_tokens)), refused_images=refused)
+    cleaned, remote = _rewrite_images(cleaned, own_hosts)
+    return _Rendered(html=cleaned, toc=tuple(_flatten(md.toc_tokens)), refused_images=refused,
+                     remote_images=remote)
 
 
 def _encodable(source: str) -> str:
@@ -497,7 +599,8 @@ def with_scroll_boxes(rendered: str, table_label: str) -> Markup:
 
 def render_markdown(source: str) -> Markup:
     """The lesson as HTML that is safe to put on a page as it is; callable from any thread.
-    An image that points at a page of this portal (not one of its files) loses its source."""
+    An image that points at a page of this portal (not one of its files) loses its source;
+    an image of another site loads the portal's copy (:func:`remote_image_sources`)."""
     rendered = _render(_encodable(source), _own_hosts())
     return Markup(rendered.html)  # noqa: S704 (sanitised by nh3 in _render)
 
@@ -508,26 +611,18 @@ def refused_image_sources(source: str) -> tuple[str, ...]:
     return _render(_encodable(source), _own_hosts()).refused_images
 
 
-_IMG_TAG = re.compile(r"<img\b[^>]*>")
-_SRC_ATTRIBUTE = re.compile(r'\ssrc="([^"]*)"')
+def remote_image_sources(source: str) -> tuple[str, ...]:
+    """The addresses of the other sites' images of the lesson, each once, in order: a save
+    registers them, and the portal fetches its copies (``materials/remote_images.py``)."""
+    return _render(_encodable(source), _own_hosts()).remote_images
 
 
 def without_refused_images(rendered: str) -> str:
-    """Sanitised lesson HTML with the source of every image that points at a page of ours
-    removed, for HTML stored before the rule (or saved under another host name): applied
-    when a page is shown, with the reader's own host.  Our sanitiser writes attributes in
-    double quotes, so a pattern finds them."""
-    if "<img" not in rendered:
-        return rendered
-    hosts = _own_hosts()
-
-    def check(tag: re.Match[str]) -> str:
-        src = _SRC_ATTRIBUTE.search(tag.group())
-        if src is None or image_source_allowed(html.unescape(src.group(1)), hosts):
-            return tag.group()
-        return tag.group().replace(src.group(), "", 1)
-
-    return _IMG_TAG.sub(check, rendered)
+    """Sanitised lesson HTML as the rules of today want it, for HTML stored before them (or
+    saved under another host name): applied when a page is shown, with the reader's own
+    host.  An image that points at a page of ours loses its source; one of another site
+    loads the portal's copy (which answers 404 unless a save registered it)."""
+    return _rewrite_images(rendered, _own_hosts())[0]
 
 
 def table_of_contents(source: str) -> list[TocEntry]:

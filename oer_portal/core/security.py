@@ -16,8 +16,10 @@ _POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    # Lessons may show images from other sites, over https only.
-    "img-src 'self' data: https:",
+    # No image from another site: lessons show the portal's copies of them
+    # (``materials/remote_images.py``), so no page makes the reader's browser contact a
+    # third party (issue 16); this also holds for HTML stored before that rule.
+    "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",

@@ -201,7 +201,9 @@ def test_links_cannot_open_windows_or_set_their_own_rel():
 
 @pytest.mark.parametrize("source, src", [
     ("![cell](/static/cell.png)", "/static/cell.png"),
-    ("![cell](https://example.org/cell.png)", "https://example.org/cell.png"),
+    # another site's image loads the portal's copy (test_remote_image_rendering.py)
+    ("![cell](https://example.org/cell.png)",
+     "/media/remote/7a46a13d6c2b5691dfa6a5b08569b62bbb00948d5e764c15579f5985712a7d9d"),
 ])
 def test_images_keep_safe_sources_and_load_lazily(source, src):
     assert first(render_markdown(source), "img") == {"alt": "cell", "src": src, "loading": "lazy"}
@@ -217,7 +219,7 @@ OWN = frozenset({"oer.example.nl", "localhost"})
     "https://oer.example.nl/materials/12/files/3/plaatje.png",
     "//oer.example.nl/materials/12/files/3/plaatje.png",
     "/static/img/logo.png",
-    "https://example.org/admin/users/1",  # another site: the CSP decides
+    "https://example.org/admin/users/1",  # another site: the portal's copy is shown
     "//other.example/admin",
     "",
 ])
@@ -262,7 +264,8 @@ def test_an_image_of_a_page_of_ours_loses_its_source_and_is_reported(app_context
     assert images == [{"alt": "beheer", "loading": "lazy"},
                       {"alt": "ok", "src": "/materials/1/files/2/a.png", "loading": "lazy"},
                       {"alt": "log", "loading": "lazy"},
-                      {"alt": "b", "src": "https://example.org/b.png", "loading": "lazy"}]
+                      {"alt": "b", "loading": "lazy", "src": "/media/remote/"
+                       "2410152f2a0b02afec3e572fa23cafc7613345550a66cdfa5c7500837b96b8f2"}]
     assert refused_image_sources(source) == ("/admin/users/1", "/moderation/audit")
     assert refused_image_sources("![ok](/materials/1/files/2/a.png) [link](/admin)") == ()
 
