@@ -82,6 +82,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.core import audit, outbox  # noqa: F401
     from oer_portal.lists import models as list_models  # noqa: F401
     from oer_portal.materials import models as material_models  # noqa: F401
+    from oer_portal.materials import remote_images  # noqa: F401
     from oer_portal.materials import reviews as review_models  # noqa: F401
     from oer_portal.notifications import models as notification_models  # noqa: F401
     from oer_portal.proposals import models as proposal_models  # noqa: F401
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.community.review_views import bp as written_reviews_bp
     from oer_portal.community.views import bp as community_bp
     from oer_portal.lists.views import bp as lists_bp
+    from oer_portal.materials.media_views import bp as media_bp
     from oer_portal.materials.views import bp as materials_bp
     from oer_portal.moderation.report_views import bp as reports_bp
     from oer_portal.moderation.views import bp as moderation_bp
@@ -125,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(collections_admin_bp)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(materials_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(arrangements_bp)
     app.register_blueprint(exports_bp)
     # Also registers the .imscc importer of `flask materials import` (materials.importers).
@@ -168,10 +171,12 @@ def _register_cli(app: Flask) -> None:
     from oer_portal.collections.cli import collections_cli
     from oer_portal.demo import demo_cli
     from oer_portal.materials.cli import materials_cli
+    from oer_portal.materials.media_cli import media_cli
     from oer_portal.search.cli import search_cli
 
     app.cli.add_command(search_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(materials_cli)
+    app.cli.add_command(media_cli)
     app.cli.add_command(collections_cli)

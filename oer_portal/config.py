@@ -129,6 +129,18 @@ class Defaults:
     #: ``127.0.0.1``.  Production refuses to start when the list would be empty.
     TRUSTED_HOSTS: list[str] | str | None = None
 
+    #: Other sites' images in lessons are fetched once by the portal and served from its
+    #: copy (``materials/remote_images.py``): how long one fetch may wait for the other
+    #: site (seconds per read; three times that in all), the largest image kept, and whether
+    #: a save fetches its new images right after its commit (else only
+    #: ``flask media fetch-remote`` does, from cron or the worker).
+    REMOTE_IMAGE_TIMEOUT = 10.0
+    REMOTE_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    REMOTE_IMAGE_FETCH_ON_SAVE = True
+    #: For tests only, empty by default and refused in production: hosts whose images may
+    #: be fetched over plain http and on a private or loopback address.
+    REMOTE_IMAGE_ALLOW_LOCAL_HOSTS: tuple[str, ...] | list[str] | str = ()
+
     #: E-mail (Flask-Mailman).  Without ``MAIL_SERVER`` messages are written to the log
     #: instead of sent (``oer_portal.notifications.mail``).
     MAIL_SERVER: str | None = None
@@ -226,6 +238,10 @@ def _check(app: Flask) -> None:
             f"or put SECRET_KEY = \"...\" in {Path(app.instance_path) / 'config.py'}.\n"
             "For local development set OER_ENV=development instead (`make run` does)."
         )
+    if config.get("REMOTE_IMAGE_ALLOW_LOCAL_HOSTS"):
+        raise RuntimeError("OER_REMOTE_IMAGE_ALLOW_LOCAL_HOSTS is for tests only: in "
+                           "production the portal fetches images over https from public "
+                           "addresses only.")
     if not config["TRUSTED_HOSTS"]:
         raise RuntimeError(
             "The portal does not know its own host name, so it refuses to start in "

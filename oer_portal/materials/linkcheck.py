@@ -32,42 +32,46 @@ class LinkResult:
     problem: str | None = None
 
 
-class _Refused(Exception):
-    pass
+class AddressRefused(Exception):
+    """An address the portal does not request (its reason, in English, is the message)."""
 
 
-def _check_host(url: str, allow_private: bool) -> None:
+def check_host(url: str, allow_private: bool) -> None:
+    """Refuse an address that is not http(s) or whose host resolves to any address outside
+    the public internet (loopback, private, link-local, reserved).  Shared with the fetcher
+    of other sites' lesson images (``remote_images.py``): the same rule for every request
+    the portal makes on a user's behalf."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Refused("not an http(s) address")
+        raise AddressRefused("not an http(s) address")
     if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as error:
-        raise _Refused(f"unknown host ({error.strerror})") from error
+        raise AddressRefused(f"unknown host ({error.strerror})") from error
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
-            raise _Refused("address is not on the public internet")
+            raise AddressRefused("address is not on the public internet")
 
 
-class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+class CheckedRedirects(urllib.request.HTTPRedirectHandler):
     """Every redirect target is checked like the first address."""
 
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        _check_host(newurl, self.allow_private)
+        check_host(newurl, self.allow_private)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def check_link(url: str, timeout: float = 10.0, allow_private: bool = False) -> LinkResult:
     """HEAD the address (GET when HEAD is not allowed); 2xx and 3xx count as reachable."""
     try:
-        _check_host(url, allow_private)
-        opener = urllib.request.build_opener(_CheckedRedirects(allow_private))
+        check_host(url, allow_private)
+        opener = urllib.request.build_opener(CheckedRedirects(allow_private))
         for method in ("HEAD", "GET"):
             request = urllib.request.Request(url, method=method,  # noqa: S310 (scheme checked)
                                              headers={"User-Agent": USER_AGENT})
@@ -79,7 +83,7 @@ def check_link(url: str, timeout: float = 10.0, allow_private: bool = False) -> 
                     continue
                 return LinkResult(False, f"HTTP {error.code}")
         return LinkResult(False, "no answer")
-    except _Refused as error:
+    except AddressRefused as error:
         return LinkResult(False, str(error))
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
