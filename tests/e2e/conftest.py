@@ -1,5 +1,7 @@
 """Browser tests: the real app served on a random localhost port, driven by Debian's Chromium
-through pytest-playwright, with axe-core checking every page it visits."""
+through pytest-playwright, with axe-core checking every page it visits, and every request
+the browser makes recorded: a test fails when any went to another origin than the portal's
+(issue 16, privacy: no page may make the reader's browser contact a third party)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -85,6 +88,77 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         db.engine.dispose()
     if server_uri:
         drop_postgres_database(server_uri, uri)
+
+
+#: Addresses that are no request to anyone: inline data, the page's own objects, blank
+#: frames, and Chromium's error page (shown where a frame was refused).
+NO_ORIGIN_SCHEMES = ("data:", "blob:", "about:", "chrome-error:")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass
+class OriginGuard:
+    """Every request of every browser context a test opens, checked against the portal's
+    origin (and any a test explicitly stands in for another site with, :meth:`allow`)."""
+
+    portal: str
+    allowed: set[str] = field(default_factory=set)
+    foreign: list[str] = field(default_factory=list)
+
+    def allow(self, url: str) -> None:
+        """Requests to ``url``'s origin are the test's own doing (a site that embeds the
+        portal, say), not the portal's."""
+        self.allowed.add(_origin(url))
+
+    def record(self, request: Any) -> None:
+        url = request.url
+        if url.startswith(NO_ORIGIN_SCHEMES):
+            return
+        origin = _origin(url)
+        if origin != self.portal and origin not in self.allowed:
+            try:
+                page = request.frame.url
+            except Exception:  # a worker's request has no frame
+                page = "?"
+            self.foreign.append(f"{request.method} {url} (from {page})")
+
+    def watch(self, context: Any) -> Any:
+        context.on("request", self.record)
+        return context
+
+
+@pytest.fixture(autouse=True)
+def third_party_requests(request: pytest.FixtureRequest) -> Iterator[OriginGuard | None]:
+    """Watch every context and page the test opens (pytest-playwright's ``page`` and
+    ``context``, and ``browser.new_context()``/``new_page()`` in the test itself) and fail
+    the test at teardown when any request left the portal's origin."""
+    if "browser" not in request.fixturenames and "page" not in request.fixturenames:
+        yield None
+        return
+    browser = request.getfixturevalue("browser")
+    live = request.getfixturevalue("live_server")
+    guard = OriginGuard(_origin(live.url))
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args: Any, **kwargs: Any) -> Any:
+        return guard.watch(new_context(*args, **kwargs))
+
+    def watched_page(*args: Any, **kwargs: Any) -> Any:
+        page = new_page(*args, **kwargs)
+        guard.watch(page.context)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page
+    try:
+        yield guard
+    finally:
+        del browser.new_context, browser.new_page  # the class's methods again
+    assert not guard.foreign, ("requests to another origin than the portal's:\n"
+                               + "\n".join(dict.fromkeys(guard.foreign)))
 
 
 @pytest.fixture(scope="session")

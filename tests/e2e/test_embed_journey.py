@@ -38,7 +38,7 @@ class _LearningEnvironment(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture()
-def learning_environment() -> Iterator[tuple[str, dict[str, str]]]:
+def learning_environment(third_party_requests) -> Iterator[tuple[str, dict[str, str]]]:
     """A second local web server, reached as ``localhost`` (another origin and site than the
     live server's 127.0.0.1; Chromium lets a page on a local address frame another one,
     while a page it thinks public may not frame a local address at all)."""
@@ -47,7 +47,9 @@ def learning_environment() -> Iterator[tuple[str, dict[str, str]]]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://localhost:{server.server_port}", pages
+    address = f"http://localhost:{server.server_port}"
+    third_party_requests.allow(address)  # the test opens its page itself: not the portal's doing
+    yield address, pages
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
