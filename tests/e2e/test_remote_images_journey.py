@@ -92,7 +92,8 @@ def test_a_lesson_with_another_sites_image_makes_no_request_to_it(
         page: Page, live_server, other_site, check_page, third_party_requests):
     base = live_server.url
     image = f"{other_site.url}/provincies.png"
-    body = f"## De kaart\n\n![Kaart van de twaalf provincies]({image})\n\nZoek je eigen provincie.\n"
+    body = (f"## De kaart\n\n![Kaart van de twaalf provincies]({image})\n\n"
+            "Zoek je eigen provincie.\n")
 
     # Not fetched (plain http to a local address is refused): the alt text, as a link.
     material_id, title = _publish_lesson(live_server, body)
