@@ -253,8 +253,8 @@ def _check(app: Flask) -> None:
 
 def _derive_trusted_hosts(config: Any) -> None:
     """``TRUSTED_HOSTS`` as a list: the configured names (a comma- or space-separated string
-    from ``OER_TRUSTED_HOSTS``, or a list), the host of ``PORTAL_URL``, and outside
-    production the local hosts.  Empty in production means the check above refuses."""
+    from ``OER_TRUSTED_HOSTS``, or a list), the hosts of ``PORTAL_URL`` and ``SERVER_NAME``,
+    and outside production the local hosts.  Empty in production means the check refuses."""
     configured = config.get("TRUSTED_HOSTS") or []
     if isinstance(configured, str):
         configured = configured.replace(",", " ").split()
@@ -267,6 +267,8 @@ def _derive_trusted_hosts(config: Any) -> None:
         hosts.append(host)
     if config.get("PORTAL_URL"):
         hosts.append((urlsplit(config["PORTAL_URL"]).hostname or "").lower())
+    if config.get("SERVER_NAME"):
+        hosts.append((urlsplit(f"//{config['SERVER_NAME']}").hostname or "").lower())
     if config["ENV"] != "production":
         hosts.extend(LOCAL_HOSTS)
     config["TRUSTED_HOSTS"] = list(dict.fromkeys(host for host in hosts if host))

@@ -278,3 +278,25 @@ def test_production_refuses_the_test_only_setting(tmp_path, monkeypatch):
         create_app({"SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "PORTAL_URL": "https://oer.example.nl",
                     "REMOTE_IMAGE_ALLOW_LOCAL_HOSTS": ["127.0.0.1"]})
+
+
+def test_an_arrangement_page_registers_its_images_too(app, client, other_site, teacher):
+    """Every row written with rendered HTML registers its images: here an arrangement's own
+    page (``arrangement_nodes``), saved through the builder form."""
+    app.config["REMOTE_IMAGE_ALLOW_LOCAL_HOSTS"] = ["127.0.0.1"]
+    url = f"{other_site.url}/kaart.png"
+    client.login(teacher.email)
+    response = client.post("/materials/new/arrangement", {
+        "title": "Water in Nederland", "description": "Een reeks over water",
+        "body": "Welkom.", "language": "nl", "licence": "CC-BY-4.0", "nodes": "1",
+        "node-0-kind": "page", "node-0-depth": "0", "node-0-title": "De kaart",
+        "node-0-body": f"![Kaart]({url})", "save": "Save draft"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _row(app, url).status == "fetched"
+    assert other_site.requested == ["/kaart.png"]
+    from oer_portal.arrangements.models import ArrangementNode
+
+    with app.app_context():
+        stored = db.session.scalar(select(ArrangementNode.body_html)
+                                   .where(ArrangementNode.kind == "page"))
+    assert f'src="/media/remote/{_key(url)}"' in stored and f'src="{url}"' not in stored
