@@ -57,6 +57,9 @@ USER_AGENT = "OER-portal-images/1.0 (+https://example.org/oer-portal)"
 #: The longest address registered; a longer one is never fetched (its image stays a link).
 MAX_URL_LENGTH = 2000
 PENDING, FETCHED, FAILED = "pending", "fetched", "failed"
+#: New images a save fetches right after its commit (each may take a while); the rest stay
+#: pending for ``flask media fetch-remote``.
+FETCH_PER_SAVE = 10
 
 
 class RemoteImage(db.Model):
@@ -106,7 +109,7 @@ def register(urls: Iterable[str], session: Session | None = None) -> list[str]:
         {"key": key, "url": wanted[key], "status": PENDING, "attempts": 0, "registered_at": now}
         for key in new]).on_conflict_do_nothing(index_elements=["key"]))
     if current_app.config.get("REMOTE_IMAGE_FETCH_ON_SAVE", True):
-        current_uow().on_commit(partial(fetch_pending, new))
+        current_uow().on_commit(partial(fetch_pending, new[:FETCH_PER_SAVE]))
     return new
 
 
