@@ -36,7 +36,7 @@ from oer_portal.arrangements import service
 from oer_portal.arrangements.cartridge_links import linked_material_files, relative_file_links
 from oer_portal.arrangements.structure import Node, NodeKind, Outline, tree, walk
 from oer_portal.core.errors import NotFound
-from oer_portal.core.markdown import render_markdown
+from oer_portal.core.markdown import REMOTE_IMAGE_PATH, render_markdown
 from oer_portal.extensions import db
 from oer_portal.licences import registry
 from oer_portal.materials import queries
@@ -182,6 +182,10 @@ def with_file_links(export: Export, part: Part, page: str,
     """``part`` with its text's links to files by name pointing to them in the archive
     (``page``: the archive path of the part's own page)."""
     html = relative_file_links(str(part.html), page, places, export.portal)
+    # The portal's copies of other sites' images (``materials/remote_images.py``) are on
+    # the portal: a path from the root leads nowhere in an archive.
+    html = html.replace(f'src="{REMOTE_IMAGE_PATH}',
+                        f'src="{export.portal.rstrip("/")}{REMOTE_IMAGE_PATH}')
     return dataclass_replace(part, html=Markup(html))  # noqa: S704 (sanitised; links only)
 
 

@@ -282,7 +282,8 @@ def test_production_refuses_the_test_only_setting(tmp_path, monkeypatch):
 
 def test_an_arrangement_page_registers_its_images_too(app, client, other_site, teacher):
     """Every row written with rendered HTML registers its images: here an arrangement's own
-    page (``arrangement_nodes``), saved through the builder form."""
+    page (``arrangement_nodes``), saved through the builder form.  Its offline export links
+    the portal's copy by its full address (a path from the root leads nowhere in a ZIP)."""
     app.config["REMOTE_IMAGE_ALLOW_LOCAL_HOSTS"] = ["127.0.0.1"]
     url = f"{other_site.url}/kaart.png"
     client.login(teacher.email)
@@ -300,3 +301,15 @@ def test_an_arrangement_page_registers_its_images_too(app, client, other_site, t
         stored = db.session.scalar(select(ArrangementNode.body_html)
                                    .where(ArrangementNode.kind == "page"))
     assert f'src="/media/remote/{_key(url)}"' in stored and f'src="{url}"' not in stored
+
+    import zipfile
+
+    material_id = int(response.headers["Location"].split("/materials/")[1].split("-")[0]
+                      .split("/")[0])
+    export = client.get(f"/materials/{material_id}/export.zip")
+    assert export.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
+        pages = [archive.read(n).decode() for n in archive.namelist()
+                 if n.startswith("parts/") and n.endswith(".html")]
+    assert any(f'src="http://localhost/media/remote/{_key(url)}"' in page for page in pages)
+    assert not any('src="/media/remote/' in page for page in pages)
