@@ -91,8 +91,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 #: Addresses that are no request to anyone: inline data, the page's own objects, blank
-#: frames, and Chromium's error page (shown where a frame was refused).
-NO_ORIGIN_SCHEMES = ("data:", "blob:", "about:", "chrome-error:")
+#: frames, Chromium's error page (shown where a frame was refused), and files on the test's
+#: own disk (an export a test unpacked and opens).
+NO_ORIGIN_SCHEMES = ("data:", "blob:", "about:", "chrome-error:", "file:")
 
 
 def _origin(url: str) -> str:
