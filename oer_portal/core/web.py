@@ -22,11 +22,15 @@ def external_url(endpoint: str, **values: Any) -> str:
     client chose), else on the request's host or ``SERVER_NAME``."""
     portal = current_app.config.get("PORTAL_URL")
     if portal:
-        parts = urlsplit(portal)
-        adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
-                                           url_scheme=parts.scheme)
-        return adapter.build(endpoint, values, force_external=True)
+        return portal_adapter(current_app, portal).build(endpoint, values, force_external=True)
     return url_for(endpoint, _external=True, **values)
+
+
+def portal_adapter(app: Flask, portal: str) -> MapAdapter:
+    """``app``'s routes bound to the address ``portal`` (scheme, host and path prefix)."""
+    parts = urlsplit(portal)
+    return app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                            url_scheme=parts.scheme)
 
 
 def absolute_url(endpoint: str, **values: Any) -> str | None:
@@ -68,9 +72,7 @@ class PortalFlask(Flask):
         if request is None:
             if portal and not self.config.get("SERVER_NAME"):
                 # Commands (e-mails, exports, the worker) build addresses on it too.
-                parts = urlsplit(portal)
-                return self.url_map.bind(parts.netloc, script_name=parts.path or "/",
-                                         url_scheme=parts.scheme)
+                return portal_adapter(self, portal)
             return super().create_url_adapter(request)
         try:
             return super().create_url_adapter(request)
