@@ -8,7 +8,8 @@ form's checks gets the same answer ("check your inbox"), and the difference goes
 address's owner by e-mail: a new address gets a confirmation link, an address that has an
 account gets "someone tried to register with your address" and nothing else happens (no
 second account; the typed name and password are discarded).  Both branches hash the password
-and both send one e-mail after the commit, so neither takes noticeably longer.
+and both give the caller one e-mail to send once the answer has gone out
+(``core.mail.send_after_answer``), so neither takes noticeably longer.
 
 The link is a token signed with the app's ``SECRET_KEY`` and a salt of its own (so no other
 signed value of the portal can stand in for it), holding the account id and its address (a
@@ -36,7 +37,8 @@ from oer_portal.accounts.models import Role, TeacherRequest, User, UserRole
 from oer_portal.core import audit
 from oer_portal.core.audit import AuditEntry
 from oer_portal.core.errors import DomainError
-from oer_portal.core.mail import Letter, send_after_commit
+from oer_portal.core.mail import Letter, reader_locale
+from oer_portal.core.mail import subject as mail_subject
 from oer_portal.core.types import utcnow
 from oer_portal.core.web import absolute_url
 from oer_portal.extensions import db
@@ -136,9 +138,9 @@ def refuse_unconfirmed(user: User) -> None:
 
 
 def register(email: str, display_name: str, password: str,
-             application: service.TeacherApplication | None, locale: str) -> None:
+             application: service.TeacherApplication | None, locale: str) -> list[Letter]:
     """Self-service registration; the same outcome for the caller whether or not ``email``
-    has an account.
+    has an account, and the e-mail to send once the answer has gone out.
 
     A new address gets an unconfirmed student account (with its teacher application, which
     admins see once the address is confirmed) and a confirmation link; an address with an
@@ -158,18 +160,16 @@ def register(email: str, display_name: str, password: str,
         user = _new_unconfirmed(email, display_name, password_hash)
         if user is not None:
             _keep_application(user, application)
-            send_after_commit(confirmation_letter(user, locale))
-            return
+            return [confirmation_letter(user, locale)]
         owner = service.find_by_email(email)  # registered at the same moment
         if owner is None:
-            return
+            return []
     audit.record("registration.address_taken", target=("user", owner.id))
     if owner.email_confirmed_at is None:
         # Registered before and lost the e-mail: a new link is what the owner needs (what
         # was typed this time is discarded all the same).
-        send_after_commit(confirmation_letter(owner, owner.locale or locale))
-    else:
-        send_after_commit(address_taken_letter(owner))
+        return [confirmation_letter(owner, owner.locale or locale)]
+    return [address_taken_letter(owner)]
 
 
 def _new_unconfirmed(email: str, display_name: str, password_hash: str) -> User | None:
@@ -200,17 +200,19 @@ def _keep_application(user: User, application: service.TeacherApplication | None
                  details={"user": user.id})
 
 
-def send_again(email: str, locale: str) -> None:
+def send_again(email: str, locale: str) -> list[Letter]:
     """"Send the link again": a new link to an account that waits for confirmation; nothing
-    for any other address (the caller answers the same way for all)."""
+    for any other address (the caller answers the same way for all, and sends what this
+    returns once the answer has gone out, so the mail server's time tells nothing)."""
     try:
         email = service.normalise_email(
             validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError:
-        return
+        return []
     user = service.find_by_email(email)
     if user is not None and user.email_confirmed_at is None:
-        send_after_commit(confirmation_letter(user, user.locale or locale))
+        return [confirmation_letter(user, user.locale or locale)]
+    return []
 
 
 def purge_unconfirmed(older_than_days: int | None = None) -> int:
@@ -238,10 +240,6 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
 # --- the e-mails ---------------------------------------------------------------------------
 
 
-def _subject(topic: str) -> str:
-    return gettext("OER portal") + ": " + topic
-
-
 def _signature() -> list[str]:
     return ["-- ", gettext("OER portal")]
 
@@ -250,7 +248,7 @@ def confirmation_letter(user: User, locale: str) -> Letter:
     """"Confirm your e-mail address", in ``locale``, with the link on ``PORTAL_URL``."""
     link = absolute_url("confirmation.confirm", token=token_for(user))
     with force_locale(locale):
-        subject = _subject(gettext("Confirm your e-mail address"))
+        title = mail_subject(gettext("Confirm your e-mail address"))
         lines = [
             gettext("Hello %(name)s,", name=user.display_name), "",
             gettext("You created an account on the OER portal with this e-mail address. "
@@ -263,7 +261,7 @@ def confirmation_letter(user: User, locale: str) -> Letter:
                     days=current_app.config["UNCONFIRMED_ACCOUNT_DAYS"]), "",
             *_signature(),
         ]
-    return Letter(address=user.email, name=user.display_name, subject=subject,
+    return Letter(address=user.email, name=user.display_name, subject=title,
                   body="\n".join(lines) + "\n",
                   failure_message=f"The confirmation e-mail to user {user.id} could not be "
                                   "sent")
@@ -272,11 +270,10 @@ def confirmation_letter(user: User, locale: str) -> Letter:
 def address_taken_letter(owner: User) -> Letter:
     """To the owner of an address someone tried to register again: in the owner's
     language, with the way to log in; the typed name and password are not repeated."""
-    locale = owner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     login = absolute_url("accounts.login")
     forgot = absolute_url("reset.forgot")
-    with force_locale(locale):
-        subject = _subject(gettext("Someone tried to register with your e-mail address"))
+    with force_locale(reader_locale(owner.locale)):
+        title = mail_subject(gettext("Someone tried to register with your e-mail address"))
         lines = [
             gettext("Hello %(name)s,", name=owner.display_name), "",
             gettext("Someone tried to create an account on the OER portal with your e-mail "
@@ -286,7 +283,7 @@ def address_taken_letter(owner: User) -> Letter:
             gettext("If it was not you, you can ignore this e-mail."), "",
             *_signature(),
         ]
-    return Letter(address=owner.email, name=owner.display_name, subject=subject,
+    return Letter(address=owner.email, name=owner.display_name, subject=title,
                   body="\n".join(lines) + "\n",
                   failure_message=f"The e-mail about a second registration to user "
                                   f"{owner.id} could not be sent")

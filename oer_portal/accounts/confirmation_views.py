@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from oer_portal.accounts import confirmation, service
 from oer_portal.accounts.forms import ConfirmAddressForm, ResendConfirmationForm
+from oer_portal.core import mail
 from oer_portal.extensions import limiter
 
 bp = Blueprint("confirmation", __name__)
@@ -69,6 +70,8 @@ def resend() -> str | Response:
     """Send the confirmation link again; the same answer for every address."""
     form = ResendConfirmationForm()
     if form.validate_on_submit():
-        confirmation.send_again(form.email.data, request_locale())
-        return redirect(url_for("confirmation.sent"))
+        letters = confirmation.send_again(form.email.data, request_locale())
+        response = redirect(url_for("confirmation.sent"))
+        mail.send_after_answer(response, letters)
+        return response
     return render_template("accounts/resend_confirmation.html", form=form)

@@ -85,10 +85,9 @@ def request_reset(email: str, link_for: Callable[[str], str]) -> mail.Letter | N
 
 
 def _letter(user: User, link: str) -> mail.Letter:
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    with force_locale(locale):
-        subject = gettext("OER portal") + ": " + gettext("Reset your password")
+    with force_locale(mail.reader_locale(user.locale)):
+        subject = mail.subject(gettext("Reset your password"))
         body = "\n".join([
             gettext("Hello %(name)s,", name=user.display_name), "",
             gettext("Someone (we hope you) asked to reset the password of your account on "

@@ -11,7 +11,6 @@ from oer_portal.accounts import reset
 from oer_portal.accounts.reset_forms import ForgotPasswordForm, ResetPasswordForm
 from oer_portal.core import mail
 from oer_portal.core.errors import FieldError, ValidationError
-from oer_portal.core.uow import current_uow
 from oer_portal.core.web import absolute_url
 from oer_portal.extensions import limiter
 
@@ -31,26 +30,9 @@ def forgot() -> str | Response:
     if form.validate_on_submit():
         letter = reset.request_reset(form.email.data, _link)
         response = redirect(url_for("reset.sent"))
-        _send_after_response(response, [letter] if letter is not None else [])
+        mail.send_after_answer(response, [letter] if letter is not None else [])
         return response
     return render_template("accounts/forgot.html", form=form)
-
-
-def _send_after_response(response: Response, letters: list[mail.Letter]) -> None:
-    """Send ``letters`` once the request has committed and its answer has gone out (the WSGI
-    server closes the response after writing it): how long the mail server takes must not
-    tell the asker whether the address has an account.  The same hooks are set whether or
-    not there is a letter; a rollback sends nothing."""
-    committed: list[mail.Letter] = []
-    current_uow().on_commit(lambda: committed.extend(letters))
-    app = current_app._get_current_object()
-
-    def send() -> None:
-        if committed:
-            with app.app_context():
-                mail.send_now(committed)
-
-    response.call_on_close(send)
 
 
 @bp.route("/account/forgot/sent")

@@ -38,6 +38,7 @@ from oer_portal.accounts.forms import (
     TeacherRequestForm,
 )
 from oer_portal.accounts.models import TeacherRequest
+from oer_portal.core import mail
 from oer_portal.core.db import set_write_intent
 from oer_portal.core.errors import ValidationError
 from oer_portal.core.uow import READ_ONLY_METHODS, current_uow
@@ -132,12 +133,15 @@ def register() -> str | Response:
         application = (service.TeacherApplication(form.school.data, form.motivation.data)
                        if form.is_teacher.data else None)
         try:
-            confirmation.register(form.email.data, form.display_name.data, form.password.data,
-                                  application, confirmation_views.request_locale())
+            letters = confirmation.register(form.email.data, form.display_name.data,
+                                            form.password.data, application,
+                                            confirmation_views.request_locale())
         except ValidationError as error:
             _field_of(form, error, form.email).errors.append(error.message)
         else:
-            return redirect(url_for("confirmation.sent"))
+            response = redirect(url_for("confirmation.sent"))
+            mail.send_after_answer(response, letters)
+            return response
     return render_template("accounts/register.html", form=form)
 
 

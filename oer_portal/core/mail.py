@@ -3,7 +3,8 @@
 Account e-mails (confirm your address, reset your password, "someone tried to register with
 your address") and notifications share this rule: a message leaves once what it tells of is
 durable, and a mail server that is down or slow is logged, never raised into the request.
-Without ``MAIL_SERVER`` messages go to the log (``LogEmailBackend``), so nothing needs a mail
+Account e-mails leave after the answer too (``send_after_answer``), so their timing says
+nothing about which addresses have accounts.  Without ``MAIL_SERVER`` messages go to the log (``LogEmailBackend``), so nothing needs a mail
 server to run; tests set ``MAIL_BACKEND = "locmem"`` and read ``flask_mailman``'s outbox.
 """
 
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 from email.utils import formataddr
 
 from flask import Flask, current_app
+from flask_babel import gettext
 from flask_mailman import EmailMessage
 from flask_mailman.backends.base import BaseEmailBackend
+from werkzeug.wrappers import Response
 
 from oer_portal.core.uow import current_uow
 from oer_portal.extensions import mail
@@ -32,6 +35,17 @@ class LogEmailBackend(BaseEmailBackend):
             current_app.logger.info("E-mail (not sent: no MAIL_SERVER) to %s\nSubject: %s\n\n%s",
                                     ", ".join(message.to), message.subject, message.body)
         return len(email_messages)
+
+
+def subject(topic: str) -> str:
+    """An e-mail's subject: the portal's name, then ``topic`` (call under the reader's
+    ``force_locale``)."""
+    return f"{gettext('OER portal')}: {topic}"
+
+
+def reader_locale(saved: str | None) -> str:
+    """The language to write to someone in: their saved choice, else the default."""
+    return saved or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +67,23 @@ class Letter:
                             headers=dict(self.headers))
 
 
-def send_after_commit(letter: Letter) -> None:
-    """Send ``letter`` once the current unit of work has committed; dropped on rollback."""
-    current_uow().on_commit(lambda: send_now([letter]))
+def send_after_answer(response: Response, letters: Sequence[Letter]) -> None:
+    """Send ``letters`` once the request has committed *and* its answer has gone out (the
+    WSGI server closes the response after writing it).  For the account e-mails whose
+    sending must not show in the answer's timing (a reset, a registration, "send the link
+    again" mail some addresses and not others): how long the mail server takes then tells
+    the asker nothing about which accounts exist.  The same hooks are set whether or not
+    there is a letter; a rollback sends nothing."""
+    committed: list[Letter] = []
+    current_uow().on_commit(lambda: committed.extend(letters))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def send() -> None:
+        if committed:
+            with app.app_context():
+                send_now(committed)
+
+    response.call_on_close(send)
 
 
 def send_now(letters: Sequence[Letter]) -> int:

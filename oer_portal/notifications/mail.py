@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import force_locale, gettext
 
 from oer_portal.core import mail as core_mail
@@ -48,11 +48,8 @@ def send_notification_emails(notification_ids: Sequence[int]) -> None:
 
 def compose(delivery: Delivery) -> core_mail.Letter:
     """The message in the recipient's language (their saved choice, else the default)."""
-    locale = delivery.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
-        subject = " ".join(
-            f"{gettext('OER portal')}: "
-            f"{messages.subject(delivery.kind, delivery.params)}".split())
+    with force_locale(core_mail.reader_locale(delivery.locale)):
+        subject = core_mail.subject(messages.subject(delivery.kind, delivery.params))
         body = _body(delivery)
     return core_mail.Letter(address=delivery.email, name=delivery.display_name,
                             subject=subject, body=body,

@@ -381,3 +381,28 @@ def test_the_migration_confirms_every_existing_account(tmp_path):
         assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("taken", [False, True], ids=["new-address", "taken-address"])
+def test_registration_mails_only_after_the_answer(client, make_user, mailbox, taken):
+    """How long the mail server takes must not tell whether the address has an account."""
+    if taken:
+        make_user("teacher", email="later@example.org")
+    response = client.raw.post("/account/register", data={
+        "csrf_token": client.csrf_token(), "display_name": "Later", "email": "later@example.org",
+        "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 302
+    assert mailbox.to("later@example.org") == []  # answered, not yet sent
+    response.close()  # what the WSGI server does once the answer is written
+    assert len(mailbox.to("later@example.org")) == 1
+
+
+def test_send_again_mails_only_after_the_answer(client, new_client, mailbox):
+    _register(new_client(), "wacht@example.org")
+    sent = len(mailbox.to("wacht@example.org"))
+    response = client.raw.post("/account/confirm/resend", data={
+        "csrf_token": client.csrf_token(), "email": "wacht@example.org"})
+    assert response.status_code == 302
+    assert len(mailbox.to("wacht@example.org")) == sent
+    response.close()
+    assert len(mailbox.to("wacht@example.org")) == sent + 1

@@ -164,12 +164,12 @@ def test_a_rolled_back_request_sends_nothing(app, client, make_user, outbox):
         from flask import redirect
 
         from oer_portal.accounts import reset
-        from oer_portal.accounts.reset_views import _send_after_response
+        from oer_portal.core.mail import send_after_answer
         from oer_portal.core.uow import current_uow
 
         letter = reset.request_reset(user.email, lambda token: f"{PORTAL}/x/{token}")
         response = redirect("/")
-        _send_after_response(response, [letter])
+        send_after_answer(response, [letter])
         current_uow().rollback()
         response.close()
     assert outbox == []
