@@ -4,8 +4,9 @@ Account e-mails (confirm your address, reset your password, "someone tried to re
 your address") and notifications share this rule: a message leaves once what it tells of is
 durable, and a mail server that is down or slow is logged, never raised into the request.
 Account e-mails leave after the answer too (``send_after_answer``), so their timing says
-nothing about which addresses have accounts.  Without ``MAIL_SERVER`` messages go to the log (``LogEmailBackend``), so nothing needs a mail
-server to run; tests set ``MAIL_BACKEND = "locmem"`` and read ``flask_mailman``'s outbox.
+nothing about which addresses have accounts.  Without ``MAIL_SERVER`` messages go to the
+log (``LogEmailBackend``), so nothing needs a mail server to run; tests set
+``MAIL_BACKEND = "locmem"`` and read ``flask_mailman``'s outbox.
 """
 
 from __future__ import annotations
