@@ -40,7 +40,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import gettext
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from oer_portal import collections, search
+    from oer_portal import collections, ops, search
     from oer_portal.accounts.service import load_session_user
     from oer_portal.core import errors, i18n, logs, markdown_limits, security, uow
     from oer_portal.core.db import configure_engine
@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     notification_mail.init_app(app)
+    ops.init_app(app)
 
     # Model registration (Alembic and relationships need every table known).
     from oer_portal.accounts import tokens as token_models  # noqa: F401

@@ -230,6 +230,15 @@ class Defaults:
     #: Seconds a resumption token stays valid (its ``expirationDate``).
     OAI_TOKEN_LIFETIME = 24 * 3600
 
+    #: ``/healthz`` (``oer_portal.ops``) fails when this machine's search index is more
+    #: than this many outbox entries behind the database.
+    HEALTH_MAX_INDEX_LAG = 1_000
+    #: ``/metrics`` answers a request that carries ``Authorization: Bearer <this token>``,
+    #: or one from these networks (``OER_METRICS_ALLOWED_NETWORKS=10.0.0.0/8,::1``; behind
+    #: a proxy the client's address comes from ``PROXY_FIX_X_FOR``); anyone else gets 403.
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOWED_NETWORKS: tuple[str, ...] | list[str] | str = ("127.0.0.1/32", "::1/128")
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in order: defaults, instance file, ``OER_*`` env, ``overrides``."""

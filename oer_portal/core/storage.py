@@ -211,6 +211,12 @@ class FileStore:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def probe_writable(self) -> None:
+        """Create, sync and remove a small file where uploads land; raises ``OSError`` (or
+        ``StorageFull``) when the store cannot take a file: the health check's question."""
+        received = self.receive(io.BytesIO(b"probe"), max_bytes=16)
+        self.discard(received)
+
     def path(self, sha256: str) -> Path:
         """Where the blob ``sha256`` lives; ``ValueError`` unless it is a lowercase hex hash."""
         sha256 = _check_sha256(sha256)

@@ -50,6 +50,9 @@ class PortalFlask(Flask):
     """Flask, with absolute addresses on ``PORTAL_URL`` and a usable error page for a request
     whose Host is not trusted."""
 
+    #: Paths answered whatever the Host (``/healthz``, ``/metrics``): they build no address.
+    host_independent_paths: frozenset[str] = frozenset({"/healthz", "/metrics"})
+
     def url_for(self, endpoint: str, *, _anchor: str | None = None,
                 _method: str | None = None, _scheme: str | None = None,
                 _external: bool | None = None, **values: Any) -> str:
@@ -80,12 +83,19 @@ class PortalFlask(Flask):
             # The Host is not one of ours: Flask would leave the request without a URL
             # adapter, and the error page (which links to our style sheet) could not be
             # rendered.  Answer 400 from a request that names a host we serve instead.
-            # Werkzeug's message repeats the host; an answer carries none of it.
-            request.routing_exception = SecurityError(UNTRUSTED_HOST)
-            trusted = [host for host in self.config.get("TRUSTED_HOSTS") or ()
-                       if not host.startswith(".")]
-            host = urlsplit(portal).netloc if portal else (trusted or ["localhost"])[0]
+            # Werkzeug's message repeats the host; an answer carries none of it.  The
+            # health check and the metrics build no address and are answered: a load
+            # balancer or a monitor asks by the machine's address.
+            if request.path not in self.host_independent_paths:
+                request.routing_exception = SecurityError(UNTRUSTED_HOST)
+            host = self._trusted_host(portal)
             request.host = host  # type: ignore[misc]
             request.environ["HTTP_HOST"] = host
             return self.url_map.bind(host, script_name=request.script_root or "/",
                                      url_scheme=request.scheme)
+
+    def _trusted_host(self, portal: str | None) -> str:
+        """A host the portal serves: ``PORTAL_URL``'s, else the first trusted name."""
+        trusted = [host for host in self.config.get("TRUSTED_HOSTS") or ()
+                   if not host.startswith(".")]
+        return urlsplit(portal).netloc if portal else (trusted or ["localhost"])[0]

@@ -49,13 +49,24 @@ def index_root() -> Path:
 
 
 def open_index(root: Path | None = None, create: bool = True) -> FileIndex:
-    """The live index; created empty on first use."""
+    """The live index; created empty on first use.
+
+    Several processes (gunicorn's workers) may get here first at once: each builds an empty
+    generation, and only the one whose ``live`` link is made first counts; the others drop
+    theirs (replacing ``live`` would delete a generation another worker is opening)."""
     root = root or index_root()
     live = root / "live"
     if not live.exists():
         if not create:
             raise FileNotFoundError(live)
-        _swap_in(root, _new_generation(root))
+        generation = _new_generation(root)
+        try:
+            os.symlink(generation.name, live)
+        except FileExistsError:
+            if live.exists():  # another process was first: use its index
+                shutil.rmtree(generation, ignore_errors=True)
+            else:  # a link to nothing (its generation was removed by hand): replace it
+                _swap_in(root, generation)
     return _storage(live).open_index()
 
 
