@@ -182,7 +182,6 @@ def lags(now: datetime | None = None) -> dict[str, int]:
         select(SearchFollower.name, func.count(OutboxEntry.id))
         .outerjoin(OutboxEntry, OutboxEntry.id > SearchFollower.position)
         .where(_live(now)).group_by(SearchFollower.name).order_by(SearchFollower.name)).all()
-    db.session.rollback()
     return {name: count for name, count in rows}
 
 
