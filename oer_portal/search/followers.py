@@ -100,6 +100,16 @@ def timeout() -> timedelta:
     return timedelta(seconds=current_app.config["SEARCH_FOLLOWER_TIMEOUT_SECONDS"])
 
 
+def clock() -> datetime:
+    """Now, by the database's clock on PostgreSQL: heartbeats written by one machine are
+    judged by another, so their clocks must not differ (SQLite has one machine anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        now = db.session.scalar(select(func.now()))
+        if now is not None:
+            return now
+    return utcnow()
+
+
 def _serialise() -> None:
     """Make this transaction the only one registering or pruning until it ends."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -117,7 +127,7 @@ def register(name: str, position: int, since: int, now: datetime | None = None) 
     is the lowest position it may still depend on.  Returns whether rows it needs were
     pruned: then its index must be rebuilt, and until then it holds pruning at the
     horizon."""
-    now = now or utcnow()
+    now = now or clock()
     _serialise()
     horizon = pruned_through()
     gap = since < horizon
@@ -136,7 +146,7 @@ def report(name: str, position: int, now: datetime | None = None) -> int:
     """Record that follower ``name`` applied everything up to ``position``, then prune;
     returns the rows pruned.  A follower that was dropped meanwhile is not registered
     again here: its next :func:`register` checks what it missed."""
-    now = now or utcnow()
+    now = now or clock()
     _serialise()
     db.session.execute(update(SearchFollower).where(SearchFollower.name == name)
                        .values(position=position, last_seen=now))
@@ -147,7 +157,7 @@ def prune(now: datetime | None = None) -> int:
     """Drop silent followers, then delete the outbox rows every live follower has applied;
     returns how many rows went."""
     _serialise()
-    return _prune(now or utcnow())
+    return _prune(now or clock())
 
 
 def _prune(now: datetime) -> int:
@@ -173,7 +183,7 @@ def _prune(now: datetime) -> int:
 
 
 def _live(now: datetime | None = None) -> ColumnElement[bool]:
-    return SearchFollower.last_seen >= (now or utcnow()) - timeout()
+    return SearchFollower.last_seen >= (now or clock()) - timeout()
 
 
 def lags(now: datetime | None = None) -> dict[str, int]:
@@ -187,7 +197,7 @@ def lags(now: datetime | None = None) -> dict[str, int]:
 
 def followers(now: datetime | None = None) -> list[tuple[SearchFollower, bool]]:
     """Every registered follower, and whether it is live."""
-    cutoff = (now or utcnow()) - timeout()
+    cutoff = (now or clock()) - timeout()
     rows = db.session.scalars(select(SearchFollower).order_by(SearchFollower.name)).all()
     return [(row, row.last_seen >= cutoff) for row in rows]
 

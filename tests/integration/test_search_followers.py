@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -376,7 +377,7 @@ def test_a_follower_dropped_while_the_web_drained_its_index_still_rebuilds(porta
     assert check(portal.machine("web")).clean
 
 
-def test_without_followers_nothing_is_pruned(app, make_user, make_material):
+def test_without_followers_nothing_is_pruned(app, runner, make_user, make_material):
     """The rules on the run's own database (SQLite or PostgreSQL): no follower, no pruning
     (the single-process deployment keeps its outbox as before); a follower registering
     below the horizon is told to rebuild; a dropped follower stops holding rows back."""
@@ -398,4 +399,10 @@ def test_without_followers_nothing_is_pruned(app, make_user, make_material):
         assert followers.register("two", rows[0], rows[0], now=later) is True
         assert followers.register("three", rows[-1], rows[-1], now=later) is False
         assert followers.lags(now=later) == {"one": 0, "three": 0, "two": 1}
-        db.session.rollback()
+        assert followers.default_name() == (
+            f"{socket.gethostname()}:{Path(app.config['INDEX_DIR']).resolve()}")
+        followers.register("gone", rows[-1], rows[-1], now=utcnow() - 2 * TIMEOUT)
+    listed = runner.invoke(args=["search", "followers"])
+    assert listed.exit_code == 0, listed.output
+    assert "two: position" in listed.output and "1 behind" in listed.output
+    assert "gone: silent since" in listed.output
