@@ -91,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.privacy import models as privacy_models  # noqa: F401
     from oer_portal.proposals import models as proposal_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
+    from oer_portal.search import followers as follower_models  # noqa: F401
     from oer_portal.usage import models as usage_models  # noqa: F401
 
 

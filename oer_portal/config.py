@@ -138,6 +138,11 @@ class Defaults:
     #: several processes run ``flask search worker`` instead).
     SEARCH_BACKGROUND_DRAIN = False
     SEARCH_DRAIN_INTERVAL = 1.0
+    #: Index replicas (``flask search follow``, ``search/followers.py``): a follower whose
+    #: last heartbeat is older than this is dropped and no longer holds back the pruning of
+    #: the outbox; when it returns after rows it needed were pruned, it rebuilds its index.
+    #: Longer than a full ``search reindex`` takes (a follower sends no heartbeat meanwhile).
+    SEARCH_FOLLOWER_TIMEOUT_SECONDS = 600
     #: Seconds between scheduled harvests of the other collections (``collections``) by a
     #: background thread of the embedded server (started with the background drain); 0: never.
     #: Where several processes serve, cron runs ``flask collections harvest`` instead.

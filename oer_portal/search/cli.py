@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from oer_portal.search import indexer, worker
+from oer_portal.search import followers, indexer, worker
 
 search_cli = AppGroup("search", help="Maintain the search index.")
 
@@ -46,3 +46,28 @@ def drain() -> None:
 def run_worker(interval: float) -> None:
     """Keep the index fresh where several processes serve the portal."""
     worker.drain_forever(current_app._get_current_object(), interval)  # type: ignore[attr-defined]
+
+
+@search_cli.command("follow")
+@click.option("--name", default=None,
+              help="How this index is registered (default: host name and index directory).")
+@click.option("--interval", type=float, default=1.0, show_default=True)
+def follow(name: str | None, interval: float) -> None:
+    """Keep this machine's own index by following the database outbox (index replicas)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    follower = followers.follow_forever(app, name, interval)
+    click.echo(_("Stopped following; %(n)d full rebuilds.", n=follower.rebuilds))
+
+
+@search_cli.command("followers")
+def list_followers() -> None:
+    """The indexes following the outbox: position, last heartbeat and entries behind."""
+    lags = followers.lags()
+    for follower, live in followers.followers():
+        if live:
+            click.echo(_("%(name)s: position %(position)d, %(lag)d behind, seen %(seen)s",
+                         name=follower.name, position=follower.position,
+                         lag=lags.get(follower.name, 0), seen=follower.last_seen.isoformat()))
+        else:
+            click.echo(_("%(name)s: silent since %(seen)s (dropped at the next prune)",
+                         name=follower.name, seen=follower.last_seen.isoformat()))
