@@ -326,3 +326,58 @@ def test_pages_run_as_many_statements_with_one_proposal_as_with_many(app, new_cl
     for n in range(4):
         propose(proposers[1], lesson, BODY.replace("twee", f"{n}"), summary=f"Nummer {n}")
     assert [len(page_statements(app, anna, path)) for path in paths] == few
+
+
+def test_no_public_channel_carries_a_proposal(app, client, new_client, people, lesson):
+    """Open and declined proposals (their text, summary, why and reason) reach none of the
+    public channels: the material's pages, its history and diffs, search (page and API), the
+    JSON API's material, versions, diff and credits, OAI-PMH, the feeds, the sitemap, the
+    embed and the proposer's profile.  Every word is rare, so any leak would show."""
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("Regel twee", "Regel zeldzaamvoorsteltekst"),
+            summary="Zeldzaamvoorstelreden", title="Zeldzaamvoorsteltitel")
+    propose(as_user(new_client, people["tom"]), lesson,
+            BODY.replace("Regel drie", "Regel zeldzaamafgewezen"), summary="Tweede voorstel")
+    declined = proposal_id(app, lesson)
+    as_user(new_client, people["anna"]).post(
+        f"/materials/{lesson}/proposals/{declined}/decline",
+        {"reason": "Zeldzaamafwijsreden"})
+    secrets = ("zeldzaamvoorsteltekst", "Zeldzaamvoorstelreden", "Zeldzaamvoorsteltitel",
+               "zeldzaamafgewezen", "Zeldzaamafwijsreden")
+    channels = [
+        f"/materials/{lesson}-breuken", f"/materials/{lesson}/v/1",
+        f"/materials/{lesson}/history", f"/materials/{lesson}/diff?from=1&to=1",
+        f"/materials/{lesson}/embed", f"/materials/{lesson}/print",
+        f"/api/v1/materials/{lesson}",
+        f"/api/v1/materials/{lesson}/versions", f"/api/v1/materials/{lesson}/versions/1",
+        f"/api/v1/materials/{lesson}/diff?from=1&to=1", f"/api/v1/materials/{lesson}/credits",
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+        "/oai?verb=ListRecords&metadataPrefix=lom", "/feeds/materials.atom",
+        f"/feeds/people/{people['anna'].id}.atom", "/sitemap.xml",
+        f"/people/{people['anna'].id}", f"/people/{people['bob'].id}",
+    ]
+    for visitor in (client, as_user(new_client, people["student"]),
+                    as_user(new_client, people["tom"])):
+        for path in channels:
+            response = visitor.get(path, follow_redirects=True)
+            text = response.get_data(as_text=True)
+            assert response.status_code in (200, 404), path
+            for secret in secrets:
+                assert secret.lower() not in text.lower(), (path, secret)
+        # Search echoes the words asked for, so it is held to finding nothing.
+        for word in ("zeldzaamvoorsteltekst", "Zeldzaamvoorsteltitel", "zeldzaamafgewezen",
+                     "Zeldzaamvoorstelreden"):
+            assert visitor.get("/api/v1/search", query_string={"q": word}
+                               ).get_json()["total"] == 0
+            assert f"/materials/{lesson}" not in visitor.get(
+                "/search", query_string={"q": word}).get_data(as_text=True)
+    # The channels do carry the material itself (the checks above are not vacuous).
+    assert f"/materials/{lesson}" in client.get("/search?q=Breuken").get_data(as_text=True)
+    assert client.get("/api/v1/search?q=Breuken").get_json()["total"] == 1
+    assert "Breuken" in client.get("/oai?verb=ListRecords&metadataPrefix=oai_dc"
+                                   ).get_data(as_text=True)
+    assert "Breuken" in client.get("/feeds/materials.atom").get_data(as_text=True)
+    # There is no version of a proposal to ask for by number.
+    assert client.get(f"/materials/{lesson}/v/2").status_code == 404
+    assert client.get(f"/api/v1/materials/{lesson}/versions/2").status_code == 404
+    assert client.get(f"/materials/{lesson}/diff?from=1&to=2").status_code == 404
