@@ -82,6 +82,24 @@ def test_the_form_names_the_licence_and_prefills_the_published_text(new_client, 
     assert "contributed under the material" in text and "Attribution" in text
 
 
+def test_the_form_is_the_editor_with_its_preview_and_a_preview_sends_nothing(
+        app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    form = bob.get(f"/materials/{lesson}/propose").get_data(as_text=True)
+    assert 'data-preview-url="/materials/preview"' in form and "js/editor.js" in form
+    assert 'class="editor__preview"' in form and 'name="preview"' in form
+    shown = bob.post(f"/materials/{lesson}/propose",
+                     {"title": "Breuken", "description": "", "summary": "",
+                      "body": "## Kopje\n\nRegel **vet**\n", "preview": "Preview"})
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert '<div class="lesson-body" id="preview-body"><h3 id="h-kopje">Kopje</h3>' in html
+    assert "<strong>vet</strong>" in html and "Say briefly why" not in html
+    assert proposal_id(app, lesson) is None  # a preview sends nothing
+    # The live preview answers the proposer (a teacher) as it answers an author.
+    assert bob.post("/materials/preview", {"body": "*schuin*"}).status_code == 200
+
+
 def test_authors_and_students_get_no_propose_link(new_client, people, lesson):
     for person in ("anna", "student"):
         client = as_user(new_client, people[person])
@@ -147,6 +165,14 @@ def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_rev
     # The version before the proposal does not name them.
     assert "With contributions from" not in new_client().get(
         f"/materials/{lesson}/v/1").get_data(as_text=True)
+    # The JSON API's credits name them in every format too; version 1's do not.
+    for format_ in ("text", "html", "markdown"):
+        api = new_client().get(f"/api/v1/materials/{lesson}/credits",
+                               query_string={"format": format_}).get_json()
+        assert api["version"] == 3 and "Bob Bijdrager" in api["credits"], format_
+        older = new_client().get(f"/api/v1/materials/{lesson}/credits",
+                                 query_string={"format": format_, "version": 1}).get_json()
+        assert "Bob Bijdrager" not in older["credits"], format_
 
 
 def test_a_conflicting_proposal_says_so_opens_the_resolution_page_and_never_stores_markers(
