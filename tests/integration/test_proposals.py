@@ -175,6 +175,37 @@ def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_rev
         assert "Bob Bijdrager" not in older["credits"], format_
 
 
+def test_a_proposal_on_an_older_published_version_merges_onto_the_newer_published_one(
+        app, new_client, people, lesson):
+    """The usual case: the proposal was made on version 1, the authors published version 2
+    meanwhile; accepting merges both into version 3, which waits for review while the public
+    keeps version 2 (with no contributor named yet)."""
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("Regel twee", "Regel TWEE"))
+    pid = proposal_id(app, lesson)
+    author_saves(app, people["anna"], lesson, BODY.replace("Regel vijf", "Regel 5"))
+    with app.app_context():
+        material = db.session.get(Material, lesson)
+        lifecycle.publish(material, material.latest_version,
+                          db.session.get(User, people["mo"].id))
+        current_uow().commit()
+    # The proposer learns it against the published version 2, which they may see.
+    assert "Accepting merges" in bob.get(f"/materials/{lesson}/proposals/{pid}").get_data(
+        as_text=True)
+    anna = as_user(new_client, people["anna"])
+    assert anna.post(f"/materials/{lesson}/proposals/{pid}/accept").status_code == 302
+    with app.app_context():
+        material = db.session.get(Material, lesson)
+        head = material.latest_version
+        assert head.number == 3 and head.body == BODY.replace("Regel twee", "Regel TWEE") \
+            .replace("Regel vijf", "Regel 5")
+        assert material.published_version.number == 2
+        assert lifecycle.pending_review(lesson).version_id == head.id
+    public = new_client().get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+    assert "Regel TWEE" not in public and "Regel 5" in public
+    assert "With contributions from" not in public
+
+
 def test_a_conflicting_proposal_says_so_opens_the_resolution_page_and_never_stores_markers(
         app, new_client, people, lesson):
     bob = as_user(new_client, people["bob"])
