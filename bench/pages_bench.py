@@ -9,8 +9,7 @@ within one app context, committed once at the end.  Every version is published b
 (the worst case for the history page).  The body is ~1,500 words of synthetic, Dutch-looking
 Markdown (headings, a table, lists, emphasis, links, a quote; generated here from made-up
 syllables, no corpus text), and every version carries three attachments (CSV, PNG, PDF, all
-generated here).  ``--proposals`` (20 by default) open change proposals are made on it through
-``proposals.service.propose``, each by a teacher of its own.
+generated here).
 
 What is measured, for an anonymous visitor through the Flask test client:
 
@@ -32,19 +31,24 @@ What is measured, for an anonymous visitor through the Flask test client:
   page, the history page and the bare render (which should be 0);
 * as a check, the bare page's HTML is compared with the real page's (CSRF tokens and the
   language form's ``next`` field, which name the request, are blanked first);
-* then (``--reviews``, 50 by default; 0 skips it) that many students each write a review
-  with stars through ``community.reviews.write_review`` (a few sentences, every third one
-  marked helpful by the next writer through ``vote_helpful``), the bare context is computed
-  again (its panels now hold the first page of reviews), and the real page and the bare
-  render are timed alternately once more: the page's ratio to the bare render with the
-  reviews is printed next to the ratio without, and their quotient (issue 13 asks that it
-  stay within 1.5).
+* the same pair is timed for the material's author, signed in through the login form, against
+  a bare render of the author's context (``/bench-bare-author``: status, pending review,
+  the authors' panels);
+* then ``--proposals`` (20 by default) open change proposals are made through
+  ``proposals.service.propose``, each by a teacher of its own, and ``--reviews`` (50 by
+  default) students each write a review with stars through
+  ``community.reviews.write_review`` (a few sentences, every third one marked helpful by the
+  next writer through ``vote_helpful``); the bare contexts are computed again (their panels
+  now hold the first page of reviews, and the author's the open proposals), and both pairs
+  are timed once more.  Each page's ratio to its bare render with the reviews and proposals
+  is divided by the plain page's (the material page as it was before issue 13, which asks
+  that this stay within 1.5).
 
 This is a benchmark, not a test: nothing passes or fails.  Run from the repository root::
 
     .venv/bin/python bench/pages_bench.py
     .venv/bin/python bench/pages_bench.py --versions 50 --requests 50      # a quick run
-    .venv/bin/python bench/pages_bench.py --reviews 0                      # no reviews part
+    .venv/bin/python bench/pages_bench.py --reviews 0 --proposals 0        # plain page only
     .venv/bin/python bench/pages_bench.py \\
         --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
@@ -259,19 +263,24 @@ def add_reviews(app: Flask, material_id: int, count: int) -> None:
         current_uow().commit()
 
 
-def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
+def bare_context(app: Flask, material_id: int, user_id: int | None = None) -> dict[str, Any]:
     """What ``materials.views._render_version`` passes to the template for an anonymous
-    visitor, computed once; every attribute the template reads is loaded now, so rendering it
-    later (detached from any session) never touches the database."""
+    visitor (or, with ``user_id``, for that signed-in user), computed once; every attribute
+    the template reads is loaded now, so rendering it later (detached from any session) never
+    touches the database."""
     from flask_babel import get_locale
-    from flask_login import current_user
+    from flask_login import current_user, login_user
 
+    from oer_portal.accounts.models import User
     from oer_portal.core.markdown import render_markdown
-    from oer_portal.materials import panels, policy, queries
+    from oer_portal.materials import lifecycle, panels, policy, queries
+    from oer_portal.materials import service as material_service
     from oer_portal.materials.metadata import VersionFields, vocabularies
     from oer_portal.materials.web import PageLinks
 
     with app.test_request_context("/"):
+        if user_id is not None:
+            login_user(db.session.get(User, user_id))
         material = queries.material_for(current_user, material_id)
         version = queries.displayed_version(current_user, material)
         assert version is not None
@@ -279,18 +288,38 @@ def bare_context(app: Flask, material_id: int) -> dict[str, Any]:
             _ = attachment.file.size
         _ = (material.owner.display_name, version.author.display_name, material.co_author_ids)
         show_status = policy.can_see_unpublished(current_user, material)
+        pending = lifecycle.pending_review(material.id) if show_status else None
+        if pending is not None:
+            _ = (pending.version, pending.submitted_by)
+        rejection = queries.latest_rejection(material.id) if show_status else None
         locale = str(get_locale())
         return {
             "material": material, "version": version, "permalink": False,
             "fields": VersionFields.of(version), "body": render_markdown(version.body),
             "vocab": vocabularies(), "locale": locale, "head": None,
-            "pending": None, "rejection": None,
+            "pending": pending, "rejection": rejection,
             "can_edit": policy.can_edit(current_user, material),
             "can_withdraw": policy.can_withdraw(current_user, material),
             "show_status": show_status,
+            "co_authors": material_service.co_authors(material),
+            "can_manage_authors": policy.can_manage_authors(current_user, material),
             "panels": panels.collect(panels.MaterialPage(current_user, material, version, False,
                                                          PageLinks(), locale)),
         }
+
+
+def logged_in_client(app: Flask, email: str) -> FlaskClient:
+    """A test client signed in through the real login form."""
+    client = app.test_client()
+    page = client.get("/account/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page)
+    if match is None:
+        sys.exit("No CSRF token on /account/login.")
+    response = client.post("/account/login", data={
+        "csrf_token": match[1], "email": email, "password": PASSWORD})
+    if response.status_code not in (302, 303):
+        sys.exit(f"Logging in as {email} answered {response.status_code}.")
+    return client
 
 
 # -- measuring -----------------------------------------------------------------------------------
@@ -342,15 +371,47 @@ def comparable_html(html: bytes) -> str:
     return re.sub(r'name="next" value="[^"]*"', 'name="next" value=""', page)
 
 
+AUTHOR_BARE_PATH = "/bench-bare-author"
+AUTHOR_EMAIL = "bench-teacher@example.org"
+
+
+def measure(app: Flask, client: FlaskClient, page: str, bare: str, requests: int
+            ) -> dict[str, Any]:
+    """Warm up, check the bare render is the page, count statements, then time both in
+    turns."""
+    for _ in range(WARM_UP):
+        fetch(client, page)
+        fetch(client, bare)
+    same = comparable_html(fetch(client, page)) == comparable_html(fetch(client, bare))
+    return {"same_html": same, "bytes": len(fetch(client, page)),
+            "statements": statements_per_request(app, client, page),
+            "bare_statements": statements_per_request(app, client, bare),
+            "times": interleaved(client, (page, bare), requests)}
+
+
+def ratio(run: dict[str, Any], page: str, bare: str) -> float:
+    return statistics.median(run["times"][page]) / statistics.median(run["times"][bare])
+
+
+def print_run(label: str, run: dict[str, Any], page: str, bare: str) -> None:
+    print(f"  {label}:")
+    for name, path, count in (("real page", page, run["statements"]),
+                              (f"bare render {bare}", bare, run["bare_statements"])):
+        times = run["times"][path]
+        print(f"    {name:<32}{statistics.median(times):>10.2f}{p95(times):>9.2f}{count:>13}")
+    print(f"    RATIO real page / bare render (median): {ratio(run, page, bare):.2f}x; "
+          f"page {run['bytes']:,} bytes; bare render identical to real page: "
+          f"{'yes' if run['same_html'] else 'NO'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = benchmark_parser(__doc__, requests=200)
     parser.add_argument("--versions", type=int, default=500,
                         help="versions of the material (default 500)")
     parser.add_argument("--proposals", type=int, default=20,
-                        help="open change proposals on the material (default 20)")
+                        help="open change proposals for the second measurement (default 20)")
     parser.add_argument("--reviews", type=int, default=50,
-                        help="written reviews for the second measurement (default 50; "
-                             "0 skips it)")
+                        help="written reviews for the second measurement (default 50)")
     args = parser.parse_args(argv)
     if args.versions < 1 or args.requests < 2:
         sys.exit("--versions must be at least 1 and --requests at least 2.")
@@ -358,87 +419,83 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="oer-pages-bench-") as tmp_name, \
             database_uris(args.database_uri, Path(tmp_name), ["pages"]) as (uri,):
         app = build_portal(Path(tmp_name), uri)
-        context: dict[str, Any] = {}
+        contexts: dict[str, dict[str, Any]] = {"anonymous": {}, "author": {}}
 
         @app.route(BARE_PATH)
         def bench_bare() -> str:
-            return render_template("materials/show.html", **context)
+            return render_template("materials/show.html", **contexts["anonymous"])
+
+        @app.route(AUTHOR_BARE_PATH)
+        def bench_bare_author() -> str:
+            return render_template("materials/show.html", **contexts["author"])
 
         start = time.perf_counter()
         material_id, slug = create_material(app, args.versions)
-        create_proposals(app, material_id, args.proposals)
         print(f"Set-up: {args.versions} versions in {time.perf_counter() - start:.1f} s",
               file=sys.stderr)
-        context.update(bare_context(app, material_id))
+        with app.app_context():
+            from oer_portal.materials.models import Material
+            owner_id = db.session.get(Material, material_id).owner_id
+
+        def fill_contexts() -> None:
+            for key, user_id in (("anonymous", None), ("author", owner_id)):
+                contexts[key].clear()
+                contexts[key].update(bare_context(app, material_id, user_id))
+
+        fill_contexts()
         page, history = f"/materials/{material_id}-{slug}", f"/materials/{material_id}/history"
-
         client = app.test_client()
-        for _ in range(WARM_UP):
-            fetch(client, page)
-            fetch(client, BARE_PATH)
-            fetch(client, history)
-        same_html = comparable_html(fetch(client, page)) == comparable_html(
-            fetch(client, BARE_PATH))
-        page_bytes, history_bytes = len(fetch(client, page)), len(fetch(client, history))
-        statements = {path: statements_per_request(app, client, path)
-                      for path in (page, history, BARE_PATH)}
+        author = logged_in_client(app, AUTHOR_EMAIL)
 
+        # 1. The plain material page: no written reviews, no proposals (what the page was
+        #    before issue 13).
+        plain = measure(app, client, page, BARE_PATH, args.requests)
+        plain_author = measure(app, author, page, AUTHOR_BARE_PATH, args.requests)
         # The history page is timed in a loop of its own: its 500 ORM rows per request leave
         # enough garbage that, interleaved, full garbage collections land in the next request
         # and blow up the material page's p95 (measured: 73 ms instead of 5 ms).
-        times = interleaved(client, (page, BARE_PATH), args.requests)
-        times |= interleaved(client, (history,), args.requests)
-        reviewed: dict[str, Any] = {}
-        if args.reviews > 0:
+        for _ in range(WARM_UP):
+            fetch(client, history)
+        history_bytes = len(fetch(client, history))
+        history_statements = statements_per_request(app, client, history)
+        history_times = interleaved(client, (history,), args.requests)[history]
+
+        # 2. The same page with the reviews and the open proposals.
+        busy: dict[str, Any] = {}
+        if args.reviews > 0 or args.proposals > 0:
+            create_proposals(app, material_id, args.proposals)
             add_reviews(app, material_id, args.reviews)
-            context.clear()
-            context.update(bare_context(app, material_id))
-            for _ in range(WARM_UP):
-                fetch(client, page)
-                fetch(client, BARE_PATH)
-            reviewed["same_html"] = comparable_html(fetch(client, page)) == comparable_html(
-                fetch(client, BARE_PATH))
-            reviewed["statements"] = statements_per_request(app, client, page)
-            reviewed["times"] = interleaved(client, (page, BARE_PATH), args.requests)
+            fill_contexts()
+            busy["anonymous"] = measure(app, client, page, BARE_PATH, args.requests)
+            busy["author"] = measure(app, author, page, AUTHOR_BARE_PATH, args.requests)
         with app.app_context():
             dialect = db.engine.dialect.name
             db.engine.dispose()
 
-    real_median, bare_median = statistics.median(times[page]), statistics.median(times[BARE_PATH])
     print()
     print(f"Material page benchmark: {args.versions} versions (all published), body "
-          f"~1,500 words, 3 attachments, anonymous visitor, {args.requests} requests each "
-          f"({dialect})")
+          f"~1,500 words, 3 attachments, {args.requests} requests each ({dialect})")
     print(f"  real page {page}; history page {history}")
-    print(f"  {'':34}{'median ms':>10}{'p95 ms':>9}{'SQL/request':>13}")
-    for label, path in (("real page", page), (f"bare render {BARE_PATH}", BARE_PATH),
-                        (f"history page (1 of {args.versions} versions)", history)):
-        print(f"  {label:<34}{statistics.median(times[path]):>10.2f}{p95(times[path]):>9.2f}"
-              f"{statements[path]:>13}")
-    print()
-    real_p95, bare_p95 = p95(times[page]), p95(times[BARE_PATH])
-    print(f"  RATIO real page / bare render (median): {real_median / bare_median:.2f}x")
-    print(f"  ratio real page / bare render (p95):    {real_p95 / bare_p95:.2f}x")
-    print(f"  history page / bare render (median):    "
-          f"{statistics.median(times[history]) / bare_median:.2f}x")
-    print(f"  page sizes: material {page_bytes:,} bytes, history {history_bytes:,} bytes; "
-          f"bare render identical to real page: {'yes' if same_html else 'NO'}")
-    if reviewed:
-        with_reviews = reviewed["times"]
-        ratio = statistics.median(with_reviews[page]) / statistics.median(
-            with_reviews[BARE_PATH])
+    print(f"    {'':32}{'median ms':>10}{'p95 ms':>9}{'SQL/request':>13}")
+    print_run("Plain (no reviews, no proposals), anonymous visitor", plain, page, BARE_PATH)
+    print(f"    history page (1 of {args.versions} versions): median "
+          f"{statistics.median(history_times):.2f} ms, p95 {p95(history_times):.2f} ms, "
+          f"{history_statements} statements, {history_bytes:,} bytes; / bare render "
+          f"{statistics.median(history_times) / statistics.median(plain['times'][BARE_PATH]):.2f}x")
+    print_run("Plain, the author signed in", plain_author, page, AUTHOR_BARE_PATH)
+    if busy:
         print()
-        print(f"  With {args.reviews} written reviews (first page of 10 shown), "
-              f"{args.requests} requests each:")
-        for label, path in (("real page", page), (f"bare render {BARE_PATH}", BARE_PATH)):
-            print(f"  {label:<34}{statistics.median(with_reviews[path]):>10.2f}"
-                  f"{p95(with_reviews[path]):>9.2f}"
-                  f"{reviewed['statements'] if path == page else statements[path]:>13}")
-        print(f"  RATIO real page / bare render with reviews (median): {ratio:.2f}x")
-        print(f"  with reviews / without (ratio of ratios):            "
-              f"{ratio / (real_median / bare_median):.2f} (issue 13: at most 1.5)")
-        print(f"  bare render identical to real page: "
-              f"{'yes' if reviewed['same_html'] else 'NO'}")
+        what = f"{args.reviews} written reviews (first 10 shown), {args.proposals} open proposals"
+        print_run(f"With {what}, anonymous visitor", busy["anonymous"], page, BARE_PATH)
+        print_run(f"With {what}, the author signed in (sees the proposals)", busy["author"],
+                  page, AUTHOR_BARE_PATH)
+        print()
+        for label, before, after, bare in (
+                ("anonymous", plain, busy["anonymous"], BARE_PATH),
+                ("author", plain_author, busy["author"], AUTHOR_BARE_PATH)):
+            print(f"  {label}: with / plain (ratio of ratios): "
+                  f"{ratio(after, page, bare) / ratio(before, page, bare):.2f} "
+                  f"(issue 13: at most 1.5)")
 
 
 if __name__ == "__main__":

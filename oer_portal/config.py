@@ -205,7 +205,8 @@ class Defaults:
     MODERATION_CLAIM_MINUTES = 60
 
     #: Seconds between writes of the in-memory view and download counts (``usage``): a crash
-    #: loses at most this long of one process's counts.
+    #: loses at most this long of one process's counts (a timer writes them this long after
+    #: the first unwritten one, also when no further request comes).
     USAGE_FLUSH_SECONDS = 10.0
     #: Origins that may show a material's embed view (``/materials/<id>/embed``) in a frame:
     #: ``("*",)`` any site, or a list such as ``["https://lms.example.nl"]`` (as
@@ -217,8 +218,8 @@ class Defaults:
     #: Entries in each Atom feed of newly published materials.
     FEED_SIZE = 50
 
-    #: Write the counts not yet written when the process exits (a benchmark whose
-    #: database is gone by then turns it off; tests never register it).
+    #: Write the counts not yet written when the process exits, and by a timer thread (a
+    #: benchmark whose database is gone by then turns both off; tests never start them).
     USAGE_WRITE_AT_EXIT = True
 
     #: OAI-PMH 2.0 at ``/oai`` (``oer_portal.oai``): records (or headers) per page of a

@@ -30,6 +30,8 @@ class ProposalForm(FlaskForm):
         description=_l("The authors read this first, e.g. \"The answer to exercise 2 is 3/4, "
                        "not 2/3\"."))
     submit = SubmitField(_l("Send proposal"))
+    #: As in the material editor: the text rendered as the page would show it, nothing sent.
+    preview = SubmitField(_l("Preview"))
 
 
 class ResolveForm(FlaskForm):

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from oer_portal.core.errors import ValidationError
+from oer_portal.core.markdown import render_markdown
 from oer_portal.core.markdown_limits import markdown_request
 from oer_portal.core.numbers import parse_id
 from oer_portal.licences import registry
@@ -51,10 +52,16 @@ def propose(material_id: int) -> str | Response:
     material = service.get_material(current_user, material_id)
     published = material.published_version
     form = ProposalForm()
+    preview = None
     if request.method == "GET":
         form.title.data, form.description.data, form.body.data = (
             published.title, published.description, published.body)
-    if form.validate_on_submit():
+    if request.method == "POST" and form.preview.data:
+        # The editor's preview without JavaScript: only the text needs to be valid (the
+        # why may still be empty); nothing is sent.
+        if form.body.validate(form):
+            preview = render_markdown(form.body.data or "")
+    elif form.validate_on_submit():
         try:
             proposal = service.propose(current_user, material.id, form.title.data or "",
                                        form.description.data or "", form.body.data or "",
@@ -66,7 +73,7 @@ def propose(material_id: int) -> str | Response:
             return redirect(_page(material.id, proposal.id))
     licence = registry.get(published.licence)
     return render_template("proposals/propose.html", form=form, material=material,
-                           version=published,
+                           version=published, preview=preview,
                            licence_name=licence.name(str(get_locale() or "nl")) if licence
                            else published.licence)
 

@@ -1,5 +1,5 @@
 """Atom feeds (RFC 4287) of newly published materials: all, per subject, per level, per
-author.
+author; and of a public list's materials (newest addition first).
 
 A material is "newly published" when a version of it became public: publishing sets
 ``Material.published_at``, so a new version moves the material to the top again, with the
@@ -19,7 +19,7 @@ Service layer: the view gives the functions that make addresses.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
@@ -28,9 +28,12 @@ from sqlalchemy import ColumnElement, and_, case, exists, or_, select
 
 from oer_portal.accounts import policy as accounts_policy
 from oer_portal.accounts.models import ANONYMOUS_NAME, User
+from oer_portal.accounts.policy import PUBLIC
 from oer_portal.core.errors import NotFound
 from oer_portal.extensions import db
 from oer_portal.licences import registry
+from oer_portal.lists import service as lists
+from oer_portal.lists.models import MaterialList, MaterialListItem
 from oer_portal.materials.metadata import Term, vocabularies
 from oer_portal.materials.models import (
     Material,
@@ -194,6 +197,39 @@ def person(user_id: int, size: int) -> Feed:
     if not entries and not accounts_policy.is_teacher(user):
         raise NotFound()
     return Feed(_("New materials by %(name)s", name=user.display_name), entries)
+
+
+def material_list(list_id: int, size: int) -> tuple[Feed, MaterialList]:
+    """A public list's published materials, the newest addition first (an entry's
+    ``updated`` is when it was added or, if later, when its material was last published).
+
+    The list is asked for as the public sees it (``lists.service.visible_list`` with
+    ``PUBLIC``): a private list has no feed, not even for its owner (a feed reader is not
+    signed in), and is *not found* as its page is for everyone but the owner.  Items are
+    read as every feed reads materials: published and not withdrawn, through their published
+    version, so a draft, an unpublished or a withdrawn item never appears.  Harvested records
+    on the list are not in the feed (they are other portals' lessons, with feeds of their
+    own)."""
+    material_list = lists.visible_list(PUBLIC, list_id)
+    added = dict(db.session.execute(
+        select(MaterialListItem.material_id, MaterialListItem.added_at)
+        .where(MaterialListItem.list_id == material_list.id)).all())
+    entries: tuple[FeedEntry, ...] = ()
+    if added:
+        found = _newest(len(added), condition=Material.id.in_(added))
+        entries = tuple(sorted(
+            (replace(entry, published_at=max(_aware(entry.published_at),
+                                             _aware(added[entry.material_id])))
+             for entry in found),
+            key=lambda entry: (entry.published_at, entry.material_id), reverse=True))[:size]
+    owner = db.session.get(User, material_list.owner_id)
+    return Feed(_("%(name)s, a list by %(owner)s", name=material_list.name,
+                  owner=owner.display_name if owner is not None else "?"),
+                entries), material_list
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # -- Atom ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from oer_portal.core.numbers import parse_id
 from oer_portal.core.urls import own_hosts
 from oer_portal.core.web import external_url
 from oer_portal.lists.profiles import person_slug
+from oer_portal.lists.service import list_slug
 from oer_portal.materials.web import PageLinks
 from oer_portal.syndication import embed as embedding
 from oer_portal.syndication import feeds, oembed, sitemap
@@ -152,6 +153,14 @@ def level_feed(code: str) -> Response:
 def person_feed(user_id: int) -> Response:
     return _atom(feeds.person(user_id, _feed_size()),
                  external_url("lists.profile", user_id=user_id))
+
+
+@bp.route("/feeds/lists/<int:list_id>.atom")
+def list_feed(list_id: int) -> Response:
+    """A public list's feed (a private list's is *not found*, as its page is to others)."""
+    feed, material_list = feeds.material_list(list_id, _feed_size())
+    return _atom(feed, external_url("lists.show", list_id=list_id,
+                                    slug=list_slug(material_list)))
 
 
 # -- Embeds and oEmbed ----------------------------------------------------------------------

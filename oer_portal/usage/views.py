@@ -6,7 +6,8 @@ authors) and notes it on ``g``.  Only after the response exists does the note re
 counter, and only for a successful one (200, or a range request from the first byte: a
 video player's first request), so a 404, a 410, a redirect or an error count nothing.  At the
 end of the request the counter writes its sums when they are due, after the request's own
-transaction has finished (``teardown``): never in it.
+transaction has finished (``teardown``): never in it; a timer thread writes them an
+interval after the first unwritten count when no request comes (``counter.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def _install(state: BlueprintSetupState) -> None:
         install(state.app.extensions, db.engine,
                 float(state.app.config.get("USAGE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS)),
                 at_exit=not state.app.testing
+                and bool(state.app.config["USAGE_WRITE_AT_EXIT"]),
+                timer=not state.app.testing
                 and bool(state.app.config["USAGE_WRITE_AT_EXIT"]))
 
 

@@ -184,6 +184,13 @@ def test_a_private_list_is_not_found_for_anyone_else(app, client, new_client, pe
         assert "Geheime lijst" not in search
         api = other.get("/api/v1/search", query_string={"q": "Geheime"}).get_json()
         assert api["total"] == 0 and api["results"] == []
+        assert other.get(f"/feeds/lists/{secret}.atom").status_code == 404
+        for feed in ("/feeds/materials.atom", f"/feeds/people/{people['bea'].id}.atom"):
+            assert "Geheime lijst" not in other.get(feed).get_data(as_text=True)
+    # A feed reader is not signed in: a private list has no feed, for its owner neither.
+    assert client.get(f"/feeds/lists/{secret}.atom").status_code == 404
+    assert "/feeds/lists/" not in client.get(f"/lists/{secret}", follow_redirects=True
+                                             ).get_data(as_text=True)
 
 
 def test_a_public_list_shows_visitors_only_what_they_may_see(app, client, new_client,
@@ -358,3 +365,40 @@ def test_everyone_finds_their_lists_one_click_away(app, new_client, people):
 
 def text_of(response) -> str:
     return response.get_data(as_text=True)
+
+
+def test_a_public_list_has_a_feed_of_its_published_materials_newest_addition_first(
+        app, client, new_client, people, lessons, make_material):
+    import feedparser
+
+    from oer_portal.core.types import utcnow
+
+    draft = make_material(people["bea"], title="Bea's concept")
+    client.login(people["bea"].email)
+    make_list(client, "Te volgen", public=True)
+    shared = list_id(app, people["bea"].id, "Te volgen")
+    for material_id in (lessons[0], lessons[2], draft):
+        add(client, material_id, shared)
+    with app.app_context():  # Breuken was added again later: it comes first
+        item = db.session.get(MaterialListItem, (shared, lessons[0]))
+        item.added_at = utcnow()
+        current_uow().commit()
+    page = new_client().get(f"/lists/{shared}", follow_redirects=True).get_data(as_text=True)
+    feed_link = f'href="/feeds/lists/{shared}.atom"'
+    assert f'<link rel="alternate" type="application/atom+xml" {feed_link}' in page
+    assert "Follow this list in a feed reader" in page
+    response = new_client().get(f"/feeds/lists/{shared}.atom")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    parsed = feedparser.parse(response.get_data())
+    assert parsed.bozo == 0 and parsed.version == "atom10"
+    assert parsed.feed.title == "Te volgen, a list by Bea Bakker"
+    assert parsed.feed.link == f"http://localhost/lists/{shared}-te-volgen"
+    assert [entry.title for entry in parsed.entries] == ["Breuken vergelijken",
+                                                        "Ohm en de zaklamp"]
+    assert parsed.entries[0].link == f"http://localhost/materials/{lessons[0]}-" \
+        "breuken-vergelijken"
+    # Made private again: the feed is gone with the page.
+    client.post(f"/lists/{shared}/settings", {"name": "Te volgen", "description": ""})
+    assert new_client().get(f"/feeds/lists/{shared}.atom").status_code == 404
+    assert client.get("/feeds/lists/99999.atom").status_code == 404

@@ -82,6 +82,24 @@ def test_the_form_names_the_licence_and_prefills_the_published_text(new_client, 
     assert "contributed under the material" in text and "Attribution" in text
 
 
+def test_the_form_is_the_editor_with_its_preview_and_a_preview_sends_nothing(
+        app, new_client, people, lesson):
+    bob = as_user(new_client, people["bob"])
+    form = bob.get(f"/materials/{lesson}/propose").get_data(as_text=True)
+    assert 'data-preview-url="/materials/preview"' in form and "js/editor.js" in form
+    assert 'class="editor__preview"' in form and 'name="preview"' in form
+    shown = bob.post(f"/materials/{lesson}/propose",
+                     {"title": "Breuken", "description": "", "summary": "",
+                      "body": "## Kopje\n\nRegel **vet**\n", "preview": "Preview"})
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert '<div class="lesson-body" id="preview-body"><h3 id="h-kopje">Kopje</h3>' in html
+    assert "<strong>vet</strong>" in html and "Say briefly why" not in html
+    assert proposal_id(app, lesson) is None  # a preview sends nothing
+    # The live preview answers the proposer (a teacher) as it answers an author.
+    assert bob.post("/materials/preview", {"body": "*schuin*"}).status_code == 200
+
+
 def test_authors_and_students_get_no_propose_link(new_client, people, lesson):
     for person in ("anna", "student"):
         client = as_user(new_client, people[person])
@@ -147,6 +165,45 @@ def test_an_old_proposal_merges_cleanly_onto_a_newer_head_credits_and_enters_rev
     # The version before the proposal does not name them.
     assert "With contributions from" not in new_client().get(
         f"/materials/{lesson}/v/1").get_data(as_text=True)
+    # The JSON API's credits name them in every format too; version 1's do not.
+    for format_ in ("text", "html", "markdown"):
+        api = new_client().get(f"/api/v1/materials/{lesson}/credits",
+                               query_string={"format": format_}).get_json()
+        assert api["version"] == 3 and "Bob Bijdrager" in api["credits"], format_
+        older = new_client().get(f"/api/v1/materials/{lesson}/credits",
+                                 query_string={"format": format_, "version": 1}).get_json()
+        assert "Bob Bijdrager" not in older["credits"], format_
+
+
+def test_a_proposal_on_an_older_published_version_merges_onto_the_newer_published_one(
+        app, new_client, people, lesson):
+    """The usual case: the proposal was made on version 1, the authors published version 2
+    meanwhile; accepting merges both into version 3, which waits for review while the public
+    keeps version 2 (with no contributor named yet)."""
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("Regel twee", "Regel TWEE"))
+    pid = proposal_id(app, lesson)
+    author_saves(app, people["anna"], lesson, BODY.replace("Regel vijf", "Regel 5"))
+    with app.app_context():
+        material = db.session.get(Material, lesson)
+        lifecycle.publish(material, material.latest_version,
+                          db.session.get(User, people["mo"].id))
+        current_uow().commit()
+    # The proposer learns it against the published version 2, which they may see.
+    assert "Accepting merges" in bob.get(f"/materials/{lesson}/proposals/{pid}").get_data(
+        as_text=True)
+    anna = as_user(new_client, people["anna"])
+    assert anna.post(f"/materials/{lesson}/proposals/{pid}/accept").status_code == 302
+    with app.app_context():
+        material = db.session.get(Material, lesson)
+        head = material.latest_version
+        assert head.number == 3 and head.body == BODY.replace("Regel twee", "Regel TWEE") \
+            .replace("Regel vijf", "Regel 5")
+        assert material.published_version.number == 2
+        assert lifecycle.pending_review(lesson).version_id == head.id
+    public = new_client().get(f"/materials/{lesson}-breuken").get_data(as_text=True)
+    assert "Regel TWEE" not in public and "Regel 5" in public
+    assert "With contributions from" not in public
 
 
 def test_a_conflicting_proposal_says_so_opens_the_resolution_page_and_never_stores_markers(
@@ -326,3 +383,58 @@ def test_pages_run_as_many_statements_with_one_proposal_as_with_many(app, new_cl
     for n in range(4):
         propose(proposers[1], lesson, BODY.replace("twee", f"{n}"), summary=f"Nummer {n}")
     assert [len(page_statements(app, anna, path)) for path in paths] == few
+
+
+def test_no_public_channel_carries_a_proposal(app, client, new_client, people, lesson):
+    """Open and declined proposals (their text, summary, why and reason) reach none of the
+    public channels: the material's pages, its history and diffs, search (page and API), the
+    JSON API's material, versions, diff and credits, OAI-PMH, the feeds, the sitemap, the
+    embed and the proposer's profile.  Every word is rare, so any leak would show."""
+    bob = as_user(new_client, people["bob"])
+    propose(bob, lesson, BODY.replace("Regel twee", "Regel zeldzaamvoorsteltekst"),
+            summary="Zeldzaamvoorstelreden", title="Zeldzaamvoorsteltitel")
+    propose(as_user(new_client, people["tom"]), lesson,
+            BODY.replace("Regel drie", "Regel zeldzaamafgewezen"), summary="Tweede voorstel")
+    declined = proposal_id(app, lesson)
+    as_user(new_client, people["anna"]).post(
+        f"/materials/{lesson}/proposals/{declined}/decline",
+        {"reason": "Zeldzaamafwijsreden"})
+    secrets = ("zeldzaamvoorsteltekst", "Zeldzaamvoorstelreden", "Zeldzaamvoorsteltitel",
+               "zeldzaamafgewezen", "Zeldzaamafwijsreden")
+    channels = [
+        f"/materials/{lesson}-breuken", f"/materials/{lesson}/v/1",
+        f"/materials/{lesson}/history", f"/materials/{lesson}/diff?from=1&to=1",
+        f"/materials/{lesson}/embed", f"/materials/{lesson}/print",
+        f"/api/v1/materials/{lesson}",
+        f"/api/v1/materials/{lesson}/versions", f"/api/v1/materials/{lesson}/versions/1",
+        f"/api/v1/materials/{lesson}/diff?from=1&to=1", f"/api/v1/materials/{lesson}/credits",
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+        "/oai?verb=ListRecords&metadataPrefix=lom", "/feeds/materials.atom",
+        f"/feeds/people/{people['anna'].id}.atom", "/sitemap.xml",
+        f"/people/{people['anna'].id}", f"/people/{people['bob'].id}",
+    ]
+    for visitor in (client, as_user(new_client, people["student"]),
+                    as_user(new_client, people["tom"])):
+        for path in channels:
+            response = visitor.get(path, follow_redirects=True)
+            text = response.get_data(as_text=True)
+            assert response.status_code in (200, 404), path
+            for secret in secrets:
+                assert secret.lower() not in text.lower(), (path, secret)
+        # Search echoes the words asked for, so it is held to finding nothing.
+        for word in ("zeldzaamvoorsteltekst", "Zeldzaamvoorsteltitel", "zeldzaamafgewezen",
+                     "Zeldzaamvoorstelreden"):
+            assert visitor.get("/api/v1/search", query_string={"q": word}
+                               ).get_json()["total"] == 0
+            assert f"/materials/{lesson}" not in visitor.get(
+                "/search", query_string={"q": word}).get_data(as_text=True)
+    # The channels do carry the material itself (the checks above are not vacuous).
+    assert f"/materials/{lesson}" in client.get("/search?q=Breuken").get_data(as_text=True)
+    assert client.get("/api/v1/search?q=Breuken").get_json()["total"] == 1
+    assert "Breuken" in client.get("/oai?verb=ListRecords&metadataPrefix=oai_dc"
+                                   ).get_data(as_text=True)
+    assert "Breuken" in client.get("/feeds/materials.atom").get_data(as_text=True)
+    # There is no version of a proposal to ask for by number.
+    assert client.get(f"/materials/{lesson}/v/2").status_code == 404
+    assert client.get(f"/api/v1/materials/{lesson}/versions/2").status_code == 404
+    assert client.get(f"/materials/{lesson}/diff?from=1&to=2").status_code == 404

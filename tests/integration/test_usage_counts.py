@@ -28,6 +28,7 @@ from oer_portal.usage.counter import UsageCounter, utc_today
 from oer_portal.usage.models import UsageCount
 from oer_portal.usage.visitors import is_prefetch, is_robot
 from tests.conftest import make_config
+from tests.fixtures.statements import page_statements
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
@@ -89,8 +90,14 @@ def test_page_views_are_counted_in_memory_not_in_the_request(app, client, new_cl
     assert _pending(app, lesson, "view") == 4
     # Nothing was written by the requests themselves: the count waits for the flush.
     assert _stored(app) == {}
+    # Not a statement that writes in the page view's transaction, signed in or not.
+    for visitor in (client, student):
+        ran = page_statements(app, visitor, page)
+        assert not [s for s in ran if s.lstrip().upper().startswith(
+            ("INSERT", "UPDATE", "DELETE", "REPLACE"))], ran
+    assert _pending(app, lesson, "view") == 6 and _stored(app) == {}
     assert _counter(app).flush() == 1
-    assert _stored(app) == {(lesson, "view"): 4}
+    assert _stored(app) == {(lesson, "view"): 6}
     assert _counter(app).pending() == {}
 
 
@@ -225,6 +232,14 @@ def test_the_counts_hold_no_personal_data(app, client, people, lesson):
         for value in row:
             assert str(value) not in {address, agent, people["student"].email}
             assert address not in str(value) and "Uniek" not in str(value)
+    # Nor did counting leave the address or the browser anywhere else: every table of the
+    # database, read whole, holds neither.
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)).all():
+                text = " ".join(str(value) for value in row)
+                assert address not in text and "Uniek/42" not in text, table.name
+        db.session.remove()
 
 
 def _statistics(client, material_id):
@@ -365,7 +380,95 @@ def test_an_app_that_is_not_testing_registers_its_exit_write_unless_told_not_to(
     registered = []
     monkeypatch.setattr(counter_module.atexit, "register",
                         lambda fn, *args: registered.append(fn))
-    another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False,
-                            USAGE_WRITE_AT_EXIT=write_at_exit,
-                            PORTAL_URL="https://oer.example.nl"))
+    made = another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"],
+                                   TESTING=False, USAGE_WRITE_AT_EXIT=write_at_exit,
+                                   PORTAL_URL="https://oer.example.nl"))
     assert registered == ([counter_module._flush_at_exit] if write_at_exit else [])
+    # The timer that writes a quiet site's counts goes with it; tests never start one.
+    assert _counter(made)._schedule is (counter_module.timer_thread if write_at_exit
+                                        else None)
+    assert _counter(app)._schedule is None
+
+
+class FakeTimer:
+    """The counter's ``schedule``: notes each timer started; the test lets the time pass by
+    running the noted action."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[float, object]] = []
+
+    def __call__(self, delay, action) -> None:
+        self.started.append((delay, action))
+
+    def fire(self) -> None:
+        _delay, action = self.started.pop(0)
+        action()
+
+
+def test_a_quiet_site_writes_its_last_views_an_interval_later_without_another_request(
+        app, client, another_app, tmp_path, lesson):
+    """The stated bound on a site where no request follows: the first unwritten view starts
+    a timer of ``USAGE_FLUSH_SECONDS``; when it has run, a crash loses nothing."""
+    timer = FakeTimer()
+    app.extensions["usage"] = UsageCounter(_counter(app).engine, interval=10.0,
+                                           schedule=timer)
+    page = _page(app, lesson)
+    client.get(page, headers={"User-Agent": BROWSER})
+    client.get(page, headers={"User-Agent": BROWSER})
+    assert [delay for delay, _action in timer.started] == [10.0]  # one timer, not one a view
+    assert _stored(app) == {}
+    timer.fire()  # ten quiet seconds later
+    assert _stored(app) == {(lesson, "view"): 2} and _counter(app).pending() == {}
+    assert timer.started == []  # nothing left: no timer until the next view
+    # The process dies now, with no request after the views: nothing is lost.
+    app.extensions["usage"] = UsageCounter(_counter(app).engine)
+    restarted = another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]))
+    assert _stored(restarted) == {(lesson, "view"): 2}
+
+
+def test_the_next_view_after_a_timed_write_starts_the_timer_again(app, lesson):
+    timer = FakeTimer()
+    counter = UsageCounter(_counter(app).engine, interval=5.0, schedule=timer)
+    counter.add(lesson, "view")
+    timer.fire()
+    counter.add(lesson, "download")
+    counter.add(lesson, "view")
+    assert [delay for delay, _action in timer.started] == [5.0]
+    timer.fire()
+    assert _stored(app) == {(lesson, "view"): 2, (lesson, "download"): 1}
+
+
+def test_a_failed_timed_write_keeps_the_counts_and_tries_again(app, lesson):
+    timer = FakeTimer()
+    broken = UsageCounter(create_engine("sqlite://"), interval=10.0, schedule=timer)
+    broken.add(lesson, "view", n=3)
+    timer.fire()  # the database cannot be written: logged, kept, tried again later
+    assert broken.pending() == {(lesson, utc_today(), "view"): 3}
+    assert [delay for delay, _action in timer.started] == [10.0]
+    broken.engine.dispose()
+    broken.engine = _counter(app).engine
+    timer.fire()
+    assert _stored(app) == {(lesson, "view"): 3} and timer.started == []
+
+
+def test_the_timer_thread_writes_the_counts(app, lesson):
+    """The real timer: a daemon thread runs the write on its own (the test waits for the
+    write to have happened, not for a length of time)."""
+    import threading
+
+    done = threading.Event()
+
+    def schedule(delay, action) -> None:
+        def then() -> None:
+            try:
+                action()
+            finally:
+                done.set()
+        counter_module.timer_thread(delay, then)
+
+    counter = UsageCounter(_counter(app).engine, interval=0.01, schedule=schedule)
+    counter.add(lesson, "view", n=7)
+    assert done.wait(60)
+    assert _stored(app) == {(lesson, "view"): 7} and counter.pending() == {}
+    started = [t for t in threading.enumerate() if t.name == "usage-counts-write"]
+    assert all(t.daemon for t in started)
