@@ -138,6 +138,10 @@ class Defaults:
     #: several processes run ``flask search worker`` instead).
     SEARCH_BACKGROUND_DRAIN = False
     SEARCH_DRAIN_INTERVAL = 1.0
+    #: How long a drain waits for an outbox id that is missing while later ones are there
+    #: (its transaction may still commit; ``search/indexer.safe_position``) before taking
+    #: it for a rollback.  Longer than any transaction that changes a material.
+    SEARCH_OUTBOX_GAP_SECONDS = 120.0
     #: Index replicas (``flask search follow``, ``search/followers.py``): a follower whose
     #: last heartbeat is older than this is dropped and no longer holds back the pruning of
     #: the outbox; when it returns after rows it needed were pruned, it rebuilds its index.

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -28,6 +29,7 @@ from whoosh.writing import SegmentWriter
 from oer_portal.collections.models import OUTBOX_ENTITY, HarvestedRecord
 from oer_portal.core.db import read_only
 from oer_portal.core.outbox import OutboxEntry
+from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialStatus
 from oer_portal.search.documents import document_for
@@ -154,24 +156,49 @@ def drain(lock_timeout: float = 0.0, ix: FileIndex | None = None) -> DrainResult
                     return DrainResult(total, locked=True, left=pending(ix))
                 position = applied_position(ix)
                 rows = db.session.execute(
-                    select(OutboxEntry.id, OutboxEntry.entity_type, OutboxEntry.entity_id)
+                    select(OutboxEntry.id, OutboxEntry.entity_type, OutboxEntry.entity_id,
+                           OutboxEntry.created_at)
                     .where(OutboxEntry.id > position).order_by(OutboxEntry.id).limit(BATCH)
                 ).all()
                 if not rows:
                     writer.cancel()
                     db.session.rollback()
                     return DrainResult(total)
-                material_ids = sorted({entity_id for _id, kind, entity_id in rows
-                                       if kind == "material"})
+                material_ids = sorted({row.entity_id for row in rows
+                                       if row.entity_type == "material"})
                 for material_id in material_ids:
                     _apply(writer, material_id)
-                for record_id in sorted({entity_id for _id, kind, entity_id in rows
-                                         if kind == OUTBOX_ENTITY}):
+                for record_id in sorted({row.entity_id for row in rows
+                                         if row.entity_type == OUTBOX_ENTITY}):
                     _apply_record(writer, record_id)
-                writer.update_document(**_position_fields(rows[-1][0], writer.schema))
+                safe = safe_position(position, [(row.id, row.created_at) for row in rows],
+                                     utcnow(), current_app.config["SEARCH_OUTBOX_GAP_SECONDS"])
+                writer.update_document(**_position_fields(safe, writer.schema))
                 writer.commit(merge=len(writer.segments) >= MERGE_AT_SEGMENTS)
                 total += len(rows)
             db.session.rollback()  # end the reading transaction between batches
+            if safe < rows[-1].id:  # waiting for a transaction that holds an earlier id
+                return DrainResult(total)
+
+
+def safe_position(position: int, rows: list[tuple[int, datetime]], now: datetime,
+                  gap_seconds: float) -> int:
+    """The position a drain may record after applying ``rows`` (ids above ``position``).
+
+    On PostgreSQL ids are handed out when rows are written but become visible when their
+    transactions commit, which need not be in id order: a drain may see row 12 while row 11
+    belongs to a transaction still running.  Recording 12 would skip 11 for good.  So the
+    position stops before the first missing id, until the row after the gap is older than
+    ``gap_seconds``: by then the missing id's transaction (which began before that row was
+    written) has ended, and the id belonged to a rollback.  The rows after a young gap are
+    applied anyway (applying twice is harmless) and again by the drains until it closes.
+    """
+    expected = position + 1
+    for row_id, created_at in rows:
+        if row_id != expected and (now - created_at).total_seconds() < gap_seconds:
+            return expected - 1
+        expected = row_id + 1
+    return expected - 1
 
 
 def pending(ix: FileIndex) -> int:

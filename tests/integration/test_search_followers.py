@@ -406,3 +406,56 @@ def test_without_followers_nothing_is_pruned(app, runner, make_user, make_materi
     assert listed.exit_code == 0, listed.output
     assert "two: position" in listed.output and "1 behind" in listed.output
     assert "gone: silent since" in listed.output
+
+
+@pytest.mark.postgres
+def test_a_row_committed_after_a_later_one_is_not_skipped(portal):
+    """PostgreSQL hands out outbox ids at insert and shows rows at commit: a publication
+    that commits after a later one must still reach the index (``indexer.safe_position``)."""
+    from oer_portal.accounts.models import User
+    from oer_portal.materials import lifecycle, service
+    from oer_portal.materials.metadata import VersionFields
+    from oer_portal.materials.models import MaterialKind, MaterialVersion
+
+    reader = portal.machine("reader")
+    written, release, failures = threading.Event(), threading.Event(), []
+
+    def slow_publication() -> None:
+        try:
+            with portal.publisher.app_context(), outbox.deferred():
+                owner = db.session.get(User, portal.teacher_id)
+                material = service.create_material(
+                    owner, MaterialKind.LESSON,
+                    VersionFields(title="Trage les over vulkanen", body="Magma en lava."))
+                db.session.flush()
+                lifecycle.publish(material, db.session.get(
+                    MaterialVersion, material.latest_version_id),
+                    db.session.get(User, portal.moderator_id))
+                db.session.flush()  # its outbox row has its id now, unseen by others
+                written.set()
+                release.wait(PATIENCE)
+                current_uow().commit()
+                g.outbox_pending = False
+        except BaseException as error:  # the test fails with it
+            failures.append(error)
+            written.set()
+
+    thread = threading.Thread(target=slow_publication)
+    thread.start()
+    assert written.wait(PATIENCE) and not failures, failures
+    portal.publish(1, "Snelle les")  # a later id, committed first
+    with reader.app_context():
+        indexer.drain()
+        drift = indexer.check()
+        assert len(drift.missing) == 0, "the slow one is not committed: nothing to miss yet"
+        position = indexer.applied_position(indexer.open_index())
+        db.session.rollback()
+    assert position < portal.newest(), "the position stops before the missing id"
+    release.set()
+    thread.join(PATIENCE)
+    assert not failures, failures
+    with reader.app_context():
+        indexer.drain()
+        assert indexer.check().clean, "the slow publication reached the index"
+        assert indexer.applied_position(indexer.open_index()) == portal.newest()
+        db.session.rollback()
