@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from oer_portal import create_app
 
-app = create_app()
-if not app.config.get("TASK_BROKER_URL"):
+# Not called ``app``: Celery's ``-A`` takes a module's ``app`` attribute first.
+flask_app = create_app()
+if not flask_app.config.get("TASK_BROKER_URL"):
     raise SystemExit("TASK_BROKER_URL is not set (OER_TASK_BROKER_URL=redis://127.0.0.1:6379/0):"
                      " without a broker the jobs run in the web process, not in workers")
-celery = app.extensions["celery"]
+celery = flask_app.extensions["celery"]

@@ -66,18 +66,29 @@ EAGER = {"TASK_BROKER_URL": "memory://", "TASK_MAX_RETRIES": 3,
 
 
 @pytest.fixture()
-def eager_app(test_database: conftest.TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-              ) -> Iterator[Flask]:
-    """An app whose jobs go to Celery, run eagerly (in this process, retries included)."""
-    monkeypatch.setenv("OER_INSTANCE_PATH", str(tmp_path / "instance"))
-    application = create_app(make_config(tmp_path, fresh_database_uri(test_database, tmp_path),
-                                         **EAGER))
-    yield application
-    if test_database.kind == "postgresql":
-        truncate_all(application)
-    else:
-        with application.app_context():
-            db.engine.dispose()
+def eager_app_with(test_database: conftest.TestDatabase, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Make the app whose jobs go to Celery, run eagerly (in this process, retries too)."""
+    made: list[Flask] = []
+
+    def make(**extra: Any) -> Flask:
+        monkeypatch.setenv("OER_INSTANCE_PATH", str(tmp_path / "instance"))
+        made.append(create_app(make_config(
+            tmp_path, fresh_database_uri(test_database, tmp_path), **EAGER, **extra)))
+        return made[-1]
+
+    yield make
+    for application in made:
+        if test_database.kind == "postgresql":
+            truncate_all(application)
+        else:
+            with application.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture()
+def eager_app(eager_app_with: Any) -> Flask:
+    return eager_app_with()
 
 
 @pytest.fixture()
@@ -287,3 +298,85 @@ def test_a_failure_without_its_arguments_can_only_be_dismissed(app, client, make
     assert len(_failures(app)) == 1
     client.post(f"/admin/tasks/{failure_id}/dismiss")
     assert _failures(app) == []
+
+
+# --- e-mail through the queue ----------------------------------------------------------
+
+
+def _user_ids(app: Flask, *emails: str) -> list[int]:
+    from oer_portal.accounts import service as accounts
+    from oer_portal.accounts.models import Role
+
+    with app.app_context():
+        ids = [accounts.create_user(email, f"Reader {n}", PASSWORD, [Role("teacher")]).id
+               for n, email in enumerate(emails)]
+        current_uow().commit()
+        return ids
+
+
+def _notify(app: Flask, recipients: list[int]) -> None:
+    from oer_portal.notifications import service as notifications
+    from oer_portal.notifications.models import NotificationKind, TargetType
+
+    with app.app_context():
+        notifications.notify(recipients, NotificationKind.REVIEW_APPROVED,
+                             (TargetType.MATERIAL, 7), {"title": "Breuken", "version": 2})
+        current_uow().commit()
+
+
+def test_with_a_broker_each_notification_is_mailed_by_a_job_of_its_own(eager_app):
+    from tests.fixtures.mailbox import use_locmem
+
+    mailbox = use_locmem(eager_app)
+    recipients = _user_ids(eager_app, "a@example.org", "b@example.org")
+    sent_tasks: list[str] = []
+    celery = eager_app.extensions["celery"]
+    from celery.signals import task_prerun
+
+    def seen(sender: Any = None, **_kwargs: Any) -> None:
+        sent_tasks.append(sender.name)
+
+    task_prerun.connect(seen, weak=False)
+    try:
+        _notify(eager_app, recipients)
+    finally:
+        task_prerun.disconnect(seen)
+    assert sent_tasks == ["notifications.email", "notifications.email"]
+    assert sorted(m.to[0].split("<")[-1].rstrip(">") for m in mailbox.messages) == [
+        "a@example.org", "b@example.org"]
+    assert celery.conf.task_default_queue == "oer-portal"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_e_mail_that_cannot_be_sent_is_retried_then_recorded_without_its_contents(
+        eager_app_with):
+    from oer_portal.core import mail as core_mail
+
+    eager_app = eager_app_with(MAIL_SERVER="127.0.0.1", MAIL_PORT=_closed_port(),
+                               MAIL_TIMEOUT=2)
+    assert eager_app.config["MAIL_BACKEND"] == "smtp"
+    letter = core_mail.Letter(address="c@example.org", name="C", subject="Reset",
+                              body="https://portal.example/reset/SECRET-TOKEN")
+    with eager_app.app_context():
+        core_mail.send_or_queue([letter])
+    [failure] = _failures(eager_app)
+    assert failure.name == "mail.send" and failure.attempts == 4
+    assert failure.args is None and "SECRET" not in failure.error
+    assert failure.error.startswith("MailNotSent")
+
+
+def test_only_the_tasks_package_imports_celery():
+    """Features say what to run through ``core.jobs``; Celery is the tasks package's alone."""
+    from tests.unit.test_layers import PACKAGE, _modules, imported_modules
+
+    importers = {path.relative_to(PACKAGE).as_posix() for path in _modules()
+                 if any(name == "celery" or name.startswith("celery.")
+                        for name in imported_modules(path))}
+    assert importers == {"tasks/celery_app.py"}
