@@ -60,10 +60,11 @@ def celery_init_app(app: Flask) -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        # A job is acknowledged when it has run: a worker killed half-way leaves it queued
-        # for another (jobs are idempotent).
+        # A job is acknowledged when it has run: a worker killed half-way leaves it in Redis
+        # (unacknowledged messages come back) for another run (jobs are idempotent).  Not
+        # ``task_reject_on_worker_lost``: a file that kills its pool process every time
+        # would come back for ever; that job fails and is recorded instead.
         task_acks_late=True,
-        task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         # A broker that does not answer must not hold a request's after-commit work long.

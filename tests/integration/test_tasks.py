@@ -380,3 +380,19 @@ def test_only_the_tasks_package_imports_celery():
                  if any(name == "celery" or name.startswith("celery.")
                         for name in imported_modules(path))}
     assert importers == {"tasks/celery_app.py"}
+
+
+def test_with_a_broker_the_embedded_threads_leave_the_schedule_to_beat(eager_app_with):
+    import threading
+
+    before = {thread.name for thread in threading.enumerate()}
+    app = eager_app_with(SEARCH_BACKGROUND_DRAIN=True, HARVEST_INTERVAL_SECONDS=3600,
+                         STORAGE_MAINTENANCE_INTERVAL_SECONDS=3600)
+    from oer_portal.collections.worker import start_scheduled_harvest
+    from oer_portal.materials import maintenance
+
+    assert start_scheduled_harvest(app) is None and maintenance.init_app(app) is None
+    started = {thread.name for thread in threading.enumerate()} - before
+    assert not started & {"search-drain", "storage-maintenance", "collections-harvest"}
+    assert {"collections.harvest_due", "maintenance.storage_gc", "search.drain"} <= {
+        entry["task"] for entry in app.extensions["celery"].conf.beat_schedule.values()}

@@ -4,7 +4,8 @@ the test's database (the SQLite file, or PostgreSQL when ``OER_SQLALCHEMY_DATABA
 names one), file store and index.  A PDF is uploaded and published while no worker runs:
 nothing is derived or indexed in the web process, the jobs wait in the queue.  Then the
 worker starts, extracts the PDF's text and indexes it, and the search finds a word that is
-only in the PDF.  Each run has a queue of its own, so parallel runs do not collide."""
+only in the PDF.  Celery beat, started the same way, queues the scheduled jobs.  Each run has
+a queue of its own, so parallel runs do not collide."""
 
 from __future__ import annotations
 
@@ -184,3 +185,31 @@ def test_a_real_worker_extracts_and_indexes_the_text_of_a_published_pdf(
     assert "materials.derive" in output and "search.drain" in output
     with app.app_context():
         assert service.queue_stats()["failures"] == 0
+
+
+def test_celery_beat_queues_the_scheduled_jobs(broker_app, queue_name, tmp_path):
+    """``celery -A oer_portal.tasks.worker beat`` sends the catch-up drain on its interval
+    into the portal's queue (no worker runs: it stays there to be counted)."""
+    import redis
+
+    env = _worker_env(broker_app, tmp_path)
+    env["OER_TASK_DRAIN_INTERVAL_SECONDS"] = "1"
+    log = tmp_path / "beat.log"
+    with log.open("wb") as out:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "oer_portal.tasks.worker", "beat",
+             "--loglevel=INFO", "--schedule", str(tmp_path / "beat-schedule")],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    try:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while client.llen(queue_name) == 0:
+            assert beat.poll() is None, f"beat exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"nothing queued:\n{log.read_text()}"
+            time.sleep(0.5)
+    finally:
+        _stop(beat)
+        client.close()
+    assert "Sending due task search.drain" in log.read_text()
+    with broker_app.app_context():
+        assert service.queue_stats()["queued"] >= 1
