@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_panels()
     _register_listeners()
     _register_cli(app)
+    _init_tasks(app)
     return app
 
 
@@ -92,6 +93,7 @@ def _init_extensions(app: Flask) -> None:
     from oer_portal.proposals import models as proposal_models  # noqa: F401
     from oer_portal.remix import models as remix_models  # noqa: F401
     from oer_portal.search import followers as follower_models  # noqa: F401
+    from oer_portal.tasks import models as task_models  # noqa: F401
     from oer_portal.usage import models as usage_models  # noqa: F401
 
 
@@ -132,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from oer_portal.remix.views import bp as remix_bp
     from oer_portal.search.views import bp as search_bp
     from oer_portal.syndication.views import bp as syndication_bp
+    from oer_portal.tasks.admin_views import bp as tasks_admin_bp
     from oer_portal.usage.views import bp as usage_bp
 
     app.register_blueprint(pages_bp)
@@ -142,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reset_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(collections_admin_bp)
+    app.register_blueprint(tasks_admin_bp)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(materials_bp)
     app.register_blueprint(media_bp)
@@ -181,6 +185,14 @@ def _register_listeners() -> None:
     """Features that react to another's events register when imported: the remix feature
     tells the owners of remixes when their original publishes (``materials.publishing``)."""
     from oer_portal.remix import upstream_notices  # noqa: F401
+
+
+def _init_tasks(app: Flask) -> None:
+    """Last: with a broker, the Celery app makes a task of every job (``core.jobs``) that
+    the modules imported above registered."""
+    from oer_portal import tasks
+
+    tasks.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

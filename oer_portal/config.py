@@ -159,6 +159,25 @@ class Defaults:
     #: ``storage gc``) by a background thread of the embedded server (started with the
     #: background drain); 0: never.  Where several processes serve, cron runs both commands.
     STORAGE_MAINTENANCE_INTERVAL_SECONDS = 3600
+    #: The task queue (``oer_portal/tasks``): a Celery broker (``redis://127.0.0.1:6379/0``,
+    #: as ``OER_TASK_BROKER_URL``).  None (the default): every job runs in this process,
+    #: after its commit and in the embedded server's threads; with a broker, Celery workers
+    #: run them and Celery beat the scheduled ones, on the intervals above.
+    TASK_BROKER_URL: str | None = None
+    #: The broker's queue the portal's jobs go to (and its workers read).
+    TASK_QUEUE = "oer-portal"
+    #: A failing job is retried this often, waiting 1, 2, 4 ... seconds (with jitter, at
+    #: most ``TASK_RETRY_BACKOFF_MAX``), and then recorded for ``/admin/tasks``.
+    TASK_MAX_RETRIES = 5
+    TASK_RETRY_BACKOFF_MAX = 600
+    #: With a task queue only: seconds between Celery beat's link checks (``flask materials
+    #: check-links``; 0: never, cron runs the command) and catch-up drains of the search
+    #: outbox (a drain follows every commit anyway; the embedded server's thread drains
+    #: every ``SEARCH_DRAIN_INTERVAL``, far too often for a queue).
+    LINK_CHECK_INTERVAL_SECONDS = 24 * 3600
+    TASK_DRAIN_INTERVAL_SECONDS = 60
+    #: Further Celery settings (``{"worker_concurrency": 4}``), applied last.
+    CELERY: dict[str, Any] = {}
     #: How long a harvest waits for each answer of a collection's OAI-PMH server.
     HARVEST_TIMEOUT_SECONDS = 60.0
     #: The largest answer (after decompression) a harvest reads from a collection's server;

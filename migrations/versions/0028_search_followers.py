@@ -1,7 +1,7 @@
 """search followers: the indexes that follow the outbox, and how far it was pruned
 
 Revision ID: 0028_search_followers
-Revises: 0026_account_deletion
+Revises: 0027_task_failures
 Create Date: 2026-12-06 04:30:00.000000
 
 Index replicas (``oer_portal/search/followers.py``): every machine that keeps its own index
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0028_search_followers'
-down_revision = '0026_account_deletion'
+down_revision = '0027_task_failures'
 branch_labels = None
 depends_on = None
 

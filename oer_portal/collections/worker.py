@@ -5,7 +5,8 @@ few minutes, so a server restarted more often than the interval still harvests).
 It starts with the search's background drain (``SEARCH_BACKGROUND_DRAIN``: the embedded,
 single-process server of ``make run``).  Where several processes serve the portal each would
 harvest, so there cron runs ``flask --app oer_portal collections harvest`` instead (a Celery
-beat schedule takes its place once the portal has a task queue).
+beat schedule takes its place with a task queue: the job ``collections.harvest_due``, and
+this thread does not start).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import logging
 import threading
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 
 from oer_portal.collections import service
 from oer_portal.collections.policy import OPERATOR
+from oer_portal.core import jobs
 from oer_portal.core.uow import current_uow
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,15 @@ def harvest_all(app: Flask, due_after: timedelta | None = None) -> list[service.
     return outcomes
 
 
+@jobs.job("collections.harvest_due")
+def harvest_due_job() -> int:
+    """Celery beat's harvest: every collection not attempted for ``HARVEST_INTERVAL_SECONDS``
+    (each in its own transaction, failures recorded on the collection); returns how many."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = float(app.config.get("HARVEST_INTERVAL_SECONDS") or 0)
+    return len(harvest_all(app, due_after=timedelta(seconds=interval)))
+
+
 def harvest_forever(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     check = min(interval, CHECK_SECONDS)
@@ -64,9 +75,9 @@ def harvest_forever(app: Flask, interval: float, stop: threading.Event | None = 
 
 
 def start_scheduled_harvest(app: Flask) -> threading.Thread | None:
-    """Start the daemon thread when the interval is above 0."""
+    """Start the daemon thread when the interval is above 0 (not with a task queue)."""
     interval = float(app.config.get("HARVEST_INTERVAL_SECONDS") or 0)
-    if interval <= 0:
+    if interval <= 0 or jobs.queued(app):
         return None
     thread = threading.Thread(target=harvest_forever, args=(app, interval), daemon=True,
                               name="collections-harvest")

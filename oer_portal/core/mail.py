@@ -7,12 +7,16 @@ Account e-mails leave after the answer too (``send_after_answer``), so their tim
 nothing about which addresses have accounts.  Without ``MAIL_SERVER`` messages go to the
 log (``LogEmailBackend``), so nothing needs a mail server to run; tests set
 ``MAIL_BACKEND = "locmem"`` and read ``flask_mailman``'s outbox.
+
+With a task queue (``TASK_BROKER_URL``) each letter is a job of its own (``mail.send``),
+queued after the answer and sent by a worker, retried while the mail server fails; its
+arguments hold a link that must not be kept, so a failure is recorded without them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from email.utils import formataddr
 
 from flask import Flask, current_app
@@ -21,6 +25,7 @@ from flask_mailman import EmailMessage
 from flask_mailman.backends.base import BaseEmailBackend
 from werkzeug.wrappers import Response
 
+from oer_portal.core import jobs
 from oer_portal.core.uow import current_uow
 from oer_portal.extensions import mail
 
@@ -82,9 +87,30 @@ def send_after_answer(response: Response, letters: Sequence[Letter]) -> None:
     def send() -> None:
         if committed:
             with app.app_context():
-                send_now(committed)
+                send_or_queue(committed)
 
     response.call_on_close(send)
+
+
+def send_or_queue(letters: Sequence[Letter]) -> None:
+    """Send ``letters`` now (in process), or queue a job per letter (with a task queue)."""
+    if jobs.queued():
+        for letter in letters:
+            jobs.dispatch("mail.send", asdict(letter))
+    else:
+        send_now(letters)
+
+
+class MailNotSent(Exception):
+    """The mail server refused the letter or could not be reached: the job is retried."""
+
+
+@jobs.job("mail.send", sensitive=True)
+def send_letter_job(letter: dict[str, object]) -> int:
+    """A worker's sending of one letter; raises to be retried when it was not sent."""
+    if not send_now([Letter(**letter)]):  # type: ignore[arg-type]
+        raise MailNotSent("an account e-mail was not sent")
+    return 1
 
 
 def send_now(letters: Sequence[Letter]) -> int:

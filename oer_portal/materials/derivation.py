@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from oer_portal.core import outbox
+from oer_portal.core import jobs, outbox
 from oer_portal.core.db import read_only
 from oer_portal.core.storage import FileStore, file_store
 from oer_portal.core.types import utcnow
@@ -42,6 +42,7 @@ THUMBNAIL_NAME = "thumb.png"
 BATCH_SIZE = 500
 
 
+@jobs.job("materials.derive")
 def derive(sha256: str) -> bool:
     """Make the text and the thumbnail of the stored file ``sha256`` and commit them, in a
     transaction of its own; ``False`` when there is no such row or blob (collected).
@@ -78,20 +79,10 @@ def _published_materials_using(sha256: str) -> list[int]:
         .where(VersionAttachment.sha256 == sha256).distinct()))
 
 
-@dataclass(frozen=True)
-class _Derivation:
-    """An after-commit operation that compares equal for the same file, so that a request
-    carrying the same bytes twice derives them once (``on_commit(once=True)``)."""
-
-    sha256: str
-
-    def __call__(self) -> None:
-        derive(self.sha256)
-
-
 def derive_after_commit(sha256: str) -> None:
-    """Derive ``sha256`` once the current unit of work commits."""
-    current_uow().on_commit(_Derivation(sha256), once=True)
+    """Derive ``sha256`` once the current unit of work commits (in process, or by a worker:
+    the job ``materials.derive``); the same bytes twice in one request derive once."""
+    jobs.after_commit("materials.derive", sha256)
 
 
 def needs_derivation(store: FileStore, sha256: str, derived: bool, has_thumbnail: bool

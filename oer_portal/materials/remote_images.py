@@ -32,7 +32,6 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -42,12 +41,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from oer_portal.core import blob_references
+from oer_portal.core import blob_references, jobs
 from oer_portal.core.errors import DomainError, InvalidUpload, StorageFull
 from oer_portal.core.markdown import REMOTE_IMAGE_PATH, remote_image_key, remote_image_sources
 from oer_portal.core.storage import file_store
 from oer_portal.core.types import UTCDateTime, utcnow
-from oer_portal.core.uow import current_uow
 from oer_portal.extensions import db
 from oer_portal.materials import linkcheck
 from oer_portal.materials.uploads import inspect_upload
@@ -110,7 +108,7 @@ def register(urls: Iterable[str], session: Session | None = None) -> list[str]:
         {"key": key, "url": wanted[key], "status": PENDING, "attempts": 0, "registered_at": now}
         for key in new]).on_conflict_do_nothing(index_elements=["key"]))
     if current_app.config.get("REMOTE_IMAGE_FETCH_ON_SAVE", True):
-        current_uow().on_commit(partial(fetch_pending, new[:FETCH_PER_SAVE]))
+        jobs.after_commit("media.fetch_remote", new[:FETCH_PER_SAVE])
     return new
 
 
@@ -258,6 +256,7 @@ def fetch_one(row: RemoteImage, rules: FetchRules) -> bool:
     return True
 
 
+@jobs.job("media.fetch_remote")
 def fetch_pending(keys: Sequence[str] | None = None, retry_failed: bool = False,
                   progress: Callable[[RemoteImage, bool], None] = lambda _row, _ok: None
                   ) -> tuple[int, int]:

@@ -94,6 +94,8 @@ ACTION_LABELS: dict[str, Any] = {
     "collection.harvested": _l("Collection harvested"),
     "collection.harvest_failed": _l("Harvest failed"),
     "collection.removed": _l("Collection removed"),
+    "task.retried": _l("Failed task run again"),
+    "task.dismissed": _l("Failed task dismissed"),
 }
 
 #: Readable names of the kinds of object an entry is about.
@@ -105,6 +107,7 @@ TARGET_LABELS: dict[str, Any] = {
     "report": _l("Report"),
     "review_text": _l("Written review"),
     "collection": _l("Collection"),
+    "task_failure": _l("Failed task"),
 }
 
 #: Readable names of the details' keys; others are shown by their key.
@@ -137,6 +140,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "updated": _l("Updated"),
     "deleted": _l("Deleted"),
     "error": _l("Error"),
+    "args": _l("Arguments"),
 }
 
 #: Values some writers use, in the reader's language.

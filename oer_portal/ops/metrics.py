@@ -27,8 +27,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from oer_portal.search import indexer, searchers
+from oer_portal.search import followers, indexer, searchers
 from oer_portal.search.schema import POSITION_ID
+from oer_portal.tasks import service as tasks
 
 REQUEST_SECONDS = Histogram(
     "oer_request_seconds", "Time to answer a request, per endpoint.",
@@ -71,6 +72,22 @@ class PortalCollector(Collector):
                                 "Outbox entries this machine's index has not applied.")
         lag.add_metric([], indexer.pending(indexer.open_index()))
         yield lag
+        followers_lag = GaugeMetricFamily(
+            "oer_follower_lag", "Outbox entries each live index follower has not applied.",
+            labels=["follower"])
+        for name, behind in followers.lags().items():
+            followers_lag.add_metric([name], behind)
+        yield followers_lag
+        stats = tasks.queue_stats()
+        if stats["queued"] is not None:
+            queued = GaugeMetricFamily("oer_task_queue_length",
+                                       "Jobs waiting in the broker's queue.", labels=["queue"])
+            queued.add_metric([stats["queue"]], stats["queued"])
+            yield queued
+        failures = GaugeMetricFamily("oer_task_failures",
+                                     "Jobs that failed for good and wait on /admin/tasks.")
+        failures.add_metric([], stats["failures"])
+        yield failures
 
 
 def exposition() -> tuple[bytes, str]:

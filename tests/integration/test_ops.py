@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from oer_portal.core.outbox import OutboxEntry
+from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 
 TOKEN = "a-long-metrics-token-for-the-tests"
@@ -120,6 +122,33 @@ def test_metrics_from_localhost_count_requests_per_endpoint(app: Flask, client: 
     assert ("materials.show", "200") in statuses
     assert samples["oer_index_documents"][0].value == 1
     assert samples["oer_index_lag"][0].value == 0
+    assert samples["oer_task_failures"][0].value == 0
+    assert "oer_task_queue_length" not in samples, "no broker: no queue to measure"
+    assert samples["oer_follower_lag"] == [], "no follower registered"
+
+
+def test_metrics_report_followers_queue_and_failures(app: Flask, client: Any) -> None:
+    from oer_portal.search.followers import SearchFollower
+    from oer_portal.tasks.models import TaskFailure
+
+    with app.app_context():
+        db.session.add_all(OutboxEntry(entity_type="material", entity_id=n) for n in range(4))
+        db.session.flush()
+        newest = db.session.scalar(select(func.max(OutboxEntry.id)))
+        db.session.add(SearchFollower(name="web2", position=newest - 3, last_seen=utcnow(),
+                                      registered_at=utcnow()))
+        db.session.add(TaskFailure(name="materials.derive", args=["ab" * 32], error="boom",
+                                   attempts=6))
+        db.session.commit()
+    app.config["TASK_BROKER_URL"] = "redis://127.0.0.1:6379/15"
+    app.config["TASK_QUEUE"] = f"oer-metrics-test-{uuid.uuid4().hex}"
+    samples = metric_samples(client.get("/metrics").get_data(as_text=True))
+    assert [(s.labels["follower"], s.value) for s in samples["oer_follower_lag"]] == \
+        [("web2", 3.0)]
+    assert samples["oer_task_failures"][0].value == 1
+    queue = samples.get("oer_task_queue_length")
+    if queue is not None:  # Redis answered (it does here and in CI)
+        assert queue[0].labels["queue"] == app.config["TASK_QUEUE"] and queue[0].value == 0
 
 
 def test_unknown_addresses_share_one_label(client: Any) -> None:
