@@ -491,8 +491,11 @@ def test_review_decisions_are_logged_with_moderator_material_version_and_reason(
         people["mo"].id, targets[2][0], 1)
     # The queue's one-click rejection goes the same way.
     review_id = waiting_requests(app, make_material, people["anna"], 1)[0]
+    with app.app_context():
+        version_id = db.session.get(ReviewRequest, review_id).version_id
     assert mo.post(f"/moderation/reviews/{review_id}/reject",
-                   {"reason": "Niet passend."}).status_code == 302
+                   {"reason": "Niet passend.", "version_id": str(version_id)}
+                   ).status_code == 302
     assert last(app, "review.rejected").details["reason"] == "Niet passend."
     # The author's submission names the version too.
     submitted = last(app, "review.submitted")

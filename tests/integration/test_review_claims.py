@@ -92,8 +92,13 @@ def test_a_claim_blocks_another_moderators_decision_until_it_is_released(
     assert "Mo Moderator has taken this review on" in text(refused)
     assert state(app, review_id) == ("pending", people["mo"].id)
     # The queue's one-click decisions go through the same rule.
-    max_.post(f"/moderation/reviews/{review_id}/approve")
-    max_.post(f"/moderation/reviews/{review_id}/reject", {"reason": "Nee."})
+    version = str(head_id(app, material_id))
+    for one_click in (max_.post(f"/moderation/reviews/{review_id}/approve",
+                                {"version_id": version}, follow_redirects=True),
+                      max_.post(f"/moderation/reviews/{review_id}/reject",
+                                {"reason": "Nee.", "version_id": version},
+                                follow_redirects=True)):
+        assert "Mo Moderator has taken this review on" in text(one_click)
     assert state(app, review_id) == ("pending", people["mo"].id)
     # Max is told who has it, in the queue and on the review screen, and is offered no
     # decision there.
