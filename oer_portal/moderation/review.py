@@ -90,9 +90,11 @@ def may_decide(actor: Actor | None, request: ReviewRequest, own_work: bool) -> b
 
 
 def decide(actor: User, review_id: int, decision: Decision, version_id: int | None,
-           checklist: Iterable[str] = (), comment: str = "") -> ReviewRequest:
+           checklist: Iterable[str] = (), comment: str = "",
+           version_required: bool = False) -> ReviewRequest:
     """Make ``decision`` on the request about version ``version_id`` (``None``: whatever
-    version it holds now; the queue's one-click buttons)."""
+    version it holds now, for the portal's own callers; a moderator's form always names
+    the version they saw, ``version_required``)."""
     request = conversation.request_for(actor, review_id)
     require_permission(material_policy.can_review(actor, request.material, request.version)
                        and not is_own_work(actor, request))
@@ -103,6 +105,9 @@ def decide(actor: User, review_id: int, decision: Decision, version_id: int | No
         raise Conflict(_("This review has already been decided.")
                        if not request.is_open else
                        _("This review is back with the author, who was asked for changes."))
+    if version_id is None and version_required:
+        raise Conflict(_("The form did not say which version you decided on, so nothing "
+                         "was changed. Look at the request again and decide."))
     if version_id is not None and version_id != request.version_id:
         raise Conflict(_("The author submitted version %(n)d meanwhile. Look at it before "
                          "you decide.", n=request.version.number))

@@ -384,16 +384,20 @@ def _source(row: Any) -> QueueSource | None:
 # -- The one-click decisions ------------------------------------------------------------------
 
 
-def approve(actor: Actor, review_id: int) -> ReviewRequest:
-    """The queue's one-click approval: publish the version the request holds now (the
-    rules of every decision are ``review.decide``'s)."""
-    return review.decide(actor, review_id, Decision.APPROVE, None)  # type: ignore[arg-type]
+def approve(actor: Actor, review_id: int, version_id: int | None) -> ReviewRequest:
+    """The queue's one-click approval: publish exactly the version the queue showed
+    (``version_id``); when the author submitted another one meanwhile, nothing happens and
+    the moderator is told (the rules of every decision are ``review.decide``'s)."""
+    return review.decide(actor, review_id, Decision.APPROVE,  # type: ignore[arg-type]
+                         version_id, version_required=True)
 
 
-def reject(actor: Actor, review_id: int, reason: str) -> ReviewRequest:
-    """Send the version back to its author with a reason; the public sees no change."""
-    return review.decide(actor, review_id, Decision.REJECT, None,  # type: ignore[arg-type]
-                         comment=reason)
+def reject(actor: Actor, review_id: int, version_id: int | None, reason: str
+           ) -> ReviewRequest:
+    """Send the version the queue showed back to its author with a reason; the public sees
+    no change."""
+    return review.decide(actor, review_id, Decision.REJECT, version_id,  # type: ignore[arg-type]
+                         comment=reason, version_required=True)
 
 
 # -- The header's count -----------------------------------------------------------------------

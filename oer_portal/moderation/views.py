@@ -51,7 +51,7 @@ def _back_to_queue() -> Response:
 @login_required
 def approve(review_id: int) -> Response:
     try:
-        service.approve(current_user, review_id)
+        service.approve(current_user, review_id, parse_id(request.form.get("version_id")))
         flash(_("Approved: the version is now published."), "success")
     except (ValidationError, Conflict) as error:
         flash(error.message, "error")
@@ -63,7 +63,8 @@ def approve(review_id: int) -> Response:
 def reject(review_id: int) -> Response:
     form = RejectForm()
     try:
-        service.reject(current_user, review_id, form.reason.data or "")
+        service.reject(current_user, review_id, parse_id(request.form.get("version_id")),
+                       form.reason.data or "")
         flash(_("Rejected: the author sees your reason."), "success")
     except (ValidationError, Conflict) as error:
         flash(error.message, "error")

@@ -159,7 +159,7 @@ def build(app: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch) -> Portal:
         rejected = lesson("Afgewezen les", subjects=("biology",))
         request = lifecycle.submit_for_review(teacher, rejected)
         uow.commit()
-        moderation.reject(moderator, request.id, "Nog niet goed genoeg.")
+        moderation.reject(moderator, request.id, request.version_id, "Nog niet goed genoeg.")
         uow.commit()
         portal.hidden["rejected"] = rejected.id
         deleted_draft = lesson("Weggegooid concept")

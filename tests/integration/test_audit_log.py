@@ -388,8 +388,26 @@ def test_the_review_screen_costs_the_same_statements_with_200_waiting_requests(
     waiting_requests(app, make_material, people["anna"], 198)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReviewRequest)) == 200
+        # A long conversation too: comments both ways and a second round of the same
+        # request (changes asked, the version submitted again).
+        from oer_portal.moderation import conversation, review
+
+        moderator, author = (db.session.get(User, people[name].id) for name in ("mo", "anna"))
+        request = db.session.get(ReviewRequest, first)
+        for i in range(15):
+            conversation.add_comment(moderator, first, f"Vraag {i}")
+            conversation.add_comment(author, first, f"Antwoord {i}")
+        review.decide(moderator, first, review.Decision.REQUEST_CHANGES, request.version_id,
+                      comment="Graag een voorbeeld.")
+        current_uow().commit()
+        lifecycle.submit_for_review(author, db.session.get(Material, request.material_id))
+        current_uow().commit()
     many = page_statements(app, mo, f"/moderation/reviews/{first}")
+    assert "Antwoord 14" in text_of(mo.get(f"/moderation/reviews/{first}"))
     assert len(few) == len(many), (few, many)
+    # The session's user, the request, its material, authors, versions, files and
+    # proposals, the two of the conversation, own work, the vocabularies.
+    assert len(many) <= 12, many
 
 
 # --- 3b. A lesson cannot carry an image that loads a page of ours ----------------------------
@@ -473,8 +491,11 @@ def test_review_decisions_are_logged_with_moderator_material_version_and_reason(
         people["mo"].id, targets[2][0], 1)
     # The queue's one-click rejection goes the same way.
     review_id = waiting_requests(app, make_material, people["anna"], 1)[0]
+    with app.app_context():
+        version_id = db.session.get(ReviewRequest, review_id).version_id
     assert mo.post(f"/moderation/reviews/{review_id}/reject",
-                   {"reason": "Niet passend."}).status_code == 302
+                   {"reason": "Niet passend.", "version_id": str(version_id)}
+                   ).status_code == 302
     assert last(app, "review.rejected").details["reason"] == "Niet passend."
     # The author's submission names the version too.
     submitted = last(app, "review.submitted")

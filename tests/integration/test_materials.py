@@ -27,6 +27,13 @@ def _material_id(response) -> int:
     return int(re.search(r"/materials/(\d+)", response.headers["Location"]).group(1))
 
 
+def _queued(queue: str, decision: str) -> tuple[str, str]:
+    """The review id and version id of the first request in the queue's HTML, as its
+    one-click ``decision`` form posts them."""
+    return re.search(rf'/moderation/reviews/(\d+)/{decision}".*?name="version_id" '
+                     r'value="(\d+)"', queue, re.DOTALL).groups()
+
+
 def _head(app, material_id):
     with app.app_context():
         material = db.session.get(Material, material_id)
@@ -83,8 +90,9 @@ def test_submit_approve_publish_then_edit_keeps_the_public_on_the_old_version(
     mod = new_client()
     mod.login(moderator.email)
     queue = mod.get("/moderation/").get_data(as_text=True)
-    review_id = re.search(r"/moderation/reviews/(\d+)/approve", queue).group(1)
-    assert mod.post(f"/moderation/reviews/{review_id}/approve").status_code == 302
+    review_id, version_id = _queued(queue, "approve")
+    assert mod.post(f"/moderation/reviews/{review_id}/approve",
+                    {"version_id": version_id}).status_code == 302
 
     visitor = new_client()
     assert "Planten maken suiker." in visitor.get(
@@ -99,8 +107,8 @@ def test_submit_approve_publish_then_edit_keeps_the_public_on_the_old_version(
     assert visitor.get(f"/materials/{material_id}/v/2").status_code == 404
 
     queue = mod.get("/moderation/").get_data(as_text=True)
-    review_id = re.search(r"/moderation/reviews/(\d+)/approve", queue).group(1)
-    mod.post(f"/moderation/reviews/{review_id}/approve")
+    review_id, version_id = _queued(queue, "approve")
+    mod.post(f"/moderation/reviews/{review_id}/approve", {"version_id": version_id})
     assert "zuurstof" in visitor.get(f"/materials/{material_id}",
                                      follow_redirects=True).get_data(as_text=True)
     history = visitor.get(f"/materials/{material_id}/history").get_data(as_text=True)
@@ -130,12 +138,12 @@ def test_rejection_needs_a_reason_and_tells_the_author(app, client, new_client, 
                                            _lesson_form(save_and_submit="1", save=None)))
     mod = new_client()
     mod.login(make_user("moderator").email)
-    review_id = re.search(r"/moderation/reviews/(\d+)/reject",
-                          mod.get("/moderation/").get_data(as_text=True)).group(1)
-    empty = mod.post(f"/moderation/reviews/{review_id}/reject", {"reason": " "},
-                     follow_redirects=True)
+    review_id, version_id = _queued(mod.get("/moderation/").get_data(as_text=True), "reject")
+    empty = mod.post(f"/moderation/reviews/{review_id}/reject",
+                     {"reason": " ", "version_id": version_id}, follow_redirects=True)
     assert "Tell the author why" in empty.get_data(as_text=True)
-    mod.post(f"/moderation/reviews/{review_id}/reject", {"reason": "Bronnen ontbreken."})
+    mod.post(f"/moderation/reviews/{review_id}/reject",
+             {"reason": "Bronnen ontbreken.", "version_id": version_id})
     page = client.get(f"/materials/{material_id}", follow_redirects=True)
     assert "Bronnen ontbreken." in page.get_data(as_text=True)
 

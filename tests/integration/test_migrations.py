@@ -81,6 +81,38 @@ def test_every_table_of_the_models_is_created(empty_database, tmp_path):
     assert set(db.metadata.tables) <= tables
 
 
+def test_the_audit_log_is_append_only_on_both_databases(empty_database, tmp_path):
+    """Whichever database this run's other tests use, the migrated schema refuses to change
+    or delete an audit entry on SQLite and on PostgreSQL alike (triggers of 0012), from any
+    connection (not only the portal's), and still takes new entries."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    migrate_to_head(tmp_path, empty_database)
+    engine = create_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO audit_entries (created_at, action, details) "
+                "VALUES (CURRENT_TIMESTAMP, 'login.failed', '{}')"))
+        for statement in ("UPDATE audit_entries SET action = 'login.succeeded'",
+                          "UPDATE audit_entries SET details = '{\"reason\": \"x\"}'",
+                          "DELETE FROM audit_entries",
+                          "DELETE FROM audit_entries WHERE action = 'login.failed'"):
+            with pytest.raises(DatabaseError, match="append-only"), \
+                    engine.begin() as connection:
+                connection.execute(text(statement))
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO audit_entries (created_at, action, details) "
+                "VALUES (CURRENT_TIMESTAMP, 'logout', '{}')"))
+            kept = connection.execute(text(
+                "SELECT action FROM audit_entries ORDER BY id")).scalars().all()
+        assert kept == ["login.failed", "logout"]
+    finally:
+        engine.dispose()
+
+
 def test_0008_gives_every_earlier_request_its_round_and_its_decision(tmp_path):
     """Requests from before the conversation existed went through one version each; a
     moderator's decision becomes the first message of the conversation.  Downgrading turns a

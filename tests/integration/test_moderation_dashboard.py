@@ -202,3 +202,34 @@ def test_only_moderators_and_admins_see_the_dashboard(app, new_client, people, m
     for who in ("anna", "student"):
         assert as_user(new_client, people[who]).get("/moderation/dashboard").status_code == 403
     assert new_client().get("/moderation/dashboard").status_code == 302
+
+
+def test_the_page_draws_todays_decisions_and_its_table_gives_the_same_numbers(
+        app, new_client, people, make_material):
+    """Decisions made now (the page counts back from the real clock): the SVG draws one
+    stacked bar for today, and the table behind the chart gives the same numbers."""
+    import re
+
+    ids = [make_material(people["anna"], title=f"Les {n}") for n in range(3)]
+    with app.app_context():
+        mo = _user(people["mo"])
+        for material_id, decision in zip(ids, (Decision.APPROVE, Decision.REQUEST_CHANGES,
+                                                Decision.REJECT), strict=True):
+            request = lifecycle.submit_for_review(_user(people["anna"]),
+                                                  db.session.get(Material, material_id))
+            db.session.flush()
+            review.decide(mo, request.id, decision, None, comment="Zie de opmerkingen.")
+        current_uow().commit()
+    page = text(as_user(new_client, people["mo"]).get("/moderation/dashboard"))
+    chart = page[page.index("<svg viewBox"):page.index("</svg>")]
+    assert 'role="img" aria-labelledby="chart-title chart-desc"' in chart
+    assert "The highest day had 3." in chart
+    # Only today's bar has segments (the legend's keys carry no position).
+    assert re.findall(r'<rect class="stats-chart__bar stats-chart__bar--(\w+)" x=', chart) == [
+        "approved", "changes_requested", "rejected"]
+    table = page[page.index('<details class="stats-details">'):page.index("</details>")]
+    days = re.findall(r'<tr><th scope="row">[^<]+</th><td>(\d+)</td><td>(\d+)</td>'
+                      r'<td>(\d+)</td><td>(\d+)</td></tr>', table)
+    assert len(days) == 30
+    assert days[-1] == ("1", "1", "1", "3") and set(days[:-1]) == {("0", "0", "0", "0")}
+    assert "<dt>Reviews waiting</dt><dd><a href=\"/moderation/\">0</a></dd>" in page

@@ -375,3 +375,43 @@ def test_moderators_decisions_are_mailed_with_a_link_to_act_on(app, mailing_app,
     # The authors hear it stays online, without the note and without who reported it.
     assert to_author.recipients == [author.email]
     assert "Het klopt wel." not in to_author.body and "Sam" not in to_author.body
+
+
+def test_with_the_mail_server_down_a_review_decision_publishes_and_the_failure_is_logged(
+        app, another_app, tmp_path, make_user, make_material, caplog):
+    """The moderator's approval is the decision that matters most: with nobody listening on
+    the mail port it still publishes exactly the reviewed version, the author's notification
+    stays in their inbox, and the failed e-mail is logged with its notification."""
+    from oer_portal.materials import lifecycle
+    from oer_portal.materials.models import Material
+    from oer_portal.materials.reviews import ReviewRequest
+    from tests.integration.test_review import decide
+
+    down = _mailing(app, another_app, tmp_path, free_port())
+    author = make_user("teacher", name="Anna Auteur")
+    moderator = make_user("moderator", name="Mo Moderator")
+    material_id = make_material(author, title="Breuken", body="Breuken.\n")
+    with app.app_context():
+        request = lifecycle.submit_for_review(db.session.get(User, author.id),
+                                              db.session.get(Material, material_id))
+        current_uow().commit()
+        review_id, version_id = request.id, request.version_id
+    mo = Client(down.test_client(), locale=None)
+    mo.login(moderator.email)
+    caplog.set_level(logging.ERROR)
+    assert decide(mo, review_id, "approve", version_id, comment="Mooi.").status_code == 302
+
+    with app.app_context():
+        assert db.session.get(Material, material_id).published_version_id == version_id
+        assert db.session.get(ReviewRequest, review_id).status == "approved"
+        assert service.unread_count(author.id) == 1
+        notification_id = db.session.scalar(select(Notification.id).where(
+            Notification.user_id == author.id))
+    failures = [r for r in caplog.records if "could not be sent" in r.getMessage()]
+    assert [r.getMessage() for r in failures] == [
+        f"E-mail for notification {notification_id} (review.approved) to user {author.id} "
+        "could not be sent; it stays in their inbox"]
+    assert failures[0].exc_info is not None
+    public = Client(down.test_client(), locale=None).get(f"/materials/{material_id}",
+                                                         follow_redirects=True)
+    assert public.status_code == 200 and "Breuken." in public.get_data(as_text=True)

@@ -123,7 +123,9 @@ def _approve_by_page(app, moderator_client, who, material_id: int) -> None:
         review = lifecycle.submit_for_review(_user(who), db.session.get(Material, material_id))
         current_uow().commit()
         review_id = review.id
-    response = moderator_client.post(f"/moderation/reviews/{review_id}/approve")
+        version_id = review.version_id
+    response = moderator_client.post(f"/moderation/reviews/{review_id}/approve",
+                                     {"version_id": str(version_id)})
     assert response.status_code == 302
 
 

@@ -209,9 +209,11 @@ def test_a_remix_goes_through_review_like_any_material(app, client, new_client, 
     client.post(f"/materials/{remix_id}/submit")
     mod = new_client()
     mod.login(people["mod"].email)
-    review = re.search(r"/moderation/reviews/(\d+)/approve",
-                       mod.get("/moderation/").get_data(as_text=True))[1]
-    assert mod.post(f"/moderation/reviews/{review}/approve").status_code == 302
+    review, version = re.search(r'/moderation/reviews/(\d+)/approve".*?name="version_id" '
+                                r'value="(\d+)"', mod.get("/moderation/").get_data(
+                                    as_text=True), re.DOTALL).groups()
+    assert mod.post(f"/moderation/reviews/{review}/approve",
+                    {"version_id": version}).status_code == 302
     page = visitor.get(f"/materials/{remix_id}", follow_redirects=True).get_data(as_text=True)
     assert "Adapted from" in page and "Anna Aalders" in page
 

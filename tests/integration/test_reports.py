@@ -355,6 +355,48 @@ def public_channels(app, client, material_id: int) -> dict[str, bool]:
         "api search": material_id in _search_ids(client, "zetmeel"),
         "search page": "Bladgroen in de zon" in text(client.get("/search?q=zetmeel")),
         "home": "Bladgroen in de zon" in text(client.get("/")),
+        **_syndication_channels(app, client, material_id),
+    }
+
+
+def _oai_record(client, material_id: int) -> str:
+    """The material's OAI-PMH record (its identifier as the provider issues it)."""
+    listing = text(client.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc"))
+    prefix = re.search(r"<identifier>(oai:[^<]+:material/)\d+</identifier>", listing).group(1)
+    return text(client.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc"
+                           f"&identifier={prefix}{material_id}"))
+
+
+def _sitemap(client) -> str:
+    """The sitemap index and every page it names."""
+    index = text(client.get("/sitemap.xml"))
+    return index + "".join(text(client.get(page)) for page in
+                           re.findall(r"<loc>https?://[^/]+(/sitemaps/[^<]+)</loc>", index))
+
+
+def _syndication_channels(app, client, material_id: int) -> dict[str, bool]:
+    """The channels other sites and machines read: the JSON API, OAI-PMH, the Atom feeds,
+    the sitemap, the embed view and oEmbed."""
+    with app.app_context():
+        owner_id = db.session.get(Material, material_id).owner_id
+    record = _oai_record(client, material_id)
+    listed = [m["id"] for m in client.get("/api/v1/materials").get_json()["items"]]
+    page = f"/materials/{material_id}"
+    return {
+        "api material": client.get(f"/api/v1/materials/{material_id}").status_code == 200,
+        "api list": material_id in listed,
+        "api version": client.get(f"/api/v1/materials/{material_id}/versions/2"
+                                  ).status_code == 200,
+        # A record taken offline stays a record with a deleted header (the OAI tombstone).
+        "oai record": 'status="deleted"' not in record and "Bladgroen in de zon" in record,
+        "oai list": "Bladgroen in de zon" in text(client.get(
+            "/oai?verb=ListRecords&metadataPrefix=oai_dc")),
+        "feed": "Bladgroen in de zon" in text(client.get("/feeds/materials.atom")),
+        "author feed": "Bladgroen in de zon" in text(client.get(
+            f"/feeds/people/{owner_id}.atom")),
+        "sitemap": f"{page}-" in _sitemap(client) or f"{page}<" in _sitemap(client),
+        "embed": "Bladgroen in de zon" in text(client.get(f"{page}/embed")),
+        "oembed": client.get(f"/oembed?url=http://localhost{page}").status_code == 200,
     }
 
 
@@ -379,6 +421,11 @@ def test_unpublishing_from_a_report_takes_the_material_off_every_public_channel(
     page = text(tombstone)
     assert "This material has been taken offline" in page
     assert "Inbreuk op auteursrecht." in page and "Bladgroen" not in page
+    # Machines read the tombstone too: OAI-PMH keeps a deleted record, the embed view and
+    # the API say the material is gone.
+    assert 'status="deleted"' in _oai_record(visitor, lesson)
+    assert visitor.get(f"/materials/{lesson}/embed").status_code == 410
+    assert visitor.get(f"/api/v1/materials/{lesson}").status_code in (404, 410)
     # Signed-in people who are neither authors nor moderators see no more than a visitor.
     assert not any(public_channels(app, sam, lesson).values())
 

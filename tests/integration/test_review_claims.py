@@ -92,8 +92,13 @@ def test_a_claim_blocks_another_moderators_decision_until_it_is_released(
     assert "Mo Moderator has taken this review on" in text(refused)
     assert state(app, review_id) == ("pending", people["mo"].id)
     # The queue's one-click decisions go through the same rule.
-    max_.post(f"/moderation/reviews/{review_id}/approve")
-    max_.post(f"/moderation/reviews/{review_id}/reject", {"reason": "Nee."})
+    version = str(head_id(app, material_id))
+    for one_click in (max_.post(f"/moderation/reviews/{review_id}/approve",
+                                {"version_id": version}, follow_redirects=True),
+                      max_.post(f"/moderation/reviews/{review_id}/reject",
+                                {"reason": "Nee.", "version_id": version},
+                                follow_redirects=True)):
+        assert "Mo Moderator has taken this review on" in text(one_click)
     assert state(app, review_id) == ("pending", people["mo"].id)
     # Max is told who has it, in the queue and on the review screen, and is offered no
     # decision there.
@@ -151,6 +156,32 @@ def test_a_claim_that_ran_out_lets_another_moderator_claim_and_decide(
     # Mo's claim ran out and then ended with the decision: nothing left to release.
     assert release(mo, review_id).status_code == 302
     assert [row[0] for row in audit_rows(app)].count("review.released") == 0
+
+
+def test_the_claim_time_is_configured_in_the_environment(
+        app, another_app, tmp_path, monkeypatch, people, submitted):
+    """``OER_MODERATION_CLAIM_MINUTES=15``: a claim of 14 minutes still blocks another
+    moderator, one of 16 minutes has run out."""
+    from tests.conftest import Client, make_config
+
+    monkeypatch.setenv("OER_MODERATION_CLAIM_MINUTES", "15")
+    portal = another_app(make_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]))
+
+    def signed_in(person):
+        client = Client(portal.test_client())
+        client.login(person.email)
+        return client
+
+    material_id, review_id = submitted
+    mo, max_ = signed_in(people["mo"]), signed_in(people["max"])
+    assert claim(mo, review_id).status_code == 302
+    age_claim(app, review_id, 14)
+    refused = decide(max_, review_id, "approve", head_id(app, material_id))
+    assert refused.status_code == 409 and "has taken this review on" in text(refused)
+    assert state(app, review_id) == ("pending", people["mo"].id)
+    age_claim(app, review_id, 16)
+    assert decide(max_, review_id, "approve", head_id(app, material_id)).status_code == 302
+    assert state(app, review_id) == ("approved", None)
 
 
 def test_with_a_claim_time_of_zero_a_claim_never_blocks(app, new_client, people, submitted):

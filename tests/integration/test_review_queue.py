@@ -225,9 +225,11 @@ def test_pages_of_25_keep_the_filters(app, new_client, people):
     # A page past the end shows the last one.
     assert titles(text(max_.get("/moderation/?subject=history&page=9"))) == titles(second)
     # A decision from page 2 comes back to page 2 with the filters.
-    review_id = re.search(r"/moderation/reviews/(\d+)/approve", second)[1]
+    review_id, version_id = re.search(r'/moderation/reviews/(\d+)/approve".*?'
+                                      r'name="version_id" value="(\d+)"', second,
+                                      re.DOTALL).groups()
     answer = max_.post(f"/moderation/reviews/{review_id}/approve",
-                       {"subject": "history", "page": "2"})
+                       {"subject": "history", "page": "2", "version_id": version_id})
     assert answer.headers["Location"].endswith("/moderation/?subject=history&page=2")
 
 
@@ -285,6 +287,55 @@ def test_the_queue_reads_a_fixed_number_ofpage_statements(app, new_client, peopl
     assert len(many) == len(few), (few, many)
     assert len(many_last) == len(few_filtered) == len(few)
     assert len(many) <= 4, many
+
+
+# -- The one-click decisions name the version the queue showed ------------------------------
+
+
+def _one_click(page: str, decision: str) -> tuple[str, str]:
+    return re.search(rf'/moderation/reviews/(\d+)/{decision}".*?name="version_id" '
+                     r'value="(\d+)"', page, re.DOTALL).groups()
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_one_click_decision_is_about_the_version_the_queue_showed(
+        app, new_client, people, decision):
+    """The author submits version 2 while the moderator reads version 1 in the queue: the
+    click from the page they read decides nothing (version 2 is unseen); from the page
+    read again it decides on version 2.  A post that names no version decides nothing."""
+    from tests.integration.test_review import published_id, save, submit
+
+    review_id = new_request(app, people["anna"], "Breuken")
+    with app.app_context():
+        material_id = db.session.get(ReviewRequest, review_id).material_id
+    max_ = as_user(new_client, people["max"])
+    seen_review, seen_version = _one_click(text(max_.get("/moderation/")), decision)
+    assert (int(seen_review), int(seen_version)) == (review_id, head_id(app, material_id))
+    save(app, people["anna"], material_id, "Breuken, herschreven.\n")
+    assert submit(app, people["anna"], material_id) == review_id
+    second = head_id(app, material_id)
+
+    form = {"version_id": seen_version, "reason": "Niet passend."}
+    stale = max_.post(f"/moderation/reviews/{review_id}/{decision}", form,
+                      follow_redirects=True)
+    assert "The author submitted version 2 meanwhile" in text(stale)
+    unnamed = max_.post(f"/moderation/reviews/{review_id}/{decision}",
+                        {"reason": "Niet passend."}, follow_redirects=True)
+    assert "did not say which version you decided on" in text(unnamed)
+    with app.app_context():
+        request = db.session.get(ReviewRequest, review_id)
+        assert (request.status, request.version_id) == ("pending", second)
+    assert published_id(app, material_id) is None
+
+    again = text(stale)  # the queue, read again, shows version 2
+    assert _one_click(again, decision) == (str(review_id), str(second))
+    done = max_.post(f"/moderation/reviews/{review_id}/{decision}",
+                     {**form, "version_id": str(second)})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(ReviewRequest, review_id).status == (
+            "approved" if decision == "approve" else "rejected")
+    assert published_id(app, material_id) == (second if decision == "approve" else None)
 
 
 # -- The header's count -----------------------------------------------------------------------
