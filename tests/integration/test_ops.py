@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -189,9 +199,6 @@ def test_multiprocess_metrics_add_up_the_workers(app: Flask, client: Any, tmp_pa
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Under gunicorn each worker writes its counts to PROMETHEUS_MULTIPROC_DIR; a scrape
     answered by any worker reads them all.  A second process stands for the other worker."""
-    import subprocess
-    import sys
-
     folder = tmp_path / "prometheus"
     folder.mkdir()
     script = (
@@ -210,16 +217,12 @@ def test_multiprocess_metrics_add_up_the_workers(app: Flask, client: Any, tmp_pa
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 def scrape(base: str) -> dict[str, list[Any]]:
-    import urllib.request
-
     with urllib.request.urlopen(f"{base}/metrics", timeout=60) as answer:  # noqa: S310
         return metric_samples(answer.read().decode())
 
@@ -229,16 +232,10 @@ def healthz_count(samples: dict[str, list[Any]]) -> float:
                if s.name.endswith("_count") and s.labels["endpoint"] == "ops.healthz")
 
 
-def test_gunicorn_workers_share_their_counts(app: Flask, tmp_path: Path) -> None:
-    """The production server: two gunicorn workers, production settings; whichever worker
-    answers ``/metrics`` counts every worker's requests."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
+@contextmanager
+def gunicorn(app: Flask, tmp_path: Path, name: str = "web", **settings: str) -> Iterator[str]:
+    """The production server on the test's database, index and files: two gunicorn
+    workers with production settings (and ``settings`` as ``OER_*``); yields its address."""
     port = free_port()
     env = {
         **os.environ,
@@ -248,12 +245,14 @@ def test_gunicorn_workers_share_their_counts(app: Flask, tmp_path: Path) -> None
         "OER_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "OER_INDEX_DIR": app.config["INDEX_DIR"],
         "OER_STORAGE_DIR": app.config["STORAGE_DIR"],
-        "OER_INSTANCE_PATH": str(tmp_path / "gunicorn-instance"),
+        "OER_INSTANCE_PATH": str(tmp_path / f"{name}-instance"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"{name}-metrics"),
+        **{f"OER_{name}": value for name, value in settings.items()},
     }
-    with (tmp_path / "gunicorn.log").open("wb") as log:
+    log_file = tmp_path / f"{name}.log"
+    with log_file.open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:oer_portal.ops.gunicorn_conf",
              "oer_portal:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -268,17 +267,56 @@ def test_gunicorn_workers_share_their_counts(app: Flask, tmp_path: Path) -> None
             except urllib.error.HTTPError as error:
                 raise AssertionError(error.read().decode()) from error
             except OSError:
-                assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                assert server.poll() is None, log_file.read_text()
                 assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
                 time.sleep(0.2)
-        before = healthz_count(scrape(base))  # startup's tries included, answered or not
-        for _ in range(20):
-            with urllib.request.urlopen(f"{base}/healthz", timeout=60):  # noqa: S310
-                pass
-        samples = scrape(base)
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code)
+
+
+def test_gunicorn_workers_share_their_counts(app: Flask, tmp_path: Path) -> None:
+    """Whichever worker answers ``/metrics`` counts every worker's requests."""
+    with gunicorn(app, tmp_path) as base:
+        before = healthz_count(scrape(base))  # startup's tries included, answered or not
+        for _ in range(20):
+            assert status_of(f"{base}/healthz") == 200
+        samples = scrape(base)
     assert healthz_count(samples) == before + 20, "every worker's requests, summed"
     pids = {s.labels.get("pid") for s in samples.get("oer_index_lag", [])}
     assert pids <= {None}, "gauges are read at scrape time, not per worker"
+
+
+def test_servers_share_one_rate_limit_in_redis(app: Flask, tmp_path: Path) -> None:
+    """With the limiter's storage in Redis, the API's per-address budget holds across
+    processes and machines: two servers, the budget spent on the first, the second refuses
+    at once (with the limits in each process's memory it would start afresh)."""
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"Redis not reachable: {error}")
+    shared = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+              "RATELIMIT_KEY_PREFIX": f"oer-test-{uuid.uuid4().hex}",
+              "API_RATE_LIMIT": "10 per hour"}
+    with gunicorn(app, tmp_path, "one", **shared) as one, \
+            gunicorn(app, tmp_path, "two", **shared) as two:
+        first = [status_of(f"{one}/api/v1/materials") for _ in range(10)]
+        second = [status_of(f"{two}/api/v1/materials") for _ in range(3)]
+        health = json.loads(urllib.request.urlopen(f"{two}/healthz", timeout=60).read())  # noqa: S310
+    assert first == [200] * 10
+    assert second == [429] * 3, "the other server knows the budget is spent"
+    assert health["checks"]["rate_limit_storage"]["ok"]
