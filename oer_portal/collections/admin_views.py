@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from oer_portal.collections import service
 from oer_portal.collections.forms import CollectionForm
 from oer_portal.collections.service import InvalidCollection
+from oer_portal.core import jobs
 
 bp = Blueprint("collections_admin", __name__, url_prefix="/admin/collections")
 
@@ -50,6 +51,11 @@ def add() -> Response | tuple[str, int]:
 @bp.route("/<int:collection_id>/harvest", methods=["POST"])
 @login_required
 def harvest(collection_id: int) -> Response:
+    if jobs.queued():
+        name = service.request_harvest(current_user, collection_id)
+        flash(_("%(name)s is being harvested in the background; this page shows the outcome "
+                "once it is done.", name=name), "info")
+        return redirect(url_for("collections_admin.index"))
     outcome = service.harvest(current_user, collection_id)
     if outcome.ok:
         flash(_("%(name)s harvested: %(added)d new, %(updated)d updated, %(deleted)d deleted.",

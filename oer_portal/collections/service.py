@@ -31,7 +31,7 @@ from oer_portal.collections.models import (
     HarvestedRecord,
 )
 from oer_portal.collections.policy import can_manage_collections
-from oer_portal.core import audit
+from oer_portal.core import audit, jobs
 from oer_portal.core.db import read_only
 from oer_portal.core.errors import FieldError, NotFound
 from oer_portal.core.outbox import record_change
@@ -181,6 +181,10 @@ def collection_ids(actor: Actor, due_after: timedelta | None = None) -> list[int
     return list(db.session.scalars(statement))
 
 
+#: The job that harvests one collection (``collections/worker.py``).
+HARVEST_JOB = "collections.harvest"
+
+
 def harvest(actor: Actor, collection_id: int,
             progress: Callable[[int], None] = lambda _n: None) -> HarvestOutcome:
     """Harvest one collection incrementally (``from`` the source's own date of the last
@@ -221,6 +225,16 @@ def _failed(actor: Actor, collection_id: int, name: str, started: datetime,
     audit.record("collection.harvest_failed", actor_id=_actor_id(actor),
                  target=("collection", collection_id), details={"name": name, "error": error})
     return HarvestOutcome(collection_id, name, error=error)
+
+
+def request_harvest(actor: Actor, collection_id: int) -> str:
+    """"Harvest now" where a task queue runs the work: the harvest of this collection is
+    queued for a worker once the request commits (a harvest may take minutes, longer than a
+    request may); returns the collection's name.  The admin page shows the outcome."""
+    require(can_manage_collections(actor))
+    name = _collection(collection_id).name
+    jobs.after_commit(HARVEST_JOB, collection_id)
+    return name
 
 
 def record_failure(collection_id: int, error: str, when: datetime | None = None) -> None:

@@ -38,21 +38,38 @@ def harvest_all(app: Flask, due_after: timedelta | None = None) -> list[service.
         ids = service.collection_ids(OPERATOR, due_after)
         current_uow().rollback()
     for collection_id in ids:
-        with app.app_context():
-            uow = current_uow()
-            try:
-                outcome = service.harvest(OPERATOR, collection_id)
-                uow.commit()
-            except Exception as error:
-                log.exception("harvesting collection %d failed", collection_id)
-                uow.rollback()
-                service.record_failure(collection_id, f"{type(error).__name__}: {error}")
-                uow.commit()
-                continue
-        if not outcome.ok:
-            log.warning("harvesting collection %d failed: %s", collection_id, outcome.error)
-        outcomes.append(outcome)
+        outcome = harvest_one(app, collection_id)
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
+
+
+def harvest_one(app: Flask, collection_id: int) -> service.HarvestOutcome | None:
+    """One collection in a transaction of its own; a failure is recorded on the collection
+    (``None`` when it raised rather than reporting it)."""
+    with app.app_context():
+        uow = current_uow()
+        try:
+            outcome = service.harvest(OPERATOR, collection_id)
+            uow.commit()
+        except Exception as error:
+            log.exception("harvesting collection %d failed", collection_id)
+            uow.rollback()
+            service.record_failure(collection_id, f"{type(error).__name__}: {error}")
+            uow.commit()
+            return None
+    if not outcome.ok:
+        log.warning("harvesting collection %d failed: %s", collection_id, outcome.error)
+    return outcome
+
+
+@jobs.job(service.HARVEST_JOB)
+def harvest_job(collection_id: int) -> bool:
+    """An administrator's "Harvest now" run by a worker; whether it succeeded (a failure is
+    on the collection for the admin page, and is not retried: the next one is asked for)."""
+    outcome = harvest_one(current_app._get_current_object(),  # type: ignore[attr-defined]
+                          collection_id)
+    return outcome is not None and outcome.ok
 
 
 @jobs.job("collections.harvest_due")

@@ -333,3 +333,25 @@ def test_a_deleted_record_that_comes_back_is_found_again(app, runner, client):
     assert search_api(client, q="duinvorming")["total"] == 1
     with app.app_context():
         assert indexer.check().clean
+
+
+def test_harvest_now_with_a_task_queue_runs_in_a_worker(app, another_app, runner, portal_b,
+                                                        make_user):
+    """With a broker, "Harvest now" answers at once and a worker harvests (Celery's eager
+    mode stands for the worker here; tests/integration/test_tasks_worker.py runs a real one)."""
+    from tests.conftest import Client
+
+    add_b(runner, portal_b)
+    queued = another_app({**app.config, "TASK_BROKER_URL": "memory://",
+                          "CELERY": {"task_always_eager": True,
+                                     "task_eager_propagates": False}})
+    admin = make_user("admin")
+    client = Client(queued.test_client())
+    client.login(admin.email)
+    with queued.app_context():
+        collection_id = db.session.scalar(select(Collection.id))
+    answer = client.post(f"/admin/collections/{collection_id}/harvest", follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert "is being harvested in the background" in page
+    assert titles(search_api(client)["results"]) == set(B_LESSONS)
+    assert "Last harvest failed" not in client.get("/admin/collections").get_data(as_text=True)
