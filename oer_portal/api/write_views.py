@@ -1,9 +1,12 @@
 """Writing through the API: create a material, add a version, submit it for review, remix.
 
 Each operation calls the service function the web's view calls (``materials.service``,
-``materials.lifecycle``, ``remix.service``), so the validation, the licence rules, the
-review (and a trusted teacher's post-review) and the audit log are the web's.  Every write
-needs a token with the write scope; adding a version needs ``If-Match``.
+``arrangements.service``, ``materials.lifecycle``, ``remix.service``), so the validation,
+the licence rules, the outline's rules, the review (and a trusted teacher's post-review)
+and the audit log are the web's.  Every write needs a token with the write scope; adding a
+version needs ``If-Match``.  Lessons, links and arrangements (with their outline) are
+created here; a file needs an upload, which the web's form takes (its later versions'
+metadata may come through here: its files are kept).
 """
 
 from __future__ import annotations
@@ -11,17 +14,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import and_, or_, select
 
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.accounts.tokens import Scope
 from oer_portal.api import auth, conditional, render_views, schemas
 from oer_portal.api.problems import ApiProblem
 from oer_portal.api.render_views import TOKEN, WRITE_METHODS, api_blueprint
-from oer_portal.core.markdown_limits import JSON_BYTES_PER_CHAR, cap_request
+from oer_portal.arrangements import service as arrangements
+from oer_portal.arrangements import structure
+from oer_portal.arrangements.structure import Node, NodeKind
+from oer_portal.core.markdown_limits import JSON_BYTES_PER_CHAR, MAX_SOURCE_CHARS, cap_request
+from oer_portal.extensions import db
 from oer_portal.materials import lifecycle, policy, queries, service
 from oer_portal.materials.attachments import refs_of
-from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.metadata import InvalidFields, VersionFields
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.remix import service as remix_service
 
@@ -36,6 +45,9 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
                            "/materials/{material_id} with your token).",
             "schema": {"type": "string"}, "example": '"5d41402abc4b2a76b9719d911017c592"'}
 WRITE_ERRORS = ("UNAUTHORIZED", "FORBIDDEN", "UNPROCESSABLE_ENTITY", "TOO_MANY_REQUESTS")
+#: The most text a write carries: a lesson's, or an arrangement's introduction and all its
+#: pages (the web's builder form is capped alike).
+WRITE_TEXT_CHARS = MAX_SOURCE_CHARS + structure.MAX_PAGES_TEXT
 
 
 @blp.before_request
@@ -46,8 +58,8 @@ def _write_checks() -> None:
         auth.require_token(Scope.WRITE)
         if request.content_length and not request.is_json:
             raise ApiProblem("unsupported-media-type")
-        # A lesson's Markdown is the largest field: 413 before the JSON is read.
-        cap_request(bytes_per_char=JSON_BYTES_PER_CHAR)
+        # 413 before the JSON is read.
+        cap_request(WRITE_TEXT_CHARS, bytes_per_char=JSON_BYTES_PER_CHAR)
 
 
 def _documented_errors(*names: str) -> Any:
@@ -72,6 +84,51 @@ def _fields(data: dict[str, Any]) -> VersionFields:
         age_min=data["age_min"], age_max=data["age_max"])
 
 
+def _outline(parts: list[dict[str, Any]]) -> tuple[Node, ...]:
+    """The outline the request describes, as the builder's form would give it to the
+    service, which checks it (``arrangements.service``: depths, titles, addresses, and that
+    each included material and pinned version is one the caller may include).  A pinned
+    version is named by its number; one that does not exist pins nothing the caller may
+    see, so the service refuses it like any unavailable version."""
+    pins = {(part["material_id"], part["version"]) for part in parts
+            if part["kind"] == NodeKind.MATERIAL and part["material_id"] is not None
+            and part["version"] is not None}
+    version_ids: dict[tuple[int, int], int] = {}
+    if pins:
+        version_ids = {(material_id, number): version_id for material_id, number, version_id
+                       in db.session.execute(select(MaterialVersion.material_id,
+                                                    MaterialVersion.number,
+                                                    MaterialVersion.id).where(or_(*(
+                           and_(MaterialVersion.material_id == material_id,
+                                MaterialVersion.number == number)
+                           for material_id, number in pins))))}
+    nodes = []
+    for part in parts:
+        kind = NodeKind(part["kind"])
+        included = kind == NodeKind.MATERIAL and part["material_id"] is not None
+        nodes.append(Node(
+            kind=kind, depth=part["depth"], title=part["title"],
+            body=part["body"] if kind == NodeKind.PAGE else "",
+            material_id=part["material_id"] if included else None,
+            # 0 is no version's id: a number that does not exist stays pinned to nothing.
+            pinned_version_id=version_ids.get((part["material_id"], part["version"]), 0)
+            if included and part["version"] is not None else None,
+            url=part["url"] if kind == NodeKind.LINK else ""))
+    return tuple(nodes)
+
+
+def _outline_problem(error: arrangements.InvalidOutline) -> ApiProblem:
+    """The service's messages per part as ``invalid`` items (``outline[2]``: the third)."""
+    return ApiProblem("validation-failed", error.message, invalid=[
+        {"field": "outline" if index is None else f"outline[{index}]",
+         "message": " ".join(messages)} for index, messages in error.errors.items()])
+
+
+def _not_an_arrangement(data: dict[str, Any]) -> None:
+    if data.get("outline"):
+        raise InvalidFields({"outline": _("Only an arrangement has an outline.")})
+
+
 def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
     etag = conditional.material_etag(material, sees_head=True)
     return render_views.material_data(current_user, material), status, {
@@ -86,16 +143,27 @@ def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int,
 def create(data: dict[str, Any]) -> Any:
     """Create a material (a draft)
 
-    A lesson or a link, with the fields of the web's form and the same checks; it is a
-    draft only its authors and moderators see until it is submitted and published.
+    A lesson, a link or an arrangement (with its ``outline``), with the fields of the web's
+    form and the same checks; it is a draft only its authors and moderators see until it is
+    submitted and published.
     """
-    material = service.create_material(current_user, MaterialKind(data["kind"]),
-                                       _fields(data), (), summary=data["summary"])
+    kind = MaterialKind(data["kind"])
+    if kind != MaterialKind.ARRANGEMENT:
+        _not_an_arrangement(data)
+        material = service.create_material(current_user, kind, _fields(data), (),
+                                           summary=data["summary"])
+        return _answer(material, 201)
+    try:
+        material = arrangements.create_arrangement(current_user, _fields(data),
+                                                   _outline(data["outline"]),
+                                                   summary=data["summary"])
+    except arrangements.InvalidOutline as error:
+        raise _outline_problem(error) from None
     return _answer(material, 201)
 
 
 @blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/versions", methods=["POST"])
-@blp.arguments(schemas.MaterialFieldsSchema)
+@blp.arguments(schemas.VersionRequestSchema)
 @blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
 @_documented_errors("NOT_FOUND", "CONFLICT", "PRECONDITION_FAILED", "UNSUPPORTED_MEDIA_TYPE",
                     "PRECONDITION_REQUIRED")
@@ -103,30 +171,34 @@ def create(data: dict[str, Any]) -> Any:
 def new_version(data: dict[str, Any], material_id: int) -> Any:
     """Save a new version
 
-    The fields replace the current version's (its files are kept). ``If-Match`` must carry
+    The fields replace the current version's (its files are kept); an arrangement's
+    ``outline`` replaces its outline (absent: the outline is kept). ``If-Match`` must carry
     the material's ETag as you read it: 428 without it, 412 when someone saved since. The
     new version is a draft until it is submitted.
     """
     material = queries.material_for(current_user, material_id)
     require_permission(policy.can_edit(current_user, material))
-    if material.kind not in (MaterialKind.LESSON, MaterialKind.LINK, MaterialKind.FILE):
-        raise ApiProblem("conflict", _arrangement_message())
+    arrangement = material.kind == MaterialKind.ARRANGEMENT
+    if not arrangement:
+        _not_an_arrangement(data)
     # The row is locked (PostgreSQL) before the tag is compared, so no save slips between
     # the comparison and the compare-and-swap of ``save_version``.
     material = service.lock_head(material.id)
     conditional.require_match(conditional.material_etag(material, sees_head=True))
     head = queries.own_version(material, material.latest_version_id or 0)
     assert isinstance(head, MaterialVersion)  # narrows the type  # nosec B101
-    service.save_version(current_user, material.id, head.id, _fields(data),
-                         refs_of(head.attachments), data["summary"])
+    if not arrangement:
+        service.save_version(current_user, material.id, head.id, _fields(data),
+                             refs_of(head.attachments), data["summary"])
+        return _answer(material, 201)
+    outline = arrangements.outline_of(head.id) if data["outline"] is None \
+        else _outline(data["outline"])
+    try:
+        arrangements.save_arrangement(current_user, material.id, head.id, _fields(data),
+                                      outline, data["summary"])
+    except arrangements.InvalidOutline as error:
+        raise _outline_problem(error) from None
     return _answer(material, 201)
-
-
-def _arrangement_message() -> str:
-    from flask_babel import gettext as _
-
-    return _("An arrangement's outline is edited on the web; the API adds versions of "
-             "lessons, files and links.")
 
 
 @blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/submit", methods=["POST"])
