@@ -18,9 +18,10 @@ from oer_portal.search import filters as search_filters
 from oer_portal.search import service as search_service
 
 KINDS = ("lesson", "file", "link", "arrangement")
-#: Kinds the API can create (a file needs an upload: the web's form does that; a file's
-#: metadata gets new versions through the API, its files are kept).
-WRITABLE_KINDS = ("lesson", "link", "arrangement")
+#: Kinds the API can create (every kind: a file's files come as uploads first).
+WRITABLE_KINDS = ("lesson", "file", "link", "arrangement")
+#: The most uploads one write attaches (the web's form holds no more either).
+MAX_UPLOADS = 50
 
 
 #: A path's id or number: the converter that answers 404 beyond ``MAX_ID`` (the app's
@@ -437,6 +438,12 @@ class MaterialFieldsSchema(Input):
     age_max = fields.Integer(load_default=None, allow_none=True, **_example(11))
     summary = fields.String(load_default="", validate=validate.Length(max=500),
                             **_example("Eerste versie"))
+    uploads = fields.List(
+        fields.String(validate=validate.Length(min=1, max=1000)), load_default=list,
+        validate=validate.Length(max=MAX_UPLOADS), metadata={
+            "example": [], "description": "Files to attach: the `upload` of each POST "
+            "/uploads (yours, for six hours). A file material needs at least one; a new "
+            "version keeps the files it had and adds these. Not for arrangements."})
 
 
 class OutlinePartSchema(Input):
@@ -495,6 +502,23 @@ class RemixRequestSchema(Input):
                              validate=validate.Range(1, MAX_ID),
                              metadata={"example": None,
                                        "description": "Default: the published version."})
+
+
+class UploadArgs(Input):
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                             metadata={"example": "werkblad-breuken.pdf", "description":
+                                       "The file's name; its content decides its type "
+                                       "and extension, as on the web."})
+
+
+class UploadSchema(Schema):
+    upload = fields.String(required=True, metadata={
+        "example": "eyJ1c2VyIjoxLCJzaGEyNTYiOiIuLi4ifQ.ZzZ0aA.c2lnbmF0dXJl",
+        "description": "Name it in `uploads` of POST /materials or POST "
+                       "/materials/{material_id}/versions (only you can, for six hours)."})
+    filename = fields.String(required=True, **_example("werkblad-breuken.pdf"))
+    sha256 = fields.String(required=True, **_example("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+                                                     "2b0b822cd15d6c15b0f00a08"))
 
 
 class SubmissionSchema(Schema):

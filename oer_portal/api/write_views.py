@@ -4,16 +4,18 @@ Each operation calls the service function the web's view calls (``materials.serv
 ``arrangements.service``, ``materials.lifecycle``, ``remix.service``), so the validation,
 the licence rules, the outline's rules, the review (and a trusted teacher's post-review)
 and the audit log are the web's.  Every write needs a token with the write scope; adding a
-version needs ``If-Match``.  Lessons, links and arrangements (with their outline) are
-created here; a file needs an upload, which the web's form takes (its later versions'
-metadata may come through here: its files are kept).
+version needs ``If-Match``.  Every kind is created here: an arrangement with its outline,
+a file (or any material with attachments) with files sent first to ``POST /uploads``,
+which stores and inspects each as the web's form does (``materials.attachments``) and
+answers a claim only its uploader can attach, as the web's form holds files it sent back.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
@@ -26,10 +28,18 @@ from oer_portal.api.render_views import TOKEN, WRITE_METHODS, api_blueprint
 from oer_portal.arrangements import service as arrangements
 from oer_portal.arrangements import structure
 from oer_portal.arrangements.structure import Node, NodeKind
+from oer_portal.core.errors import InvalidUpload
 from oer_portal.core.markdown_limits import JSON_BYTES_PER_CHAR, MAX_SOURCE_CHARS, cap_request
 from oer_portal.extensions import db
 from oer_portal.materials import lifecycle, policy, queries, service
-from oer_portal.materials.attachments import refs_of
+from oer_portal.materials.attachments import (
+    AttachmentRef,
+    Upload,
+    hold,
+    redeem,
+    refs_of,
+    store_upload,
+)
 from oer_portal.materials.metadata import InvalidFields, VersionFields
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.remix import service as remix_service
@@ -56,6 +66,10 @@ def _write_checks() -> None:
     than a lesson's text makes it (``core/markdown_limits.py``)."""
     if request.method in WRITE_METHODS:
         auth.require_token(Scope.WRITE)
+        if request.endpoint == f"{blp.name}.{upload.__name__}":
+            # A file's bytes, as large as the web's upload allows.
+            request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
+            return
         if request.content_length and not request.is_json:
             raise ApiProblem("unsupported-media-type")
         # 413 before the JSON is read.
@@ -67,8 +81,9 @@ def _documented_errors(*names: str) -> Any:
         for name in (*WRITE_ERRORS, *names):
             status = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
                       "CONFLICT": 409, "PRECONDITION_FAILED": 412,
-                      "UNSUPPORTED_MEDIA_TYPE": 415, "UNPROCESSABLE_ENTITY": 422,
-                      "PRECONDITION_REQUIRED": 428, "TOO_MANY_REQUESTS": 429}[name]
+                      HTTPStatus(413).name: 413, "UNSUPPORTED_MEDIA_TYPE": 415,
+                      "UNPROCESSABLE_ENTITY": 422, "PRECONDITION_REQUIRED": 428,
+                      "TOO_MANY_REQUESTS": 429, "INSUFFICIENT_STORAGE": 507}[name]
             view = blp.alt_response(status, response=name)(view)
         return view
     return decorate
@@ -129,6 +144,24 @@ def _not_an_arrangement(data: dict[str, Any]) -> None:
         raise InvalidFields({"outline": _("Only an arrangement has an outline.")})
 
 
+def _no_uploads(data: dict[str, Any]) -> None:
+    if data["uploads"]:
+        raise InvalidFields({"uploads": _(
+            "An arrangement has no files of its own here; attach them to the materials it "
+            "includes.")})
+
+
+def _uploaded(claims: list[str]) -> list[AttachmentRef]:
+    """The files the caller uploaded (``POST /uploads``) and now attaches."""
+    refs = []
+    for claim in dict.fromkeys(claims):
+        try:
+            refs.append(redeem(current_user.id, claim))
+        except InvalidUpload as error:
+            raise InvalidFields({"uploads": error.message}) from None
+    return refs
+
+
 def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
     etag = conditional.material_etag(material, sees_head=True)
     return render_views.material_data(current_user, material), status, {
@@ -143,16 +176,17 @@ def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int,
 def create(data: dict[str, Any]) -> Any:
     """Create a material (a draft)
 
-    A lesson, a link or an arrangement (with its ``outline``), with the fields of the web's
-    form and the same checks; it is a draft only its authors and moderators see until it is
-    submitted and published.
+    A lesson, a file, a link or an arrangement (with its ``outline``), with the fields of
+    the web's form and the same checks (a file needs ``uploads``: see POST /uploads); it is
+    a draft only its authors and moderators see until it is submitted and published.
     """
     kind = MaterialKind(data["kind"])
     if kind != MaterialKind.ARRANGEMENT:
         _not_an_arrangement(data)
-        material = service.create_material(current_user, kind, _fields(data), (),
-                                           summary=data["summary"])
+        material = service.create_material(current_user, kind, _fields(data),
+                                           _uploaded(data["uploads"]), summary=data["summary"])
         return _answer(material, 201)
+    _no_uploads(data)
     try:
         material = arrangements.create_arrangement(current_user, _fields(data),
                                                    _outline(data["outline"]),
@@ -171,7 +205,8 @@ def create(data: dict[str, Any]) -> Any:
 def new_version(data: dict[str, Any], material_id: int) -> Any:
     """Save a new version
 
-    The fields replace the current version's (its files are kept); an arrangement's
+    The fields replace the current version's (its files are kept, ``uploads`` are added);
+    an arrangement's
     ``outline`` replaces its outline (absent: the outline is kept). ``If-Match`` must carry
     the material's ETag as you read it: 428 without it, 412 when someone saved since. The
     new version is a draft until it is submitted.
@@ -188,9 +223,11 @@ def new_version(data: dict[str, Any], material_id: int) -> Any:
     head = queries.own_version(material, material.latest_version_id or 0)
     assert isinstance(head, MaterialVersion)  # narrows the type  # nosec B101
     if not arrangement:
-        service.save_version(current_user, material.id, head.id, _fields(data),
-                             refs_of(head.attachments), data["summary"])
+        files = list(dict.fromkeys([*refs_of(head.attachments), *_uploaded(data["uploads"])]))
+        service.save_version(current_user, material.id, head.id, _fields(data), files,
+                             data["summary"])
         return _answer(material, 201)
+    _no_uploads(data)
     outline = arrangements.outline_of(head.id) if data["outline"] is None \
         else _outline(data["outline"])
     try:
@@ -238,3 +275,27 @@ def remix(data: dict[str, Any], material_id: int) -> Any:
                                   data["title"])
     return _answer(created, 201)
 
+
+
+UPLOAD_BODY = {"required": True, "description": "The file's bytes.",
+               "content": {"application/octet-stream": {
+                   "schema": {"type": "string", "format": "binary"}}}}
+
+
+@blp.route("/uploads", methods=["POST"])
+@blp.arguments(schemas.UploadArgs, location="query", error_status_code=400)
+@blp.response(201, schemas.UploadSchema)
+@_documented_errors(HTTPStatus(413).name, "INSUFFICIENT_STORAGE")
+@blp.doc(security=TOKEN, requestBody=UPLOAD_BODY)
+def upload(args: dict[str, Any]) -> dict[str, Any]:
+    """Upload a file to attach
+
+    The body is the file itself. It is stored and checked as on the web (its content must be
+    of a type the portal accepts, within the size limit) and answered with an
+    ``upload`` to name in ``uploads`` when you create a material or save a version: only
+    you can, for six hours. A file nobody attaches is removed later.
+    """
+    require_permission(policy.can_create(current_user))
+    ref = store_upload(Upload(request.stream, args["filename"]))
+    return {"upload": hold(current_user.id, ref), "filename": ref.filename,
+            "sha256": ref.sha256}

@@ -299,3 +299,84 @@ def test_an_arrangement_made_through_the_api_is_submitted_and_remixed(app, write
     assert made.get_json()["derived_from"] == {"material_id": source, "version": 1}
     assert [part[1:4] for part in _parts(remixer, made.get_json()["id"])[1]] == \
         [part[1:4] for part in _parts(ApiClient(app), source)[1]]
+
+
+# -- Files: uploaded first, then attached by their claim -----------------------------------
+
+WORKSHEET = {"kind": "file", "title": "Werkblad breuken", "description": "Oefenen op papier",
+             "licence": "CC-BY-4.0", "summary": "Eerste versie"}
+
+
+def _upload(client, name="werkblad.pdf", data=None):
+    from tests.fixtures.samples import pdf_bytes
+
+    return client.post(f"/api/v1/uploads?filename={name}",
+                       data=pdf_bytes("Breuken oefenen") if data is None else data,
+                       headers={"Content-Type": "application/octet-stream"})
+
+
+def test_a_file_material_is_created_from_an_upload(app, writer, world):
+    uploaded = _upload(writer)
+    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    claim = uploaded.get_json()
+    assert claim["filename"] == "werkblad.pdf" and len(claim["sha256"]) == 64
+    response = writer.post("/api/v1/materials", json={**WORKSHEET, "uploads": [claim["upload"]]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    data = response.get_json()
+    assert data["kind"] == "file" and data["status"] == "draft"
+    assert [(a["filename"], a["media_type"]) for a in data["draft"]["attachments"]] == [
+        ("werkblad.pdf", "application/pdf")]
+    assert _actions(app, data["id"]) == ["material.created"]
+    # A later version keeps the file and adds another.
+    second = _upload(writer, "antwoorden.pdf").get_json()["upload"]
+    fields = {k: v for k, v in WORKSHEET.items() if k != "kind"}
+    saved = writer.post(f"/api/v1/materials/{data['id']}/versions",
+                        headers={"If-Match": response.headers["ETag"]},
+                        json={**fields, "uploads": [second]})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    assert sorted(a["filename"] for a in saved.get_json()["draft"]["attachments"]) == [
+        "antwoorden.pdf", "werkblad.pdf"]
+
+
+def test_a_file_material_needs_a_file_and_a_claim_is_its_uploaders_only(app, writer, world):
+    empty = writer.post("/api/v1/materials", json=WORKSHEET)
+    assert empty.status_code == 422
+    assert [item["field"] for item in problem_of(empty)["invalid"]] == ["files"]
+    claim = _upload(writer).get_json()["upload"]
+    other = ApiClient(app, make_token(app, world["other"], "write"))
+    stolen = other.post("/api/v1/materials", json={**WORKSHEET, "uploads": [claim]})
+    assert stolen.status_code == 422
+    assert [item["field"] for item in problem_of(stolen)["invalid"]] == ["uploads"]
+    forged = writer.post("/api/v1/materials", json={**WORKSHEET, "uploads": [claim + "x"]})
+    assert forged.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(Material.id).where(Material.kind == "file")) is None
+
+
+def test_uploads_are_checked_as_on_the_web(app, writer, world):
+    refused = _upload(writer, "werkblad.exe", data=b"MZ\x90\x00" + b"\x00" * 200)
+    assert refused.status_code == 422 and slug_of(refused) == "validation-failed"
+    # The content decides the type, whatever the name says (as on the web).
+    renamed = _upload(writer, "foto.png")
+    assert renamed.status_code == 201 and renamed.get_json()["filename"].endswith(".pdf")
+    app.config["MAX_UPLOAD_BYTES"] = 1000
+    large = _upload(writer, data=b"%PDF-1.4\n" + b"0" * 5000)
+    assert large.status_code == 413 and slug_of(large) == "payload-too-large"
+    nameless = writer.post("/api/v1/uploads", data=b"x",
+                           headers={"Content-Type": "application/octet-stream"})
+    assert nameless.status_code == 400
+
+
+def test_uploading_needs_a_write_token_of_someone_who_may_create(app, world, make_user):
+    assert _upload(ApiClient(app)).status_code == 401
+    reader = ApiClient(app, make_token(app, world["teacher"], "read"))
+    assert _upload(reader).status_code == 403
+    student = ApiClient(app, make_token(app, make_user("student"), "write"))
+    assert _upload(student).status_code == 403
+
+
+def test_an_arrangement_takes_no_uploads(app, writer, world):
+    claim = _upload(writer).get_json()["upload"]
+    response = writer.post("/api/v1/materials", json={**SERIES, "uploads": [claim]})
+    assert response.status_code == 422
+    assert [item["field"] for item in problem_of(response)["invalid"]] == ["uploads"]
