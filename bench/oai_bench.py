@@ -30,11 +30,13 @@ What is measured:
   the serving process's **peak resident memory** (``VmHWM`` from ``/proc/<pid>/status``,
   read before it is stopped; its RSS after start-up is printed too, so the harvest's own
   growth is visible).
-  Pages stream: the server writes each batch of 100 records as it is read.
+  Pages stream: the server writes each batch of records (``oai.service.BATCH``) as it is
+  read.
 
 This is a benchmark, not a test: nothing passes or fails.  Run from the repository root::
 
     .venv/bin/python bench/oai_bench.py
+    PYTHONPATH=. .venv/bin/python bench/oai_bench.py  # from a git worktree: its own code
     .venv/bin/python bench/oai_bench.py --records 2000            # a quick run
     .venv/bin/python bench/oai_bench.py \\
         --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -65,6 +67,8 @@ from _common import (
     progress,
     ratio,
 )
+
+from oer_portal.config import Defaults
 
 TOKEN = re.compile(rb"<resumptionToken[^>]*?(?:/>|>([^<]*)</resumptionToken>)")
 RECORD = re.compile(rb"<record[ >]")
@@ -252,8 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = benchmark_parser(__doc__, requests=None)
     parser.add_argument("--records", type=int, default=10_000,
                         help="published materials in the portal (default 10000)")
-    parser.add_argument("--page-size", type=int, default=100,
-                        help="OAI_PAGE_SIZE of the server (default 100)")
+    parser.add_argument("--page-size", type=int, default=Defaults.OAI_PAGE_SIZE,
+                        help="OAI_PAGE_SIZE of the server (default: the portal's, "
+                             f"{Defaults.OAI_PAGE_SIZE})")
     parser.add_argument("--rounds", type=int, default=3,
                         help="harvest/bare rounds; the best of each is reported (default 3)")
     add_database_option(parser)

@@ -11,15 +11,17 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from oer_portal.arrangements import structure
 from oer_portal.core.numbers import MAX_ID
 from oer_portal.materials import metadata
 from oer_portal.search import filters as search_filters
 from oer_portal.search import service as search_service
 
 KINDS = ("lesson", "file", "link", "arrangement")
-#: Kinds the API can create and edit (files need an upload, arrangements an outline: the
-#: web's editors do those).
-WRITABLE_KINDS = ("lesson", "link")
+#: Kinds the API can create (every kind: a file's files come as uploads first).
+WRITABLE_KINDS = ("lesson", "file", "link", "arrangement")
+#: The most uploads one write attaches (the web's form holds no more either).
+MAX_UPLOADS = 50
 
 
 #: A path's id or number: the converter that answers 404 beyond ``MAX_ID`` (the app's
@@ -436,11 +438,59 @@ class MaterialFieldsSchema(Input):
     age_max = fields.Integer(load_default=None, allow_none=True, **_example(11))
     summary = fields.String(load_default="", validate=validate.Length(max=500),
                             **_example("Eerste versie"))
+    uploads = fields.List(
+        fields.String(validate=validate.Length(min=1, max=1000)), load_default=list,
+        validate=validate.Length(max=MAX_UPLOADS), metadata={
+            "example": [], "description": "Files to attach: the `upload` of each POST "
+            "/uploads (yours, for six hours). A file material needs at least one; a new "
+            "version keeps the files it had and adds these. Not for arrangements."})
+
+
+class OutlinePartSchema(Input):
+    """One part of an arrangement's outline, in reading order; ``depth`` places it under the
+    section before it (0: at the top)."""
+
+    kind = fields.String(required=True,
+                         validate=validate.OneOf(("section", "page", "material", "link")),
+                         **_example("material"))
+    depth = fields.Integer(load_default=0, validate=validate.Range(0, structure.MAX_DEPTH),
+                           **_example(1))
+    title = fields.String(load_default="", validate=validate.Length(max=structure.MAX_TITLE),
+                          metadata={"example": "Oefenen", "description": "A section's or "
+                                    "page's title, a link's text; for a material a caption."})
+    body = fields.String(load_default="", validate=validate.Length(max=structure.MAX_PAGE),
+                         metadata={"example": "", "description": "A page's Markdown."})
+    material_id = fields.Integer(load_default=None, allow_none=True,
+                                 validate=validate.Range(1, MAX_ID), metadata={
+                                     "example": 12, "description": "The included material "
+                                     "(kind material): one you may see, not an arrangement."})
+    version = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(1, MAX_ID), metadata={
+                                 "example": None, "description": "Pin the included material "
+                                 "to this version number (null: follow its newest published "
+                                 "version)."})
+    url = fields.String(load_default="", validate=validate.Length(max=structure.MAX_URL),
+                        metadata={"example": "", "description": "A link part's web address "
+                                                                "(http or https)."})
+
+
+_OUTLINE = {"validate": validate.Length(max=structure.MAX_NODES)}
+
+
+class VersionRequestSchema(MaterialFieldsSchema):
+    outline = fields.List(fields.Nested(OutlinePartSchema), load_default=None, allow_none=True,
+                          metadata={"example": None, "description": "An arrangement's new "
+                                    "outline (null or absent: keep the current one). Only for "
+                                    "arrangements."}, **_OUTLINE)
 
 
 class CreateMaterialSchema(MaterialFieldsSchema):
     kind = fields.String(required=True, validate=validate.OneOf(WRITABLE_KINDS),
                          **_example("lesson"))
+    outline = fields.List(fields.Nested(OutlinePartSchema), load_default=list, metadata={
+        "example": [], "description": "An arrangement's parts: sections, pages, included "
+                                      "materials and links (kind arrangement only)."},
+        **_OUTLINE)
 
 
 class RemixRequestSchema(Input):
@@ -452,6 +502,23 @@ class RemixRequestSchema(Input):
                              validate=validate.Range(1, MAX_ID),
                              metadata={"example": None,
                                        "description": "Default: the published version."})
+
+
+class UploadArgs(Input):
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                             metadata={"example": "werkblad-breuken.pdf", "description":
+                                       "The file's name; its content decides its type "
+                                       "and extension, as on the web."})
+
+
+class UploadSchema(Schema):
+    upload = fields.String(required=True, metadata={
+        "example": "eyJ1c2VyIjoxLCJzaGEyNTYiOiIuLi4ifQ.ZzZ0aA.c2lnbmF0dXJl",
+        "description": "Name it in `uploads` of POST /materials or POST "
+                       "/materials/{material_id}/versions (only you can, for six hours)."})
+    filename = fields.String(required=True, **_example("werkblad-breuken.pdf"))
+    sha256 = fields.String(required=True, **_example("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+                                                     "2b0b822cd15d6c15b0f00a08"))
 
 
 class SubmissionSchema(Schema):

@@ -1,27 +1,46 @@
 """Writing through the API: create a material, add a version, submit it for review, remix.
 
 Each operation calls the service function the web's view calls (``materials.service``,
-``materials.lifecycle``, ``remix.service``), so the validation, the licence rules, the
-review (and a trusted teacher's post-review) and the audit log are the web's.  Every write
-needs a token with the write scope; adding a version needs ``If-Match``.
+``arrangements.service``, ``materials.lifecycle``, ``remix.service``), so the validation,
+the licence rules, the outline's rules, the review (and a trusted teacher's post-review)
+and the audit log are the web's.  Every write needs a token with the write scope; adding a
+version needs ``If-Match``.  Every kind is created here: an arrangement with its outline,
+a file (or any material with attachments) with files sent first to ``POST /uploads``,
+which stores and inspects each as the web's form does (``materials.attachments``) and
+answers a claim only its uploader can attach, as the web's form holds files it sent back.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import and_, or_, select
 
 from oer_portal.accounts.policy import require as require_permission
 from oer_portal.accounts.tokens import Scope
 from oer_portal.api import auth, conditional, render_views, schemas
 from oer_portal.api.problems import ApiProblem
 from oer_portal.api.render_views import TOKEN, WRITE_METHODS, api_blueprint
-from oer_portal.core.markdown_limits import JSON_BYTES_PER_CHAR, cap_request
+from oer_portal.arrangements import service as arrangements
+from oer_portal.arrangements import structure
+from oer_portal.arrangements.structure import Node, NodeKind
+from oer_portal.core.errors import InvalidUpload
+from oer_portal.core.markdown_limits import JSON_BYTES_PER_CHAR, MAX_SOURCE_CHARS, cap_request
+from oer_portal.extensions import db
 from oer_portal.materials import lifecycle, policy, queries, service
-from oer_portal.materials.attachments import refs_of
-from oer_portal.materials.metadata import VersionFields
+from oer_portal.materials.attachments import (
+    AttachmentRef,
+    Upload,
+    hold,
+    redeem,
+    refs_of,
+    store_upload,
+)
+from oer_portal.materials.metadata import InvalidFields, VersionFields
 from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
 from oer_portal.remix import service as remix_service
 
@@ -36,6 +55,9 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
                            "/materials/{material_id} with your token).",
             "schema": {"type": "string"}, "example": '"5d41402abc4b2a76b9719d911017c592"'}
 WRITE_ERRORS = ("UNAUTHORIZED", "FORBIDDEN", "UNPROCESSABLE_ENTITY", "TOO_MANY_REQUESTS")
+#: The most text a write carries: a lesson's, or an arrangement's introduction and all its
+#: pages (the web's builder form is capped alike).
+WRITE_TEXT_CHARS = MAX_SOURCE_CHARS + structure.MAX_PAGES_TEXT
 
 
 @blp.before_request
@@ -44,10 +66,14 @@ def _write_checks() -> None:
     than a lesson's text makes it (``core/markdown_limits.py``)."""
     if request.method in WRITE_METHODS:
         auth.require_token(Scope.WRITE)
+        if request.endpoint == f"{blp.name}.{upload.__name__}":
+            # A file's bytes, as large as the web's upload allows.
+            request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
+            return
         if request.content_length and not request.is_json:
             raise ApiProblem("unsupported-media-type")
-        # A lesson's Markdown is the largest field: 413 before the JSON is read.
-        cap_request(bytes_per_char=JSON_BYTES_PER_CHAR)
+        # 413 before the JSON is read.
+        cap_request(WRITE_TEXT_CHARS, bytes_per_char=JSON_BYTES_PER_CHAR)
 
 
 def _documented_errors(*names: str) -> Any:
@@ -55,8 +81,9 @@ def _documented_errors(*names: str) -> Any:
         for name in (*WRITE_ERRORS, *names):
             status = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
                       "CONFLICT": 409, "PRECONDITION_FAILED": 412,
-                      "UNSUPPORTED_MEDIA_TYPE": 415, "UNPROCESSABLE_ENTITY": 422,
-                      "PRECONDITION_REQUIRED": 428, "TOO_MANY_REQUESTS": 429}[name]
+                      HTTPStatus(413).name: 413, "UNSUPPORTED_MEDIA_TYPE": 415,
+                      "UNPROCESSABLE_ENTITY": 422, "PRECONDITION_REQUIRED": 428,
+                      "TOO_MANY_REQUESTS": 429, "INSUFFICIENT_STORAGE": 507}[name]
             view = blp.alt_response(status, response=name)(view)
         return view
     return decorate
@@ -70,6 +97,69 @@ def _fields(data: dict[str, Any]) -> VersionFields:
         keywords=tuple(data["keywords"]), objectives=tuple(data["objectives"]),
         resource_type=data["resource_type"], duration_minutes=data["duration_minutes"],
         age_min=data["age_min"], age_max=data["age_max"])
+
+
+def _outline(parts: list[dict[str, Any]]) -> tuple[Node, ...]:
+    """The outline the request describes, as the builder's form would give it to the
+    service, which checks it (``arrangements.service``: depths, titles, addresses, and that
+    each included material and pinned version is one the caller may include).  A pinned
+    version is named by its number; one that does not exist pins nothing the caller may
+    see, so the service refuses it like any unavailable version."""
+    pins = {(part["material_id"], part["version"]) for part in parts
+            if part["kind"] == NodeKind.MATERIAL and part["material_id"] is not None
+            and part["version"] is not None}
+    version_ids: dict[tuple[int, int], int] = {}
+    if pins:
+        version_ids = {(material_id, number): version_id for material_id, number, version_id
+                       in db.session.execute(select(MaterialVersion.material_id,
+                                                    MaterialVersion.number,
+                                                    MaterialVersion.id).where(or_(*(
+                           and_(MaterialVersion.material_id == material_id,
+                                MaterialVersion.number == number)
+                           for material_id, number in pins))))}
+    nodes = []
+    for part in parts:
+        kind = NodeKind(part["kind"])
+        included = kind == NodeKind.MATERIAL and part["material_id"] is not None
+        nodes.append(Node(
+            kind=kind, depth=part["depth"], title=part["title"],
+            body=part["body"] if kind == NodeKind.PAGE else "",
+            material_id=part["material_id"] if included else None,
+            # 0 is no version's id: a number that does not exist stays pinned to nothing.
+            pinned_version_id=version_ids.get((part["material_id"], part["version"]), 0)
+            if included and part["version"] is not None else None,
+            url=part["url"] if kind == NodeKind.LINK else ""))
+    return tuple(nodes)
+
+
+def _outline_problem(error: arrangements.InvalidOutline) -> ApiProblem:
+    """The service's messages per part as ``invalid`` items (``outline[2]``: the third)."""
+    return ApiProblem("validation-failed", error.message, invalid=[
+        {"field": "outline" if index is None else f"outline[{index}]",
+         "message": " ".join(messages)} for index, messages in error.errors.items()])
+
+
+def _not_an_arrangement(data: dict[str, Any]) -> None:
+    if data.get("outline"):
+        raise InvalidFields({"outline": _("Only an arrangement has an outline.")})
+
+
+def _no_uploads(data: dict[str, Any]) -> None:
+    if data["uploads"]:
+        raise InvalidFields({"uploads": _(
+            "An arrangement has no files of its own here; attach them to the materials it "
+            "includes.")})
+
+
+def _uploaded(claims: list[str]) -> list[AttachmentRef]:
+    """The files the caller uploaded (``POST /uploads``) and now attaches."""
+    refs = []
+    for claim in dict.fromkeys(claims):
+        try:
+            refs.append(redeem(current_user.id, claim))
+        except InvalidUpload as error:
+            raise InvalidFields({"uploads": error.message}) from None
+    return refs
 
 
 def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -86,16 +176,28 @@ def _answer(material: Material, status: int = 200) -> tuple[dict[str, Any], int,
 def create(data: dict[str, Any]) -> Any:
     """Create a material (a draft)
 
-    A lesson or a link, with the fields of the web's form and the same checks; it is a
-    draft only its authors and moderators see until it is submitted and published.
+    A lesson, a file, a link or an arrangement (with its ``outline``), with the fields of
+    the web's form and the same checks (a file needs ``uploads``: see POST /uploads); it is
+    a draft only its authors and moderators see until it is submitted and published.
     """
-    material = service.create_material(current_user, MaterialKind(data["kind"]),
-                                       _fields(data), (), summary=data["summary"])
+    kind = MaterialKind(data["kind"])
+    if kind != MaterialKind.ARRANGEMENT:
+        _not_an_arrangement(data)
+        material = service.create_material(current_user, kind, _fields(data),
+                                           _uploaded(data["uploads"]), summary=data["summary"])
+        return _answer(material, 201)
+    _no_uploads(data)
+    try:
+        material = arrangements.create_arrangement(current_user, _fields(data),
+                                                   _outline(data["outline"]),
+                                                   summary=data["summary"])
+    except arrangements.InvalidOutline as error:
+        raise _outline_problem(error) from None
     return _answer(material, 201)
 
 
 @blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/versions", methods=["POST"])
-@blp.arguments(schemas.MaterialFieldsSchema)
+@blp.arguments(schemas.VersionRequestSchema)
 @blp.response(201, schemas.MaterialSchema, headers=CREATED_HEADERS)
 @_documented_errors("NOT_FOUND", "CONFLICT", "PRECONDITION_FAILED", "UNSUPPORTED_MEDIA_TYPE",
                     "PRECONDITION_REQUIRED")
@@ -103,30 +205,37 @@ def create(data: dict[str, Any]) -> Any:
 def new_version(data: dict[str, Any], material_id: int) -> Any:
     """Save a new version
 
-    The fields replace the current version's (its files are kept). ``If-Match`` must carry
+    The fields replace the current version's (its files are kept, ``uploads`` are added);
+    an arrangement's
+    ``outline`` replaces its outline (absent: the outline is kept). ``If-Match`` must carry
     the material's ETag as you read it: 428 without it, 412 when someone saved since. The
     new version is a draft until it is submitted.
     """
     material = queries.material_for(current_user, material_id)
     require_permission(policy.can_edit(current_user, material))
-    if material.kind not in (MaterialKind.LESSON, MaterialKind.LINK, MaterialKind.FILE):
-        raise ApiProblem("conflict", _arrangement_message())
+    arrangement = material.kind == MaterialKind.ARRANGEMENT
+    if not arrangement:
+        _not_an_arrangement(data)
     # The row is locked (PostgreSQL) before the tag is compared, so no save slips between
     # the comparison and the compare-and-swap of ``save_version``.
     material = service.lock_head(material.id)
     conditional.require_match(conditional.material_etag(material, sees_head=True))
     head = queries.own_version(material, material.latest_version_id or 0)
     assert isinstance(head, MaterialVersion)  # narrows the type  # nosec B101
-    service.save_version(current_user, material.id, head.id, _fields(data),
-                         refs_of(head.attachments), data["summary"])
+    if not arrangement:
+        files = list(dict.fromkeys([*refs_of(head.attachments), *_uploaded(data["uploads"])]))
+        service.save_version(current_user, material.id, head.id, _fields(data), files,
+                             data["summary"])
+        return _answer(material, 201)
+    _no_uploads(data)
+    outline = arrangements.outline_of(head.id) if data["outline"] is None \
+        else _outline(data["outline"])
+    try:
+        arrangements.save_arrangement(current_user, material.id, head.id, _fields(data),
+                                      outline, data["summary"])
+    except arrangements.InvalidOutline as error:
+        raise _outline_problem(error) from None
     return _answer(material, 201)
-
-
-def _arrangement_message() -> str:
-    from flask_babel import gettext as _
-
-    return _("An arrangement's outline is edited on the web; the API adds versions of "
-             "lessons, files and links.")
 
 
 @blp.route(f"/materials/<{schemas.PATH_ID}:material_id>/submit", methods=["POST"])
@@ -166,3 +275,27 @@ def remix(data: dict[str, Any], material_id: int) -> Any:
                                   data["title"])
     return _answer(created, 201)
 
+
+
+UPLOAD_BODY = {"required": True, "description": "The file's bytes.",
+               "content": {"application/octet-stream": {
+                   "schema": {"type": "string", "format": "binary"}}}}
+
+
+@blp.route("/uploads", methods=["POST"])
+@blp.arguments(schemas.UploadArgs, location="query", error_status_code=400)
+@blp.response(201, schemas.UploadSchema)
+@_documented_errors(HTTPStatus(413).name, "INSUFFICIENT_STORAGE")
+@blp.doc(security=TOKEN, requestBody=UPLOAD_BODY)
+def upload(args: dict[str, Any]) -> dict[str, Any]:
+    """Upload a file to attach
+
+    The body is the file itself. It is stored and checked as on the web (its content must be
+    of a type the portal accepts, within the size limit) and answered with an
+    ``upload`` to name in ``uploads`` when you create a material or save a version: only
+    you can, for six hours. A file nobody attaches is removed later.
+    """
+    require_permission(policy.can_create(current_user))
+    ref = store_upload(Upload(request.stream, args["filename"]))
+    return {"upload": hold(current_user.id, ref), "filename": ref.filename,
+            "sha256": ref.sha256}

@@ -35,6 +35,24 @@ from oer_portal.syndication import feeds, oembed, sitemap
 bp = Blueprint("syndication", __name__)
 
 XML = "application/xml; charset=utf-8"
+#: How long (seconds) a reader or crawler may keep robots.txt and a sitemap, and a feed,
+#: before asking again: a new material shows up in them within this time.
+SITEMAP_MAX_AGE = 3600
+FEED_MAX_AGE = 900
+
+
+def _cacheable(response: Response, max_age: int) -> Response:
+    """Let caches keep ``response`` for ``max_age`` seconds.  Asked without a cookie (a
+    crawler, a feed reader) the answer is everyone's: ``public``.  Asked with one it may
+    be in another language (the session's) and may set the session's cookie again, so only
+    the asker's own cache may keep it: ``private``.  Either way it varies with the cookie."""
+    response.cache_control.max_age = max_age
+    if request.cookies:
+        response.cache_control.private = True
+    else:
+        response.cache_control.public = True
+    response.vary.add("Cookie")
+    return response
 
 
 def _material_url(material_id: int, slug: str) -> str:
@@ -77,7 +95,7 @@ PRIVATE_PATHS = (
 def robots() -> Response:
     lines = ["User-agent: *", "Allow: /", *(f"Disallow: {path}" for path in PRIVATE_PATHS),
              "", f"Sitemap: {external_url('syndication.sitemap_index')}", ""]
-    return Response("\n".join(lines), mimetype="text/plain")
+    return _cacheable(Response("\n".join(lines), mimetype="text/plain"), SITEMAP_MAX_AGE)
 
 
 def _page_size() -> int:
@@ -90,15 +108,15 @@ def sitemap_index() -> Response:
         sitemap.pages(_page_size()),
         lambda number: external_url("syndication.sitemap_materials", number=number),
         extra=[external_url("syndication.sitemap_pages")])
-    return Response(body, content_type=XML)
+    return _cacheable(Response(body, content_type=XML), SITEMAP_MAX_AGE)
 
 
 @bp.route("/sitemaps/pages.xml")
 def sitemap_pages() -> Response:
     """The portal's public pages that are not materials."""
-    return Response(sitemap.urlset_xml([(external_url("pages.home"), None),
-                                        (external_url("pages.licences"), None)]),
-                    content_type=XML)
+    return _cacheable(Response(sitemap.urlset_xml([(external_url("pages.home"), None),
+                                                   (external_url("pages.licences"), None)]),
+                               content_type=XML), SITEMAP_MAX_AGE)
 
 
 @bp.route("/sitemaps/materials-<int:number>.xml")
@@ -106,9 +124,9 @@ def sitemap_materials(number: int) -> Response:
     entries = sitemap.entries(number, _page_size())
     if not entries:
         raise NotFound()
-    return Response(sitemap.urlset_xml(
+    return _cacheable(Response(sitemap.urlset_xml(
         (_material_url(entry.material_id, entry.slug), entry.lastmod) for entry in entries),
-        content_type=XML)
+        content_type=XML), SITEMAP_MAX_AGE)
 
 
 # -- Atom feeds -----------------------------------------------------------------------------
@@ -124,8 +142,8 @@ def _atom(feed: feeds.Feed, page_url: str) -> Response:
         profile=lambda user_id, name: external_url("lists.profile", user_id=user_id,
                                                slug=person_slug(name)),
         scheme=lambda vocabulary: external_url("search.search") + f"?{vocabulary}=")
-    return Response(feeds.atom_xml(feed, links, locale, _("OER portal")),
-                    content_type=feeds.MEDIA_TYPE)
+    return _cacheable(Response(feeds.atom_xml(feed, links, locale, _("OER portal")),
+                               content_type=feeds.MEDIA_TYPE), FEED_MAX_AGE)
 
 
 def _feed_size() -> int:

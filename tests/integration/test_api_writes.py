@@ -174,3 +174,209 @@ def test_writes_are_not_cross_site_and_need_no_csrf_token(app, writer):
                            headers={"Origin": "https://elsewhere.example"})
     assert response.status_code == 201
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# -- Arrangements: created and given new versions with their outline ------------------------
+
+SERIES = {"kind": "arrangement", "title": "Reeks getallen", "body": "Inleiding\n",
+          "licence": "CC-BY-4.0", "summary": "Eerste opzet"}
+
+
+def _outline(world, pinned=1):
+    return [{"kind": "section", "title": "Deel 1"},
+            {"kind": "material", "depth": 1, "material_id": world["ids"]["published"],
+             "version": pinned},
+            {"kind": "page", "depth": 1, "title": "Oefenen", "body": "Doe mee.\n"},
+            {"kind": "link", "title": "Getallenlijn", "url": "https://example.org/lijn"}]
+
+
+def _parts(reader, material_id):
+    response = reader.get(f"/api/v1/arrangements/{material_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+    def flat(nodes):
+        for node in nodes:
+            yield (node["number"], node["kind"], node["title"], node["material_id"],
+                   node["version"], node["url"])
+            yield from flat(node["children"])
+
+    return response.get_json()["version"], list(flat(response.get_json()["outline"]))
+
+
+def test_create_an_arrangement_with_its_outline(app, writer, world):
+    response = writer.post("/api/v1/materials", json={**SERIES, "outline": _outline(world)})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    data = response.get_json()
+    assert data["kind"] == "arrangement" and data["status"] == "draft"
+    assert _actions(app, data["id"]) == ["material.created"]
+    assert _parts(writer, data["id"]) == (1, [
+        ("1", "section", "Deel 1", None, None, None),
+        ("1.1", "material", "Breuken met pizzapunten", world["ids"]["published"], 1, None),
+        ("1.2", "page", "Oefenen", None, None, None),
+        ("2", "link", "Getallenlijn", None, None, "https://example.org/lijn")])
+    # A draft like any other: not found for a visitor.
+    assert ApiClient(app).get(f"/api/v1/arrangements/{data['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("part, message", [
+    ({"kind": "material", "material_id": "draft"}, "no material number"),
+    ({"kind": "material", "material_id": "arrangement"}, "cannot include another arrangement"),
+    ({"kind": "material", "material_id": "withdrawn"}, "withdrawn"),
+    ({"kind": "material", "material_id": "published", "version": 2}, "not available"),
+    ({"kind": "material", "material_id": "published", "version": 99}, "not available"),
+    ({"kind": "link", "title": "Kwaad", "url": "javascript:alert(1)"}, None),
+    ({"kind": "section", "title": " "}, None)])
+def test_the_outline_is_checked_by_the_arrangement_service(app, world, part, message):
+    """Another teacher's token: the draft and the pending version 2 of ``published`` are not
+    theirs to include; the service's own checks refuse, named per part."""
+    other = ApiClient(app, make_token(app, world["other"], "write"))
+    if "material_id" in part:
+        part = {**part, "material_id": world["ids"][part["material_id"]]}
+    outline = [{"kind": "page", "title": "Welkom", "body": "Hallo\n"}, part]
+    response = other.post("/api/v1/materials", json={**SERIES, "outline": outline},
+                          headers={"Accept-Language": "en"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    problem = problem_of(response)
+    assert slug_of(response) == "validation-failed"
+    assert [item["field"] for item in problem["invalid"]] == ["outline[1]"]
+    if message:
+        assert message in problem["invalid"][0]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(Material.id).where(
+            Material.owner_id == world["other"].id)) is None, "nothing was created"
+
+
+def test_only_an_arrangement_has_an_outline(app, writer, world):
+    response = writer.post("/api/v1/materials", json={**LESSON, "outline": _outline(world)})
+    assert response.status_code == 422
+    assert [item["field"] for item in problem_of(response)["invalid"]] == ["outline"]
+    m = world["ids"]["published"]
+    etag = writer.get(f"/api/v1/materials/{m}").headers["ETag"]
+    edit = writer.post(f"/api/v1/materials/{m}/versions", headers={"If-Match": etag},
+                       json={"title": "Breuken", "outline": _outline(world)})
+    assert edit.status_code == 422
+    assert [item["field"] for item in problem_of(edit)["invalid"]] == ["outline"]
+
+
+def test_a_new_version_of_an_arrangement_keeps_or_replaces_its_outline(app, writer, world):
+    created = writer.post("/api/v1/materials", json={**SERIES, "outline": _outline(world)})
+    m, etag = created.get_json()["id"], created.headers["ETag"]
+    path = f"/api/v1/materials/{m}/versions"
+    _first, parts = _parts(writer, m)
+    assert writer.post(path, json={"title": "Reeks"}).status_code == 428
+    kept = writer.post(path, json={"title": "Reeks getallen en breuken"},
+                       headers={"If-Match": etag})
+    assert kept.status_code == 201, kept.get_data(as_text=True)
+    assert kept.get_json()["draft"]["title"] == "Reeks getallen en breuken"
+    assert _parts(writer, m) == (2, parts)
+    replaced = writer.post(path, headers={"If-Match": kept.headers["ETag"]}, json={
+        "title": "Reeks getallen en breuken",
+        "outline": [{"kind": "material", "material_id": world["ids"]["published"]}]})
+    assert replaced.status_code == 201, replaced.get_data(as_text=True)
+    assert _parts(writer, m) == (3, [("1", "material", "Breuken met pizzapunten",
+                                      world["ids"]["published"], 1, None)])
+    stale = writer.post(path, headers={"If-Match": etag}, json={"title": "Oud", "outline": []})
+    assert stale.status_code == 412
+    refused = writer.post(path, headers={"If-Match": replaced.headers["ETag"]}, json={
+        "title": "Reeks", "outline": [{"kind": "material",
+                                       "material_id": world["ids"]["arrangement"]}]})
+    assert refused.status_code == 422
+    assert [item["field"] for item in problem_of(refused)["invalid"]] == ["outline[0]"]
+    assert _parts(writer, m)[0] == 3, "a refused outline saves no version"
+
+
+def test_an_arrangement_made_through_the_api_is_submitted_and_remixed(app, writer, world):
+    m = writer.post("/api/v1/materials", json={**SERIES, "outline": _outline(world)}
+                    ).get_json()["id"]
+    submitted = writer.post(f"/api/v1/materials/{m}/submit")
+    assert submitted.status_code == 200, submitted.get_data(as_text=True)
+    assert submitted.get_json()["status"] == "pending"
+    remixer = ApiClient(app, make_token(app, world["other"], "write"))
+    source = world["ids"]["arrangement"]
+    made = remixer.post(f"/api/v1/materials/{source}/remix", json={"licence": "CC-BY-4.0"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert made.get_json()["kind"] == "arrangement"
+    assert made.get_json()["derived_from"] == {"material_id": source, "version": 1}
+    assert [part[1:4] for part in _parts(remixer, made.get_json()["id"])[1]] == \
+        [part[1:4] for part in _parts(ApiClient(app), source)[1]]
+
+
+# -- Files: uploaded first, then attached by their claim -----------------------------------
+
+WORKSHEET = {"kind": "file", "title": "Werkblad breuken", "description": "Oefenen op papier",
+             "licence": "CC-BY-4.0", "summary": "Eerste versie"}
+
+
+def _upload(client, name="werkblad.pdf", data=None):
+    from tests.fixtures.samples import pdf_bytes
+
+    return client.post(f"/api/v1/uploads?filename={name}",
+                       data=pdf_bytes("Breuken oefenen") if data is None else data,
+                       headers={"Content-Type": "application/octet-stream"})
+
+
+def test_a_file_material_is_created_from_an_upload(app, writer, world):
+    uploaded = _upload(writer)
+    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    claim = uploaded.get_json()
+    assert claim["filename"] == "werkblad.pdf" and len(claim["sha256"]) == 64
+    response = writer.post("/api/v1/materials", json={**WORKSHEET, "uploads": [claim["upload"]]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    data = response.get_json()
+    assert data["kind"] == "file" and data["status"] == "draft"
+    assert [(a["filename"], a["media_type"]) for a in data["draft"]["attachments"]] == [
+        ("werkblad.pdf", "application/pdf")]
+    assert _actions(app, data["id"]) == ["material.created"]
+    # A later version keeps the file and adds another.
+    second = _upload(writer, "antwoorden.pdf").get_json()["upload"]
+    fields = {k: v for k, v in WORKSHEET.items() if k != "kind"}
+    saved = writer.post(f"/api/v1/materials/{data['id']}/versions",
+                        headers={"If-Match": response.headers["ETag"]},
+                        json={**fields, "uploads": [second]})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    assert sorted(a["filename"] for a in saved.get_json()["draft"]["attachments"]) == [
+        "antwoorden.pdf", "werkblad.pdf"]
+
+
+def test_a_file_material_needs_a_file_and_a_claim_is_its_uploaders_only(app, writer, world):
+    empty = writer.post("/api/v1/materials", json=WORKSHEET)
+    assert empty.status_code == 422
+    assert [item["field"] for item in problem_of(empty)["invalid"]] == ["files"]
+    claim = _upload(writer).get_json()["upload"]
+    other = ApiClient(app, make_token(app, world["other"], "write"))
+    stolen = other.post("/api/v1/materials", json={**WORKSHEET, "uploads": [claim]})
+    assert stolen.status_code == 422
+    assert [item["field"] for item in problem_of(stolen)["invalid"]] == ["uploads"]
+    forged = writer.post("/api/v1/materials", json={**WORKSHEET, "uploads": [claim + "x"]})
+    assert forged.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(Material.id).where(Material.kind == "file")) is None
+
+
+def test_uploads_are_checked_as_on_the_web(app, writer, world):
+    refused = _upload(writer, "werkblad.exe", data=b"MZ\x90\x00" + b"\x00" * 200)
+    assert refused.status_code == 422 and slug_of(refused) == "validation-failed"
+    # The content decides the type, whatever the name says (as on the web).
+    renamed = _upload(writer, "foto.png")
+    assert renamed.status_code == 201 and renamed.get_json()["filename"].endswith(".pdf")
+    app.config["MAX_UPLOAD_BYTES"] = 1000
+    large = _upload(writer, data=b"%PDF-1.4\n" + b"0" * 5000)
+    assert large.status_code == 413 and slug_of(large) == "payload-too-large"
+    nameless = writer.post("/api/v1/uploads", data=b"x",
+                           headers={"Content-Type": "application/octet-stream"})
+    assert nameless.status_code == 400
+
+
+def test_uploading_needs_a_write_token_of_someone_who_may_create(app, world, make_user):
+    assert _upload(ApiClient(app)).status_code == 401
+    reader = ApiClient(app, make_token(app, world["teacher"], "read"))
+    assert _upload(reader).status_code == 403
+    student = ApiClient(app, make_token(app, make_user("student"), "write"))
+    assert _upload(student).status_code == 403
+
+
+def test_an_arrangement_takes_no_uploads(app, writer, world):
+    claim = _upload(writer).get_json()["upload"]
+    response = writer.post("/api/v1/materials", json={**SERIES, "uploads": [claim]})
+    assert response.status_code == 422
+    assert [item["field"] for item in problem_of(response)["invalid"]] == ["uploads"]
