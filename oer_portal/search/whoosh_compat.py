@@ -7,7 +7,13 @@ offer publicly: a posting list read a whole block at a time (``W3LeafMatcher._id
 ``_weights``, ``_next_block``) and a segment's field lengths as one column
 (``reader._perdoc`` with ``whoosh.codec.whoosh3._lenfield``).  They are read here and nowhere
 else, each with a public fallback for other matcher types, and
-``tests/integration/test_search_ranking.py`` proves the results equal Whoosh's own.
+``tests/integration/test_search_ranking.py`` proves the results equal Whoosh's own.  A
+block's ids, weights and encoded positions are one unpickled tuple, so one read gives all
+three (``read_postings``, also ``_values``; ``tests/integration/test_search_reads.py``).
+
+A full reindex builds in several processes with Whoosh's ``MpWriter`` whose processes make
+the documents themselves (``BuildingWriter``: ``SubWriterTask._process_file`` and
+``MpWriter._new_task`` overridden; ``tests/integration/test_search_reindex.py``).
 
 Private names can change in any release, so :func:`require_proven_whoosh` (called when the
 app starts) refuses a Whoosh version these were not proven on and says what to do; prove a
@@ -22,6 +28,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -163,9 +170,14 @@ Build = Callable[[Any], Iterable[dict[str, Any]]]
 
 
 def can_build_in_processes() -> bool:
-    """Whether the building processes can be forked: they inherit the builder function (a
-    closure over the app), which the other start methods would have to pickle."""
-    return multiprocessing.get_start_method(allow_none=False) == "fork"
+    """Whether building processes can be forked safely: they inherit the builder function
+    (a closure over the app, which other start methods would have to pickle), and a fork
+    copies only the calling thread, so a lock another thread held (logging, a pool) would
+    stay locked in the child for ever: only a process of one thread forks (``flask search
+    reindex``, ``search worker``, a restore); the embedded server's background thread
+    builds in one process."""
+    return (multiprocessing.get_start_method(allow_none=False) == "fork"
+            and threading.active_count() == 1)
 
 
 class BuildFailed(RuntimeError):

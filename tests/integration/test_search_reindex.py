@@ -33,13 +33,21 @@ def _contents(app) -> tuple[list[dict[str, object]], int]:
         return documents, indexer.applied_position(ix)
 
 
-def test_reindex_in_processes_equals_reindex_in_one(app, materials):
+def _segments(app) -> int:
+    with app.app_context(), indexer.open_index().searcher() as searcher:
+        return len(searcher.reader().leaf_readers())
+
+
+def test_reindex_in_processes_equals_reindex_in_one(app, materials, monkeypatch):
+    monkeypatch.setattr(indexer, "REINDEX_JOB", 2)  # four jobs: both processes get some
     with app.app_context():
         assert indexer.reindex(processes=1) == len(materials)
     one = _contents(app)
+    assert _segments(app) == 1
     with app.app_context():
         assert indexer.reindex(processes=2) == len(materials)
     two = _contents(app)
+    assert _segments(app) >= 2  # the processes' segments and the position's
     with app.app_context():
         assert indexer.reindex(processes=2) == len(materials)  # idempotent
         assert indexer.check().clean
@@ -50,6 +58,7 @@ def test_reindex_in_processes_equals_reindex_in_one(app, materials):
 
 
 def test_a_failing_building_process_leaves_the_live_index(app, materials, monkeypatch):
+    monkeypatch.setattr(indexer, "REINDEX_JOB", 2)
     with app.app_context():
         indexer.reindex(processes=1)
         live = os.path.realpath(Path(app.config["INDEX_DIR"]) / "live")
