@@ -14,8 +14,11 @@ cached by segment id and deletions are applied when a set is made.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable, Iterator, KeysView, Set, Sized
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Generic, TypeVar
@@ -24,12 +27,14 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 
+from oer_portal.search import whoosh_compat
 from oer_portal.search.whoosh_compat import posting_ids
 
-#: Cached posting sets hold at most this many document numbers in all (about 60 MB).
-TERM_CACHE_POSTINGS = 1_000_000
-#: Terms with more postings than this are not cached (a few common words would fill it).
-TERM_CACHE_MAX_POSTINGS = 50_000
+#: Cached postings hold at most this many (document, weight) pairs in all (about 150 MB);
+#: the set of a term's documents is the keys of its weights, so one read serves both.
+POSTINGS_CACHE = 1_500_000
+#: Cached phrase matches hold at most this many document numbers in all.
+PHRASE_CACHE_POSTINGS = 250_000
 
 T = TypeVar("T")
 Leaf = tuple[IndexReader, int]  # a segment's reader and its first global document number
@@ -40,7 +45,7 @@ class DocSets:
     """Matching documents per segment (segment-local numbers, deletions removed)."""
 
     leaves: tuple[Leaf, ...]
-    sets: tuple[frozenset[int] | set[int], ...]
+    sets: tuple[Set[int], ...]
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.sets)
@@ -83,21 +88,36 @@ class SegmentCache(Generic[V]):
         _caches.append(self)
 
     def get(self, reader: IndexReader, what: tuple[Any, ...], compute: Callable[[], V]) -> V:
+        cached = self.peek(reader, what)
+        if cached is not None:
+            return cached
+        value = compute()
+        self.put(reader, what, value)
+        return value
+
+    def peek(self, reader: IndexReader, what: tuple[Any, ...]) -> V | None:
         key = (segment_id(reader), *what)
         with self._lock:
             cached = self._values.get(key)
             if cached is not None:
                 self._values.move_to_end(key)
-                return cached
-        value = compute()
-        if self.largest is None or len(value) <= self.largest:
-            with self._lock:
-                if key not in self._values:
-                    self._values[key] = value
-                    self._size += len(value)
-                while self._size > self.capacity:
-                    self._size -= len(self._values.popitem(last=False)[1])
-        return value
+            return cached
+
+    def put(self, reader: IndexReader, what: tuple[Any, ...], value: V) -> None:
+        if self.largest is not None and len(value) > self.largest:
+            return
+        key = (segment_id(reader), *what)
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = value
+                self._size += len(value)
+            while self._size > self.capacity:
+                self._size -= len(self._values.popitem(last=False)[1])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._size = 0
 
     def forget(self, alive: set[str]) -> None:
         with self._lock:
@@ -107,8 +127,14 @@ class SegmentCache(Generic[V]):
 
 _caches: list[SegmentCache[Any]] = []
 _lock = threading.Lock()
-#: (segment id, field, term or phrase key) → the segment's documents, deleted ones included
-_terms: SegmentCache[frozenset[int]] = SegmentCache(TERM_CACHE_POSTINGS, TERM_CACHE_MAX_POSTINGS)
+#: (segment id, field, term) → the segment's documents with the term's weight in each,
+#: deleted ones included: the set of a term's documents is this dict's keys.
+_postings: SegmentCache[dict[int, float]] = SegmentCache(POSTINGS_CACHE)
+#: (segment id, field, phrase key) → the segment's documents, deleted ones included.
+_phrases: SegmentCache[frozenset[int]] = SegmentCache(PHRASE_CACHE_POSTINGS)
+#: This search's reads (see ``one_search``): (segment id, field, term) → what was read.
+_search: ContextVar[dict[tuple[str, str, bytes], whoosh_compat.PostingRead] | None] = \
+    ContextVar("search_postings", default=None)
 _segment_data: dict[tuple[str, str], Any] = {}
 
 
@@ -138,32 +164,128 @@ def per_segment(reader: IndexReader, kind: str, build: Callable[[], T]) -> T:
     return value
 
 
-def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> frozenset[int]:
-    def postings() -> frozenset[int]:
-        try:
-            return frozenset(posting_ids(reader.postings(fieldname, btext)))
-        except TermNotFound:
-            return frozenset()
+def _read(reader: IndexReader, fieldname: str, btext: bytes, positions: bool = False
+          ) -> whoosh_compat.PostingRead:
+    """One term's postings in one segment: from this search's reads, else from the cache,
+    else from the index (ids and weights in one pass, which both caches then hold).
 
+    Within :func:`one_search` nothing is read twice: the set of matching documents, the
+    scores and a phrase's word order all come from the one read.  A read there keeps the
+    blocks' encoded positions (for a field that has them) until the search ends, in case a
+    phrase needs them; the cache across searches holds the weights only.
+    """
+    memo = _search.get()
+    key = (segment_id(reader), fieldname, btext)
+    if memo is not None:
+        found = memo.get(key)
+        if found is not None and (found.blocks is not None or not positions):
+            return found
+    if not positions:
+        cached = _postings.peek(reader, (fieldname, btext))
+        if cached is not None:
+            read = whoosh_compat.PostingRead(cached)
+            if memo is not None:
+                memo[key] = read
+            return read
+    keep = positions or (memo is not None and _has_positions(reader, fieldname))
+    try:
+        read = whoosh_compat.read_postings(reader.postings(fieldname, btext), values=keep)
+    except TermNotFound:
+        read = whoosh_compat.PostingRead({}, [] if keep else None)
+    _postings.put(reader, (fieldname, btext), read.weights)
+    if memo is not None:
+        memo[key] = read
+    return read
+
+
+def _has_positions(reader: IndexReader, fieldname: str) -> bool:
+    if fieldname not in reader.schema:
+        return False
+    field_format = reader.schema[fieldname].format
+    return bool(field_format and field_format.supports("positions"))
+
+
+def postings(reader: IndexReader, fieldname: str, text: str | bytes) -> dict[int, float]:
+    """Document → term weight (frequency) for one term in one segment, deleted documents
+    included (see :func:`_read`)."""
+    btext = text if isinstance(text, bytes) else text.encode("utf-8")
+    return _read(reader, fieldname, btext).weights
+
+
+@contextmanager
+def one_search() -> Iterator[None]:
+    """The extent of one search: each term's postings are read from the index at most once
+    in it (a cache that starts empty must not mean reading them twice), and what was read
+    is let go at its end.  Nested uses share the outer one."""
+    if _search.get() is not None:
+        yield
+        return
+    token = _search.set({})
+    try:
+        yield
+    finally:
+        _search.reset(token)
+
+
+def _leaf_term(reader: IndexReader, fieldname: str, btext: bytes) -> KeysView[int]:
     # A segment's documents only ever lose members (deletions), which ``_live`` takes off.
-    return _terms.get(reader, (fieldname, btext), postings)
+    return _read(reader, fieldname, btext).weights.keys()
 
 
 def _phrase(reader: IndexReader, query: wq.Phrase) -> frozenset[int]:
-    """A phrase's documents in one segment: those with every word (set algebra) checked
-    for the word order by Whoosh, and only when there are any."""
+    """A phrase's documents in one segment: those with every word (set algebra) whose
+    positions have the words in order, each within ``slop`` positions after the one
+    before, as Whoosh's ``Phrase`` (a ``SpanNear2``, ordered, ``mindist`` 1) requires; the
+    positions come from the same read as the words' documents and weights."""
     def positions() -> frozenset[int]:
-        words = [_leaf_term(reader, query.fieldname, word.encode("utf-8"))
-                 for word in query.words]
-        if not words or not frozenset.intersection(*words):
+        words = [word.encode("utf-8") for word in query.words]
+        if not words:
             return frozenset()
-        return frozenset(query.docs(Searcher(reader, closereader=False)))
+        first = _read(reader, query.fieldname, words[0])
+        common = set(first.weights)
+        for word in words[1:]:
+            if not common:
+                break
+            common.intersection_update(_read(reader, query.fieldname, word).weights.keys())
+        if not common:
+            return frozenset()
+        decode = reader.schema[query.fieldname].format.decoder("positions")
+        lookups = [_Positions(_read(reader, query.fieldname, word, positions=True))
+                   for word in words]
+        return frozenset(docnum for docnum in common if _in_order(
+            [decode(lookup[docnum]) for lookup in lookups], query.slop))
 
     what = "\x00".join((f"phrase/{query.slop}", *query.words)).encode("utf-8")
-    return _terms.get(reader, (query.fieldname, what), positions)
+    return _phrases.get(reader, (query.fieldname, what), positions)
 
 
-def _live(reader: IndexReader, ids: frozenset[int] | set[int]) -> frozenset[int] | set[int]:
+class _Positions:
+    """A term's encoded positions by document number, found by bisection in its blocks
+    (each block's document numbers are in order)."""
+
+    def __init__(self, read: whoosh_compat.PostingRead) -> None:
+        self.blocks = read.blocks or []
+        self.last = [ids[-1] for ids, _values in self.blocks]
+
+    def __getitem__(self, docnum: int) -> bytes:
+        ids, values = self.blocks[bisect_left(self.last, docnum)]
+        return values[bisect_left(ids, docnum)]
+
+
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether some position of each word follows one of the word before by 1 to ``slop``."""
+    ends = set(positions[0])
+    window = range(1, slop + 1)
+    for following in positions[1:]:
+        # The positions the next word may take, then those it takes (set operations in C:
+        # this runs for every candidate of every phrase and near pair of a query).
+        ends = {end + step for end in ends for step in window}.intersection(following)
+        if not ends:
+            return False
+    return True
+
+
+def _live(reader: IndexReader, ids: Set[int]) -> Set[int]:
     deleted = reader.deleted_docs_set if reader.has_deletions() else None
     return ids - deleted if deleted else ids
 
@@ -185,7 +307,7 @@ def union(leaves_: tuple[Leaf, ...], parts: Iterable[DocSets]) -> DocSets:
     sets: list[set[int]] = [set() for _ in leaves_]
     for part in parts:
         for mine, theirs in zip(sets, part.sets, strict=True):
-            mine |= theirs
+            mine.update(theirs)
     return DocSets(leaves_, tuple(sets))
 
 
@@ -253,6 +375,14 @@ def sort_keys(reader: IndexReader, fieldname: str) -> list[Any]:
     """The sortable column of one segment as a list."""
     return per_segment(reader, f"sort:{fieldname}", lambda: list(
         reader.column_reader(fieldname, translate=False)))
+
+
+def drop_postings() -> None:
+    """Empty the caches of postings and phrase matches (the per-segment columns stay): a
+    search then starts cold, as after a restart or a new segment (the benchmark's cold
+    pass, and tests that count reads)."""
+    _postings.clear()
+    _phrases.clear()
 
 
 def forget(keep: Iterable[str]) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, select
@@ -32,6 +33,7 @@ from oer_portal.core.outbox import OutboxEntry
 from oer_portal.core.types import utcnow
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialStatus
+from oer_portal.search import whoosh_compat
 from oer_portal.search.documents import document_for
 from oer_portal.search.record_documents import record_doc_id, record_document, record_id_of
 from oer_portal.search.schema import POSITION_ID, SCHEMA_VERSION, build_schema
@@ -239,46 +241,118 @@ def published_count() -> int:
         return materials + records
 
 
-def reindex(progress: Callable[[int], None] = lambda _n: None) -> int:
+#: Processes that build and write the documents of a full reindex (Whoosh's multi-process
+#: writer, ``whoosh_compat.BuildingWriter``), and the materials or records a job holds.
+REINDEX_PROCESSES = 2
+REINDEX_JOB = 100
+
+
+def reindex(progress: Callable[[int], None] = lambda _n: None,
+            processes: int = REINDEX_PROCESSES) -> int:
     """Build a complete index beside the live one, then swap it in; returns the documents.
 
     The position is read *before* the rows, so anything that changes during the build is
     applied again by the next drain (applying twice is harmless: documents are replaced).
+
+    With ``processes`` above 1 (and forking available) the documents are read from the
+    database, built and written by that many processes at once, each into a segment of
+    its own (``progress`` then counts the materials and records handed out); the index is
+    swapped in only when every process wrote its segment and the new index holds every
+    document built, else it is thrown away and the live one stays.
     """
     root = index_root()
     generation = _new_generation(root)
     ix = _storage(generation).open_index()
-    count = 0
-    with read_only():
-        position = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
-        ids = db.session.scalars(select(Material.id).where(
-            Material.status == MaterialStatus.PUBLISHED).order_by(Material.id)).all()
-        writer = ix.writer(limitmb=128)
-        try:
-            for material_id in ids:
-                document = document_for(db.session.get(Material, material_id))
-                if document is not None:
-                    writer.add_document(**document)
-                    count += 1
-                    progress(count)
-                db.session.expunge_all()
-            for record_id in db.session.scalars(_live_records().order_by(HarvestedRecord.id)
-                                                ).all():
-                document = record_document(record_id)
-                if document is not None:
-                    writer.add_document(**document)
-                    count += 1
-                    progress(count)
-                db.session.expunge_all()
-            writer.add_document(**_position_fields(position, writer.schema))
-            writer.commit(optimize=True)
-        except BaseException:
-            writer.cancel()
-            shutil.rmtree(generation, ignore_errors=True)
-            raise
-        db.session.rollback()
+    try:
+        with read_only():
+            position = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
+            ids = db.session.scalars(select(Material.id).where(
+                Material.status == MaterialStatus.PUBLISHED).order_by(Material.id)).all()
+            records = db.session.scalars(_live_records().order_by(HarvestedRecord.id)).all()
+            db.session.rollback()
+            if processes > 1 and whoosh_compat.can_build_in_processes():
+                count = _build_in_processes(ix, position, ids, records, progress, processes)
+            else:
+                count = _build_here(ix, position, ids, records, progress)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
     _swap_in(root, generation)
     return count
+
+
+def _documents(ids: Sequence[int], records: Sequence[int]) -> Iterator[dict[str, Any]]:
+    for material_id in ids:
+        document = document_for(db.session.get(Material, material_id))
+        db.session.expunge_all()
+        if document is not None:
+            yield document
+    for record_id in records:
+        document = record_document(record_id)
+        db.session.expunge_all()
+        if document is not None:
+            yield document
+
+
+def _build_here(ix: FileIndex, position: int, ids: Sequence[int], records: Sequence[int],
+                progress: Callable[[int], None]) -> int:
+    count = 0
+    writer = ix.writer(limitmb=128)
+    try:
+        for document in _documents(ids, records):
+            writer.add_document(**document)
+            count += 1
+            progress(count)
+        db.session.rollback()
+        writer.add_document(**_position_fields(position, writer.schema))
+        writer.commit(optimize=True)
+    except BaseException:
+        writer.cancel()
+        raise
+    return count
+
+
+def _build_in_processes(ix: FileIndex, position: int, ids: Sequence[int],
+                        records: Sequence[int], progress: Callable[[int], None],
+                        processes: int) -> int:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    parent = os.getpid()
+
+    def build(job: tuple[str, list[int]]) -> Iterator[dict[str, Any]]:
+        """In a building process: its own database connections (the pool's, copied from
+        the parent by the fork, belong to the parent) and its own session."""
+        if os.getpid() != parent and not _forked.get("disposed"):
+            with app.app_context():
+                db.engine.dispose(close=False)
+            _forked["disposed"] = True
+        kind, numbers = job
+        with app.app_context(), read_only():
+            yield from _documents(numbers if kind == "materials" else (),
+                                  numbers if kind == "records" else ())
+            db.session.rollback()
+
+    writer = whoosh_compat.BuildingWriter(ix, build, processes, limitmb=128)
+    try:
+        handed = 0
+        for kind, numbers in (("materials", ids), ("records", records)):
+            for start in range(0, len(numbers), REINDEX_JOB):
+                job = list(numbers[start:start + REINDEX_JOB])
+                writer.add_job((kind, job))
+                for _ in job:
+                    handed += 1
+                    progress(handed)
+        writer.add_own(**_position_fields(position, writer.schema))
+        writer.commit()  # raises ReindexFailed when a process failed (after it committed)
+    except BaseException:
+        writer.cancel()
+        raise
+    with ix.searcher() as searcher:
+        return searcher.doc_count() - 1  # the position document
+
+
+_forked: dict[str, bool] = {}
+#: A process building the new index ended without writing its part (the live index stays).
+ReindexFailed = whoosh_compat.BuildFailed
 
 
 @dataclass(frozen=True)

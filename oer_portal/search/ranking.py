@@ -20,15 +20,15 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
 
 from whoosh import query as wq
-from whoosh.reading import IndexReader, TermNotFound
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from oer_portal.search import whoosh_compat
-from oer_portal.search.docsets import DocSets, SegmentCache, column, matching, per_segment
+from oer_portal.search import docsets, whoosh_compat
+from oer_portal.search.docsets import DocSets, column, matching, per_segment
 from oer_portal.search.query import FieldsOr
 
 B = 0.75
@@ -40,10 +40,6 @@ K1 = 3.0
 COORDINATION_POWER = 1.0
 #: How much more a document scores where the query's words stand together (see ``top``).
 PROXIMITY_FACTOR = 1.5
-#: Cached postings hold at most this many (document, weight) pairs in all (about 150 MB).
-WEIGHT_CACHE_POSTINGS = 1_500_000
-
-_weights: SegmentCache[dict[int, float]] = SegmentCache(WEIGHT_CACHE_POSTINGS)
 
 class Unsupported(Exception):
     """The query holds a node the search service never builds (``query.py`` makes only
@@ -58,18 +54,9 @@ def field_lengths(reader: IndexReader, fieldname: str) -> array[int]:
 
 def _postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float]:
     """Document → term weight (frequency) for one term in one segment, deleted ones included
-    (the candidates never hold deleted documents); kept in a bounded cache, because reading
-    them (each block is a pickle that also holds the positions) was most of a search's time
-    (profiled at 10,000 materials)."""
-    return _weights.get(reader, (fieldname, text),
-                        lambda: _read_postings(reader, fieldname, text))
-
-
-def _read_postings(reader: IndexReader, fieldname: str, text: str) -> dict[int, float]:
-    try:
-        return whoosh_compat.posting_weights(reader.postings(fieldname, text))
-    except TermNotFound:
-        return {}
+    (the candidates never hold deleted documents).  The read that gave the term's documents
+    (``docsets``) gave these too: within a search a term's postings are read once."""
+    return docsets.postings(reader, fieldname, text)
 
 
 @dataclass
@@ -78,9 +65,9 @@ class _Segment:
     statistics of each term, and the documents each phrase matched here."""
 
     reader: IndexReader
-    candidates: frozenset[int] | set[int]
+    candidates: Set[int]
     statistics: dict[tuple[str, str], tuple[float, float]]
-    phrases: dict[int, frozenset[int] | set[int]]
+    phrases: dict[int, Set[int]]
     #: id() of each word node (one word over its fields) → the word's idf.
     words: dict[int, float]
 

@@ -101,8 +101,18 @@ def _clean_request(request: SearchRequest) -> SearchRequest:
 def search(request: SearchRequest) -> SearchResults:
     """The page of results ``request`` asks for, with facet counts and, where the typed
     words found nothing, the words that did."""
+    return search_in(searchers.current(), request)
+
+
+def search_in(searcher: Searcher, request: SearchRequest) -> SearchResults:
+    """:func:`search` on ``searcher`` (the live index's, or another of the same schema).
+    Each term's postings are read from the index at most once in it (``docsets.one_search``)."""
+    with docsets.one_search():
+        return _search(searcher, request)
+
+
+def _search(searcher: Searcher, request: SearchRequest) -> SearchResults:
     request = _clean_request(request)
-    searcher = searchers.current()
     run = SearchRun(searcher, request.filters, include_records=request.include_records)
     parsed = parse(request.query)
     if not request.query.strip():  # no query browses everything

@@ -7,7 +7,13 @@ offer publicly: a posting list read a whole block at a time (``W3LeafMatcher._id
 ``_weights``, ``_next_block``) and a segment's field lengths as one column
 (``reader._perdoc`` with ``whoosh.codec.whoosh3._lenfield``).  They are read here and nowhere
 else, each with a public fallback for other matcher types, and
-``tests/integration/test_search_ranking.py`` proves the results equal Whoosh's own.
+``tests/integration/test_search_ranking.py`` proves the results equal Whoosh's own.  A
+block's ids, weights and encoded positions are one unpickled tuple, so one read gives all
+three (``read_postings``, also ``_values``; ``tests/integration/test_search_reads.py``).
+
+A full reindex builds in several processes with Whoosh's ``MpWriter`` whose processes make
+the documents themselves (``BuildingWriter``: ``SubWriterTask._process_file`` and
+``MpWriter._new_task`` overridden; ``tests/integration/test_search_reindex.py``).
 
 Private names can change in any release, so :func:`require_proven_whoosh` (called when the
 app starts) refuses a Whoosh version these were not proven on and says what to do; prove a
@@ -16,13 +22,25 @@ new version with the test suite before adding it to ``PROVEN_VERSIONS``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import whoosh
 from whoosh.codec import whoosh3
 from whoosh.matching import FilterMatcher, Matcher
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import IndexReader
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
 
 #: Whoosh releases (``whoosh-reloaded``) the private reads below were proven on.
 PROVEN_VERSIONS = frozenset({(2, 7, 5)})
@@ -90,6 +108,49 @@ def posting_weights(matcher: Matcher) -> dict[int, float]:
     return weights
 
 
+#: A posting block's document numbers and its values (the encoded positions), in one order.
+Block = tuple[tuple[int, ...], tuple[bytes, ...]]
+
+
+@dataclass
+class PostingRead:
+    """One term's postings in one segment, read a block at a time in one pass: document
+    number → term weight (frequency) and, when asked for, each block's encoded values (the
+    positions a phrase needs).  Ids, weights and values of a block are one unpickled tuple
+    on disk, so the values cost no extra read; they are only referenced, not decoded."""
+
+    weights: dict[int, float]
+    blocks: list[Block] | None = None
+
+
+def read_postings(matcher: Matcher, values: bool = False) -> PostingRead:
+    """Every posting of one term in one segment, deleted documents included, reading each
+    block's data once (``values``: keep the blocks' encoded values too)."""
+    matcher = _leaf(matcher)
+    weights: dict[int, float] = {}
+    blocks: list[Block] | None = [] if values else None
+    if not isinstance(matcher, whoosh3.W3LeafMatcher):
+        ids: list[int] = []
+        encoded: list[bytes] = []
+        while matcher.is_active():
+            weights[matcher.id()] = matcher.weight()
+            if blocks is not None:
+                ids.append(matcher.id())
+                encoded.append(matcher.value())
+            matcher.next()
+        if blocks is not None and ids:
+            blocks.append((tuple(ids), tuple(encoded)))
+        return PostingRead(weights, blocks)
+    for block in _blocks(matcher):
+        block.id()
+        block.weight()  # loads the block's ids and weights into these tuples
+        weights.update(zip(block._ids, block._weights, strict=True))
+        if blocks is not None:
+            block.value()  # the values of the same unpickled data tuple
+            blocks.append((tuple(block._ids), tuple(block._values)))
+    return PostingRead(weights, blocks)
+
+
 def field_lengths(reader: IndexReader, fieldname: str) -> Iterator[int]:
     """Each document's length of one field in one segment, deleted documents included, as
     ``doc_field_length`` gives it; read as one column, where ``doc_field_length`` costs a
@@ -100,3 +161,131 @@ def field_lengths(reader: IndexReader, fieldname: str) -> Iterator[int]:
                 for docnum in range(reader.doc_count_all()))
     column = perdoc.column_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
     return (_LENGTH_OF_BYTE[byte] for byte in column)
+
+
+# -- building an index in several processes ----------------------------------------------------
+
+#: A job for a building process (picklable: it goes through a queue) → the documents it makes.
+Build = Callable[[Any], Iterable[dict[str, Any]]]
+
+
+def can_build_in_processes() -> bool:
+    """Whether building processes can be forked safely: they inherit the builder function
+    (a closure over the app, which other start methods would have to pickle), and a fork
+    copies only the calling thread, so a lock another thread held (logging, a pool) would
+    stay locked in the child for ever: only a process of one thread forks (``flask search
+    reindex``, ``search worker``, a restore); the embedded server's background thread
+    builds in one process."""
+    return (multiprocessing.get_start_method(allow_none=False) == "fork"
+            and threading.active_count() == 1)
+
+
+class BuildFailed(RuntimeError):
+    """A process building the index ended without writing its part: the index written is
+    incomplete (committed, but the caller must not use it)."""
+
+
+class BuildingWriter(MpWriter):
+    """Whoosh's multi-process writer whose processes *make* the documents too: each takes
+    jobs (say, a batch of database ids) from a queue, runs ``build`` on them and adds what
+    it returns to a segment of its own; the commit adds those segments to the index as they
+    are (``multisegment``), with this writer's own (the documents added with
+    :meth:`add_own`).  Whoosh's ``MpWriter`` makes the documents in the parent and sends
+    them pickled, so the part of the work that is Python (reading the database, building
+    the documents) stayed on one core.
+
+    Whoosh's ``cancel`` only flags its *own copy* of each process, which then waits for
+    jobs for ever; this one ends them.  A process that failed (an exception in ``build``)
+    ends without its segment: the commit raises :class:`BuildFailed` then, so the caller
+    can throw the index away instead of using one that lacks documents.  Private parts used:
+    ``SubWriterTask._process_file``, ``MpWriter._new_task`` and the attributes they share.
+    """
+
+    def __init__(self, ix: Any, build: Build, procs: int, **kwargs: Any) -> None:
+        super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        self._build = build
+
+    def add_job(self, job: Any) -> None:
+        """Give ``job`` to the first free building process (started as needed); waits
+        while every process is busy, and raises :class:`BuildFailed` when none is left."""
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        while True:
+            try:
+                self.jobqueue.put((job,), timeout=0.5)
+                break
+            except queue.Full:
+                self._require_a_process()
+        self._added_sub = True
+
+    def commit(self, *args: Any, **kwargs: Any) -> None:
+        """Wait for the jobs to be taken (raising :class:`BuildFailed` if the processes
+        ended first: Whoosh would wait for them for ever), then commit."""
+        while not self.jobqueue.empty():
+            self._require_a_process()
+            time.sleep(0.05)
+        super().commit(*args, **kwargs)
+        if self.failed():
+            raise BuildFailed("a process building the index ended without its part")
+
+    def _require_a_process(self) -> None:
+        if self.tasks and not any(task.is_alive() for task in self.tasks):
+            raise BuildFailed("every process building the index has ended")
+
+    def add_own(self, **fields: Any) -> None:
+        """A document written by this process itself, in its own small segment."""
+        SegmentWriter.add_document(self, **fields)
+
+    def _new_task(self) -> SubWriterTask:
+        task = _BuildingTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                             self.subargs, self.multisegment, self._build)
+        task.daemon = True  # never outlives the process that started it
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def failed(self) -> bool:
+        """Whether a building process ended without its segment (after the commit)."""
+        return any(task.exitcode != 0 for task in self.tasks)
+
+    def cancel(self) -> None:
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+            for task in self.tasks:
+                task.join()
+        finally:
+            if not self.is_closed:  # a commit that raised BuildFailed has closed it
+                SegmentWriter.cancel(self)
+
+
+def _end_with_parent() -> None:
+    """Ask the kernel to end this process when its parent ends (Linux' ``PR_SET_PDEATHSIG``;
+    elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
+class _BuildingTask(SubWriterTask):
+    def __init__(self, storage: Any, indexname: str, jobqueue: Any, resultqueue: Any,
+                 kwargs: dict[str, Any], multisegment: bool, build: Build) -> None:
+        super().__init__(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+        self._build = build
+        self._parent = os.getpid()
+
+    def run(self) -> None:
+        # A killed parent (``kill -9``) cannot end its processes, which would wait for jobs
+        # for ever: on Linux the kernel ends them with it.
+        _end_with_parent()
+        if os.getppid() != self._parent:
+            return  # the parent was gone before that took effect
+        super().run()
+
+    def _process_file(self, job: Any) -> None:  # Whoosh's name: here a job, not a file
+        for document in self._build(job):
+            self.writer.add_document(**document)
