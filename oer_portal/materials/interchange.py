@@ -281,10 +281,15 @@ def _offering(prepared: preparation.Prepared | None) -> Iterator[None]:
 
 def _job(source: MaterialSource, own_hosts: frozenset[str]) -> preparation.Job | None:
     """The work a worker can do ahead for ``source``: its body, and those of its files whose
-    text is not derived yet.  Never raises: whatever is wrong with the source is found and
-    reported when the material itself is read."""
+    text is not derived yet; nothing for a material imported before (a re-import mostly
+    finds it unchanged, and a changed one is rendered here).  Never raises: whatever is
+    wrong with the source is found and reported when the material itself is read."""
     try:
         meta = json.loads(source.read_bytes("meta.json").decode("utf-8"))
+        external_id = str(meta.get("id") or "").strip()
+        if not external_id or db.session.scalar(
+                select(Material.id).where(Material.external_id == external_id)) is not None:
+            return None
         body = normalise_body(source.read_bytes("material.md").decode("utf-8"))
         files: dict[str, preparation.FileJob] = {}
         for item in meta.get("attachments") or ():

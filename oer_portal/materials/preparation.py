@@ -27,6 +27,8 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,6 +47,8 @@ T = TypeVar("T")
 
 #: Materials prepared ahead of the one being written, per worker.
 AHEAD_PER_WORKER = 4
+#: How often a worker looks whether the importing process is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,18 @@ def _derive_at(path: Path, sha256: str, filename: str) -> tuple[str, Derived] | 
     return sha256, compute(path, inspected.media_type, inspected.category)
 
 
+def _end_with_parent(parent: int) -> None:
+    """Make a worker end when the importing process is gone (killed half-way, it cannot
+    shut its pool down, and a worker waiting for work would wait for ever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def worker_count(configured: int | None) -> int:
     """``IMPORT_WORKERS`` as a number of processes: ``None`` is one per CPU."""
     if configured is None:
@@ -148,7 +164,9 @@ class Preparer(Generic[T]):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_end_with_parent,
+                                         initargs=(os.getpid(),))
         return self._pool
 
     def _submit(self, job: Job) -> Future[Prepared]:
