@@ -28,7 +28,7 @@ from oer_portal.core.errors import DomainError, ValidationError
 from oer_portal.core.markdown import current_own_hosts, using_renderings
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import db
-from oer_portal.materials import lifecycle, preparation, service
+from oer_portal.materials import lifecycle, preparation, remote_images, service
 from oer_portal.materials.attachments import AttachmentRef, Upload, refs_of, store_upload
 from oer_portal.materials.derivation import using_derivations
 from oer_portal.materials.metadata import (
@@ -238,13 +238,15 @@ def import_path(path: Path, importer: User, commit: Callable[[], None],
     ``workers`` processes (default ``IMPORT_WORKERS``; 1: none) render the lessons and
     derive their files' text a few materials ahead (``preparation.py``); the materials are
     still written here, one by one, in order.  The search is told once, at the end
-    (``outbox.deferred``).
+    (``outbox.deferred``), and other sites' images are registered but not fetched
+    (``remote_images.fetching_later``: the caller fetches them, or the maintenance job).
     """
     summary = ImportSummary()
     count = preparation.worker_count(
         current_app.config.get("IMPORT_WORKERS") if workers is None else workers)
     own_hosts = current_own_hosts()
-    with outbox.deferred(), preparation.Preparer[MaterialSource](count, prepare) as preparer:
+    with outbox.deferred(), remote_images.fetching_later(), \
+            preparation.Preparer[MaterialSource](count, prepare) as preparer:
         prepared_sources = preparer.run(discover(path),
                                         lambda source: _job(source, own_hosts))
         for source, prepared in prepared_sources:
