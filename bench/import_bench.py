@@ -35,9 +35,9 @@ the real path takes for the same folders and the same rendering and extraction; 
 of issue 17 is at most 2x); materials per second and SQL statements per material are printed
 too.  This is a benchmark, not a test: nothing passes or fails.
 
-Run from the repository root (the whole corpus took about 20 s here)::
+Run from the repository root (the whole corpus took about 2 minutes on a shared 2-CPU machine)::
 
-    .venv/bin/python bench/import_bench.py
+    PYTHONPATH=. .venv/bin/python bench/import_bench.py
     .venv/bin/python bench/import_bench.py --limit 100          # a quick run
     .venv/bin/python bench/import_bench.py --corpus /path/to/corpus
     .venv/bin/python bench/import_bench.py --workers 1          # the serial import
