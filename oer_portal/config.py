@@ -210,6 +210,12 @@ class Defaults:
     #: be fetched over plain http and on a private or loopback address.
     REMOTE_IMAGE_ALLOW_LOCAL_HOSTS: tuple[str, ...] | list[str] | str = ()
 
+    #: Processes that render the lessons' Markdown and extract the text of their files while
+    #: ``flask materials import`` writes the materials (``materials/preparation.py``): ``None``
+    #: is one per CPU, 1 does everything in the importing process itself
+    #: (``OER_IMPORT_WORKERS=1``).
+    IMPORT_WORKERS: int | None = None
+
     #: E-mail (Flask-Mailman).  Without ``MAIL_SERVER`` messages are written to the log
     #: instead of sent (``oer_portal.notifications.mail``).
     MAIL_SERVER: str | None = None

@@ -17,7 +17,9 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -35,10 +37,11 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markupsafe import Markup
 
-__all__ = ["REMOTE_IMAGE_PATH", "TocEntry", "escape_foreign_markup", "image_source_allowed",
+__all__ = ["REMOTE_IMAGE_PATH", "Rendering", "TocEntry", "current_own_hosts",
+           "escape_foreign_markup", "image_source_allowed", "prerender",
            "refused_image_sources", "remote_image_key", "remote_image_sources",
-           "render_markdown", "render_plain_text", "table_of_contents", "with_scroll_boxes",
-           "without_refused_images"]
+           "render_markdown", "render_plain_text", "table_of_contents", "using_renderings",
+           "with_scroll_boxes", "without_refused_images"]
 
 logger = logging.getLogger(__name__)
 
@@ -572,6 +575,55 @@ def _render(source: str, own_hosts: frozenset[str] = frozenset()) -> _Rendered:
                      remote_images=remote)
 
 
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """A lesson rendered ahead of time, perhaps in another process (plain, picklable data):
+    what :func:`render_markdown` and its siblings give for ``source`` while it is offered
+    with :func:`using_renderings`.  A bulk import renders in a pool of processes this way."""
+
+    source: str
+    own_hosts: frozenset[str]
+    rendered: _Rendered
+
+
+def prerender(source: str, own_hosts: frozenset[str]) -> Rendering:
+    """Render ``source`` for a portal answering on ``own_hosts`` (a pure function: no app
+    context needed, callable in a worker process)."""
+    encodable = _encodable(source)
+    return Rendering(encodable, own_hosts, _render(encodable, own_hosts))
+
+
+def current_own_hosts() -> frozenset[str]:
+    """The host names the renderer treats as the portal's own, in this context (what a
+    :func:`prerender` for this context must be given)."""
+    return _own_hosts()
+
+
+_OFFERED: ContextVar[dict[tuple[str, frozenset[str]], _Rendered] | None] = ContextVar(
+    "offered_renderings", default=None)
+
+
+@contextmanager
+def using_renderings(renderings: Iterable[Rendering]) -> Iterator[None]:
+    """Within the block, a rendering of the same source for the same hosts is taken from
+    ``renderings`` instead of being made again; anything else renders as always."""
+    offered = {(r.source, r.own_hosts): r.rendered for r in renderings}
+    token = _OFFERED.set(offered or None)
+    try:
+        yield
+    finally:
+        _OFFERED.reset(token)
+
+
+def _rendering(source: str, own_hosts: frozenset[str]) -> _Rendered:
+    offered = _OFFERED.get()
+    if offered is not None:
+        found = offered.get((source, own_hosts))
+        if found is not None:
+            return found
+    return _render(source, own_hosts)
+
+
 def _encodable(source: str) -> str:
     """Lone surrogates (JSON can carry them) cannot cross into nh3's Rust: they become "?".
     An author's own U+FDD0 must not come out as a bracket: it becomes U+FFFD."""
@@ -601,20 +653,20 @@ def render_markdown(source: str) -> Markup:
     """The lesson as HTML that is safe to put on a page as it is; callable from any thread.
     An image that points at a page of this portal (not one of its files) loses its source;
     an image of another site loads the portal's copy (:func:`remote_image_sources`)."""
-    rendered = _render(_encodable(source), _own_hosts())
+    rendered = _rendering(_encodable(source), _own_hosts())
     return Markup(rendered.html)  # noqa: S704 (sanitised by nh3 in _render)  # nosec B704
 
 
 def refused_image_sources(source: str) -> tuple[str, ...]:
     """The image sources of the lesson that :func:`render_markdown` drops, each once: the
     editor refuses to save them and says why."""
-    return _render(_encodable(source), _own_hosts()).refused_images
+    return _rendering(_encodable(source), _own_hosts()).refused_images
 
 
 def remote_image_sources(source: str) -> tuple[str, ...]:
     """The addresses of the other sites' images of the lesson, each once, in order: a save
     registers them, and the portal fetches its copies (``materials/remote_images.py``)."""
-    return _render(_encodable(source), _own_hosts()).remote_images
+    return _rendering(_encodable(source), _own_hosts()).remote_images
 
 
 def without_refused_images(rendered: str) -> str:
@@ -627,7 +679,7 @@ def without_refused_images(rendered: str) -> str:
 
 def table_of_contents(source: str) -> list[TocEntry]:
     """The lesson's headings in document order, with the ids :func:`render_markdown` gives them."""
-    return list(_render(_encodable(source), _own_hosts()).toc)
+    return list(_rendering(_encodable(source), _own_hosts()).toc)
 
 
 #: Elements whose end is a word break in plain text; inline ones (``<em>``) are not.
@@ -696,7 +748,7 @@ def render_plain_text(source: str, max_chars: int | None = None) -> str:
     """
     source = _encodable(source)
     try:
-        text = _text_of(_render(source, _own_hosts()).html)
+        text = _text_of(_rendering(source, _own_hosts()).html)
     except Exception:
         # Python-Markdown has crashed on odd input before (CVE-2025-69534); the words still count.
         logger.warning("Markdown could not be rendered as plain text", exc_info=True)

@@ -57,7 +57,11 @@ def add_listener(app: Flask, listener: Callable[[], None]) -> None:
 @contextmanager
 def deferred() -> Iterator[None]:
     """Within the block, commits do not notify; the listeners run once when it ends (a bulk
-    import drains once instead of after every material)."""
+    import drains once instead of after every material).  Blocks nest: only the outermost
+    one notifies, so a command may defer around an import that defers on its own."""
+    if g.get("outbox_deferred"):
+        yield
+        return
     g.outbox_deferred, g.outbox_pending = True, False
     try:
         yield

@@ -19,7 +19,15 @@ from oer_portal.accounts.policy import PUBLIC, Actor
 from oer_portal.core import outbox
 from oer_portal.core.errors import DomainError, NotFound
 from oer_portal.core.uow import current_uow, transactional
-from oer_portal.materials import exports, importers, interchange, licensing, linkcheck, rerender
+from oer_portal.materials import (
+    exports,
+    importers,
+    interchange,
+    licensing,
+    linkcheck,
+    remote_images,
+    rerender,
+)
 from oer_portal.materials.models import MaterialKind
 from oer_portal.materials.service import get_material, version_by_number
 from oer_portal.materials.web import absolute_material_url
@@ -56,6 +64,8 @@ def import_materials(path: Path, email: str) -> None:
             path, importer, commit=uow.commit, rollback=uow.rollback,
             publisher=importer if importer.has_role("admin") else None,
             progress=lambda _name: bar.update(1))
+    # The lessons' images from other sites, once for the whole import (not after each one).
+    remote_images.fetch_pending()
     click.echo(_("%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
                  "%(failed)d failed.", created=summary.created, updated=summary.updated,
                  unchanged=summary.unchanged, failed=len(summary.failed)))

@@ -20,8 +20,11 @@ material whose public version uses the file: those documents are indexed again w
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -42,6 +45,41 @@ THUMBNAIL_NAME = "thumb.png"
 BATCH_SIZE = 500
 
 
+@dataclass(frozen=True)
+class Derived:
+    """What a derivation makes of one file (plain data: it may come from a worker process)."""
+
+    media_type: str
+    category: str
+    text: str | None
+    thumbnail: bytes | None
+
+
+def compute(path: Path, media_type: str, category: str) -> Derived:
+    """The text and the thumbnail of the file at ``path`` (a pure function: no database, no
+    app context, so a bulk import runs it in a pool of processes)."""
+    inspected = InspectedFile(media_type=media_type, extension="", category=category,
+                              display_name=path.name)
+    return Derived(media_type, category, extract_text(path, inspected),
+                   make_thumbnail(path, inspected))
+
+
+_OFFERED: ContextVar[Mapping[str, Derived] | None] = ContextVar("offered_derivations",
+                                                                default=None)
+
+
+@contextmanager
+def using_derivations(derived: Mapping[str, Derived]) -> Iterator[None]:
+    """Within the block, ``derive(sha256)`` takes ``derived[sha256]`` (made ahead of time from
+    the same bytes) instead of reading the file again, when it was made for the type the
+    stored row has; anything else is derived as always."""
+    token = _OFFERED.set(derived or None)
+    try:
+        yield
+    finally:
+        _OFFERED.reset(token)
+
+
 @jobs.job("materials.derive")
 def derive(sha256: str) -> bool:
     """Make the text and the thumbnail of the stored file ``sha256`` and commit them, in a
@@ -55,13 +93,15 @@ def derive(sha256: str) -> bool:
     if row is None or not store.exists(sha256):
         current_uow().rollback()
         return False
-    inspected = InspectedFile(media_type=row.media_type, extension="", category=row.category,
-                              display_name=sha256)
-    path = store.path(sha256)
-    thumbnail = make_thumbnail(path, inspected)
+    offered = (_OFFERED.get() or {}).get(sha256)
+    if offered is not None and (offered.media_type, offered.category) == (row.media_type,
+                                                                         row.category):
+        made = offered
+    else:
+        made = compute(store.path(sha256), row.media_type, row.category)
+    thumbnail, text = made.thumbnail, made.text
     if thumbnail is not None:
         store.write_derived(sha256, THUMBNAIL_NAME, thumbnail)
-    text = extract_text(path, inspected)
     text_changed = text != row.text
     db.session.execute(update(StoredFile).where(StoredFile.sha256 == sha256).values(
         text=text, has_thumbnail=thumbnail is not None, derived_at=utcnow()))

@@ -13,21 +13,32 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from oer_portal.accounts.models import User
+from oer_portal.core import outbox
 from oer_portal.core.errors import DomainError, ValidationError
+from oer_portal.core.markdown import current_own_hosts, using_renderings
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import db
-from oer_portal.materials import lifecycle, service
+from oer_portal.materials import lifecycle, preparation, remote_images, service
 from oer_portal.materials.attachments import AttachmentRef, Upload, refs_of, store_upload
-from oer_portal.materials.metadata import VersionFields, resolve_term, validate, vocabularies
-from oer_portal.materials.models import Material, MaterialKind, MaterialVersion
+from oer_portal.materials.derivation import using_derivations
+from oer_portal.materials.metadata import (
+    VersionFields,
+    normalise_body,
+    resolve_term,
+    validate,
+    vocabularies,
+)
+from oer_portal.materials.models import Material, MaterialKind, MaterialVersion, StoredFile
 
 META_KEYS_USED = {"id", "title", "description", "subject", "subjects", "level", "levels",
                   "language", "keywords", "licence", "authors", "source_url", "attribution",
@@ -217,22 +228,91 @@ def _same(head: MaterialVersion, fields: VersionFields, refs: list[AttachmentRef
 
 def import_path(path: Path, importer: User, commit: Callable[[], None],
                 rollback: Callable[[], None], publisher: User | None = None,
-                progress: Callable[[str], None] = lambda _name: None) -> ImportSummary:
+                progress: Callable[[str], None] = lambda _name: None,
+                workers: int | None = None,
+                prepare: Callable[[preparation.Job], preparation.Prepared] = preparation.prepare,
+                ) -> ImportSummary:
     """Import every material under ``path``, committing after each one, so an interrupted
-    import keeps what it finished and a re-run picks up the rest."""
+    import keeps what it finished and a re-run picks up the rest.
+
+    ``workers`` processes (default ``IMPORT_WORKERS``; 1: none) render the lessons and
+    derive their files' text a few materials ahead (``preparation.py``); the materials are
+    still written here, one by one, in order.  The search is told once, at the end
+    (``outbox.deferred``), and other sites' images are registered but not fetched
+    (``remote_images.fetching_later``: the caller fetches them, or the maintenance job).
+    """
     summary = ImportSummary()
-    for source in discover(path):
-        try:
-            outcome = import_material(source, importer, publisher)
-            commit()
-        except (DomainError, KeyError, ValueError, UnicodeDecodeError, OSError) as error:
-            rollback()
-            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-            summary.failed.append((source.name, message))
-        else:
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
-        progress(source.name)
+    count = preparation.worker_count(
+        current_app.config.get("IMPORT_WORKERS") if workers is None else workers)
+    own_hosts = current_own_hosts()
+    with outbox.deferred(), remote_images.fetching_later(), \
+            preparation.Preparer[MaterialSource](count, prepare) as preparer:
+        prepared_sources = preparer.run(discover(path),
+                                        lambda source: _job(source, own_hosts))
+        for source, prepared in prepared_sources:
+            if isinstance(prepared, preparation.WorkerDied):
+                summary.failed.append((source.name, _(
+                    "Preparing this material stopped the process that did it (too large, "
+                    "or a file that crashes the reader); it was not imported.")))
+                progress(source.name)
+                continue
+            try:
+                with _offering(prepared):
+                    outcome = import_material(source, importer, publisher)
+                    commit()
+            except (DomainError, KeyError, ValueError, UnicodeDecodeError, OSError) as error:
+                rollback()
+                message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+                summary.failed.append((source.name, message))
+            else:
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
+            progress(source.name)
     return summary
+
+
+@contextmanager
+def _offering(prepared: preparation.Prepared | None) -> Iterator[None]:
+    """Offer what a worker made ahead to the services writing the material."""
+    if prepared is None:
+        yield
+        return
+    renderings = [prepared.rendering] if prepared.rendering is not None else []
+    with using_renderings(renderings), using_derivations(prepared.derived):
+        yield
+
+
+def _job(source: MaterialSource, own_hosts: frozenset[str]) -> preparation.Job | None:
+    """The work a worker can do ahead for ``source``: its body, and those of its files whose
+    text is not derived yet; nothing for a material imported before (a re-import mostly
+    finds it unchanged, and a changed one is rendered here).  Never raises: whatever is
+    wrong with the source is found and reported when the material itself is read."""
+    try:
+        meta = json.loads(source.read_bytes("meta.json").decode("utf-8"))
+        external_id = str(meta.get("id") or "").strip()
+        if not external_id or db.session.scalar(
+                select(Material.id).where(Material.external_id == external_id)) is not None:
+            return None
+        body = normalise_body(source.read_bytes("material.md").decode("utf-8"))
+        files: dict[str, preparation.FileJob] = {}
+        for item in meta.get("attachments") or ():
+            name = item.get("filename") or item["path"]
+            if isinstance(source, FolderSource):
+                file_path = source._path(item["path"])
+                digest = hashlib.sha256(file_path.read_bytes()).hexdigest()
+                file = preparation.FileJob(name, path=str(file_path))
+            else:
+                data = source.read_bytes(item["path"])
+                digest = hashlib.sha256(data).hexdigest()
+                file = preparation.FileJob(name, data=data)
+            files.setdefault(digest, file)
+        derived = set(db.session.scalars(select(StoredFile.sha256).where(
+            StoredFile.sha256.in_(list(files)), StoredFile.derived_at.is_not(None)))
+        ) if files else set()
+    except Exception:
+        return None
+    return preparation.Job(source.name, body if body.strip() else None, own_hosts,
+                           tuple(file for digest, file in files.items()
+                                 if digest not in derived))
 
 
 def export_material(material: Material, version: MaterialVersion, target: Path) -> Path:

@@ -128,13 +128,18 @@ def is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def normalise_body(body: str) -> str:
+    """The lesson text as ``validate`` keeps it (line ends as ``\\n``)."""
+    return body.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def validate(fields_: VersionFields, kind: str) -> VersionFields:
     """Normalise and check ``fields_``; raises :class:`InvalidFields` naming each bad field."""
     f = replace(
         fields_,
         title=" ".join(fields_.title.split()),
         description=fields_.description.strip(),
-        body=fields_.body.replace("\r\n", "\n").replace("\r", "\n"),
+        body=normalise_body(fields_.body),
         keywords=_clean_list(fields_.keywords),
         objectives=_clean_list(fields_.objectives),
         authors=_clean_list(fields_.authors),

@@ -29,13 +29,14 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import CheckConstraint, Index, String, Text, event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -107,9 +108,23 @@ def register(urls: Iterable[str], session: Session | None = None) -> list[str]:
     connection.execute(insert(table).values([
         {"key": key, "url": wanted[key], "status": PENDING, "attempts": 0, "registered_at": now}
         for key in new]).on_conflict_do_nothing(index_elements=["key"]))
-    if current_app.config.get("REMOTE_IMAGE_FETCH_ON_SAVE", True):
+    if current_app.config.get("REMOTE_IMAGE_FETCH_ON_SAVE", True) \
+            and not g.get("remote_fetch_later"):
         jobs.after_commit("media.fetch_remote", new[:FETCH_PER_SAVE])
     return new
+
+
+@contextmanager
+def fetching_later() -> Iterator[None]:
+    """Within the block, saves register their new images as pending without fetching them
+    after each commit (a bulk import: ``flask materials import`` fetches them once at the
+    end; ``flask media fetch-remote`` and the maintenance job fetch whatever is pending)."""
+    previous = g.get("remote_fetch_later", False)
+    g.remote_fetch_later = True
+    try:
+        yield
+    finally:
+        g.remote_fetch_later = previous
 
 
 @event.listens_for(Session, "before_flush")

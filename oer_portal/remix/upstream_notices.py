@@ -30,6 +30,8 @@ def tell_remixers(original: Material, version: MaterialVersion, by: User | None)
     with an older version of it), for its owner and co-authors, worded with the remix's
     current title.  Withdrawn remixes are left alone; remixes of remixes follow their own
     original, not this one."""
+    if version.number <= 1:
+        return  # no remix can be in step with a version before the first (an import's case)
     remix, synced, head = aliased(Material), aliased(MaterialVersion), aliased(MaterialVersion)
     synced_id = func.coalesce(RemixUpstream.synced_version_id, remix.derived_from_version_id)
     behind = db.session.execute(
