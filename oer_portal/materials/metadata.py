@@ -110,8 +110,8 @@ class VersionFields:
                 value = meta[name]
                 kwargs[name] = tuple(value) if isinstance(value, list) else value
         return cls(title=version.title, description=version.description,
-                   body=version.body if with_body else "", language=version.language, licence=version.licence,
-                   link_url=version.link_url, **kwargs)
+                   body=version.body if with_body else "", language=version.language,
+                   licence=version.licence, link_url=version.link_url, **kwargs)
 
     def with_body(self, body: str) -> VersionFields:
         return replace(self, body=body)
