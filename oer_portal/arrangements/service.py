@@ -152,10 +152,13 @@ def resolve(actor: Actor, outline: Iterable[Node]) -> dict[int, Embedded]:
     wanted = {n.pinned_version_id for _index, n in nodes if n.pinned_version_id}
     for material in found.values():
         wanted.update(filter(None, (material.published_version_id, material.latest_version_id)))
-    # Titles, licences and credits need no rendered text, files or author rows; the one
-    # part a page shows loads those when it reads them.
+    # Titles, licences and credits need no text, files or author rows: neither the HTML
+    # nor the Markdown (most of a version's row; a table of contents of sixty lessons read
+    # both for every page of the arrangement); the one part a page shows loads its HTML
+    # when it reads it, and the export loads every text at once (``_load_texts_and_files``).
     versions = {v.id: v for v in db.session.scalars(
-        select(MaterialVersion).options(defer(MaterialVersion.body_html),
+        select(MaterialVersion).options(defer(MaterialVersion.body),
+                                        defer(MaterialVersion.body_html),
                                         lazyload(MaterialVersion.attachments),
                                         lazyload(MaterialVersion.author))
         .where(MaterialVersion.id.in_(wanted)))} if wanted else {}

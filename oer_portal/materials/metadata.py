@@ -99,16 +99,19 @@ class VersionFields:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
 
     @classmethod
-    def of(cls, version: MaterialVersion) -> VersionFields:
+    def of(cls, version: MaterialVersion, *, with_body: bool = True) -> VersionFields:
+        """The version's fields; ``with_body=False`` leaves the body empty and unread (a
+        list or a credit line needs the metadata only, and a version loaded for one may
+        have its Markdown deferred)."""
         meta = dict(version.meta or {})
         kwargs: dict[str, Any] = {}
         for name in cls.META_FIELDS:
             if name in meta:
                 value = meta[name]
                 kwargs[name] = tuple(value) if isinstance(value, list) else value
-        return cls(title=version.title, description=version.description, body=version.body,
-                   language=version.language, licence=version.licence,
-                   link_url=version.link_url, **kwargs)
+        return cls(title=version.title, description=version.description,
+                   body=version.body if with_body else "", language=version.language,
+                   licence=version.licence, link_url=version.link_url, **kwargs)
 
     def with_body(self, body: str) -> VersionFields:
         return replace(self, body=body)

@@ -55,6 +55,9 @@ class Material(db.Model):
         CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="known_status"),
         # Selective harvesting (OAI-PMH ``from``/``until``) and its keyset pages.
         Index("ix_materials_oai_datestamp", "oai_datestamp", "id"),
+        # The published materials newest first (home page, feeds, API list, profiles):
+        # ``migrations/versions/0029_hot_indexes.py``.
+        Index("ix_materials_status_published", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -155,8 +155,15 @@ def owned_by(actor: Actor) -> Sequence[tuple[Material, MaterialVersion, str | No
     """The actor's materials with their head version and pending-review state, newest first."""
     pending = (select(ReviewRequest.material_id).where(
         ReviewRequest.status == ReviewStatus.PENDING).scalar_subquery())
+    # A row of the list needs the head's title, number, date and licence (the API its
+    # description and language too): never its Markdown, HTML, author or attachments.
     rows = db.session.execute(
         select(Material, MaterialVersion, Material.id.in_(pending))
+        .options(load_only(MaterialVersion.id, MaterialVersion.material_id,
+                           MaterialVersion.number, MaterialVersion.title,
+                           MaterialVersion.description, MaterialVersion.language,
+                           MaterialVersion.licence, MaterialVersion.created_at),
+                 lazyload(MaterialVersion.author), lazyload(MaterialVersion.attachments))
         .join(MaterialVersion, MaterialVersion.id == Material.latest_version_id)
         .where(Material.owner_id == actor.id,
                # A deleted draft (withdrawn, never published) is gone from the list.
@@ -252,19 +259,29 @@ def published_cards(material_ids: Sequence[int]) -> list[MaterialCard]:
     return [cards[material_id] for material_id in material_ids if material_id in cards]
 
 
-def publication_state() -> tuple[int, datetime | None]:
-    """How many materials are published and when the last publication was: a key that
-    changes whenever what the public sees changes.
+def publication_state() -> tuple[int, datetime | None, datetime | None]:
+    """How many materials are withdrawn, when the last publication was and when the public
+    last saw any material change: a key that changes whenever what the public sees changes.
 
     Publishing (a new material or a new version) sets ``published_at`` to now, so the
-    newest time moves; withdrawing takes one off the count without publishing anything.
-    Nothing else changes the published versions, so results keyed by this (the mixed
-    newest list) never outlive the set they were worked out from.  One indexed read.
+    newest time moves; withdrawing and unpublishing add one to the withdrawn and
+    reinstating takes one off, and each moves ``oai_datestamp`` (``lifecycle``).  Saving a
+    draft changes none of them, so results keyed by this (the mixed newest list, the cached
+    home page) never outlive the set they were worked out from and survive a draft.
+
+    One statement of three index reads that do not grow with the portal: the newest
+    published time and the withdrawn rows from ``ix_materials_status_published`` (a
+    portal withdraws few), the newest datestamp from ``ix_materials_oai_datestamp``.  Not a
+    count of the published materials: that reads every one of them on every request.
     """
-    count, latest = db.session.execute(
-        select(func.count(Material.id), func.max(Material.published_at))
-        .where(Material.status == MaterialStatus.PUBLISHED)).one()
-    return count, latest
+    withdrawn = select(func.count(Material.id)).where(
+        Material.status == MaterialStatus.WITHDRAWN).scalar_subquery()
+    latest = select(func.max(Material.published_at)).where(
+        Material.status == MaterialStatus.PUBLISHED).scalar_subquery()
+    changed = select(func.max(Material.oai_datestamp)).scalar_subquery()
+    count, published_at, changed_at = db.session.execute(
+        select(withdrawn, latest, changed)).one()
+    return count, published_at, changed_at
 
 
 def newest_mixed_ids(limit: int) -> list[int]:

@@ -18,6 +18,8 @@ with their facet and code, and the cards to the materials.
   young portal, and a wall of unlinked names would hide the ones that lead somewhere.
 - **Newest** is ``queries.newest_mixed_ids`` (rounds over languages, and over subjects within
   a language), cached per process until the published set changes.
+- **Cached**: the whole page but its cards, per language, until the published set or the
+  search index changes (:func:`home_page`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from datetime import datetime
 from oer_portal.extensions import db
 from oer_portal.materials import queries
 from oer_portal.materials.metadata import Term, vocabularies
+from oer_portal.search import searchers
 from oer_portal.search.service import SearchRequest, search
 
 #: Cards in the "newest" list: four rows of three on a wide screen.
@@ -59,16 +62,51 @@ class HomePage:
 
 
 def home_page(locale: str) -> HomePage:
-    """Everything the home page shows, labelled in ``locale``: one search (no SQL) for the
-    counts, the vocabularies (read once per request), and the newest cards in one or two
-    statements."""
-    results = search(SearchRequest(per_page=1, include_records=False))
-    terms = vocabularies()
-    return HomePage(
-        total=results.total,
-        levels=level_entries(terms["level"], dict(results.facets["level"]), locale),
-        subjects=subject_entries(terms["subject"], dict(results.facets["subject"]), locale),
-        newest=tuple(queries.published_cards(newest_ids(NEWEST))))
+    """Everything the home page shows, labelled in ``locale``.
+
+    The counts (one search over everything, the page's dearest part), the labels and the
+    newest ids are kept per language and per process, keyed by :func:`_cache_key`: the
+    published set in the database (one indexed read, so every worker process sees a
+    publication, a withdrawal or an unpublishing at its next request, whichever process made
+    it) and the commit of the search index the counts were read from.  A draft saved changes
+    neither, so it keeps the cached page.  The cards are read fresh for the cached ids (one
+    statement by primary key), so a withdrawn material never shows.
+    """
+    key = _cache_key()
+    cached = _pages.get(locale)
+    if cached is None or cached.key != key:
+        results = search(SearchRequest(per_page=1, include_records=False))
+        terms = vocabularies()
+        cached = _CachedHome(
+            key, results.total,
+            level_entries(terms["level"], dict(results.facets["level"]), locale),
+            subject_entries(terms["subject"], dict(results.facets["subject"]), locale),
+            tuple(newest_ids(NEWEST, key[1])))
+        # One assignment of a new dict: threads need no lock (two that miss at once both
+        # work it out, and either answer is right).
+        _pages.update({locale: cached})
+    return HomePage(total=cached.total, levels=cached.levels, subjects=cached.subjects,
+                    newest=tuple(queries.published_cards(cached.newest)))
+
+
+@dataclass(frozen=True)
+class _CachedHome:
+    key: tuple[object, ...]
+    total: int
+    levels: tuple[EntryPoint, ...]
+    subjects: tuple[EntryPoint, ...]
+    newest: tuple[int, ...]
+
+
+#: Locale → the last home page worked out in it.
+_pages: dict[str, _CachedHome] = {}
+
+
+def _cache_key() -> tuple[object, ...]:
+    """What the cached home page depends on: the database (two apps in one process, as in
+    the tests, never share an answer), its published set, and the search index's commit."""
+    return (db.engine.url.render_as_string(), queries.publication_state(),
+            searchers.generation())
 
 
 def level_entries(terms: Mapping[str, Term], counts: Mapping[str, int], locale: str
@@ -94,7 +132,7 @@ def subject_entries(terms: Mapping[str, Term], counts: Mapping[str, int], locale
 
 @dataclass(frozen=True)
 class _Newest:
-    key: tuple[str, int, int, datetime | None]
+    key: tuple[object, ...]
     ids: tuple[int, ...]
 
 
@@ -103,7 +141,9 @@ class _Newest:
 _newest: _Newest | None = None
 
 
-def newest_ids(limit: int) -> list[int]:
+def newest_ids(limit: int,
+               state: tuple[int, datetime | None, datetime | None] | None = None
+               ) -> list[int]:
     """``queries.newest_mixed_ids``, worked out again only when the published set changed.
 
     Working it out reads the language and subject of every published version (12 ms for
@@ -113,8 +153,8 @@ def newest_ids(limit: int) -> list[int]:
     and only for published materials, so a cached list never shows what was withdrawn.
     """
     global _newest
-    count, latest = queries.publication_state()
-    key = (db.engine.url.render_as_string(), limit, count, latest)
+    key = (db.engine.url.render_as_string(), limit,
+           state if state is not None else queries.publication_state())
     cached = _newest
     if cached is not None and cached.key == key:
         return list(cached.ids)

@@ -208,7 +208,7 @@ licensing.register_sources(sources_for)
 def authors_of(material: Material, version: MaterialVersion, links: PageLinks
                ) -> tuple[Author, ...]:
     """Who is credited: the names an import brought, else the owner and the co-authors."""
-    named = VersionFields.of(version).authors
+    named = VersionFields.of(version, with_body=False).authors
     if named:
         return tuple(Author(name) for name in named)
     users = (material.owner, *materials.co_authors(material))
@@ -269,7 +269,7 @@ def credits(material: Material, version: MaterialVersion, links: PageLinks,
 
 def _entry(material: Material, version: MaterialVersion, links: PageLinks,
            number: int | None) -> CreditEntry:
-    fields = VersionFields.of(version)
+    fields = VersionFields.of(version, with_body=False)
     url = links.material(material, None if material.is_withdrawn else number)
     return CreditEntry(title=version.title, authors=authors_of(material, version, links),
                        url=url, licence=version.licence, version_number=number,

@@ -399,3 +399,78 @@ def test_the_home_page_reads_a_fixed_few_statements_and_no_lesson_text(app, clie
     for statement in first:
         assert "material_versions.body" not in statement, statement
     assert len(_newest_titles(client.get("/").get_data(as_text=True))) == 12
+
+
+# -- the cache ---------------------------------------------------------------------------------
+
+
+def _cached_home(locale: str = "en"):
+    from oer_portal.pages import home
+
+    return home._pages.get(locale)
+
+
+def test_a_new_publication_shows_on_the_cached_home_page_at_once(app, client, publish):
+    """The cache is checked against the database at every request (not emptied by the
+    process that published), so any worker process sees a publication at its next
+    request: counts, the newest list and its cards."""
+    publish("Eerste les", subjects=("mathematics",), levels=("havo",))
+    client.get("/")
+    cached = _cached_home()
+    client.get("/")
+    assert _cached_home() is cached  # kept while nothing changed
+
+    publish("Tweede les", subjects=("history",), levels=("havo",))
+    page = client.get("/").get_data(as_text=True)
+
+    assert _newest_titles(page) == ["Tweede les", "Eerste les"]
+    assert _entries(page)["History"][1] == "1 material"
+    assert _cached_home() is not cached
+
+
+def test_saving_a_draft_keeps_the_cached_home_page(app, client, publish, make_material,
+                                                   people):
+    from oer_portal.accounts.models import User
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials import service
+    from oer_portal.materials.metadata import VersionFields
+
+    published = publish("Gepubliceerde les", subjects=("mathematics",))
+    client.get("/")
+    cached = _cached_home()
+
+    make_material(people["teacher"], title="Een concept")  # a new draft
+    with app.app_context():  # a newer draft of the published lesson
+        material = db.session.get(Material, published)
+        service.save_version(db.session.get(User, people["teacher"].id), published,
+                             material.latest_version_id,
+                             VersionFields(title="Gepubliceerde les, herzien", body="Nieuw\n"),
+                             [])
+        current_uow().commit()
+    page = client.get("/").get_data(as_text=True)
+
+    assert _cached_home() is cached
+    assert _newest_titles(page) == ["Gepubliceerde les"]
+
+
+def test_a_withdrawal_and_a_reinstatement_each_refresh_the_cached_home_page(app, client,
+                                                                           publish, people):
+    from oer_portal.accounts.models import User
+    from oer_portal.core.uow import current_uow
+    from oer_portal.materials import lifecycle
+
+    kept = publish("Blijft staan", subjects=("mathematics",))
+    taken = publish("Gaat offline", subjects=("history",))
+    client.get("/")
+    with app.app_context():
+        lifecycle.unpublish(db.session.get(User, people["moderator"].id),
+                            db.session.get(Material, taken), "Klacht")
+        current_uow().commit()
+    assert _newest_titles(client.get("/").get_data(as_text=True)) == ["Blijft staan"]
+    with app.app_context():
+        lifecycle.reinstate(db.session.get(User, people["moderator"].id),
+                            db.session.get(Material, taken), "Klacht ongegrond")
+        current_uow().commit()
+    page = client.get("/").get_data(as_text=True)
+    assert _newest_titles(page) == ["Gaat offline", "Blijft staan"]
+    assert _entries(page)["History"][1] == "1 material" and kept

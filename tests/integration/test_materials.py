@@ -279,6 +279,27 @@ def test_material_page_issues_a_bounded_number_of_queries(app, client, make_user
     assert f"/materials/{material_id}/v/1\"" in last
 
 
+def test_the_dashboard_reads_the_same_statements_for_few_or_many_and_no_lesson_text(
+        app, client, make_user, make_material):
+    """My materials lists each material's head by title, number, date and licence: the
+    statements do not grow with the list, and none of them reads a version's body or HTML."""
+    from tests.fixtures.statements import page_statements
+
+    owner, moderator = make_user("teacher"), make_user("moderator")
+    for n in range(2):
+        make_material(owner, title=f"Les {n}", publish_by=moderator if n % 2 else None)
+    client.login(owner.email)
+    few = page_statements(app, client, "/my/materials")
+    for n in range(2, 40):
+        make_material(owner, title=f"Les {n}", publish_by=moderator if n % 2 else None)
+    many = page_statements(app, client, "/my/materials")
+
+    assert len(many) == len(few), many
+    assert client.get("/my/materials").get_data(as_text=True).count("Les ") >= 40
+    for statement in many:
+        assert "material_versions.body" not in statement, statement
+
+
 XSS = [
     "<script>alert(1)</script>",
     "[klik](javascript:alert(1))",
