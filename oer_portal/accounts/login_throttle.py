@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
+from limits.storage import MemoryStorage, Storage
 
 from oer_portal.accounts.devices import account_digest
 from oer_portal.extensions import limiter
@@ -37,8 +38,13 @@ class Refusal:
     device: bool = False
 
 
-def _storage():
-    return limiter.storage
+#: Where the counters live when the limiter is turned off (``RATELIMIT_ENABLED=False``
+#: leaves it without storage): this process's memory, so the delay still protects accounts.
+_OWN_STORAGE = MemoryStorage()
+
+
+def _storage() -> Storage:
+    return limiter.storage or _OWN_STORAGE
 
 
 def _keys(email: str) -> tuple[str, str]:

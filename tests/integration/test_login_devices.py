@@ -119,3 +119,17 @@ def test_the_per_address_limit_still_holds(app, client, make_user):
     for n in range(5):
         assert client.login(f"nobody{n}@example.org", "guess").status_code == 200
     assert client.login("nobody9@example.org", "guess").status_code == 429
+
+
+def test_with_rate_limits_turned_off_logins_work_and_the_delay_still_holds(
+        app, another_app, make_user):
+    """``RATELIMIT_ENABLED=False`` leaves the limiter without storage: the account delay
+    keeps its counters in the process instead (logins answered 500 before)."""
+    user = make_user("student")
+    unlimited = another_app({**app.config, "RATELIMIT_ENABLED": False})
+    client = Client(unlimited.test_client())
+    free = unlimited.config["LOGIN_FREE_FAILURES"]
+    assert _hammer(client, user.email, free) == [200] * free
+    assert client.login(user.email, "wrong password").status_code == 429
+    _time_passes(unlimited, user.email)
+    assert client.login(user.email).status_code == 302
