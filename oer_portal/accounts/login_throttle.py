@@ -44,7 +44,7 @@ _OWN_STORAGE = MemoryStorage()
 
 
 def _storage() -> Storage:
-    return limiter.storage or _OWN_STORAGE
+    return limiter.storage if limiter.enabled else _OWN_STORAGE
 
 
 def _keys(email: str) -> tuple[str, str]:
