@@ -168,8 +168,16 @@ def test_the_api_refuses_text_over_the_limits_as_422_without_rendering(
 
 
 def test_an_api_request_over_its_size_cap_is_a_413_problem(writer, conversions):
-    response = writer.post("/api/v1/materials", json={**API_LESSON, "body": OVERSIZED})
+    # The API's cap is a whole arrangement's text (introduction and pages), larger than the
+    # forms' of one lesson; a lesson's body within it but over its limit is a 422.
+    from oer_portal.api.write_views import WRITE_TEXT_CHARS
+
+    oversized = "é" * (WRITE_TEXT_CHARS + 60_000)
+    response = writer.post("/api/v1/materials", json={**API_LESSON, "body": oversized})
     assert response.status_code == 413 and slug_of(response) == "payload-too-large"
+    too_long = writer.post("/api/v1/materials", json={**API_LESSON, "body": OVERSIZED})
+    assert too_long.status_code == 422
+    assert [item["field"] for item in too_long.get_json()["invalid"]] == ["body"]
     assert conversions == []
 
 
