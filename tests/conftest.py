@@ -12,6 +12,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
 from oer_portal import create_app
@@ -85,6 +87,28 @@ def drop_postgres_database(server_uri: str, database_uri: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+#: The machine's PostgreSQL server, for tests that need one whichever database the run uses.
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def own_postgres_database() -> Iterator[str]:
+    """A new, empty database of the caller's own on the run's PostgreSQL server (else the
+    machine's), dropped afterwards; the test is skipped where no server answers, except in
+    CI, where one must."""
+    server = postgres_uri_from_env() or DEFAULT_POSTGRES
+    try:
+        uri = create_postgres_database(server)
+    except OperationalError as error:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {error.orig}")
+    try:
+        yield uri
+    finally:
+        drop_postgres_database(server, uri)
 
 
 @pytest.fixture(scope="session")

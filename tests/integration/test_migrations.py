@@ -3,7 +3,6 @@ PostgreSQL (the PostgreSQL case fails rather than skips when CI=true)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,18 +10,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.exc import OperationalError
 
 from oer_portal.extensions import db
 from tests.conftest import (
+    DEFAULT_POSTGRES,
     create_postgres_database,
     drop_postgres_database,
     make_config,
     migrate_to_head,
+    own_postgres_database,
     postgres_uri_from_env,
 )
-
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,15 +28,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    server = postgres_uri_from_env() or DEFAULT_POSTGRES
-    try:
-        uri = create_postgres_database(server)
-    except OperationalError as error:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {error.orig}")
-    yield uri
-    drop_postgres_database(server, uri)
+    with own_postgres_database() as uri:
+        yield uri
 
 
 def _schema_diff(uri: str) -> list:

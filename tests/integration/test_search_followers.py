@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from oer_portal import create_app
 from oer_portal.core import outbox
@@ -34,16 +33,13 @@ from oer_portal.extensions import db
 from oer_portal.search import followers, indexer
 from oer_portal.search.followers import IndexFollower, SearchFollower
 from tests.conftest import (
-    create_postgres_database,
-    drop_postgres_database,
     make_config,
     migrate_to_head,
-    postgres_uri_from_env,
+    own_postgres_database,
     truncate_all,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: How long a subprocess follower may take to catch up before the test gives up (a guard
 #: against hanging, not a timing assertion: on a quiet machine it takes a second).
 PATIENCE = 120
@@ -54,16 +50,9 @@ TIMEOUT = timedelta(seconds=600)
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This module's own migrated database on the PostgreSQL server."""
-    server = postgres_uri_from_env() or DEFAULT_POSTGRES
-    try:
-        uri = create_postgres_database(server)
-    except OperationalError as error:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {error.orig}")
-    migrate_to_head(tmp_path_factory.mktemp("followers"), uri)
-    yield uri
-    drop_postgres_database(server, uri)
+    with own_postgres_database() as uri:
+        migrate_to_head(tmp_path_factory.mktemp("followers"), uri)
+        yield uri
 
 
 class Portal:
