@@ -101,9 +101,11 @@ class UsageCounter:
         return True
 
     def _start_timer(self) -> None:
-        assert self._schedule is not None
+        schedule = self._schedule
+        if schedule is None:  # _claim_timer said yes only with a scheduler
+            return
         try:
-            self._schedule(self.interval, self.write_scheduled)
+            schedule(self.interval, self.write_scheduled)
         except Exception:  # no thread to be had: requests and the exit still write
             log.exception("usage counts: the timer could not be started")
             with self._lock:
