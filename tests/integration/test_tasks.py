@@ -396,3 +396,14 @@ def test_with_a_broker_the_embedded_threads_leave_the_schedule_to_beat(eager_app
     assert not started & {"search-drain", "storage-maintenance", "collections-harvest"}
     assert {"collections.harvest_due", "maintenance.storage_gc", "search.drain"} <= {
         entry["task"] for entry in app.extensions["celery"].conf.beat_schedule.values()}
+
+
+def test_every_job_says_what_it_does_on_the_admin_page(app, client, make_user):
+    from oer_portal.tasks.admin_views import JOB_LABELS
+
+    portal_jobs = {name for name in jobs.registered() if not name.startswith("tests.")}
+    assert portal_jobs == set(JOB_LABELS), "a new job needs a label for the administrators"
+    _failure(app, "materials.derive", ["ab" * 32])
+    client.login(make_user("admin").email)
+    page = client.get("/admin/tasks").get_data(as_text=True)
+    assert "Text and thumbnail of a file <code>materials.derive</code>" in page
