@@ -4,13 +4,55 @@ building process fails, the new index is thrown away and the live one stays."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from oer_portal.search import indexer, service
 from oer_portal.search.schema import POSITION_ID
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: A reindex in a process of its own: building processes are forked only from a process of
+#: one thread (``whoosh_compat.can_build_in_processes``), and a test process may hold
+#: others (a browser test's live server, say).  Jobs of two materials, so that both
+#: building processes get some; ``failing``: a material whose document cannot be built.
+REINDEX = """
+import json, sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import make_config
+from oer_portal import create_app
+from oer_portal.search import indexer
+tmp, uri, processes, failing = sys.argv[1:5]
+app = create_app(make_config(Path(tmp), uri))
+indexer.REINDEX_JOB = 2
+real = indexer.document_for
+def document_for(material):
+    if str(material.id) == failing:
+        raise RuntimeError("a broken material")
+    return real(material)
+indexer.document_for = document_for
+with app.app_context():
+    try:
+        print(json.dumps({"count": indexer.reindex(processes=int(processes))}))
+    except indexer.ReindexFailed:
+        print(json.dumps({"failed": True}))
+"""
+
+
+def reindex(app, tmp_path: Path, processes: int, failing: int | None = None) -> dict:
+    answer = subprocess.run(
+        [sys.executable, "-c", REINDEX, str(tmp_path), app.config["SQLALCHEMY_DATABASE_URI"],
+         str(processes), str(failing or "-")],
+        capture_output=True, text=True, check=False, timeout=300, cwd=ROOT)
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture()
@@ -38,18 +80,15 @@ def _segments(app) -> int:
         return len(searcher.reader().leaf_readers())
 
 
-def test_reindex_in_processes_equals_reindex_in_one(app, materials, monkeypatch):
-    monkeypatch.setattr(indexer, "REINDEX_JOB", 2)  # four jobs: both processes get some
-    with app.app_context():
-        assert indexer.reindex(processes=1) == len(materials)
+def test_reindex_in_processes_equals_reindex_in_one(app, materials, tmp_path):
+    assert reindex(app, tmp_path, 1) == {"count": len(materials)}
     one = _contents(app)
     assert _segments(app) == 1
-    with app.app_context():
-        assert indexer.reindex(processes=2) == len(materials)
+    assert reindex(app, tmp_path, 2) == {"count": len(materials)}
     two = _contents(app)
     assert _segments(app) >= 2  # the processes' segments and the position's
+    assert reindex(app, tmp_path, 2) == {"count": len(materials)}  # idempotent
     with app.app_context():
-        assert indexer.reindex(processes=2) == len(materials)  # idempotent
         assert indexer.check().clean
         results = service.search(service.SearchRequest(query="energie", per_page=50))
     assert two == one == _contents(app)
@@ -57,23 +96,11 @@ def test_reindex_in_processes_equals_reindex_in_one(app, materials, monkeypatch)
     assert one[1] > 0
 
 
-def test_a_failing_building_process_leaves_the_live_index(app, materials, monkeypatch):
-    monkeypatch.setattr(indexer, "REINDEX_JOB", 2)
-    with app.app_context():
-        indexer.reindex(processes=1)
-        live = os.path.realpath(Path(app.config["INDEX_DIR"]) / "live")
+def test_a_failing_building_process_leaves_the_live_index(app, materials, tmp_path):
+    assert reindex(app, tmp_path, 1) == {"count": len(materials)}
+    live = os.path.realpath(Path(app.config["INDEX_DIR"]) / "live")
     before = _contents(app)
-    failing = materials[3]
-    real = indexer.document_for
-
-    def document_for(material):  # in the building process, which inherits this by fork
-        if material.id == failing:
-            raise RuntimeError("a broken material")
-        return real(material)
-
-    monkeypatch.setattr(indexer, "document_for", document_for)
-    with app.app_context(), pytest.raises(indexer.ReindexFailed):
-        indexer.reindex(processes=2)
+    assert reindex(app, tmp_path, 2, failing=materials[3]) == {"failed": True}
     assert os.path.realpath(Path(app.config["INDEX_DIR"]) / "live") == live
     assert _contents(app) == before
     generations = list(Path(app.config["INDEX_DIR"]).glob(f"{indexer.GENERATION_PREFIX}*"))
