@@ -56,9 +56,10 @@ def api_blueprint(name: str, description: str) -> Blueprint:
 def _refuse_nul_parameters() -> None:
     """No text in the database holds a NUL character (PostgreSQL refuses one outright, as
     schemathesis found with ``?licence=%00``): a query parameter carrying one is a 400
-    before any filter reaches a query."""
+    before any filter reaches a query.  The search's free text (``q``) goes to the index,
+    never to the database, and is searched as it is."""
     for name, value in request.args.items(multi=True):
-        if "\x00" in name or "\x00" in value:
+        if "\x00" in name or ("\x00" in value and name != "q"):
             message = _("A parameter may not hold a NUL character.")
             raise ApiProblem("invalid-parameter", message, invalid=[
                 {"parameter": name.replace("\x00", "\\x00"), "message": message}])
