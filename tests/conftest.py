@@ -157,6 +157,12 @@ def app(test_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     limiter.reset()
     yield application
+    release_app(application, test_database)
+
+
+def release_app(application: Flask, test_database: TestDatabase) -> None:
+    """After a test: empty the run's PostgreSQL database for the next one, or close the
+    engine of the test's own SQLite copy."""
     if test_database.kind == "postgresql":
         truncate_all(application)
     else:

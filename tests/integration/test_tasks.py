@@ -22,7 +22,7 @@ from oer_portal.extensions import db
 from oer_portal.tasks import service
 from oer_portal.tasks.models import TaskFailure
 from tests import conftest
-from tests.conftest import PASSWORD, Client, fresh_database_uri, make_config, truncate_all
+from tests.conftest import PASSWORD, Client, fresh_database_uri, make_config
 
 #: What the test jobs did, in order (they run in this process: eager mode, or in process).
 CALLS: list[tuple[str, Any]] = []
@@ -79,11 +79,7 @@ def eager_app_with(test_database: conftest.TestDatabase, tmp_path: Path,
 
     yield make
     for application in made:
-        if test_database.kind == "postgresql":
-            truncate_all(application)
-        else:
-            with application.app_context():
-                db.engine.dispose()
+        conftest.release_app(application, test_database)
 
 
 @pytest.fixture()

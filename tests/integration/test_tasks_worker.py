@@ -30,7 +30,7 @@ from oer_portal.materials import lifecycle
 from oer_portal.materials.models import Material, MaterialVersion, StoredFile
 from oer_portal.tasks import service
 from tests import conftest
-from tests.conftest import PASSWORD, Client, fresh_database_uri, make_config, truncate_all
+from tests.conftest import PASSWORD, Client, fresh_database_uri, make_config
 from tests.fixtures.samples import pdf_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,11 +75,7 @@ def broker_app(test_database: conftest.TestDatabase, tmp_path: Path, queue_name:
                          TASK_QUEUE=queue_name)
     application = create_app(config)
     yield application
-    if test_database.kind == "postgresql":
-        truncate_all(application)
-    else:
-        with application.app_context():
-            db.engine.dispose()
+    conftest.release_app(application, test_database)
 
 
 def _worker_env(app: Flask, tmp_path: Path) -> dict[str, str]:
