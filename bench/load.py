@@ -5,6 +5,8 @@ One command, bounded in time, all traffic to 127.0.0.1::
     .venv/bin/python bench/load.py                       # ~3,000 materials, a few minutes
     .venv/bin/python bench/load.py --materials 100000    # the worker RSS at 100,000 materials
     .venv/bin/python bench/load.py --duration 10 --phase 5 --corpus-limit 200   # a quick look
+    .venv/bin/python bench/load.py --materials 100000 --keep DIR   # seed once, keep it ...
+    .venv/bin/python bench/load.py --reuse DIR                     # ... and measure it again
 
 Set-up (not timed): a fresh database on the PostgreSQL server (``--database-uri``, default
 127.0.0.1:5432; dropped at the end), migrated with the real migrations; the corpus
@@ -329,6 +331,61 @@ def _seed(args: argparse.Namespace, tmp: Path, uri: str) -> tuple[dict[str, Any]
     return config, traffic, published
 
 
+@contextmanager
+def seeded(args: argparse.Namespace) -> Iterator[tuple[Path, dict[str, Any], Traffic, int]]:
+    """The seeded portal: fresh and thrown away, kept (``--keep``) or kept before
+    (``--reuse``, upgraded to the current migrations)."""
+    from _common import database_uris, workdir
+
+    if args.reuse is not None:
+        tmp = args.reuse.resolve()
+        kept = json.loads((tmp / "seed.json").read_text())
+        _upgrade(tmp, kept["config"])
+        yield tmp, kept["config"], Traffic(**kept["traffic"]), kept["published"]
+        return
+    if args.keep is not None:
+        tmp = args.keep.resolve()
+        tmp.mkdir(parents=True, exist_ok=True)
+        uri = _kept_database(args.database_uri, tmp.name)
+        config, traffic, published = _seed(args, tmp, uri)
+        (tmp / "seed.json").write_text(json.dumps({
+            "config": config, "traffic": traffic.__dict__, "published": published}))
+        yield tmp, config, traffic, published
+        return
+    with workdir(None, "oer-load-") as tmp, \
+            database_uris(args.database_uri, tmp, ["load"]) as (uri,):
+        config, traffic, published = _seed(args, tmp, uri)
+        yield tmp, config, traffic, published
+
+
+def _kept_database(server_uri: str, name: str) -> str:
+    """A new database ``oer_load_<name>`` on the server, left after the run."""
+    from sqlalchemy import create_engine, make_url, text
+
+    database = "oer_load_" + re.sub(r"\W", "_", name)
+    admin = create_engine(server_uri, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return make_url(server_uri).set(database=database).render_as_string(hide_password=False)
+
+
+def _upgrade(tmp: Path, config: dict[str, Any]) -> None:
+    """Bring a kept database to the current migrations (``flask db upgrade``)."""
+    from flask_migrate import upgrade
+
+    from oer_portal import create_app
+    from oer_portal.extensions import db
+
+    os.environ["OER_ENV"] = "development"
+    os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
 def _advance_sequences(app: Any) -> None:
     """The Core inserts chose their ids: move every id sequence past them, so the services
     that write next (the arrangement, the teacher's versions) get fresh ones."""
@@ -407,7 +464,7 @@ def _pct(values: list[float], p: float) -> float:
 def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(REPO / "bench"))
     sys.path.insert(1, str(REPO))
-    from _common import add_corpus_option, database_uris, progress, workdir
+    from _common import add_corpus_option, progress
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -426,11 +483,16 @@ def main(argv: list[str] | None = None) -> None:
                         help="driver threads (default 4)")
     parser.add_argument("--logs", type=Path, default=None, metavar="DIR",
                         help="keep the servers' logs in DIR (default: removed with the run)")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="seed in DIR (new or empty) and keep it, with its database, to "
+                             "measure again later with --reuse (at 100,000 the seeding is "
+                             "most of the run)")
+    parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+                        help="measure a portal kept with --keep again (its database is "
+                             "upgraded to the current migrations; --materials is ignored)")
     args = parser.parse_args(argv)
 
-    with workdir(None, "oer-load-") as tmp, \
-            database_uris(args.database_uri, tmp, ["load"]) as (uri,):
-        config, traffic, published = _seed(args, tmp, uri)
+    with seeded(args) as (tmp, config, traffic, published):
         real_port, ceiling_port = _free_port(), _free_port()
         common = {"concurrency": args.concurrency, "writer": traffic.writer,
                   "writable": traffic.writable}

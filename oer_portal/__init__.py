@@ -43,7 +43,7 @@ def _init_extensions(app: Flask) -> None:
 
     from oer_portal import collections, ops, search
     from oer_portal.accounts.service import load_session_user
-    from oer_portal.core import errors, i18n, logs, markdown_limits, security, uow
+    from oer_portal.core import errors, i18n, logs, markdown_limits, page_cache, security, uow
     from oer_portal.core.db import configure_engine
     from oer_portal.core.types import render_migration_item
     from oer_portal.extensions import csrf, db, limiter, login_manager, migrate
@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = i18n.LOGIN_MESSAGE
     login_manager.localize_callback = gettext
     uow.init_app(app)
+    page_cache.init_app(app)
     search.init_app(app)
     collections.init_app(app)
     storage_maintenance.init_app(app)

@@ -237,6 +237,10 @@ class Defaults:
     #: loses at most this long of one process's counts (a timer writes them this long after
     #: the first unwritten one, also when no further request comes).
     USAGE_FLUSH_SECONDS = 10.0
+    #: Pages kept per process for visitors who are not signed in (a material, a version, an
+    #: arrangement's part), each until the next commit that changes what the public sees
+    #: (``core.page_cache``); 0 turns the cache off.
+    PUBLIC_PAGE_CACHE_SIZE = 256
     #: Origins that may show a material's embed view (``/materials/<id>/embed``) in a frame:
     #: ``("*",)`` any site, or a list such as ``["https://lms.example.nl"]`` (as
     #: ``OER_EMBED_FRAME_ANCESTORS``: JSON, or origins separated by spaces).  Every other page

@@ -135,7 +135,8 @@ def fresh_database_uri(test_database: TestDatabase, tmp_path: Path) -> str:
 
 
 #: Reference data seeded by the migrations; tests read it and never change it.
-SEEDED_TABLES = {"vocabulary_terms"}
+#: Rows the migrations write, which every test starts from.
+SEEDED_TABLES = {"vocabulary_terms", "public_generation"}
 
 
 def truncate_all(app: Flask) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, Text,
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -196,3 +197,11 @@ class TrustedTeacher(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+# An author's name shows in credits; their address, password, sessions and logins never.
+public_state.shown_to_public(User, hidden_columns=(
+    "email", "password_hash", "session_token", "locale", "last_login_at",
+    "email_confirmed_at"))
+public_state.shown_to_public(UserRole)
+public_state.never_shown(TeacherRequest)
+public_state.never_shown(TrustedTeacher)

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oer_portal.accounts import user_agents
 from oer_portal.accounts.models import User
-from oer_portal.core import audit
+from oer_portal.core import audit, public_state
 from oer_portal.core.errors import NotFound
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.core.uow import current_uow
@@ -214,3 +214,5 @@ def prune(user_id: int | None = None) -> int:
     if user_id is not None:
         statement = statement.where(UserSession.user_id == user_id)
     return db.session.execute(statement).rowcount or 0
+
+public_state.never_shown(UserSession)

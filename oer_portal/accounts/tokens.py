@@ -22,7 +22,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
-from oer_portal.core import audit
+from oer_portal.core import audit, public_state
 from oer_portal.core.errors import DomainError, NotFound, ValidationError
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.core.uow import current_uow
@@ -195,3 +195,5 @@ def count_active(user: User) -> int:
         select(func.count()).select_from(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
                ApiToken.expires_at > utcnow())) or 0
+
+public_state.never_shown(ApiToken)

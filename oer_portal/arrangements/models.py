@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oer_portal.arrangements.structure import MAX_URL, Node, NodeKind
+from oer_portal.core import public_state
 from oer_portal.extensions import db
 
 
@@ -58,3 +59,6 @@ class ArrangementNode(db.Model):
                     body=self.body, material_id=self.material_id,
                     pinned_version_id=self.pinned_version_id, url=self.url or "",
                     record_id=self.record_id)
+
+# An arrangement's outline belongs to its version: it shows once the version is published.
+public_state.shown_to_public(ArrangementNode, new_rows_shown=False)

@@ -6,7 +6,7 @@ each part has its own address under the material's.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,6 +20,7 @@ from oer_portal.arrangements.structure import Outline
 from oer_portal.core.errors import NotFound, ValidationError
 from oer_portal.core.markdown_limits import MAX_SOURCE_CHARS, markdown_request
 from oer_portal.core.numbers import parse_id
+from oer_portal.core.page_cache import PageView, public_page
 from oer_portal.materials import lifecycle, policy, queries
 from oer_portal.materials.forms import (
     MaterialForm,
@@ -202,28 +203,34 @@ def part_url(contents: Contents, index: int) -> str:
 
 
 @bp.route("/materials/<int:material_id>-<slug>/parts/<int:part>")
-def part(material_id: int, slug: str, part: int) -> str | Response:
-    material = queries.material_for(current_user, material_id)
-    if slug != material.slug:
-        return redirect(url_for(".part", material_id=material.id, slug=material.slug,
-                                part=part), 301)
-    version = queries.displayed_version(current_user, material)
-    if version is None or material.kind != MaterialKind.ARRANGEMENT:
-        raise NotFound()
-    return _render_part(material, version, part, permalink=False)
+def part(material_id: int, slug: str, part: int) -> Response | tuple[str, int]:
+    def work() -> PageView:
+        material = queries.material_for(current_user, material_id)
+        if slug != material.slug:
+            return PageView.redirect_to(url_for(".part", material_id=material.id,
+                                                slug=material.slug, part=part))
+        version = queries.displayed_version(current_user, material)
+        if version is None or material.kind != MaterialKind.ARRANGEMENT:
+            raise NotFound()
+        return _part_page(material, version, part, permalink=False)
+
+    return public_page(("arrangements.part", material_id, slug, part), work)
 
 
 @bp.route("/materials/<int:material_id>/v/<int:number>/parts/<int:part>")
-def version_part(material_id: int, number: int, part: int) -> str:
-    material = queries.material_for(current_user, material_id)
-    version = queries.version_for(current_user, material, number)
-    if material.kind != MaterialKind.ARRANGEMENT:
-        raise NotFound()
-    return _render_part(material, version, part, permalink=True)
+def version_part(material_id: int, number: int, part: int) -> Response | tuple[str, int]:
+    def work() -> PageView:
+        material = queries.material_for(current_user, material_id)
+        version = queries.version_for(current_user, material, number)
+        if material.kind != MaterialKind.ARRANGEMENT:
+            raise NotFound()
+        return _part_page(material, version, part, permalink=True)
+
+    return public_page(("arrangements.version_part", material_id, number, part), work)
 
 
-def _render_part(material: Material, version: MaterialVersion, part: int,
-                 permalink: bool) -> str:
+def _part_page(material: Material, version: MaterialVersion, part: int,
+               permalink: bool) -> PageView:
     """One part of the arrangement with the table of contents and previous/next links.
     Previous and next skip sections: a section's page only lists what it holds, so
     stopping there on the way through is a page load that shows nothing new (it stays
@@ -238,8 +245,8 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
     embedded = contents.embedded.get(part - 1)
     shown = embedded.version if embedded is not None else None
     items = {item.index: item for item in structure.walk(contents.tree)}
-    return render_template(
-        "arrangements/part.html", material=material, version=version, row=row,
+    return PageView("arrangements/part.html", dict(
+        material=material, version=version, row=row,
         index=part - 1, item=items[part - 1], overview=contents, permalink=permalink,
         previous=previous, following=following,
         sections=[items[i] for i in structure.ancestors(outline, part - 1)],
@@ -249,7 +256,7 @@ def _render_part(material: Material, version: MaterialVersion, part: int,
         embedded=embedded,
         item_body=Markup(shown.body_html) if shown else None,  # noqa: S704 (sanitised)  # nosec B704
         item_credits=credits_html(embedded.material, shown, PageLinks(), str(get_locale()))
-        if shown else None)
+        if shown else None))
 
 
 # -- Printing -----------------------------------------------------------------------------------

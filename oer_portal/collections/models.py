@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -93,3 +94,6 @@ class HarvestedRecord(db.Model):
     harvested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     collection: Mapped[Collection] = relationship(back_populates="records")
 
+# Harvested records are found by search and shown on pages of their own.
+public_state.never_shown(Collection)
+public_state.never_shown(HarvestedRecord)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -68,3 +69,5 @@ def entries(action: str | None = None, limit: int = 100) -> list[AuditEntry]:
     if action:
         query = query.where(AuditEntry.action == action)
     return list(db.session.scalars(query))
+
+public_state.never_shown(AuditEntry)

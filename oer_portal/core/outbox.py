@@ -17,6 +17,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -69,3 +70,5 @@ def deferred() -> Iterator[None]:
         g.outbox_deferred = False
         if g.pop("outbox_pending", False):
             _notify()
+
+public_state.never_shown(OutboxEntry)

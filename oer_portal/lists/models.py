@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -72,3 +73,8 @@ class MaterialListRecord(db.Model):
         ForeignKey("harvested_records.id", ondelete="CASCADE"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+# Lists have pages of their own, which the page cache does not keep.
+public_state.never_shown(MaterialList)
+public_state.never_shown(MaterialListItem)
+public_state.never_shown(MaterialListRecord)

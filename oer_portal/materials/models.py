@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -238,3 +239,15 @@ class VocabularyTerm(db.Model):
 
     def label(self, locale: str) -> str:
         return self.label_nl if locale == "nl" else self.label_en
+
+# What of the materials the public sees (``core.public_state``): a draft saved moves only
+# ``latest_version_id``; a new version, its attachments and files show once a material's
+# published version points at them.
+public_state.shown_to_public(
+    Material, hidden_columns=("latest_version_id", "updated_at", "link_checked_at"))
+public_state.shown_to_public(MaterialCoAuthor)
+public_state.shown_to_public(MaterialVersion, new_rows_shown=False)
+public_state.shown_to_public(VersionAttachment, new_rows_shown=False)
+public_state.shown_to_public(StoredFile, new_rows_shown=False)
+public_state.shown_to_public(MaterialPublication)
+public_state.shown_to_public(VocabularyTerm)

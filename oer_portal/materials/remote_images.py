@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from oer_portal.core import blob_references, jobs
+from oer_portal.core import blob_references, jobs, public_state
 from oer_portal.core.errors import DomainError, InvalidUpload, StorageFull
 from oer_portal.core.markdown import REMOTE_IMAGE_PATH, remote_image_key, remote_image_sources
 from oer_portal.core.storage import file_store
@@ -309,3 +309,5 @@ def copy_of(key: str) -> RemoteImage | None:
 
 # The file store's collector and backups keep the blobs this table names.
 blob_references.register("remote_images", RemoteImage.blob_sha256)
+
+public_state.never_shown(RemoteImage)  # a version's HTML names the copy, fetched or not

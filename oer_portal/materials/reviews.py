@@ -31,6 +31,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialVersion
@@ -127,3 +128,6 @@ class ReviewRound(db.Model):
     request: Mapped[ReviewRequest] = relationship(back_populates="rounds")
     version: Mapped[MaterialVersion] = relationship()
     submitted_by: Mapped[User] = relationship()
+
+public_state.never_shown(ReviewRequest)
+public_state.never_shown(ReviewRound)

@@ -24,6 +24,7 @@ from oer_portal.core.errors import DomainError, InvalidUpload, StorageFull, Vali
 from oer_portal.core.markdown import render_markdown, with_scroll_boxes, without_refused_images
 from oer_portal.core.markdown_limits import describe, markdown_request, source_problem
 from oer_portal.core.numbers import parse_id, query_number
+from oer_portal.core.page_cache import PageView, public_page
 from oer_portal.core.storage import file_store
 from oer_portal.extensions import limiter
 from oer_portal.licences import registry
@@ -161,25 +162,41 @@ def create(kind: str) -> str | Response:
 
 @bp.route("/materials/<int:material_id>")
 @bp.route("/materials/<int:material_id>-<slug>")
-def show(material_id: int, slug: str | None = None) -> str | Response:
+def show(material_id: int, slug: str | None = None) -> Response | tuple[str, int]:
+    return public_page(("materials.show", material_id, slug),
+                       lambda: _show(material_id, slug), served=_count_view)
+
+
+def _show(material_id: int, slug: str | None) -> PageView:
     material = queries.material_for(current_user, material_id)
     if slug != material.slug:
-        return redirect(material_url(material), 301)
+        return PageView.redirect_to(material_url(material))
     version = queries.displayed_version(current_user, material)
     if version is None:
-        return render_template("materials/tombstone.html", material=material), 410
-    return _render_version(material, version, permalink=False)
+        return PageView("materials/tombstone.html", {"material": material}, 410)
+    return _version_page(material, version, permalink=False)
 
 
 @bp.route("/materials/<int:material_id>/v/<int:number>")
-def show_version(material_id: int, number: int) -> str:
+def show_version(material_id: int, number: int) -> Response | tuple[str, int]:
     """The permanent address of one version."""
-    material = queries.material_for(current_user, material_id)
-    version = queries.version_for(current_user, material, number)
-    return _render_version(material, version, permalink=True)
+    def work() -> PageView:
+        material = queries.material_for(current_user, material_id)
+        version = queries.version_for(current_user, material, number)
+        return _version_page(material, version, permalink=True)
+
+    return public_page(("materials.show_version", material_id, number), work,
+                       served=_count_view)
 
 
-def _render_version(material: Material, version: MaterialVersion, permalink: bool) -> str:
+def _count_view(page: PageView) -> None:
+    """A view of the version the public sees now counts (``usage``), kept page or not."""
+    material, version = page.context.get("material"), page.context.get("version")
+    if version is not None and version.id == material.published_version_id:
+        usage.used(current_user, material, usage.Use.VIEW)
+
+
+def _version_page(material: Material, version: MaterialVersion, permalink: bool) -> PageView:
     """The page of one version: the material's own parts, then the panels other features
     registered (``panels.py``), which this module cannot import."""
     show_status = policy.can_see_unpublished(current_user, material)
@@ -190,10 +207,8 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         if material.latest_version_id != version.id:
             head = queries.version_alone(material.latest_version_id)
     locale = str(get_locale())
-    if version.id == material.published_version_id:
-        usage.used(current_user, material, usage.Use.VIEW)
-    return render_template(
-        "materials/show.html", material=material, version=version, permalink=permalink,
+    return PageView("materials/show.html", dict(
+        material=material, version=version, permalink=permalink,
         fields=VersionFields.of(version), body=Markup(version.body_html),  # noqa: S704 (sanitised)  # nosec B704
         vocab=vocabularies(), locale=locale, head=head, pending=pending,
         rejection=queries.latest_rejection(material.id) if show_status else None,
@@ -202,7 +217,7 @@ def _render_version(material: Material, version: MaterialVersion, permalink: boo
         co_authors=service.co_authors(material),
         can_manage_authors=policy.can_manage_authors(current_user, material),
         panels=panels.collect(panels.MaterialPage(current_user, material, version, permalink,
-                                                  PageLinks(), locale)))
+                                                  PageLinks(), locale))))
 
 
 @bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])

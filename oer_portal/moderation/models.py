@@ -16,6 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -123,3 +124,6 @@ class Report(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == ReportStatus.OPEN
+
+public_state.never_shown(ReviewMessage)
+public_state.never_shown(Report)  # taking a material offline is a change of ``materials``

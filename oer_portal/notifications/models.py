@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -70,3 +71,6 @@ class NotificationSetting(db.Model):
                                          primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     email: Mapped[bool] = mapped_column(Boolean)
+
+public_state.never_shown(Notification)
+public_state.never_shown(NotificationSetting)

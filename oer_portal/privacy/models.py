@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.extensions import db
 
 
@@ -23,3 +24,5 @@ class ErasureMark(db.Model):
 
     material_id: Mapped[int] = mapped_column(
         ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True)
+
+public_state.never_shown(ErasureMark)  # an erasure changes ``users`` and the rest

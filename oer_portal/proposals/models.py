@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oer_portal.accounts.models import User
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material, MaterialVersion
@@ -79,3 +80,7 @@ class ProposalComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship()
+
+# Accepted proposals name their authors in the credits; the thread stays with the authors.
+public_state.shown_to_public(ChangeProposal)
+public_state.never_shown(ProposalComment)

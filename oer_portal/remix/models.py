@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 from oer_portal.materials.models import Material
@@ -57,3 +58,7 @@ class RemixPull(db.Model):
 #: "Remixed N times" and the family tree look remixes up by their source version; the column
 #: belongs to ``materials`` but only this feature queries it, so its index is declared here.
 Index("ix_materials_derived_from_version_id", Material.derived_from_version_id)
+
+# Where a remix stands against its original is shown to its authors only.
+public_state.never_shown(RemixUpstream)
+public_state.never_shown(RemixPull)

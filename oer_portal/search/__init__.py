@@ -35,9 +35,13 @@ def init_app(app: Flask) -> None:
     """Drain the outbox after every commit that wrote to it (never waiting for the lock),
     and in the embedded server also from a background thread; with a task queue
     (``TASK_BROKER_URL``) a worker drains instead (the job ``search.drain``)."""
-    from oer_portal.search import indexer, whoosh_compat, worker
+    from oer_portal.core import page_cache
+    from oer_portal.search import indexer, searchers, whoosh_compat, worker
 
     whoosh_compat.require_proven_whoosh()
+    # A public page kept by the page cache shows "more like this" from the index: it lives
+    # as long as the index commit it was read from (the index follows the database).
+    page_cache.add_key_part(searchers.generation)
 
     def drain_after_commit() -> None:
         if jobs.queued(app):

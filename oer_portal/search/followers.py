@@ -48,6 +48,7 @@ from sqlalchemy import String, delete, func, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from oer_portal.core import public_state
 from oer_portal.core.outbox import OutboxEntry
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.core.uow import current_uow
@@ -290,3 +291,6 @@ def follow_forever(app: Flask, name: str | None, interval: float,
                 db.session.rollback()
         stop.wait(interval)
     return follower
+
+public_state.never_shown(SearchFollower)
+public_state.never_shown(OutboxHorizon)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.core.types import UTCDateTime, utcnow
 from oer_portal.extensions import db
 
@@ -26,3 +27,5 @@ class TaskFailure(db.Model):
     error: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=1)
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+public_state.never_shown(TaskFailure)

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oer_portal.core import public_state
 from oer_portal.extensions import db
 
 #: The kinds of use counted, as stored (``materials.usage.Use``'s values).
@@ -32,3 +33,5 @@ class UsageCount(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+public_state.never_shown(UsageCount)  # an author's figures, never the public's
