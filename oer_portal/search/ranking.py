@@ -20,8 +20,9 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Callable, Hashable, Iterator, Sequence, Set
 from dataclasses import dataclass
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
@@ -40,6 +41,9 @@ K1 = 3.0
 COORDINATION_POWER = 1.0
 #: How much more a document scores where the query's words stand together (see ``top``).
 PROXIMITY_FACTOR = 1.5
+
+Remember = Callable[[tuple[Hashable, ...], Callable[[], Any]], Any]
+
 
 class Unsupported(Exception):
     """The query holds a node the search service never builds (``query.py`` makes only
@@ -157,7 +161,8 @@ def _nodes(node: wq.Query) -> Iterator[wq.Query]:
         yield from _nodes(sub)
 
 
-def _word_idfs(searcher: Searcher, query: wq.Query, candidates: DocSets) -> dict[int, float]:
+def _word_idfs(searcher: Searcher, query: wq.Query, leaves: tuple[docsets.Leaf, ...]
+               ) -> dict[int, float]:
     """Each word node of ``query`` (a ``FieldsOr`` of terms, or a term standing alone) →
     its idf (Whoosh's formula) over the live documents having the word in any of its
     fields.  Phrases keep Whoosh's per-field scoring, so their terms are not words here."""
@@ -167,7 +172,7 @@ def _word_idfs(searcher: Searcher, query: wq.Query, candidates: DocSets) -> dict
     def visit(node: wq.Query) -> None:
         if isinstance(node, wq.Term) or (
                 isinstance(node, FieldsOr) and all(isinstance(t, wq.Term) for t in node)):
-            found = len(matching(searcher, node, candidates.leaves))
+            found = len(matching(searcher, node, leaves))
             result[id(node)] = math.log(total / (found + 1)) + 1
         elif not isinstance(node, wq.Phrase):
             for sub in node.children():
@@ -175,6 +180,34 @@ def _word_idfs(searcher: Searcher, query: wq.Query, candidates: DocSets) -> dict
 
     visit(query)
     return result
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What scoring ``query`` needs that depends on the index alone: each term's idf and its
+    field's average length, the documents of each phrase node and each word node's idf
+    (nodes by ``id()``: ``query`` is kept here, so those ids stay its nodes')."""
+
+    query: wq.Query
+    statistics: dict[tuple[str, str], tuple[float, float]]
+    phrases: dict[int, DocSets]
+    words: dict[int, float]
+
+
+def _prepared(searcher: Searcher, query: wq.Query, leaves: tuple[docsets.Leaf, ...]
+              ) -> _Prepared:
+    statistics: dict[tuple[str, str], tuple[float, float]] = {}
+    phrases: dict[int, DocSets] = {}
+    for node in _nodes(query):
+        words = [node.text] if isinstance(node, wq.Term) else \
+            node.words if isinstance(node, wq.Phrase) else []
+        for word in words:
+            statistics[(node.fieldname, word)] = (
+                searcher.idf(node.fieldname, word),
+                searcher.avg_field_length(node.fieldname) or 1.0)
+        if isinstance(node, wq.Phrase):
+            phrases[id(node)] = matching(searcher, node, leaves)
+    return _Prepared(query, statistics, phrases, _word_idfs(searcher, query, leaves))
 
 
 @dataclass(frozen=True)
@@ -188,7 +221,8 @@ class Preference:
 
 def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
         prefer: Preference | None = None, coordination: Sequence[DocSets] = (),
-        close: Sequence[DocSets] = ()) -> list[tuple[int, float]]:
+        close: Sequence[DocSets] = (), remember: Remember | None = None
+        ) -> list[tuple[int, float]]:
     """The ``limit`` best (global document number, score) among ``candidates``, best first;
     ties go to the older document, as in Whoosh.
 
@@ -198,20 +232,15 @@ def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
     stand together), a score is multiplied by ``PROXIMITY_FACTOR`` to the power of the share
     of pairs the document has together: a title with one of the words must not outrank the
     lesson about the words together (a multiplier, so the title boost cannot drown it).
+
+    ``remember`` (``SearchRun.remember``) keeps what depends on the query and the index
+    alone (idfs, phrase matches) for the next search of the same query.
     """
-    nodes = list(_nodes(query))
-    statistics: dict[tuple[str, str], tuple[float, float]] = {}
-    phrases: dict[int, DocSets] = {}
-    for node in nodes:
-        words = [node.text] if isinstance(node, wq.Term) else \
-            node.words if isinstance(node, wq.Phrase) else []
-        for word in words:
-            statistics[(node.fieldname, word)] = (
-                searcher.idf(node.fieldname, word),
-                searcher.avg_field_length(node.fieldname) or 1.0)
-        if isinstance(node, wq.Phrase):
-            phrases[id(node)] = matching(searcher, node, candidates.leaves)
-    words = _word_idfs(searcher, query, candidates)
+    prepared = _prepared(searcher, query, candidates.leaves) if remember is None else \
+        remember(("ranking", id(query)), lambda: _prepared(searcher, query, candidates.leaves))
+    if prepared.query is not query:  # kept for another query that had this one's id
+        prepared = _prepared(searcher, query, candidates.leaves)
+    statistics, phrases, words = prepared.statistics, prepared.phrases, prepared.words
     best: list[tuple[float, int]] = []
     for index, ((reader, offset), local) in enumerate(
             zip(candidates.leaves, candidates.sets, strict=True)):

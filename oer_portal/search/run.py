@@ -4,14 +4,14 @@ the page of results in the order asked for."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh.query import Query
 from whoosh.searching import Searcher
 
-from oer_portal.search import docsets, ranking
+from oer_portal.search import docsets, ranking, searchers
 from oer_portal.search.query import ParsedQuery, to_whoosh
 from oer_portal.search.schema import LANGUAGES, POSITION_ID, RECORD, query_fields
 
@@ -20,6 +20,7 @@ from oer_portal.search.schema import LANGUAGES, POSITION_ID, RECORD, query_field
 ORDERS: dict[str, tuple[tuple[str, ...], bool]] = {
     "newest": (("published",), False), "rating": (("rating", "published"), False),
     "title": (("title_sort",), True)}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,22 +40,37 @@ class SearchRun:
     def __init__(self, searcher: Searcher, filters: Mapping[str, tuple[str, ...]],
                  include_records: bool = True) -> None:
         self.searcher = searcher
+        self.include_records = include_records
+        #: What this searcher's earlier searches worked out (``searchers.Memo``).
+        self.memo = searchers.memo(searcher)
         self.leaves = docsets.leaves(searcher)
         #: The position document, which is no material: taken out of every result; and the
         #: harvested records when only the portal's own materials are asked for.
-        self.hidden = docsets.term(self.leaves, "id", POSITION_ID)
-        if not include_records:
-            self.hidden = self.hidden | docsets.term(self.leaves, "source", RECORD)
+        self.hidden = self.remember(("hidden",), self._hidden)
         self.filters = {
-            name: docsets.union(self.leaves, (docsets.term(self.leaves, name, value)
-                                              for value in values))
+            name: self.remember(("filter", name, values), lambda values=values, name=name:
+                                docsets.union(self.leaves, (docsets.term(self.leaves, name, v)
+                                                            for v in values)))
             for name, values in filters.items()}
 
+    def remember(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, worked out once per index commit for ``key`` and whether records
+        are searched (the hidden documents differ)."""
+        return self.memo.get((self.include_records, *key), compute)
+
+    def _hidden(self) -> docsets.DocSets:
+        hidden = docsets.term(self.leaves, "id", POSITION_ID)
+        if not self.include_records:
+            hidden = hidden | docsets.term(self.leaves, "source", RECORD)
+        return hidden
+
     def matching(self, query: Query) -> docsets.DocSets:
-        return docsets.matching(self.searcher, query, self.leaves) - self.hidden
+        return self.remember(("matching", query), lambda: docsets.matching(
+            self.searcher, query, self.leaves) - self.hidden)
 
     def everything(self) -> docsets.DocSets:
-        return docsets.every(self.leaves) - self.hidden
+        return self.remember(("everything",),
+                             lambda: docsets.every(self.leaves) - self.hidden)
 
     def filtered(self, docs: docsets.DocSets, leave_out: str | None = None) -> docsets.DocSets:
         """``docs`` within every filter but ``leave_out``'s: a facet the visitor filters on
@@ -68,7 +84,11 @@ class SearchRun:
     def group_matches(self, parsed: ParsedQuery) -> list[docsets.DocSets]:
         """The documents each group of ``parsed`` matches, for ranking by the share of the
         words a document has.  A group of stop words only (*voor*, *the*) says little about
-        a document and is left out."""
+        a document and is left out.  Worked out once per index commit and query."""
+        return list(self.remember(("groups", parsed),
+                                  lambda: tuple(self._group_matches(parsed))))
+
+    def _group_matches(self, parsed: ParsedQuery) -> list[docsets.DocSets]:
         schema = self.searcher.schema
         result = []
         for group in parsed.groups:
@@ -90,7 +110,7 @@ class SearchRun:
             return []
         if sort == "relevance" and query is not None:
             return ranking.top(self.searcher, query, shown, wanted, scoring.preference,
-                               scoring.groups, scoring.close)[start:]
+                               scoring.groups, scoring.close, self.remember)[start:]
         return [(docnum, 0.0) for docnum in self._sorted(shown, sort, wanted)[start:]]
 
     def _sorted(self, shown: docsets.DocSets, sort: str, wanted: int) -> list[int]:

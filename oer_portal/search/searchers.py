@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from whoosh.searching import Searcher
 
 from oer_portal.search import docsets, indexer
+
+T = TypeVar("T")
+
+#: What one searcher's memo holds at most, in documents of the sets it keeps (one entry
+#: without a set counts one): some 30 MB at most, per searcher (one per thread).
+MEMO_CAPACITY = 500_000
 
 _local = threading.local()
 
@@ -53,3 +63,64 @@ def generation() -> tuple[str, int]:
     results that must not outlive the index they were read from."""
     searcher = current()
     return _local.held.target, searcher.reader().generation()
+
+
+class Memo:
+    """What searches on one searcher worked out from its index and their words alone (a
+    word's compound forms and correction, the documents a query matches, a hit's snippet),
+    the least recently used dropped first.
+
+    It belongs to the searcher (:func:`memo`), so it lives exactly as long as the commit
+    of the index that searcher reads: :func:`current` opens a new searcher, with an empty
+    memo, as soon as the index changed (a publication, a withdrawal, a rebuilt index), and
+    a searcher on another index never sees this one's.  A value must never be changed once
+    kept (document sets are combined into new ones, never updated in place).
+    """
+
+    def __init__(self, capacity: int = MEMO_CAPACITY) -> None:
+        self.capacity = capacity
+        self._values: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value kept for ``key``, else ``compute()``'s (then kept)."""
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+                return found[0]  # type: ignore[no-any-return]
+        value = compute()
+        size = _size(value)
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = (value, size)
+                self._size += size
+            while self._size > self.capacity and len(self._values) > 1:
+                self._size -= self._values.popitem(last=False)[1][1]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _size(value: object) -> int:
+    """One, and the documents of each document set ``value`` holds (in a tuple or list)."""
+    if isinstance(value, docsets.DocSets):
+        return 1 + len(value)
+    if isinstance(value, tuple | list):
+        return 1 + sum(_size(part) for part in value)
+    return 1
+
+
+_memos: weakref.WeakKeyDictionary[Searcher, Memo] = weakref.WeakKeyDictionary()
+_memos_lock = threading.Lock()
+
+
+def memo(searcher: Searcher) -> Memo:
+    """``searcher``'s memo (see :class:`Memo`), gone with the searcher."""
+    with _memos_lock:
+        found = _memos.get(searcher)
+        if found is None:
+            found = _memos[searcher] = Memo()
+        return found

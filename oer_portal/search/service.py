@@ -7,6 +7,13 @@ does not depend on the query.  Filters arrive as codes (``filters.resolve`` turn
 them).  Harvested records of other collections are found beside the materials (a ``Hit``
 with ``record_id`` and ``collection`` set, opening at its ``url`` elsewhere) unless a request
 asks for materials only (the arrangement builder, the home page's counts).
+
+What a search works out from the index and its words alone (the queries built, the
+documents they match, compound forms and corrections, scoring statistics, each hit's
+stored fields and snippet) is kept in the searcher's memo (``searchers.Memo``) for the next
+search of the same words; a new commit of the index means a new searcher and an empty
+memo, so nothing kept outlives the index it was read from.  Only what the visitor's
+filters, sort and page change is worked out for every search.
 """
 
 from __future__ import annotations
@@ -127,14 +134,26 @@ def _search(searcher: Searcher, request: SearchRequest) -> SearchResults:
     facets = {name: _sorted_counts(docsets.counts(
         run.filtered(answer.matched, leave_out=name) if name in run.filters else answer.shown,
         name)) for name in FACETS}
-    scoring = replace(answer.scoring, preference=language.query_language(searcher, parsed))
+    preference = run.memo.get(("language", tuple(parsed.words())),
+                              lambda: language.query_language(searcher, parsed))
+    scoring = replace(answer.scoring, preference=preference)
     start = (request.page - 1) * request.per_page
     ranked = run.ranked(answer.query, answer.shown, request.sort, start,
                         start + request.per_page, scoring)
-    expression = highlight.pattern(_highlight_words(answer.marked, searcher))
-    hits = [_hit(searcher, docnum, score, expression) for docnum, score in ranked]
+    expression = run.memo.get(("highlight", answer.marked), lambda: highlight.pattern(
+        _highlight_words(answer.marked, searcher)))
+    hits = [_scored(run.memo.get(("hit", docnum, expression and expression.pattern),
+                                 lambda docnum=docnum: _hit(searcher, docnum, 0.0, expression)),
+                    score)
+            for docnum, score in ranked]
     return SearchResults(request, parsed.text, len(answer.shown), hits, facets,
                          answer.suggestion, answer.fuzzy)
+
+
+def _scored(hit: Hit, score: float) -> Hit:
+    """A remembered hit (its stored fields and snippet depend on the index and the words
+    alone) with this search's score."""
+    return hit if hit.score == score else replace(hit, score=score)
 
 
 def _hit(searcher: Searcher, docnum: int, score: float,

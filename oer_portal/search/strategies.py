@@ -63,38 +63,57 @@ class Answer:
 
 
 class Question:
-    """One query put to one index: the parsed words, the index's vocabulary, the run."""
+    """One query put to one index: the parsed words, the index's vocabulary, the run.
+
+    What depends on the index and the words alone (the queries built, the documents they
+    match, compound forms and corrections) is worked out once per index commit
+    (``SearchRun.remember``); only what the visitor's filters change is worked out anew.
+    """
 
     def __init__(self, run: SearchRun, parsed: ParsedQuery) -> None:
         self.run, self.parsed = run, parsed
-        self.vocabulary = Vocabulary(run.searcher, run.leaves, run.hidden)
+        self.vocabulary = Vocabulary(run.searcher, run.leaves, run.hidden, run.remember)
         #: The words the any-word step widens: the corrected ones once a correction exists.
         self.words = parsed
 
     def build(self, parsed: ParsedQuery) -> Query | None:
-        return to_whoosh(parsed, query_fields(), self.run.searcher.schema)
+        return self.run.remember(("query", parsed), lambda: to_whoosh(
+            parsed, query_fields(), self.run.searcher.schema))
 
     def answer(self, parsed: ParsedQuery, **presentation: object) -> Answer | None:
         """Every word of ``parsed`` (with its compound forms), or ``None`` when nothing of
         it can be searched for."""
+        found = self.run.remember(("found", parsed), lambda: self._found(parsed))
+        if found is None:
+            return None
+        query, matched, close, marked = found
+        return Answer(query, matched, self.run.filtered(matched), marked,
+                      Scoring(close=close), **presentation)  # type: ignore[arg-type]
+
+    def _found(self, parsed: ParsedQuery) -> tuple[
+            Query, docsets.DocSets, tuple[docsets.DocSets, ...], ParsedQuery] | None:
+        """What ``answer`` finds before the filters: the query, the documents it matches,
+        those with each pair of neighbouring words together, and the words marked."""
         searched = with_compounds(parsed, self.vocabulary)
         query = self.build(searched)
         if query is None:
             return None
         matched = self.run.matching(query)
-        close = [self.run.matching(pair) for pair in near_pairs(
-            parsed, query_fields(), self.run.searcher.schema, NEAR_SLOP)]
+        close = tuple(self.run.matching(pair) for pair in near_pairs(
+            parsed, query_fields(), self.run.searcher.schema, NEAR_SLOP))
         typed = {clause for group in parsed.groups for clause in group}
         marked = ParsedQuery(tuple(
             tuple(c for c in group if c.kind != "phrase" or c in typed)
             for group in searched.groups), (), parsed.text)
-        return Answer(query, matched, self.run.filtered(matched), marked,
-                      Scoring(close=close), **presentation)  # type: ignore[arg-type]
+        return query, matched, close, marked
 
     def any_word(self, parsed: ParsedQuery) -> Query | None:
         """The query with its AND groups turned into one OR (exclusions kept)."""
         if len(parsed.groups) < 2:
             return None
+        return self.run.remember(("any word", parsed), lambda: self._any_word(parsed))
+
+    def _any_word(self, parsed: ParsedQuery) -> Query | None:
         widened = ParsedQuery((tuple(c for group in parsed.groups for c in group),),
                               parsed.excluded, parsed.text)
         return self.build(with_compounds(widened, self.vocabulary))
@@ -157,9 +176,10 @@ def top_up(question: Question, found: Answer | None) -> Answer | None:
     # A document with every word scores higher: it matches both queries.  (It need not
     # match the any-word query alone: ``objectgeoriënteerd`` matched ``object georiënteerd``
     # as a compound.)
-    matched = found.matched | question.run.matching(widened)
-    return replace(found, query=Or([found.query, widened]) if found.query else widened,
-                   matched=matched,
+    query, matched = question.run.remember(("top-up", question.parsed), lambda: (
+        Or([found.query, widened]) if found.query else widened,
+        found.matched | question.run.matching(widened)))
+    return replace(found, query=query, matched=matched,
                    shown=question.run.filtered(matched),
                    scoring=replace(found.scoring,
                                    groups=question.run.group_matches(question.parsed)))

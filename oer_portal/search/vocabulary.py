@@ -10,7 +10,9 @@ words published materials contain.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import cached_property
+from typing import Any, TypeVar
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -31,14 +33,28 @@ MIN_COMPOUND_PART = 4
 #: the form typed.
 COMPOUND_SHARE = 4
 
+T = TypeVar("T")
+Remember = Callable[[tuple[Hashable, ...], Callable[[], Any]], Any]
+
 
 class Vocabulary:
-    """What the live index of one searcher knows (one search's lifetime)."""
+    """What the live index of one searcher knows.
+
+    Every answer depends on the index and the word alone, so ``remember`` may keep them
+    for as long as the searcher reads the same commit (``SearchRun.remember``); by default
+    they are kept for this object's lifetime (one search).
+    """
 
     def __init__(self, searcher: Searcher, leaves: tuple[docsets.Leaf, ...],
-                 hidden: docsets.DocSets) -> None:
+                 hidden: docsets.DocSets, remember: Remember | None = None) -> None:
         self.searcher, self.leaves, self.hidden = searcher, leaves, hidden
-        self._matches: dict[str, docsets.DocSets] = {}
+        self._answers: dict[tuple[Hashable, ...], Any] = {}
+        self._remember = remember or self._keep
+
+    def _keep(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        if key not in self._answers:
+            self._answers[key] = compute()
+        return self._answers[key]  # type: ignore[no-any-return]
 
     @cached_property
     def _reader(self) -> IndexReader:
@@ -53,13 +69,14 @@ class Vocabulary:
     def matches(self, word: str) -> docsets.DocSets:
         """The live documents ``word`` matches in any searched field, each field analysing it
         its own way (so *fietsen* matches the Dutch stem of *fiets*)."""
-        if word not in self._matches:
-            clause = ParsedQuery(((Clause("term", (word,)),),), (), word)
-            query = to_whoosh(clause, query_fields(), self.searcher.schema)
-            self._matches[word] = (
-                docsets.matching(self.searcher, query, self.leaves) if query is not None
+        return self._remember(  # type: ignore[no-any-return]
+            ("word matches", word), lambda: self._matches(word))
+
+    def _matches(self, word: str) -> docsets.DocSets:
+        clause = ParsedQuery(((Clause("term", (word,)),),), (), word)
+        query = to_whoosh(clause, query_fields(), self.searcher.schema)
+        return (docsets.matching(self.searcher, query, self.leaves) if query is not None
                 else docsets.empty(self.leaves)) - self.hidden
-        return self._matches[word]
 
     def is_known(self, word: str) -> bool:
         return len(self.matches(word)) > 0
@@ -82,6 +99,10 @@ class Vocabulary:
     def correction(self, word: str) -> str | None:
         """The likeliest known word for an unknown ``word``: one edit away before two (a
         swapped pair of letters is two); ``None`` for a known, short or odd word."""
+        return self._remember(  # type: ignore[no-any-return]
+            ("correction", word), lambda: self._correction(word))
+
+    def _correction(self, word: str) -> str | None:
         token = self.token(word)
         if token is None or len(token) < MIN_CORRECTED or not token.isalpha() \
                 or self.is_known(word):
@@ -95,6 +116,10 @@ class Vocabulary:
     def alternatives(self, word: str) -> list[str]:
         """Every known word within one edit of an unknown ``word`` (the typo step), the
         likeliest first."""
+        return list(self._remember(("alternatives", word),
+                                   lambda: tuple(self._alternatives(word))))
+
+    def _alternatives(self, word: str) -> list[str]:
         token = self.token(word)
         if token is None or len(token) < MIN_CORRECTED or self.is_known(word):
             return []
@@ -112,6 +137,10 @@ class Vocabulary:
         """``object georiënteerd`` → ``objectgeoriënteerd`` when materials write it so, as
         often as apart or nearly (one *standard-deviation* in code beside a hundred lessons
         on the standard deviation is no compound)."""
+        return self._remember(  # type: ignore[no-any-return]
+            ("joined", words), lambda: self._joined(words))
+
+    def _joined(self, words: tuple[str, ...]) -> str | None:
         tokens = [self.token(word) for word in words]
         if len(tokens) < 2 or any(token is None for token in tokens):
             return None
@@ -124,6 +153,10 @@ class Vocabulary:
     def split(self, word: str) -> tuple[str, str] | None:
         """``objectgeoriënteerd`` → (``object``, ``georiënteerd``) when materials write it
         apart as often as joined or nearly; the split with the longest first part wins."""
+        return self._remember(  # type: ignore[no-any-return]
+            ("split", word), lambda: self._split(word))
+
+    def _split(self, word: str) -> tuple[str, str] | None:
         token = self.token(word)
         if token is None or len(token) < 2 * MIN_COMPOUND_PART or not token.isalpha():
             return None
