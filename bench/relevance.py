@@ -280,6 +280,8 @@ def baseline_documents(app: Flask) -> list[BaselineDocument]:
                 "language": (version.language,),
                 "kind": (material.kind,),
                 "has_attachments": ("yes" if version.attachments else "no",),
+                # The portal's own materials have no collection (harvested records do).
+                "collection": ("",),
             }
             documents.append(BaselineDocument(
                 material.id, material.external_id or "", version.title, version.description,
