@@ -138,14 +138,9 @@ def _on_statement(state: ORMExecuteState) -> None:
         values = getattr(state.statement, "_values", None) or {}
         names = {getattr(column, "key", column) for column in values} \
             | {getattr(column, "name", column) for column in values}
-        if values and names <= declared.hidden_columns | _keys_of(table, declared):
+        if values and names <= declared.hidden_columns:
             return
     state.session.info[_CHANGED] = True
-
-
-def _keys_of(table: Table, declared: _Shown) -> set[str]:
-    """Column names of ``table`` whose attribute key or name is hidden (both spellings)."""
-    return {c.name for c in table.columns if c.key in declared.hidden_columns}
 
 
 def _before_commit(session: Session) -> None:

@@ -419,7 +419,9 @@ def test_pages_of_a_large_arrangement_issue_a_bounded_number_of_queries(
                          (owner, f"/materials/{arrangement}/arrange")):
         statements.clear()
         assert reader.get(path).status_code == 200
-        assert len(statements) <= 20, (path, len(statements))
+        # 21: a visitor's first view of a page also reads the public generation, the key
+        # of the page cache (``core.page_cache``), which serves the next view alone.
+        assert len(statements) <= 21, (path, len(statements))
 
 
 def test_export_of_an_arrangement_is_refused_with_a_reason(app, runner, people, tmp_path):

@@ -29,9 +29,10 @@ def _is_web(path: Path) -> bool:
     return path.name in WEB_MODULES or path.name.endswith("_views.py")
 #: Outside the web layer, the only places that may use Flask-Login, and why: the login
 #: manager itself, the user model's mixin, and request-wide infrastructure (the language
-#: of the signed-in user, and the audit entry of a refused request).
+#: of the signed-in user, the audit entry of a refused request, and the page cache, which
+#: keeps pages only for visitors who are not signed in).
 FLASK_LOGIN_INFRASTRUCTURE = frozenset({"extensions.py", "accounts/models.py", "core/i18n.py",
-                                        "core/errors.py"})
+                                        "core/errors.py", "core/page_cache.py"})
 
 
 def _modules(folder: Path = PACKAGE) -> Iterator[Path]:
