@@ -31,6 +31,20 @@ from whoosh.support.charset import accent_map
 
 #: Whoosh's default token pattern, with ``-`` joining word parts as ``.`` already did.
 TOKEN_PATTERN = r"[\w\*]+(?:[.\-][\w\*]+)*"  # noqa: S105 (a pattern, not a password)  # nosec B105
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def distinct_words(text: str) -> str:
+    """Each word of ``text`` once (the first spelling of words equal but for case), for a
+    field read only as "which documents hold this term" (``words``): every filter after
+    the tokenizer works on one token's lower case alone, so the terms analysed from this
+    are the terms of the whole text, at a fraction of the cost (the text is a lesson of
+    hundreds of words, most of them repeated).  Found with the tokenizer's own pattern, so
+    each word is one token again."""
+    firsts: dict[str, str] = {}
+    for word in dict.fromkeys(_TOKEN.findall(text)):
+        firsts.setdefault(word.lower(), word)
+    return " ".join(firsts.values())
 
 
 class CompoundFilter(Filter):
