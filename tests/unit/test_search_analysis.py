@@ -1,14 +1,22 @@
 """The ``words`` field is fed each word once (``analysis.distinct_words``): its terms are
-exactly those of the whole text; and a full build's stemmers remember every word without
-stemming any differently (``whoosh_compat.remember_every_stem``)."""
+exactly those of the whole text; a field's text is indexed in one loop that gives exactly
+the tokens of its chain of filters (``analysis.IndexingAnalyzer``); and a full build's
+stemmers remember every word without stemming any differently
+(``whoosh_compat.remember_every_stem``)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from whoosh.analysis import StemFilter
+from whoosh.analysis import CompositeAnalyzer, StemFilter
 
-from oer_portal.search.analysis import distinct_words, neutral_analyzer
+from oer_portal.search.analysis import (
+    IndexingAnalyzer,
+    distinct_words,
+    language_analyzer,
+    neutral_analyzer,
+)
 from oer_portal.search.schema import build_schema
 from oer_portal.search.whoosh_compat import remember_every_stem
 
@@ -56,3 +64,39 @@ def test_a_build_stems_as_whoosh_does_and_remembers_every_word_per_language():
     assert stemmer("title_en") is stemmer("body_en") is stemmer("description_en")
     assert stemmer("body_nl") is not stemmer("body_en")
     assert stemmer("body_en").cache_info().maxsize is None
+
+
+def _chain(analyzer: IndexingAnalyzer) -> CompositeAnalyzer:
+    """The same filters as Whoosh's own chain of generators."""
+    return CompositeAnalyzer(*analyzer.items)
+
+
+ANALYZERS = {"nl": lambda: language_analyzer("nl"), "en": lambda: language_analyzer("en"),
+             "neutral": neutral_analyzer}
+
+
+@pytest.mark.parametrize("name", sorted(ANALYZERS))
+@pytest.mark.parametrize("keywords", [{"positions": True, "boosts": True}, {"boosts": True},
+                                      {}, {"positions": True, "chars": False}])
+@settings(max_examples=150, deadline=None)
+@given(text=texts)
+def test_indexing_in_one_loop_gives_the_chains_tokens(name, keywords, text):
+    analyzer = ANALYZERS[name]()
+
+    def tokens(run) -> list[tuple[str, int | None, float, bool]]:
+        return [(t.text, getattr(t, "pos", None) if keywords.get("positions") else None,
+                 t.boost, t.stopped) for t in run(text, mode="index", **keywords)]
+
+    assert tokens(analyzer) == tokens(_chain(analyzer))
+
+
+@pytest.mark.parametrize("name", sorted(ANALYZERS))
+def test_a_query_or_a_highlight_goes_through_the_chain(name):
+    analyzer = ANALYZERS[name]()
+    text = "De object-georiënteerde Fietsen, the matplotlib.pyplot of financiële lessen"
+    for keywords in ({"mode": "query"}, {"mode": "index", "chars": True, "positions": True},
+                     {"mode": "query", "removestops": False, "positions": True}):
+        assert [(t.text, t.stopped, getattr(t, "startchar", None))
+                for t in analyzer(text, **keywords)] == \
+               [(t.text, t.stopped, getattr(t, "startchar", None))
+                for t in _chain(analyzer)(text, **keywords)]
