@@ -13,6 +13,7 @@ from typing import Any
 from oer_portal.collections.models import HarvestedRecord
 from oer_portal.extensions import db
 from oer_portal.licences import registry
+from oer_portal.search.analysis import distinct_words
 from oer_portal.search.documents import MAX_SNIPPET, _labels, _with_parents
 from oer_portal.search.schema import LANGUAGES, RECORD, RECORD_PREFIX
 
@@ -69,7 +70,7 @@ def record_document(record_id: int) -> dict[str, Any] | None:
         "rating_average": None,
         "rating_count": 0,
         "snippet": text,
-        "words": " ".join((record.title, text)),
+        "words": distinct_words(" ".join((record.title, text))),
         "keywords_any": " ".join((*record.keywords, *_labels("subject", subjects))),
         "objectives_any": "",
         "authors_any": " ".join(record.authors or ()),

@@ -23,6 +23,7 @@ new version with the test suite before adding it to ``PROVEN_VERSIONS``.
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import queue
@@ -35,7 +36,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import whoosh
+from whoosh.analysis import StemFilter
 from whoosh.codec import whoosh3
+from whoosh.fields import Schema
 from whoosh.matching import FilterMatcher, Matcher
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import IndexReader
@@ -165,6 +168,29 @@ def field_lengths(reader: IndexReader, fieldname: str) -> Iterator[int]:
 
 # -- building an index in several processes ----------------------------------------------------
 
+
+def remember_every_stem(schema: Schema) -> None:
+    """Let the stemmers of ``schema`` (a writer's own copy, unpickled from the index) remember
+    every word they stem, one memory per language shared by its fields, for a full build.
+
+    Whoosh's ``StemFilter`` cache (``lfu_cache``) counts every hit in Python and, full at
+    50,000 words, sorts its counts to drop a tenth, after which the dropped words are
+    stemmed again; a full build meets far more distinct words than that (every material's
+    text), and the Snowball stemmers are pure Python.  A writer's schema lives as long as
+    the writer, so the memory ends with the build; serving processes keep Whoosh's bounded
+    cache.  Private part used: ``StemFilter._stem`` (the cached function the filter calls).
+    """
+    stemmers: dict[tuple[object, object, frozenset[str]], Callable[[str], str]] = {}
+    for name in schema.names():
+        for item in getattr(getattr(schema[name], "analyzer", None), "items", ()):
+            if isinstance(item, StemFilter) and hasattr(item, "_stem"):
+                key = (item.lang, None if item.lang else item.stemfn, item.ignore)
+                if key not in stemmers:
+                    raw = getattr(item._stem, "__wrapped__", item._stem)
+                    stemmers[key] = functools.cache(raw)
+                item._stem = stemmers[key]
+
+
 #: A job for a building process (picklable: it goes through a queue) → the documents it makes.
 Build = Callable[[Any], Iterable[dict[str, Any]]]
 
@@ -277,6 +303,7 @@ class _BuildingTask(SubWriterTask):
         super().__init__(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
         self._build = build
         self._parent = os.getpid()
+        self._stems_remembered = False
 
     def run(self) -> None:
         # A killed parent (``kill -9``) cannot end its processes, which would wait for jobs
@@ -287,5 +314,8 @@ class _BuildingTask(SubWriterTask):
         super().run()
 
     def _process_file(self, job: Any) -> None:  # Whoosh's name: here a job, not a file
+        if not self._stems_remembered:
+            remember_every_stem(self.writer.schema)
+            self._stems_remembered = True
         for document in self._build(job):
             self.writer.add_document(**document)

@@ -11,8 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, select
 
+from oer_portal.accounts.models import User
+from oer_portal.core.uow import current_uow
+from oer_portal.extensions import db
+from oer_portal.materials.models import Material
 from oer_portal.search import indexer, service
+from oer_portal.search.documents import document_for, documents_for
 from oer_portal.search.schema import POSITION_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +38,12 @@ from oer_portal.search import indexer
 tmp, uri, processes, failing = sys.argv[1:5]
 app = create_app(make_config(Path(tmp), uri))
 indexer.REINDEX_JOB = 2
-real = indexer.document_for
-def document_for(material):
-    if str(material.id) == failing:
+real = indexer.documents_for
+def documents_for(materials):
+    if any(str(material.id) == failing for material in materials):
         raise RuntimeError("a broken material")
-    return real(material)
-indexer.document_for = document_for
+    return real(materials)
+indexer.documents_for = documents_for
 with app.app_context():
     try:
         print(json.dumps({"count": indexer.reindex(processes=int(processes))}))
@@ -105,3 +111,48 @@ def test_a_failing_building_process_leaves_the_live_index(app, materials, tmp_pa
     assert _contents(app) == before
     generations = list(Path(app.config["INDEX_DIR"]).glob(f"{indexer.GENERATION_PREFIX}*"))
     assert [str(g) for g in generations] == [live]  # the failed build was removed
+
+
+def _statements_of(app, read) -> tuple[object, int]:
+    """What ``read()`` returns and how many statements it ran."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        return read(), len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_a_batch_of_documents_is_read_in_a_fixed_number_of_statements(app, materials,
+                                                                       make_user):
+    """``documents_for`` (a reindex's read) gives each material the document ``document_for``
+    gives it alone, owner's name and ratings included, in as many statements for seven
+    materials as for two."""
+    from oer_portal.community import service as community
+
+    with app.app_context():
+        student = db.session.get(User, make_user("student").id)
+        community.rate(student, materials[2], 4)
+        current_uow().commit()
+        owner_name = db.session.get(Material, materials[0]).owner.stored_name
+        all_ids = [*materials, max(materials) + 1]  # the draft after them
+
+        def batch(ids: list[int]):
+            return lambda: documents_for(db.session.scalars(
+                select(Material).where(Material.id.in_(ids))).all())
+
+        _two, few = _statements_of(app, batch(all_ids[:2]))
+        db.session.expunge_all()
+        every, many = _statements_of(app, batch(all_ids))
+        db.session.expunge_all()
+        alone = {i: document_for(db.session.get(Material, i)) for i in all_ids}
+    assert many == few
+    assert every == alone
+    assert every[all_ids[-1]] is None  # the unpublished draft
+    assert every[materials[2]]["rating_count"] == 1
+    assert every[materials[2]]["rating_average"] == 4
+    assert owner_name and every[materials[0]]["authors_any"] == owner_name
