@@ -338,10 +338,15 @@ class Latency:
 def drop_posting_caches() -> None:
     """Empty our posting caches (``docsets.drop_postings``: the postings and phrase matches
     kept across searches; a build before it had two caches of postings, all in
-    ``docsets._caches``).  The per-segment columns (facets, field lengths, sort keys), the
-    open searcher and the operating system's page cache stay as they are."""
-    from oer_portal.search import docsets
+    ``docsets._caches``) and the searchers' memos of what searches worked out
+    (``searchers.drop_memos``, where the build has them).  The per-segment columns (facets,
+    field lengths, sort keys), the open searcher and the operating system's page cache stay
+    as they are."""
+    from oer_portal.search import docsets, searchers
 
+    drop_memos = getattr(searchers, "drop_memos", None)
+    if drop_memos is not None:
+        drop_memos()
     drop = getattr(docsets, "drop_postings", None)
     if drop is not None:
         drop()

@@ -124,3 +124,10 @@ def memo(searcher: Searcher) -> Memo:
         if found is None:
             found = _memos[searcher] = Memo()
         return found
+
+
+def drop_memos() -> None:
+    """Forget what every searcher's memo kept: with ``docsets.drop_postings``, a search then
+    starts cold (the benchmark's cold pass; a memo would answer it from memory)."""
+    with _memos_lock:
+        _memos.clear()

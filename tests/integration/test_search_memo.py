@@ -95,6 +95,18 @@ def test_a_memo_belongs_to_one_searcher_of_one_commit(app, client, lessons):
         assert after is not before and searchers.memo(after) is not searchers.memo(before)
 
 
+def test_a_cold_search_starts_with_an_empty_memo(app, client, lessons):
+    """The benchmark's cold pass (``search_bench.drop_posting_caches``) must not be answered
+    from the memo."""
+    assert _search(client, q="planten")["total"] == 1
+    with app.app_context():
+        searcher = searchers.current()
+        assert len(searchers.memo(searcher)) > 0
+        searchers.drop_memos()
+        assert len(searchers.memo(searcher)) == 0
+    assert _search(client, q="planten")["total"] == 1
+
+
 def test_a_memo_drops_the_least_recently_used_and_weighs_document_sets(app, lessons):
     memo = searchers.Memo(capacity=3)
     for key in "abc":
