@@ -50,6 +50,7 @@ def portal(app, tmp_path, another_app, make_user, make_material):
     student = make_user("student", name="Sam Leerling")
     lesson = make_material(teacher, title="Breuken vergelijken", body="Eerst de noemers.\n",
                            publish_by=moderator, subjects=("mathematics",))
+    label = _label(app)
 
     class Portal:
         def __init__(self) -> None:
@@ -69,7 +70,12 @@ def portal(app, tmp_path, another_app, make_user, make_material):
             return (_page(Client(app.test_client()), self.path),
                     _page(Client(fresh.test_client()), self.path))
 
-    return Portal()
+    yield Portal()
+    # The vocabularies are seeded, not emptied between tests: put the label back.
+    with app.app_context():
+        term = _mathematics()
+        term.label_nl, term.label_en = label
+        current_uow().commit()
 
 
 def _user(record: Any) -> User:
@@ -101,9 +107,19 @@ def _withdraw(p: Any) -> None:
     lifecycle.withdraw(_user(p.teacher), db.session.get(Material, p.lesson), "Verouderd")
 
 
-def _relabel(p: Any) -> None:
-    term = db.session.scalars(select(VocabularyTerm).where(
+def _mathematics() -> VocabularyTerm:
+    return db.session.scalars(select(VocabularyTerm).where(
         VocabularyTerm.vocabulary == "subject", VocabularyTerm.code == "mathematics")).one()
+
+
+def _label(app: Any) -> tuple[str, str]:
+    with app.app_context():
+        term = _mathematics()
+        return term.label_nl, term.label_en
+
+
+def _relabel(p: Any) -> None:
+    term = _mathematics()
     term.label_nl = term.label_en = "Rekenen en wiskunde"
 
 
