@@ -129,8 +129,11 @@ def public_page(page: Hashable, work: Callable[[], PageView],
             kept.drop(key)
     view = work()
     answer = _serve(view, served)
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return answer  # the view changed something: keep nothing, lose nothing
     # Everything the rendering read is loaded; detached, it survives the request's end.
-    db.session.expunge_all()
+    session.expunge_all()
     kept.put(key, view)
     return answer
 
