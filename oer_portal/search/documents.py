@@ -48,19 +48,19 @@ def documents_for(materials: Sequence[Material]) -> dict[int, dict[str, Any] | N
     versions = {version.id: version for version in db.session.scalars(
         select(MaterialVersion).where(MaterialVersion.id.in_(
             [material.published_version_id for material in shown])))}
+    fields = {material.id: VersionFields.of(versions[material.published_version_id])
+              for material in shown}
     ratings = community.summaries(material.id for material in shown)
-    names = _author_names([material for material in shown
-                           if not VersionFields.of(versions[material.published_version_id],
-                                                   with_body=False).authors])
+    names = _author_names([material for material in shown if not fields[material.id].authors])
     for material in shown:
         documents[material.id] = _document(material, versions[material.published_version_id],
-                                           ratings[material.id], names.get(material.id, []))
+                                           fields[material.id], ratings[material.id],
+                                           names.get(material.id, []))
     return documents
 
 
-def _document(material: Material, version: MaterialVersion, ratings: RatingSummary,
-              account_names: list[str]) -> dict[str, Any]:
-    fields = VersionFields.of(version)
+def _document(material: Material, version: MaterialVersion, fields: VersionFields,
+              ratings: RatingSummary, account_names: list[str]) -> dict[str, Any]:
     licence = registry.get(version.licence)
     body = html_to_plain_text(version.body_html)
     if material.kind == MaterialKind.ARRANGEMENT:
