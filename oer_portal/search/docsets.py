@@ -14,18 +14,20 @@ cached by segment id and deletions are applied when a set is made.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, KeysView, Set, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from typing import Any, Generic, TypeVar
 
+from whoosh import formats
 from whoosh import query as wq
+from whoosh.compat import loads
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
+from whoosh.system import _INT_SIZE
 
 from oer_portal.search import whoosh_compat
 from oer_portal.search.whoosh_compat import posting_ids
@@ -241,35 +243,89 @@ def _phrase(reader: IndexReader, query: wq.Phrase) -> frozenset[int]:
         words = [word.encode("utf-8") for word in query.words]
         if not words:
             return frozenset()
-        first = _read(reader, query.fieldname, words[0])
-        common = set(first.weights)
-        for word in words[1:]:
-            if not common:
-                break
-            common.intersection_update(_read(reader, query.fieldname, word).weights.keys())
-        if not common:
-            return frozenset()
-        decode = reader.schema[query.fieldname].format.decoder("positions")
-        lookups = [_Positions(_read(reader, query.fieldname, word, positions=True))
-                   for word in words]
-        return frozenset(docnum for docnum in common if _in_order(
-            [decode(lookup[docnum]) for lookup in lookups], query.slop))
+        with one_search():  # each word's positions read once for all the documents
+            common = set(_read(reader, query.fieldname, words[0]).weights)
+            for word in words[1:]:
+                if not common:
+                    break
+                common.intersection_update(
+                    _read(reader, query.fieldname, word).weights.keys())
+            return frozenset(docnum for docnum in common if _words_in_order(
+                reader, query, docnum, words))
 
-    what = "\x00".join((f"phrase/{query.slop}", *query.words)).encode("utf-8")
-    return _phrases.get(reader, (query.fieldname, what), positions)
+    return _phrases.get(reader, (query.fieldname, _phrase_key(query)), positions)
 
 
-class _Positions:
-    """A term's encoded positions by document number, found by bisection in its blocks
-    (each block's document numbers are in order)."""
+def _phrase_key(query: wq.Phrase) -> bytes:
+    return "\x00".join((f"phrase/{query.slop}", *query.words)).encode("utf-8")
 
-    def __init__(self, read: whoosh_compat.PostingRead) -> None:
-        self.blocks = read.blocks or []
-        self.last = [ids[-1] for ids, _values in self.blocks]
 
-    def __getitem__(self, docnum: int) -> bytes:
-        ids, values = self.blocks[bisect_left(self.last, docnum)]
-        return values[bisect_left(ids, docnum)]
+def _words_in_order(reader: IndexReader, query: wq.Phrase, docnum: int,
+                    words: list[bytes]) -> bool:
+    """Whether ``docnum``, which has every word of the phrase, has them in order (within
+    :func:`one_search`, which keeps the positions read)."""
+    decode = _positions_decoder(reader.schema[query.fieldname].format)
+    return _in_order([decode(_read(reader, query.fieldname, word, positions=True).value(docnum))
+                      for word in words], query.slop)
+
+
+class Together:
+    """Which documents have the words of a near pair (``query.near_pairs``: an ``Or`` of
+    one phrase per field) together, asked a document at a time.
+
+    Word order is a search's dearest check: the positions of every document with both
+    words are decoded (100,000 of them for three common words at 100,000 materials, half
+    of a search with cold caches).  Ranking needs it only for the documents that can still
+    reach the page (``ranking.top``), so it asks for those alone; the answers are kept
+    with the query's other per-commit results (``SearchRun.remember``).
+    """
+
+    def __init__(self, query: wq.Query) -> None:
+        self.phrases = tuple(node for node in _with_children(query)
+                             if isinstance(node, wq.Phrase))
+        #: (segment id, document number) → whether the words stand together there.
+        self.known: dict[tuple[str, int], bool] = {}
+
+    def has(self, reader: IndexReader, docnum: int) -> bool:
+        key = (segment_id(reader), docnum)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = any(_has_phrase(reader, phrase, docnum)
+                                          for phrase in self.phrases)
+        return found
+
+
+def _with_children(query: wq.Query) -> Iterator[wq.Query]:
+    yield query
+    for child in query.children():
+        yield from _with_children(child)
+
+
+def _has_phrase(reader: IndexReader, query: wq.Phrase, docnum: int) -> bool:
+    """Whether one document of one segment has the phrase (its whole answer when cached)."""
+    known = _phrases.peek(reader, (query.fieldname, _phrase_key(query)))
+    if known is not None:
+        return docnum in known
+    words = [word.encode("utf-8") for word in query.words]
+    return bool(words) and all(docnum in _read(reader, query.fieldname, word).weights
+                               for word in words) and _words_in_order(
+        reader, query, docnum, words)
+
+
+def _positions_decoder(field_format: formats.Format) -> Callable[[bytes], list[int]]:
+    """The field's decoder of positions; for plain ``Positions`` (every phrase field of
+    ours) the same decoding with the running sum in C: it runs for every candidate of
+    every phrase and near pair."""
+    if type(field_format) is formats.Positions:
+        return _decode_positions
+    return field_format.decoder("positions")
+
+
+def _decode_positions(value: bytes) -> list[int]:
+    """``Positions.decode_positions``: a count, then the pickled gaps between positions."""
+    if not value.endswith(b"."):
+        value += b"."
+    return list(accumulate(loads(value[_INT_SIZE:])))  # Whoosh's own unpickling
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:
@@ -314,8 +370,8 @@ def union(leaves_: tuple[Leaf, ...], parts: Iterable[DocSets]) -> DocSets:
 def matching(searcher: Searcher, query: wq.Query, leaves_: tuple[Leaf, ...]) -> DocSets:
     """The documents ``query`` matches, unscored.
 
-    Terms, ``Or``, ``And``, ``AndNot``, ``AndMaybe`` and ``Every`` are evaluated here; any other
-    query (phrases) is asked of Whoosh, per segment.
+    Terms, ``Or``, ``And``, ``AndNot``, ``AndMaybe``, ``Every`` and phrases are evaluated
+    here; any other query is asked of Whoosh, per segment.
     """
     if isinstance(query, wq.Term):
         return term(leaves_, query.fieldname, query.text)

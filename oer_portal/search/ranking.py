@@ -221,15 +221,16 @@ class Preference:
 
 def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
         prefer: Preference | None = None, coordination: Sequence[DocSets] = (),
-        close: Sequence[DocSets] = (), remember: Remember | None = None
+        close: Sequence[docsets.Together] = (), remember: Remember | None = None
         ) -> list[tuple[int, float]]:
     """The ``limit`` best (global document number, score) among ``candidates``, best first;
     ties go to the older document, as in Whoosh.
 
     With ``coordination`` (the documents each of the query's groups matched), a score is
     multiplied by the share of groups the document matched (``COORDINATION_POWER``).
-    With ``close`` (for each pair of neighbouring query words, the documents where they
-    stand together), a score is multiplied by ``PROXIMITY_FACTOR`` to the power of the share
+    With ``prefer``, documents with its facet value score its factor times more.
+    With ``close`` (for each pair of neighbouring query words, whether a document has them
+    together), a score is multiplied by ``PROXIMITY_FACTOR`` to the power of the share
     of pairs the document has together: a title with one of the words must not outrank the
     lesson about the words together (a multiplier, so the title boost cannot drown it).
 
@@ -255,17 +256,40 @@ def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
             for docnum in scores:
                 share = sum(docnum in group for group in groups) / len(groups)
                 scores[docnum] *= share ** COORDINATION_POWER
-        if close:
-            pairs = [docs.sets[index] for docs in close]
-            for docnum in scores:
-                together = sum(docnum in pair for pair in pairs)
-                if together:
-                    scores[docnum] *= PROXIMITY_FACTOR ** (together / len(pairs))
         if prefer is not None:
             values = column(reader, prefer.fieldname)
             for docnum in scores:
                 if prefer.value in values[docnum]:
                     scores[docnum] *= prefer.factor
+        if close:
+            _bring_together(scores, limit, close, reader)
         best.extend(heapq.nlargest(limit, ((score, -(offset + docnum))
                                            for docnum, score in scores.items())))
     return [(-negated, score) for score, negated in heapq.nlargest(limit, best)]
+
+
+def _bring_together(scores: dict[int, float], limit: int, close: Sequence[docsets.Together],
+                    reader: IndexReader) -> None:
+    """Multiply by the proximity factor the scores (of one segment) that can still be among
+    the best ``limit``.  The documents are taken best first; once the next one could not
+    pass the ``limit``-th score even with every pair together, none after it can, and
+    their word order is never looked at (for three common words at 100,000 materials: a
+    few hundred documents checked instead of 50,000).  The best ``limit`` are those a
+    check of every document gives."""
+    waiting = [(-score, docnum) for docnum, score in scores.items()]
+    heapq.heapify(waiting)
+    kept: list[float] = []  # the best ``limit`` scores so far, lowest first
+    with docsets.one_search():
+        while waiting:
+            negated, docnum = heapq.heappop(waiting)
+            score = -negated
+            if len(kept) == limit and score * PROXIMITY_FACTOR < kept[0]:
+                return
+            together = sum(pair.has(reader, docnum) for pair in close)
+            if together:
+                score *= PROXIMITY_FACTOR ** (together / len(close))
+                scores[docnum] = score
+            if len(kept) < limit:
+                heapq.heappush(kept, score)
+            elif score > kept[0]:
+                heapq.heapreplace(kept, score)

@@ -30,9 +30,9 @@ class Scoring:
     #: The documents each group of the query matched: a score is multiplied by the share
     #: of groups a document has (see ``ranking.top``); empty when every group must match.
     groups: Sequence[docsets.DocSets] = ()
-    #: For each pair of words next to each other in the query, the documents where they
-    #: stand together.
-    close: Sequence[docsets.DocSets] = ()
+    #: For each pair of words next to each other in the query, which documents have them
+    #: together.
+    close: Sequence[docsets.Together] = ()
     preference: ranking.Preference | None = None
 
 

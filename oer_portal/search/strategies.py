@@ -91,15 +91,16 @@ class Question:
                       Scoring(close=close), **presentation)  # type: ignore[arg-type]
 
     def _found(self, parsed: ParsedQuery) -> tuple[
-            Query, docsets.DocSets, tuple[docsets.DocSets, ...], ParsedQuery] | None:
+            Query, docsets.DocSets, tuple[docsets.Together, ...], ParsedQuery] | None:
         """What ``answer`` finds before the filters: the query, the documents it matches,
-        those with each pair of neighbouring words together, and the words marked."""
+        which have each pair of neighbouring words together (asked by the ranking for the
+        documents that can reach the page), and the words marked."""
         searched = with_compounds(parsed, self.vocabulary)
         query = self.build(searched)
         if query is None:
             return None
         matched = self.run.matching(query)
-        close = tuple(self.run.matching(pair) for pair in near_pairs(
+        close = tuple(docsets.Together(pair) for pair in near_pairs(
             parsed, query_fields(), self.run.searcher.schema, NEAR_SLOP))
         typed = {clause for group in parsed.groups for clause in group}
         marked = ParsedQuery(tuple(

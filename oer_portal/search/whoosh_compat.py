@@ -31,8 +31,9 @@ import signal
 import sys
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import whoosh
@@ -124,6 +125,17 @@ class PostingRead:
 
     weights: dict[int, float]
     blocks: list[Block] | None = None
+    _last_ids: list[int] | None = field(default=None, repr=False)
+
+    def value(self, docnum: int) -> bytes:
+        """The encoded value (positions) of ``docnum``, which has the term, found by
+        bisection in the blocks (each block's document numbers are in order)."""
+        if self.blocks is None:
+            raise ValueError("the postings were read without their values")
+        if self._last_ids is None:
+            self._last_ids = [ids[-1] for ids, _values in self.blocks]
+        ids, values = self.blocks[bisect_left(self._last_ids, docnum)]
+        return values[bisect_left(ids, docnum)]
 
 
 def read_postings(matcher: Matcher, values: bool = False) -> PostingRead:

@@ -16,9 +16,11 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Or, Phrase
 
-from oer_portal.search import docsets
-from oer_portal.search.schema import POSITION_ID, build_schema
+from oer_portal.search import docsets, ranking
+from oer_portal.search.query import near_pairs, parse, to_whoosh
+from oer_portal.search.schema import POSITION_ID, build_schema, query_fields
 from oer_portal.search.service import SearchRequest, search_in
+from oer_portal.search.strategies import NEAR_SLOP
 
 DUTCH = ["energie", "water", "temperatuur", "elektrische", "stroom", "spanning", "leerlingen",
          "fiets", "zon", "licht", "warmte", "school", "meten", "de", "het", "een", "en", "van"]
@@ -141,4 +143,34 @@ def test_phrases_match_what_whoosh_matches(folder):
             theirs = {hit.docnum for hit in searcher.search(phrase, limit=None)}
             assert ours == theirs, phrase
         assert any(docsets.matching(searcher, p, leaves) for p in phrases)
+    ix.close()
+
+
+@pytest.mark.parametrize("text", ["energie water temperatuur", "elektrische stroom zon"])
+def test_word_order_is_checked_only_where_it_can_change_the_page(folder, text):
+    """Ranking asks whether a document has the query's neighbouring words together only
+    while that can still bring it onto the page, and finds the page a check of every
+    document finds."""
+    ix = FileStorage(str(folder), supports_mmap=False).open_index()
+    with ix.searcher() as searcher, docsets.one_search():
+        leaves = docsets.leaves(searcher)
+        parsed = parse(text)
+        query = to_whoosh(parsed, query_fields(), searcher.schema)
+        candidates = docsets.matching(searcher, query, leaves)
+        pairs = near_pairs(parsed, query_fields(), searcher.schema, NEAR_SLOP)
+        together = [docsets.matching(searcher, pair, leaves).global_ids() for pair in pairs]
+        assert len(pairs) == 2 and all(together)
+        plain = ranking.top(searcher, query, candidates, len(candidates))
+        every = sorted(((score * ranking.PROXIMITY_FACTOR ** (
+            sum(docnum in pair for pair in together) / len(pairs)), -docnum)
+            for docnum, score in plain), reverse=True)
+        for limit in (1, 10, len(candidates)):
+            close = [docsets.Together(pair) for pair in pairs]
+            page = ranking.top(searcher, query, candidates, limit, close=close)
+            assert page == [(-negated, score) for score, negated in every[:limit]]
+            checked = len(close[0].known)
+            if limit == len(candidates):
+                assert checked == len(candidates)
+            else:
+                assert 0 < checked < len(candidates) / 2, (limit, checked, len(candidates))
     ix.close()
