@@ -250,8 +250,8 @@ def _phrase(reader: IndexReader, query: wq.Phrase) -> frozenset[int]:
                     break
                 common.intersection_update(
                     _read(reader, query.fieldname, word).weights.keys())
-            return frozenset(docnum for docnum in common if _words_in_order(
-                reader, query, docnum, words))
+            in_order = _order_check(reader, query, words)
+            return frozenset(filter(in_order, common))
 
     return _phrases.get(reader, (query.fieldname, _phrase_key(query)), positions)
 
@@ -260,13 +260,14 @@ def _phrase_key(query: wq.Phrase) -> bytes:
     return "\x00".join((f"phrase/{query.slop}", *query.words)).encode("utf-8")
 
 
-def _words_in_order(reader: IndexReader, query: wq.Phrase, docnum: int,
-                    words: list[bytes]) -> bool:
-    """Whether ``docnum``, which has every word of the phrase, has them in order (within
-    :func:`one_search`, which keeps the positions read)."""
+def _order_check(reader: IndexReader, query: wq.Phrase, words: list[bytes]
+                 ) -> Callable[[int], bool]:
+    """Whether a document of the segment that has every word of the phrase has them in
+    order (the positions are read here, once)."""
     decode = _positions_decoder(reader.schema[query.fieldname].format)
-    return _in_order([decode(_read(reader, query.fieldname, word, positions=True).value(docnum))
-                      for word in words], query.slop)
+    reads = [_read(reader, query.fieldname, word, positions=True) for word in words]
+    return lambda docnum: _in_order([decode(read.value(docnum)) for read in reads],
+                                    query.slop)
 
 
 class Together:
@@ -308,8 +309,7 @@ def _has_phrase(reader: IndexReader, query: wq.Phrase, docnum: int) -> bool:
         return docnum in known
     words = [word.encode("utf-8") for word in query.words]
     return bool(words) and all(docnum in _read(reader, query.fieldname, word).weights
-                               for word in words) and _words_in_order(
-        reader, query, docnum, words)
+                               for word in words) and _order_check(reader, query, words)(docnum)
 
 
 def _positions_decoder(field_format: formats.Format) -> Callable[[bytes], list[int]]:
