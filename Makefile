@@ -8,8 +8,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URI ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PORT ?= 5000
 # The suite runs on every CPU (pytest-xdist), a test file per worker at a time: the browser
-# tests share a served portal per worker, and module fixtures stay with their file.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# tests share a served portal per worker, and module fixtures stay with their file.  The
+# slowest tests are listed at the end, to keep the run short.
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=25
 DEV := OER_ENV=development $(BIN)/flask --app oer_portal
 
 .PHONY: run test test-postgres pytest lint install install-dev translations \
