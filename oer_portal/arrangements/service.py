@@ -212,14 +212,23 @@ def _shown_version(actor: Actor, material: Material, node: Node,
 
 def used_in(material_id: int, limit: int = 20) -> list[tuple[Material, str]]:
     """Published arrangements whose public version includes the material, with their
-    published titles (what anyone may see)."""
+    published titles (what anyone may see).
+
+    The versions whose outline includes the material are read first (an index on the
+    outline rows' material): in one statement SQLite chose to walk every published
+    material instead (600 ms a material page at 100,000 materials)."""
+    including = list(db.session.scalars(
+        select(ArrangementNode.version_id).where(ArrangementNode.material_id == material_id)
+        .distinct()))
+    if not including:
+        return []
     rows = db.session.execute(
         select(Material, MaterialVersion.title)
-        .join(MaterialVersion, MaterialVersion.id == Material.published_version_id)
-        .join(ArrangementNode, ArrangementNode.version_id == Material.published_version_id)
-        .where(ArrangementNode.material_id == material_id,
+        .join(Material, Material.id == MaterialVersion.material_id)
+        .where(MaterialVersion.id.in_(including),
+               Material.published_version_id == MaterialVersion.id,
                Material.status == MaterialStatus.PUBLISHED)
-        .distinct().order_by(MaterialVersion.title).limit(limit))
+        .order_by(MaterialVersion.title).limit(limit))
     return [(m, title) for m, title in rows]
 
 

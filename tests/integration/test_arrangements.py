@@ -238,6 +238,29 @@ def test_the_public_never_sees_what_it_may_not_see(app, client, new_client, peop
     assert "not available" in part and "Klei." not in part
 
 
+def test_used_in_lists_each_published_arrangement_once_by_title(app, people, make_material):
+    from oer_portal.arrangements.service import used_in
+
+    lesson = make_material(people["bea"], title="Dijken", body="Klei.\n",
+                           publish_by=people["mod"])
+    other = make_material(people["bea"], title="Polders", body="Land.\n",
+                          publish_by=people["mod"])
+    twice = _create(app, people["anna"], [Node(NodeKind.MATERIAL, material_id=lesson),
+                                          Node(NodeKind.MATERIAL, material_id=lesson)],
+                    title="Zeeland", publish_by=people["mod"])
+    once = _create(app, people["anna"], [Node(NodeKind.MATERIAL, material_id=lesson)],
+                   title="Afsluitdijk", publish_by=people["mod"])
+    _create(app, people["anna"], [Node(NodeKind.MATERIAL, material_id=other)],
+            title="Flevoland", publish_by=people["mod"])
+    _create(app, people["anna"], [Node(NodeKind.MATERIAL, material_id=lesson)],
+            title="Concept")
+    with app.app_context():
+        assert [(m.id, title) for m, title in used_in(lesson)] == [
+            (once, "Afsluitdijk"), (twice, "Zeeland")]
+        assert [m.id for m, _title in used_in(lesson, limit=1)] == [once]
+        assert used_in(people["bea"].id + 10_000) == []
+
+
 def test_a_pinned_material_keeps_its_version_and_says_when_it_is_outdated(
         app, client, new_client, people, make_material):
     from oer_portal.materials import service as materials
