@@ -282,8 +282,7 @@ class Together:
     """
 
     def __init__(self, query: wq.Query) -> None:
-        self.phrases = tuple(node for node in _with_children(query)
-                             if isinstance(node, wq.Phrase))
+        self.phrases = tuple(leaf for leaf in query.leaves() if isinstance(leaf, wq.Phrase))
         #: (segment id, document number) → whether the words stand together there.
         self.known: dict[tuple[str, int], bool] = {}
 
@@ -294,12 +293,6 @@ class Together:
             found = self.known[key] = any(_has_phrase(reader, phrase, docnum)
                                           for phrase in self.phrases)
         return found
-
-
-def _with_children(query: wq.Query) -> Iterator[wq.Query]:
-    yield query
-    for child in query.children():
-        yield from _with_children(child)
 
 
 def _has_phrase(reader: IndexReader, query: wq.Phrase, docnum: int) -> bool:
