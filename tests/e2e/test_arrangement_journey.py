@@ -160,6 +160,7 @@ def test_build_an_arrangement_in_place_in_two_page_loads_and_read_it(
     student = browser.new_context().new_page()
     student.goto(base + "/")
     student.get_by_role("button", name="English").click()
+    expect(student.locator("html")).to_have_attribute("lang", "en")
     student.goto(arrangement_url)
     expect(student.get_by_role("heading", level=1)).to_have_text(title)
     included = student.get_by_role("region", name="Included materials and their licences")

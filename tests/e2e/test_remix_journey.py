@@ -66,6 +66,7 @@ def _english_login(page: Page, base: str, email: str) -> None:
     page.goto(base + "/account/login")
     page.get_by_role("group", name=re.compile("Taal|Language")).get_by_role(
         "button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -139,6 +140,7 @@ def test_remix_credit_upstream_change_and_pull(page: Page, browser: Browser, liv
     visitor = visitor_context.new_page()
     visitor.goto(base + "/")
     visitor.get_by_role("button", name="English").click()
+    expect(visitor.locator("html")).to_have_attribute("lang", "en")
     visitor.goto(remix_url)
     expect(visitor.get_by_role("heading", level=1)).to_have_text(remix_title)
     credits = visitor.get_by_role("region", name="Credits")
