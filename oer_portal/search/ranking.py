@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Callable, Hashable, Iterator, Sequence, Set
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,8 +221,8 @@ class Preference:
 
 def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
         prefer: Preference | None = None, coordination: Sequence[DocSets] = (),
-        close: Sequence[docsets.Together] = (), remember: Remember | None = None
-        ) -> list[tuple[int, float]]:
+        close: Sequence[docsets.Together] = (), remember: Remember | None = None,
+        scope: DocSets | None = None) -> list[tuple[int, float]]:
     """The ``limit`` best (global document number, score) among ``candidates``, best first;
     ties go to the older document, as in Whoosh.
 
@@ -235,61 +235,138 @@ def top(searcher: Searcher, query: wq.Query, candidates: DocSets, limit: int,
     lesson about the words together (a multiplier, so the title boost cannot drown it).
 
     ``remember`` (``SearchRun.remember``) keeps what depends on the query and the index
-    alone (idfs, phrase matches) for the next search of the same query.
+    alone (idfs, phrase matches) for the next search of the same query.  With ``scope``
+    too (all the documents the query matched, ``candidates`` being those within the
+    visitor's filters), the second search of the query scores the whole scope once and
+    keeps it in order (:class:`Order`): every later page, with any filters, then takes its
+    best from the front instead of scoring its candidates again.  A query searched once
+    only is never scored beyond its candidates.
     """
-    prepared = _prepared(searcher, query, candidates.leaves) if remember is None else \
-        remember(("ranking", id(query)), lambda: _prepared(searcher, query, candidates.leaves))
+    seen = remember is not None
+
+    def prepare() -> _Prepared:
+        nonlocal seen
+        seen = False
+        return _prepared(searcher, query, candidates.leaves)
+
+    prepared = prepare() if remember is None else remember(("ranking", id(query)), prepare)
     if prepared.query is not query:  # kept for another query that had this one's id
-        prepared = _prepared(searcher, query, candidates.leaves)
-    statistics, phrases, words = prepared.statistics, prepared.phrases, prepared.words
+        prepared = prepare()
+    if seen and scope is not None and remember is not None:
+        key = ("order", id(query), id(scope), prefer, tuple(map(id, coordination)))
+        order = remember(key, lambda: Order.of(prepared, scope, prefer, coordination))
+        if order.serves(query, scope, prefer, coordination):
+            return order.best(candidates, limit, close)
     best: list[tuple[float, int]] = []
     for index, ((reader, offset), local) in enumerate(
             zip(candidates.leaves, candidates.sets, strict=True)):
         if not local:
             continue
-        segment = _Segment(reader, local, statistics,
-                           {key: docs.sets[index] for key, docs in phrases.items()}, words)
-        scores = dict.fromkeys(local, 0.0)
-        scores.update((d, s) for d, s in _scores(query, segment).items() if d in local)
-        if coordination:
-            groups = [docs.sets[index] for docs in coordination]
-            for docnum in scores:
-                share = sum(docnum in group for group in groups) / len(groups)
-                scores[docnum] *= share ** COORDINATION_POWER
-        if prefer is not None:
-            values = column(reader, prefer.fieldname)
-            for docnum in scores:
-                if prefer.value in values[docnum]:
-                    scores[docnum] *= prefer.factor
-        if close:
-            _bring_together(scores, limit, close, reader)
-        best.extend(heapq.nlargest(limit, ((score, -(offset + docnum))
-                                           for docnum, score in scores.items())))
+        scores = _segment_scores(prepared, index, reader, local, prefer, coordination)
+        waiting = [(-score, docnum) for docnum, score in scores.items()]
+        heapq.heapify(waiting)
+        best_first = ((-negated, docnum) for negated, docnum in
+                      (heapq.heappop(waiting) for _ in range(len(waiting))))
+        best.extend((score, -(offset + docnum))
+                    for score, docnum in _reach_page(best_first, limit, close, reader))
     return [(-negated, score) for score, negated in heapq.nlargest(limit, best)]
 
 
-def _bring_together(scores: dict[int, float], limit: int, close: Sequence[docsets.Together],
-                    reader: IndexReader) -> None:
-    """Multiply by the proximity factor the scores (of one segment) that can still be among
-    the best ``limit``.  The documents are taken best first; once the next one could not
-    pass the ``limit``-th score even with every pair together, none after it can, and
-    their word order is never looked at (for three common words at 100,000 materials: a
-    few hundred documents checked instead of 50,000).  The best ``limit`` are those a
-    check of every document gives."""
-    waiting = [(-score, docnum) for docnum, score in scores.items()]
-    heapq.heapify(waiting)
+def _segment_scores(prepared: _Prepared, index: int, reader: IndexReader, local: Set[int],
+                    prefer: Preference | None, coordination: Sequence[DocSets]
+                    ) -> dict[int, float]:
+    """Document → score of the query for the documents ``local`` of the ``index``-th
+    segment, with the share of groups and the preference applied (all but proximity)."""
+    segment = _Segment(reader, local, prepared.statistics,
+                       {key: docs.sets[index] for key, docs in prepared.phrases.items()},
+                       prepared.words)
+    scores = dict.fromkeys(local, 0.0)
+    scores.update((d, s) for d, s in _scores(prepared.query, segment).items() if d in local)
+    if coordination:
+        groups = [docs.sets[index] for docs in coordination]
+        for docnum in scores:
+            share = sum(docnum in group for group in groups) / len(groups)
+            scores[docnum] *= share ** COORDINATION_POWER
+    if prefer is not None:
+        values = column(reader, prefer.fieldname)
+        for docnum in scores:
+            if prefer.value in values[docnum]:
+                scores[docnum] *= prefer.factor
+    return scores
+
+
+def _reach_page(best_first: Iterable[tuple[float, int]], limit: int,
+                close: Sequence[docsets.Together], reader: IndexReader
+                ) -> list[tuple[float, int]]:
+    """The (score, document) of one segment that can be among its best ``limit``, from
+    its documents taken best first (ties: the older first), with the proximity factor
+    applied.  Without near pairs these are the first ``limit``.  With them, once the next
+    document could not pass the ``limit``-th score even with every pair together, none
+    after it can, and their word order is never looked at (for three common words at
+    100,000 materials: a few hundred documents checked instead of 50,000)."""
+    reached: list[tuple[float, int]] = []
     kept: list[float] = []  # the best ``limit`` scores so far, lowest first
     with docsets.one_search():
-        while waiting:
-            negated, docnum = heapq.heappop(waiting)
-            score = -negated
-            if len(kept) == limit and score * PROXIMITY_FACTOR < kept[0]:
-                return
+        for score, docnum in best_first:
+            if len(kept) == limit and (not close or score * PROXIMITY_FACTOR < kept[0]):
+                break
             together = sum(pair.has(reader, docnum) for pair in close)
             if together:
                 score *= PROXIMITY_FACTOR ** (together / len(close))
-                scores[docnum] = score
+            reached.append((score, docnum))
             if len(kept) < limit:
                 heapq.heappush(kept, score)
             elif score > kept[0]:
                 heapq.heapreplace(kept, score)
+    return reached
+
+
+@dataclass(frozen=True)
+class Order:
+    """Every document of a query's scope, best first per segment (scores before the
+    proximity factor, which depends on the page), for the query's later searches on the
+    same index commit.  Kept in the search memo (``SearchRun.remember``), which drops it
+    with the commit; it holds what it was worked out for, so that a key reused for other
+    objects is noticed (:meth:`serves`)."""
+
+    query: wq.Query
+    scope: DocSets
+    prefer: Preference | None
+    coordination: tuple[DocSets, ...]
+    #: Per segment: the scores, best first, and the segment's document numbers in step.
+    segments: tuple[tuple[array[float], array[int]], ...]
+
+    @classmethod
+    def of(cls, prepared: _Prepared, scope: DocSets, prefer: Preference | None,
+           coordination: Sequence[DocSets]) -> Order:
+        segments = []
+        for index, (reader, _offset) in enumerate(scope.leaves):
+            scores = _segment_scores(prepared, index, reader, scope.sets[index], prefer,
+                                     coordination) if scope.sets[index] else {}
+            ordered = sorted(scores)  # the older first among equal scores (a stable sort)
+            ordered.sort(key=scores.__getitem__, reverse=True)
+            segments.append((array("d", map(scores.__getitem__, ordered)),
+                             array("q", ordered)))
+        return cls(prepared.query, scope, prefer, tuple(coordination), tuple(segments))
+
+    def __len__(self) -> int:
+        return len(self.scope)
+
+    def serves(self, query: wq.Query, scope: DocSets, prefer: Preference | None,
+               coordination: Sequence[DocSets]) -> bool:
+        return (self.query is query and self.scope is scope and self.prefer == prefer
+                and len(self.coordination) == len(coordination)
+                and all(a is b for a, b in zip(self.coordination, coordination, strict=True)))
+
+    def best(self, candidates: DocSets, limit: int, close: Sequence[docsets.Together]
+             ) -> list[tuple[int, float]]:
+        """What :func:`top` gives for ``candidates`` (within the scope), from the front."""
+        best: list[tuple[float, int]] = []
+        for (reader, offset), local, (scores, ordered) in zip(
+                candidates.leaves, candidates.sets, self.segments, strict=True):
+            if local:
+                best_first = ((score, docnum) for score, docnum in zip(scores, ordered, strict=True)
+                              if docnum in local)
+                best.extend((score, -(offset + docnum))
+                            for score, docnum in _reach_page(best_first, limit, close, reader))
+        return [(-negated, score) for score, negated in heapq.nlargest(limit, best)]

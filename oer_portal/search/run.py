@@ -102,15 +102,18 @@ class SearchRun:
         return result
 
     def ranked(self, query: Query | None, shown: docsets.DocSets, sort: str, start: int,
-               wanted: int, scoring: Scoring) -> list[tuple[int, float]]:
+               wanted: int, scoring: Scoring, matched: docsets.DocSets | None = None
+               ) -> list[tuple[int, float]]:
         """Documents ``start`` to ``wanted`` of ``shown`` as (document number, score): by
         relevance when there is a query, else in the order ``sort`` names (browsing shows
-        the newest first)."""
+        the newest first).  ``matched``: the query's documents before the filters (a query
+        searched again is ranked over them once, see ``ranking.top``)."""
         if not len(shown) or start >= len(shown):
             return []
         if sort == "relevance" and query is not None:
             return ranking.top(self.searcher, query, shown, wanted, scoring.preference,
-                               scoring.groups, scoring.close, self.remember)[start:]
+                               scoring.groups, scoring.close, self.remember,
+                               scope=matched)[start:]
         return [(docnum, 0.0) for docnum in self._sorted(shown, sort, wanted)[start:]]
 
     def _sorted(self, shown: docsets.DocSets, sort: str, wanted: int) -> list[int]:

@@ -15,13 +15,21 @@ from typing import Any, TypeVar
 
 from whoosh.searching import Searcher
 
-from oer_portal.search import docsets, indexer
+from oer_portal.search import docsets, indexer, ranking
 
 T = TypeVar("T")
 
-#: What one searcher's memo holds at most, in documents of the sets it keeps (one entry
-#: without a set counts one): some 30 MB at most, per searcher (one per thread).
-MEMO_CAPACITY = 500_000
+#: The document sets one searcher's memo holds at most, in documents (a set entry weighs
+#: one more than its documents; a set costs 42 bytes a document): some 45 MB at most, per
+#: searcher (one per thread).  The sets of a page of searches at 100,000 materials (16
+#: queries with a facet each, ``bench/load.py``) weigh 700,000: half of this let them
+#: push each other out, round after round.
+MEMO_CAPACITY = 1_000_000
+#: The other values one searcher's memo holds at most (hits with their snippets, queries,
+#: corrections): some 30 MB at most.  They are kept apart from the sets, so that a few
+#: large sets never push out hundreds of small values that are dear to work out again (a
+#: correction compares the word with every word of the index: 80 ms at 100,000 materials).
+MEMO_ENTRIES = 20_000
 
 _local = threading.local()
 
@@ -68,7 +76,8 @@ def generation() -> tuple[str, int]:
 class Memo:
     """What searches on one searcher worked out from its index and their words alone (a
     word's compound forms and correction, the documents a query matches, a hit's snippet),
-    the least recently used dropped first.
+    the least recently used dropped first: values holding document sets by their documents
+    (``capacity``), the others by their number (``entries``).
 
     It belongs to the searcher (:func:`memo`), so it lives exactly as long as the commit
     of the index that searcher reads: :func:`current` opens a new searcher, with an empty
@@ -77,37 +86,50 @@ class Memo:
     kept (document sets are combined into new ones, never updated in place).
     """
 
-    def __init__(self, capacity: int = MEMO_CAPACITY) -> None:
-        self.capacity = capacity
-        self._values: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+    def __init__(self, capacity: int = MEMO_CAPACITY, entries: int = MEMO_ENTRIES) -> None:
+        self.capacity, self.entries = capacity, entries
+        #: Values with document sets, and their weights; the other values.
+        self._sets: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._small: OrderedDict[Hashable, Any] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value kept for ``key``, else ``compute()``'s (then kept)."""
         with self._lock:
-            found = self._values.get(key)
-            if found is not None:
-                self._values.move_to_end(key)
-                return found[0]  # type: ignore[no-any-return]
+            if key in self._small:
+                self._small.move_to_end(key)
+                return self._small[key]  # type: ignore[no-any-return]
+            if key in self._sets:
+                self._sets.move_to_end(key)
+                return self._sets[key][0]  # type: ignore[no-any-return]
         value = compute()
         size = _size(value)
         with self._lock:
-            if key not in self._values:
-                self._values[key] = (value, size)
+            if key in self._small or key in self._sets:
+                return value
+            if size == 1:
+                self._small[key] = value
+                while len(self._small) > self.entries:
+                    self._small.popitem(last=False)
+            else:
+                self._sets[key] = (value, size)
                 self._size += size
-            while self._size > self.capacity and len(self._values) > 1:
-                self._size -= self._values.popitem(last=False)[1][1]
+                while self._size > self.capacity and len(self._sets) > 1:
+                    self._size -= self._sets.popitem(last=False)[1][1]
         return value
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._small) + len(self._sets)
 
 
 def _size(value: object) -> int:
-    """One, and the documents of each document set ``value`` holds (in a tuple or list)."""
+    """One, and the documents of each document set ``value`` holds (in a tuple or list);
+    a ranked order weighs two fifths of its documents (17 bytes a document, a set 42)."""
     if isinstance(value, docsets.DocSets):
         return 1 + len(value)
+    if isinstance(value, ranking.Order):
+        return 1 + 2 * len(value) // 5
     if isinstance(value, tuple | list):
         return 1 + sum(_size(part) for part in value)
     return 1

@@ -131,15 +131,17 @@ def _search(searcher: Searcher, request: SearchRequest) -> SearchResults:
     if answer is None:
         return SearchResults(request, parsed.text, 0, [], {name: [] for name in FACETS})
     # A facet nobody filters on is counted over the documents shown; see ``run.filtered``.
-    facets = {name: _sorted_counts(docsets.counts(
-        run.filtered(answer.matched, leave_out=name) if name in run.filters else answer.shown,
-        name)) for name in FACETS}
+    # The counts depend on the words and the filters alone (not on the page or the sort).
+    facets = run.remember(("facets", parsed, tuple(sorted(request.filters.items()))), lambda: {
+        name: _sorted_counts(docsets.counts(
+            run.filtered(answer.matched, leave_out=name) if name in run.filters
+            else answer.shown, name)) for name in FACETS})
     preference = run.memo.get(("language", tuple(parsed.words())),
                               lambda: language.query_language(searcher, parsed))
     scoring = replace(answer.scoring, preference=preference)
     start = (request.page - 1) * request.per_page
     ranked = run.ranked(answer.query, answer.shown, request.sort, start,
-                        start + request.per_page, scoring)
+                        start + request.per_page, scoring, answer.matched)
     expression = run.memo.get(("highlight", answer.marked), lambda: highlight.pattern(
         _highlight_words(answer.marked, searcher)))
     hits = [_scored(run.memo.get(("hit", docnum, expression and expression.pattern),

@@ -71,9 +71,13 @@ def test_a_withdrawal_is_gone_at_the_next_search_of_the_same_words(app, client, 
 
 def test_a_publication_is_found_at_the_next_search_of_the_same_words(
         app, client, make_user, make_material, lessons):
+    def levels(**params: str) -> dict[str, int]:
+        return {c["value"]: c["count"] for c in _search(client, **params)["facets"]["level"]}
+
     for _ in range(2):
         assert _search(client, q="bladgroen")["total"] == 1
         assert _search(client, q="chlorofyl")["total"] == 0
+        assert levels(q="bladgroen", subject="biology") == {"havo": 1, "secondary": 1}  # kept
     teacher, moderator = make_user("teacher"), make_user("moderator")
     new = make_material(teacher, title="Chlorofyl en bladgroen", body="Chlorofyl is groen.\n",
                         subjects=("biology",), levels=("havo",), language="nl",
@@ -81,6 +85,7 @@ def test_a_publication_is_found_at_the_next_search_of_the_same_words(
     assert [r["id"] for r in _search(client, q="chlorofyl")["results"]] == [new]
     assert {r["id"] for r in _search(client, q="bladgroen")["results"]} == {
         new, lessons["fotosynthese"]}
+    assert levels(q="bladgroen", subject="biology") == {"havo": 2, "secondary": 2}
     page = client.get("/search", query_string={"q": "chlorofyl"}).get_data(as_text=True)
     assert "Chlorofyl en bladgroen" in page
 
@@ -108,7 +113,7 @@ def test_a_cold_search_starts_with_an_empty_memo(app, client, lessons):
 
 
 def test_a_memo_drops_the_least_recently_used_and_weighs_document_sets(app, lessons):
-    memo = searchers.Memo(capacity=3)
+    memo = searchers.Memo(entries=3)
     for key in "abc":
         memo.get(key, lambda key=key: key.upper())
     assert memo.get("a", lambda: "new") == "A"  # kept, and now the most recent
@@ -118,7 +123,10 @@ def test_a_memo_drops_the_least_recently_used_and_weighs_document_sets(app, less
         leaves = docsets.leaves(searchers.current())
     everything = docsets.every(leaves)
     assert len(everything) >= 2
-    weighed = searchers.Memo(capacity=len(everything))
+    weighed = searchers.Memo(capacity=len(everything) + 1, entries=2)
     weighed.get("small", lambda: "x")
     weighed.get("all", lambda: everything)  # weighs one more than its documents
-    assert len(weighed) == 1 and weighed.get("all", lambda: None) is everything
+    weighed.get("again", lambda: docsets.every(leaves))  # pushes out the older set ...
+    assert len(weighed) == 2
+    assert weighed.get("small", lambda: "y") == "x"  # ... but never a small value
+    assert weighed.get("all", lambda: None) is None

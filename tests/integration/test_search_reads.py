@@ -16,7 +16,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Or, Phrase
 
-from oer_portal.search import docsets, ranking
+from oer_portal.search import docsets, ranking, searchers
 from oer_portal.search.query import near_pairs, parse, to_whoosh
 from oer_portal.search.schema import POSITION_ID, build_schema, query_fields
 from oer_portal.search.service import SearchRequest, search_in
@@ -115,6 +115,7 @@ def test_each_posting_block_is_read_once_per_search(app, folder, block_reads):
             assert (warm.total, warm.facets) == (cold.total, cold.facets)
         # The count is not trivially one: common words span several blocks of a segment.
         docsets.drop_postings()
+        searchers.drop_memos()
         block_reads.clear()
         search_in(searcher, SearchRequest(query="energie"))
         blocks = Counter((postfile, term) for postfile, term, _offset in block_reads)
@@ -173,4 +174,55 @@ def test_word_order_is_checked_only_where_it_can_change_the_page(folder, text):
                 assert checked == len(candidates)
             else:
                 assert 0 < checked < len(candidates) / 2, (limit, checked, len(candidates))
+    ix.close()
+
+
+@pytest.mark.parametrize("text", ["energie water temperatuur", "elektrische stroom", "zon"])
+def test_a_query_searched_again_takes_its_pages_from_its_kept_order(folder, monkeypatch, text):
+    """The second search of a query scores all its documents once and keeps them in order;
+    its later pages, within any filters, are those scoring the filtered documents gives.
+    The first search scores only the documents within its filters."""
+    scored: list[int] = []
+    segment_scores = ranking._segment_scores
+
+    def counting(prepared, index, reader, local, *args):
+        scored.append(len(local))
+        return segment_scores(prepared, index, reader, local, *args)
+
+    monkeypatch.setattr(ranking, "_segment_scores", counting)
+    ix = FileStorage(str(folder), supports_mmap=False).open_index()
+    with ix.searcher() as searcher, docsets.one_search():
+        leaves = docsets.leaves(searcher)
+        parsed = parse(text)
+        query = to_whoosh(parsed, query_fields(), searcher.schema)
+        scope = docsets.matching(searcher, query, leaves)
+        groups = [docsets.matching(searcher, to_whoosh(parse(word), query_fields(),
+                                                       searcher.schema), leaves)
+                  for word in parsed.words()]
+        prefer = ranking.Preference("language", "nl", 1.5)
+        filters = [docsets.term(leaves, "subject", "physics"),
+                   docsets.term(leaves, "level", "secondary")]
+        within = [scope, scope & filters[0], scope & filters[1], scope & filters[0] & filters[1]]
+        assert all(len(candidates) for candidates in within)
+        memo = searchers.Memo()
+        searches = 0
+        for candidates in within[1:] + within:
+            for limit in (1, 7, len(scope)):
+                for _again in range(2):
+                    pairs = near_pairs(parsed, query_fields(), searcher.schema, NEAR_SLOP)
+                    close = [docsets.Together(pair) for pair in pairs]
+                    fresh = ranking.top(searcher, query, candidates, limit, prefer, groups,
+                                        close)
+                    scored.clear()
+                    kept = ranking.top(searcher, query, candidates, limit, prefer, groups,
+                                       [docsets.Together(pair) for pair in pairs],
+                                       memo.get, scope=scope)
+                    assert kept == fresh, (searches, len(candidates), limit)
+                    searches += 1
+                    if searches == 1:  # the first search scores its own candidates
+                        assert sum(scored) == len(candidates) < len(scope)
+                    elif searches == 2:  # the second the whole scope, once
+                        assert sum(scored) == len(scope)
+                    else:
+                        assert scored == [], (searches, len(candidates), limit)
     ix.close()
