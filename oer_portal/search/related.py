@@ -3,15 +3,15 @@ material's own, those for the same school level first."""
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from whoosh.query import And, Term
 from whoosh.searching import Searcher
 
-from oer_portal.search import searchers
+from oer_portal.search import docsets, ranking, searchers
 from oer_portal.search.schema import LANGUAGES, MATERIAL, POSITION_ID
 
 
@@ -31,6 +31,11 @@ RELATED_CACHE_SIZE = 2048
 RELATED_TEXT_CHARS = 4000
 #: Alike materials looked at per one shown, so those of the same level can come first.
 CANDIDATES = 4
+#: The material's words that are searched for: those of most weight (Bo1, Whoosh's
+#: ``key_terms_from_text``).
+NUMTERMS = 15
+#: Whoosh's BM25F parameters, with which "more like this" has always ranked.
+WHOOSH_B, WHOOSH_K1 = 0.75, 1.2
 _related: OrderedDict[tuple[str, int, int, int], list[Related]] = OrderedDict()
 _related_lock = threading.Lock()
 
@@ -65,11 +70,14 @@ def _more_like_this(searcher: Searcher, material_id: int, limit: int) -> list[Re
     fieldname = f"body_{language}" if language in LANGUAGES else "body_any"
     text = " ".join(filter(None, (stored.get("title"), stored.get("description"),
                                   stored.get("snippet", "")[:RELATED_TEXT_CHARS])))
+    key_terms = searcher.key_terms_from_text(fieldname, text, numterms=NUMTERMS,
+                                             normalize=True)
     # Materials only: a harvested record of another collection is no "more like this".
-    hits = searcher.more_like(docnum, fieldname, text=text, top=limit * CANDIDATES,
-                              numterms=15, filter=And([Term("language", language),
-                                                       Term("source", MATERIAL)]),
-                              normalize=True)
+    leaves = docsets.leaves(searcher)
+    allowed = searchers.memo(searcher).get(("related to", language), lambda: docsets.term(
+        leaves, "language", language) & docsets.term(leaves, "source", MATERIAL))
+    hits = [searcher.stored_fields(found) for found in most_alike(
+        searcher, fieldname, key_terms, allowed, docnum, limit * CANDIDATES)]
     # The same school level first: a havo lesson's relatives are havo lessons (sharing havo
     # and its parent, secondary), then vwo and vmbo ones (sharing secondary), then the rest;
     # the most alike first within each (the sort is stable).
@@ -79,6 +87,35 @@ def _more_like_this(searcher: Searcher, material_id: int, limit: int) -> list[Re
     ranked = sorted(alike, key=lambda hit: -len(levels & _levels(hit)))
     return [Related(int(hit["id"]), hit["title"], hit["slug"], hit.get("licence", ""))
             for hit in ranked[:limit]]
+
+
+def most_alike(searcher: Searcher, fieldname: str, key_terms: Sequence[tuple[str, float]],
+               allowed: docsets.DocSets, leave_out: int, top: int) -> list[int]:
+    """The ``top`` documents of ``allowed`` but ``leave_out`` (global numbers) that score
+    best for the key terms, best first, ties to the older: what Whoosh's ``more_like``
+    finds (BM25F with Whoosh's B and K1, a key term's weight as its boost), scored from the
+    posting reads and document sets the search uses.  Whoosh's matchers, and its filter
+    worked out a document at a time, made this most of a material page at 100,000
+    materials (220 ms)."""
+    best: list[tuple[float, int]] = []
+    average = searcher.avg_field_length(fieldname) or 1.0
+    for (reader, offset), local in zip(allowed.leaves, allowed.sets, strict=True):
+        if not local:
+            continue
+        lengths = ranking.field_lengths(reader, fieldname)
+        scores: dict[int, float] = {}
+        for word, boost in key_terms:
+            weights = docsets.postings(reader, fieldname, word)
+            factor = boost * searcher.idf(fieldname, word) * (WHOOSH_K1 + 1)
+            constant, per_length = WHOOSH_K1 * (1 - WHOOSH_B), WHOOSH_K1 * WHOOSH_B / average
+            for found in local & weights.keys():
+                weight = weights[found]
+                scores[found] = scores.get(found, 0.0) + factor * weight / (
+                    weight + constant + per_length * lengths[found])
+        best.extend(heapq.nlargest(top + 1, ((score, -(offset + found))
+                                             for found, score in scores.items())))
+    return [-negated for _score, negated in heapq.nlargest(top + 1, best)
+            if -negated != leave_out][:top]
 
 
 def _levels(stored: Mapping[str, object]) -> set[str]:

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
-from whoosh.query import Or, Phrase
+from whoosh.query import And, Or, Phrase, Term
 
-from oer_portal.search import docsets, ranking, searchers
+from oer_portal.search import docsets, ranking, related, searchers
 from oer_portal.search.query import near_pairs, parse, to_whoosh
 from oer_portal.search.schema import POSITION_ID, build_schema, query_fields
 from oer_portal.search.service import SearchRequest, search_in
@@ -225,4 +225,30 @@ def test_a_query_searched_again_takes_its_pages_from_its_kept_order(folder, monk
                         assert sum(scored) == len(scope)
                     else:
                         assert scored == [], (searches, len(candidates), limit)
+    ix.close()
+
+
+def test_more_like_this_finds_what_whoosh_finds(folder):
+    """``related.most_alike`` scores from our reads what Whoosh's ``more_like`` finds with
+    its matchers: the same documents in the same order, for materials in either language,
+    with deleted documents and two segments."""
+    ix = FileStorage(str(folder), supports_mmap=False).open_index()
+    with ix.searcher() as searcher:
+        leaves = docsets.leaves(searcher)
+        assert len(leaves) == 2
+        for number in (0, 1, 2, 4, 21, 299, 300, 598):
+            docnum = searcher.document_number(id=str(number))
+            stored = searcher.stored_fields(docnum)
+            fieldname = f"body_{stored['language']}"
+            key_terms = searcher.key_terms_from_text(fieldname, stored["snippet"],
+                                                     numterms=15, normalize=True)
+            allowed = docsets.term(leaves, "language", stored["language"]) & \
+                docsets.term(leaves, "subject", "physics")
+            theirs = searcher.more_like(docnum, fieldname, text=stored["snippet"], top=12,
+                                        numterms=15, normalize=True, filter=And([
+                                            Term("language", stored["language"]),
+                                            Term("subject", "physics")]))
+            ours = related.most_alike(searcher, fieldname, key_terms, allowed, docnum, 12)
+            assert len(ours) == 12 and docnum not in ours
+            assert ours == [hit.docnum for hit in theirs], number
     ix.close()
