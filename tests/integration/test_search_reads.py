@@ -147,6 +147,14 @@ def test_phrases_match_what_whoosh_matches(folder):
     ix.close()
 
 
+def _searched(searcher, text: str):
+    """The index's segments, ``text`` parsed, its query and the documents it matches."""
+    leaves = docsets.leaves(searcher)
+    parsed = parse(text)
+    query = to_whoosh(parsed, query_fields(), searcher.schema)
+    return leaves, parsed, query, docsets.matching(searcher, query, leaves)
+
+
 @pytest.mark.parametrize("text", ["energie water temperatuur", "elektrische stroom zon"])
 def test_word_order_is_checked_only_where_it_can_change_the_page(folder, text):
     """Ranking asks whether a document has the query's neighbouring words together only
@@ -154,10 +162,7 @@ def test_word_order_is_checked_only_where_it_can_change_the_page(folder, text):
     document finds."""
     ix = FileStorage(str(folder), supports_mmap=False).open_index()
     with ix.searcher() as searcher, docsets.one_search():
-        leaves = docsets.leaves(searcher)
-        parsed = parse(text)
-        query = to_whoosh(parsed, query_fields(), searcher.schema)
-        candidates = docsets.matching(searcher, query, leaves)
+        leaves, parsed, query, candidates = _searched(searcher, text)
         pairs = near_pairs(parsed, query_fields(), searcher.schema, NEAR_SLOP)
         together = [docsets.matching(searcher, pair, leaves).global_ids() for pair in pairs]
         assert len(pairs) == 2 and all(together)
@@ -192,10 +197,7 @@ def test_a_query_searched_again_takes_its_pages_from_its_kept_order(folder, monk
     monkeypatch.setattr(ranking, "_segment_scores", counting)
     ix = FileStorage(str(folder), supports_mmap=False).open_index()
     with ix.searcher() as searcher, docsets.one_search():
-        leaves = docsets.leaves(searcher)
-        parsed = parse(text)
-        query = to_whoosh(parsed, query_fields(), searcher.schema)
-        scope = docsets.matching(searcher, query, leaves)
+        leaves, parsed, query, scope = _searched(searcher, text)
         groups = [docsets.matching(searcher, to_whoosh(parse(word), query_fields(),
                                                        searcher.schema), leaves)
                   for word in parsed.words()]
