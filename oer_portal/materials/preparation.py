@@ -161,8 +161,9 @@ class Preparer(Generic[T]):
             self._pool = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        """A fresh pool in place of a broken one (see :func:`_retire`)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            _retire(self._pool)
         self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                          mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_end_with_parent,
@@ -232,6 +233,18 @@ class Preparer(Generic[T]):
             if waiting is not None and pending_future is not None and _lost(pending_future):
                 pending[index] = (item, waiting, self._submit(waiting))
         return result
+
+
+def _retire(pool: ProcessPoolExecutor) -> None:
+    """Shut a broken pool down, its workers killed first.  CPython's own clean-up of a
+    broken pool terminates the workers it knows of and then waits for each to end; a
+    worker started by a ``submit`` racing with the break is never told to, waits for work
+    for ever, and so did the shutdown (seen once in CI: the import hung until killed)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _lost(future: Future[Prepared]) -> bool:
