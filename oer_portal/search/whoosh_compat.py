@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import itertools
 import multiprocessing
 import os
 import queue
@@ -174,7 +175,10 @@ def field_lengths(reader: IndexReader, fieldname: str) -> Iterator[int]:
     if not isinstance(perdoc, whoosh3.W3PerDocReader):
         return (reader.doc_field_length(docnum, fieldname, 0)
                 for docnum in range(reader.doc_count_all()))
-    column = perdoc.column_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+    lengths = whoosh3._lenfield(fieldname)
+    if not perdoc.has_column(lengths):  # no document of the segment has the field
+        return itertools.repeat(0, reader.doc_count_all())
+    column = perdoc.column_reader(lengths, whoosh3.LENGTHS_COLUMN)
     return (_LENGTH_OF_BYTE[byte] for byte in column)
 
 

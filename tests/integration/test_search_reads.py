@@ -233,24 +233,44 @@ def test_a_query_searched_again_takes_its_pages_from_its_kept_order(folder, monk
 def test_more_like_this_finds_what_whoosh_finds(folder):
     """``related.most_alike`` scores from our reads what Whoosh's ``more_like`` finds with
     its matchers: the same documents in the same order, for materials in either language,
-    with deleted documents and two segments."""
+    with deleted documents, two segments, and then a third without any Dutch document."""
     ix = FileStorage(str(folder), supports_mmap=False).open_index()
     with ix.searcher() as searcher:
-        leaves = docsets.leaves(searcher)
-        assert len(leaves) == 2
+        assert len(docsets.leaves(searcher)) == 2
         for number in (0, 1, 2, 4, 21, 299, 300, 598):
-            docnum = searcher.document_number(id=str(number))
-            stored = searcher.stored_fields(docnum)
-            fieldname = f"body_{stored['language']}"
-            key_terms = searcher.key_terms_from_text(fieldname, stored["snippet"],
-                                                     numterms=15, normalize=True)
-            allowed = docsets.term(leaves, "language", stored["language"]) & \
-                docsets.term(leaves, "subject", "physics")
-            theirs = searcher.more_like(docnum, fieldname, text=stored["snippet"], top=12,
-                                        numterms=15, normalize=True, filter=And([
-                                            Term("language", stored["language"]),
-                                            Term("subject", "physics")]))
-            ours = related.most_alike(searcher, fieldname, key_terms, allowed, docnum, 12)
-            assert len(ours) == 12 and docnum not in ours
-            assert ours == [hit.docnum for hit in theirs], number
+            ours, theirs = _alike_both_ways(searcher, number)
+            assert len(ours) == 12 and ours == theirs, number
+    writer = ix.writer()
+    rng = random.Random(5)
+    for number in (1002, 1005):  # English lessons
+        writer.add_document(**_document(number, rng))
+    writer.commit(merge=False)
+    with ix.searcher() as searcher:
+        english, = [reader for reader, _offset in docsets.leaves(searcher)
+                    if reader.doc_count_all() == 2]
+        assert list(ranking.field_lengths(english, "body_nl")) == [0, 0] == [
+            english.doc_field_length(docnum, "body_nl", 0) for docnum in range(2)]
+        for number in (1, 1002):
+            ours, theirs = _alike_both_ways(searcher, number)
+            assert ours == theirs, number
     ix.close()
+
+
+def _alike_both_ways(searcher, number: int) -> tuple[list[int], list[int]]:
+    """The twelve physics lessons most like lesson ``number`` in its language, by
+    ``related.most_alike`` and by Whoosh's ``more_like``."""
+    docnum = searcher.document_number(id=str(number))
+    stored = searcher.stored_fields(docnum)
+    fieldname = f"body_{stored['language']}"
+    key_terms = searcher.key_terms_from_text(fieldname, stored["snippet"], numterms=15,
+                                             normalize=True)
+    leaves = docsets.leaves(searcher)
+    allowed = docsets.term(leaves, "language", stored["language"]) & \
+        docsets.term(leaves, "subject", "physics")
+    theirs = searcher.more_like(docnum, fieldname, text=stored["snippet"], top=12,
+                                numterms=15, normalize=True, filter=And([
+                                    Term("language", stored["language"]),
+                                    Term("subject", "physics")]))
+    ours = related.most_alike(searcher, fieldname, key_terms, allowed, docnum, 12)
+    assert docnum not in ours
+    return ours, [hit.docnum for hit in theirs]
