@@ -65,6 +65,12 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)
     login_manager.login_view = "accounts.login"
+    # Flask-Login's "basic" protection only marks a session not fresh (for
+    # fresh_login_required, which the portal does not use) when the visitor's address or
+    # browser changed, or the session has no login: it wrote the session cookie on every
+    # request of a new anonymous session, and a late answer then undid a language switch.
+    # Sessions are guarded by their rows instead (accounts/devices.py: each can be ended).
+    login_manager.session_protection = None
     login_manager.login_message_category = "info"
     i18n.init_app(app)
     login_manager.login_message = i18n.LOGIN_MESSAGE

@@ -52,6 +52,28 @@ def test_language_switch_is_remembered_for_the_session(new_client):
     assert '<html lang="nl">' in client.get("/").get_data(as_text=True)
 
 
+def test_a_page_read_during_the_switch_cannot_undo_it(app, new_client, make_user,
+                                                      make_material):
+    """A browser switches the language while requests of the page before are still on
+    their way (lazy thumbnails, another tab); they carry the session cookie from before the
+    switch. Their answers must not set that cookie again, or the last one to arrive undoes
+    the choice (seen in a browser journey: the next page came in Dutch)."""
+    teacher, moderator = make_user("teacher"), make_user("moderator")
+    lesson = make_material(teacher, title="Breuken", publish_by=moderator)
+    client = new_client(None)
+    client.get("/")  # the session begins: its CSRF token
+    before = client.raw.get_cookie("oer_session").value
+    client.post("/language", {"locale": "en"})
+    chosen = client.raw.get_cookie("oer_session").value
+    for path in ("/", f"/materials/{lesson}", "/search?q=breuken", "/help/licences"):
+        client.raw.set_cookie("oer_session", before)  # a request sent before the switch
+        response = client.get(path)
+        assert response.status_code in (200, 301, 302), path
+        assert "oer_session=" not in response.headers.get("Set-Cookie", ""), path
+    client.raw.set_cookie("oer_session", chosen)
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
 def test_language_switch_refuses_unknown_languages_and_foreign_redirects(client):
     assert client.post("/language", {"locale": "xx"}).status_code == 422
     response = client.post("/language", {"locale": "en", "next": "https://evil.example/"})
