@@ -69,7 +69,7 @@ def _init_extensions(app: Flask) -> None:
     # fresh_login_required, which the portal does not use) when the visitor's address or
     # browser changed, or the session has no login: it wrote the session cookie on every
     # request of a new anonymous session, and a late answer then undid a language switch.
-    # Sessions are guarded by their rows instead (accounts/devices.py: each can be ended).
+    # A login is guarded by its row instead (accounts/sessions.py: each can be ended).
     login_manager.session_protection = None
     login_manager.login_message_category = "info"
     i18n.init_app(app)
