@@ -74,8 +74,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     uri = create_postgres_database(server_uri) if server_uri else f"sqlite:///{tmp / 'live.db'}"
     migrate_to_head(tmp, uri)
     os.environ["OER_INSTANCE_PATH"] = str(tmp / "instance")
-    # E-mail stays in memory: ``live_mailbox`` reads the links a journey opens.
-    app = create_app(make_config(tmp, uri, MAIL_BACKEND="locmem"))
+    # E-mail stays in memory: ``live_mailbox`` reads the links a journey opens.  Every
+    # journey logs in from 127.0.0.1: all of them on one server passed the per-address
+    # login limit in four minutes ("Te veel pogingen"); that limit is proven by
+    # tests/integration/test_throttle.py.
+    app = create_app(make_config(tmp, uri, MAIL_BACKEND="locmem",
+                                 LOGIN_LIMIT_PER_ADDRESS="10000 per 15 minutes"))
     server = make_server("127.0.0.1", 0, _remember_response(app), threaded=True,
                          request_handler=_ClosingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
