@@ -239,7 +239,8 @@ def _retire(pool: ProcessPoolExecutor) -> None:
     """Shut a broken pool down, its workers killed first.  CPython's own clean-up of a
     broken pool terminates the workers it knows of and then waits for each to end; a
     worker started by a ``submit`` racing with the break is never told to, waits for work
-    for ever, and so did the shutdown (seen once in CI: the import hung until killed)."""
+    for ever, and so did the shutdown (seen in a CI rehearsal: the import hung until
+    killed)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         if process.is_alive():

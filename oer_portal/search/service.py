@@ -83,6 +83,8 @@ class SearchResults:
     query_text: str
     total: int
     hits: list[Hit]
+    #: Facet → (value, count), most first; kept for later searches of the same words and
+    #: filters on the same index commit, so never to be changed.
     facets: dict[str, list[tuple[str, int]]]
     #: The query as corrected, when its results are for the corrected words.
     suggestion: str | None = None
