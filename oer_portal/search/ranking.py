@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence, Set
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +94,7 @@ def _scores(node: wq.Query, segment: _Segment) -> dict[int, float]:
                     result[docnum] += score
         return result
     if isinstance(node, wq.Or):
-        return _sum(_scores(sub, segment) for sub in node.subqueries)
+        return summed(_scores(sub, segment) for sub in node.subqueries)
     if isinstance(node, wq.And):
         parts = [_scores(sub, segment) for sub in node.subqueries]
         common = set.intersection(*(set(part) for part in parts)) if parts else set()
@@ -111,12 +111,26 @@ def _scores(node: wq.Query, segment: _Segment) -> dict[int, float]:
     raise Unsupported(type(node).__name__)
 
 
-def _sum(parts: Iterator[dict[int, float]]) -> dict[int, float]:
+def summed(parts: Iterable[dict[int, float]]) -> dict[int, float]:
+    """Document → the sum of its scores in ``parts`` (added in the order of the parts)."""
     result: dict[int, float] = {}
     for part in parts:
         for docnum, score in part.items():
             result[docnum] = result.get(docnum, 0.0) + score
     return result
+
+
+def bm25(weights: Mapping[int, float], found: Iterable[int], lengths: Sequence[int],
+         boost: float, idf: float, average: float, k1: float = K1, b: float = B
+         ) -> dict[int, float]:
+    """Document → BM25 score of one term for the documents ``found`` (Whoosh's formula:
+    the term's frequency ``weights`` saturated with ``k1`` and normalised by the field's
+    ``lengths`` against their ``average``, times ``boost`` and ``idf``)."""
+    factor = boost * idf * (k1 + 1)
+    constant = k1 * (1 - b)
+    per_length = k1 * b / average
+    return {docnum: factor * weights[docnum] / (
+        weights[docnum] + constant + per_length * lengths[docnum]) for docnum in found}
 
 
 def _term_scores(fieldname: str, text: str, boost: float, segment: _Segment
@@ -126,12 +140,7 @@ def _term_scores(fieldname: str, text: str, boost: float, segment: _Segment
     if not found:
         return {}
     idf, average = segment.statistics[(fieldname, text)]
-    lengths = field_lengths(segment.reader, fieldname)
-    factor = boost * idf * (K1 + 1)
-    constant = K1 * (1 - B)
-    per_length = K1 * B / average
-    return {docnum: factor * weights[docnum] / (
-        weights[docnum] + constant + per_length * lengths[docnum]) for docnum in found}
+    return bm25(weights, found, field_lengths(segment.reader, fieldname), boost, idf, average)
 
 
 def _word_scores(node: wq.Query, segment: _Segment) -> dict[int, float]:

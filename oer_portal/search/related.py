@@ -6,9 +6,10 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from oer_portal.search import docsets, ranking, searchers
@@ -102,20 +103,20 @@ def most_alike(searcher: Searcher, fieldname: str, key_terms: Sequence[tuple[str
     for (reader, offset), local in zip(allowed.leaves, allowed.sets, strict=True):
         if not local:
             continue
-        lengths = ranking.field_lengths(reader, fieldname)
-        scores: dict[int, float] = {}
-        for word, boost in key_terms:
-            weights = docsets.postings(reader, fieldname, word)
-            factor = boost * searcher.idf(fieldname, word) * (WHOOSH_K1 + 1)
-            constant, per_length = WHOOSH_K1 * (1 - WHOOSH_B), WHOOSH_K1 * WHOOSH_B / average
-            for found in local & weights.keys():
-                weight = weights[found]
-                scores[found] = scores.get(found, 0.0) + factor * weight / (
-                    weight + constant + per_length * lengths[found])
+        scores = ranking.summed(_term_scores(searcher, reader, local, fieldname, word, boost,
+                                             average) for word, boost in key_terms)
         best.extend(heapq.nlargest(top + 1, ((score, -(offset + found))
                                              for found, score in scores.items())))
     return [-negated for _score, negated in heapq.nlargest(top + 1, best)
             if -negated != leave_out][:top]
+
+
+def _term_scores(searcher: Searcher, reader: IndexReader, local: Set[int], fieldname: str,
+                 word: str, boost: float, average: float) -> dict[int, float]:
+    """One key term's BM25 scores in one segment, with Whoosh's parameters."""
+    weights = docsets.postings(reader, fieldname, word)
+    return ranking.bm25(weights, local & weights.keys(), ranking.field_lengths(reader, fieldname),
+                        boost, searcher.idf(fieldname, word), average, WHOOSH_K1, WHOOSH_B)
 
 
 def _levels(stored: Mapping[str, object]) -> set[str]:
